@@ -1,0 +1,205 @@
+"""Chinese map coordinate systems: WGS-84, GCJ-02 and BD-09.
+
+Every station is stored in WGS-84 (what GPS and OpenStreetMap use). Phones and map apps in
+China speak other systems: AMap and Tencent use GCJ-02, which is WGS-84 pushed by an
+obfuscating offset of 21–698 m (about 500 m in Shanghai); Baidu uses BD-09, a further
+shift of GCJ-02. A point in the wrong system lands on the wrong street, so every coordinate
+that enters or leaves stationmap passes through :func:`convert`.
+
+The forward GCJ-02 formula is public. Its inverse is not closed-form; the common one-step
+inverse errs by 1–5 m, so :func:`gcj02_to_wgs84` iterates the forward formula to a fixed
+point (well under a millimetre). BD-09's inverse is done the same way. As the providers do,
+points outside China's bounding box are passed through unchanged.
+
+All functions take scalars or array-likes and return ``numpy`` arrays (0-d for scalars).
+
+Examples
+--------
+>>> lon, lat = wgs84_to_gcj02(121.4998, 31.2397)      # Lujiazui
+>>> back = gcj02_to_wgs84(lon, lat)
+>>> round(float(back[0]), 9), round(float(back[1]), 9)
+(121.4998, 31.2397)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+CoordSys = Literal["wgs84", "gcj02", "bd09"]
+COORDSYS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+
+# GCJ-02 works on the Krasovsky 1940 ellipsoid.
+_GCJ_A = 6378245.0
+_GCJ_EE = 0.00669342162296594323
+# BD-09's extra shift.
+_BD_X_PI = np.pi * 3000.0 / 180.0
+_BD_DLON = 0.0065
+_BD_DLAT = 0.006
+# The box the providers treat as "China" (the same one prcoords and most SDKs use).
+CHINA_BBOX = (72.004, 0.8293, 137.8347, 55.8271)
+
+# Iteration stops when the forward image is this close to the target, in degrees
+# (1e-11 degrees is about a micrometre).
+_TOLERANCE_DEG = 1e-11
+_MAX_ITERATIONS = 30
+
+Array = NDArray[np.float64]
+
+
+def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+    """Whether points fall in the box where Chinese map providers shift coordinates."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    west, south, east, north = CHINA_BBOX
+    return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+
+
+def _gcj_offset(lon: Array, lat: Array) -> tuple[Array, Array]:
+    """The GCJ-02 offset (degrees) at a WGS-84 point, with no China check."""
+    x = lon - 105.0
+    y = lat - 35.0
+    sqrt_abs_x = np.sqrt(np.abs(x))
+    common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat = (
+        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt_abs_x
+        + common
+        + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+        + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    )
+    dlon = (
+        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt_abs_x
+        + common
+        + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+        + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    )
+    rad_lat = np.radians(lat)
+    magic = 1.0 - _GCJ_EE * np.sin(rad_lat) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_GCJ_A * (1.0 - _GCJ_EE)) / (magic * sqrt_magic) * np.pi)
+    dlon = (dlon * 180.0) / (_GCJ_A / sqrt_magic * np.cos(rad_lat) * np.pi)
+    return dlon, dlat
+
+
+def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    lon_a, lat_a = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return lon_a.astype(float, copy=True), lat_a.astype(float, copy=True)
+
+
+def _gcj_forward(lon: Array, lat: Array) -> tuple[Array, Array]:
+    dlon, dlat = _gcj_offset(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def _bd_forward(lon: Array, lat: Array) -> tuple[Array, Array]:
+    """GCJ-02 to BD-09, with no China check."""
+    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
+    return z * np.cos(theta) + _BD_DLON, z * np.sin(theta) + _BD_DLAT
+
+
+def _invert(forward, lon: Array, lat: Array) -> tuple[Array, Array]:
+    """Solve ``forward(x) == target`` by fixed-point iteration.
+
+    Both shifts are small, smooth perturbations of the identity (Jacobian within 1e-4 of I),
+    so ``x <- x - (forward(x) - target)`` contracts by about four orders of magnitude a step.
+    """
+    x_lon, x_lat = lon.copy(), lat.copy()
+    for _ in range(_MAX_ITERATIONS):
+        f_lon, f_lat = forward(x_lon, x_lat)
+        d_lon, d_lat = f_lon - lon, f_lat - lat
+        x_lon -= d_lon
+        x_lat -= d_lat
+        if not (np.abs(d_lon).max(initial=0.0) > _TOLERANCE_DEG
+                or np.abs(d_lat).max(initial=0.0) > _TOLERANCE_DEG):
+            break
+    return x_lon, x_lat
+
+
+def _shift_in_china(transform, lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    lon_a, lat_a = _as_arrays(lon, lat)
+    inside = in_china(lon_a, lat_a)
+    if inside.any():
+        new_lon, new_lat = transform(lon_a[inside], lat_a[inside])
+        lon_a[inside] = new_lon
+        lat_a[inside] = new_lat
+    return lon_a, lat_a
+
+
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """WGS-84 to GCJ-02 (AMap, Tencent)."""
+    return _shift_in_china(_gcj_forward, lon, lat)
+
+
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """GCJ-02 to WGS-84 by exact iterative inverse (round trip well under 1 mm)."""
+    return _shift_in_china(lambda x, y: _invert(_gcj_forward, x, y), lon, lat)
+
+
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """GCJ-02 to BD-09 (Baidu)."""
+    return _shift_in_china(_bd_forward, lon, lat)
+
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """BD-09 to GCJ-02 by exact iterative inverse."""
+    return _shift_in_china(lambda x, y: _invert(_bd_forward, x, y), lon, lat)
+
+
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """WGS-84 to BD-09: GCJ-02 shift, then Baidu's."""
+    return _shift_in_china(lambda x, y: _bd_forward(*_gcj_forward(x, y)), lon, lat)
+
+
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """BD-09 to WGS-84, inverting both shifts exactly."""
+    def inverse(x: Array, y: Array) -> tuple[Array, Array]:
+        return _invert(_gcj_forward, *_invert(_bd_forward, x, y))
+
+    return _shift_in_china(inverse, lon, lat)
+
+
+_CONVERTERS = {
+    ("wgs84", "gcj02"): wgs84_to_gcj02,
+    ("gcj02", "wgs84"): gcj02_to_wgs84,
+    ("gcj02", "bd09"): gcj02_to_bd09,
+    ("bd09", "gcj02"): bd09_to_gcj02,
+    ("wgs84", "bd09"): wgs84_to_bd09,
+    ("bd09", "wgs84"): bd09_to_wgs84,
+}
+
+
+def check_coordsys(coordsys: str) -> str:
+    """Return ``coordsys`` lower-cased, or raise ``ValueError`` naming the choices."""
+    name = str(coordsys).strip().lower()
+    if name not in COORDSYS:
+        raise ValueError(f"unknown coordinate system {coordsys!r}; use one of {', '.join(COORDSYS)}")
+    return name
+
+
+def convert(lon: ArrayLike, lat: ArrayLike, source: str, target: str) -> tuple[Array, Array]:
+    """Convert points between ``wgs84``, ``gcj02`` and ``bd09``.
+
+    Examples
+    --------
+    >>> lon, lat = convert(121.4998, 31.2397, "wgs84", "bd09")
+    >>> lon2, lat2 = convert(lon, lat, "bd09", "wgs84")
+    >>> abs(float(lon2) - 121.4998) < 1e-9 and abs(float(lat2) - 31.2397) < 1e-9
+    True
+    """
+    source, target = check_coordsys(source), check_coordsys(target)
+    if source == target:
+        return _as_arrays(lon, lat)
+    return _CONVERTERS[(source, target)](lon, lat)
+
+
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, coordsys: str) -> tuple[Array, Array]:
+    """Bring points given in ``coordsys`` into WGS-84."""
+    return convert(lon, lat, coordsys, "wgs84")
+
+
+def from_wgs84(lon: ArrayLike, lat: ArrayLike, coordsys: str) -> tuple[Array, Array]:
+    """Express WGS-84 points in ``coordsys``."""
+    return convert(lon, lat, "wgs84", coordsys)

@@ -1,0 +1,94 @@
+"""Geodesic metres on the WGS-84 ellipsoid, fast enough for a million queries.
+
+Nearest-station search runs in Earth-centred (ECEF) 3-D coordinates, where the straight-line
+chord between two points never exceeds the geodesic between them. That inequality is what
+makes the index exact anywhere in China (a single UTM zone or a lon/lat grid distorts
+distances across zones): chords give a guaranteed lower bound, geodesics give the answer.
+
+Geodesics come from Karney's algorithm (pyproj's :class:`~pyproj.Geod`). For the short lines
+a nearest-station query produces, :func:`geodesic_from_chord` gets the same number from the
+chord plus the ellipsoid's curvature in the line's direction, vectorised in NumPy with no
+per-call overhead; it agrees with Karney to better than 0.001 mm up to 100 km (tested), and
+longer lines go to pyproj.
+
+Examples
+--------
+>>> round(float(geodesic_m(121.4998, 31.2397, 121.4737, 31.2304)), 3)   # Lujiazui to the Bund area
+2651.555
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from pyproj import Geod
+
+A = 6378137.0                    # WGS-84 semi-major axis, metres
+F = 1.0 / 298.257223563          # WGS-84 flattening
+E2 = F * (2.0 - F)               # first eccentricity squared
+GEOD = Geod(ellps="WGS84")
+#: Beyond this chord length :func:`geodesic_from_chord` hands over to Karney's algorithm.
+SHORT_LINE_M = 100_000.0
+#: Chords may exceed geodesics by floating-point noise (seen: 5e-9 m); bounds allow for it.
+CHORD_SLACK_M = 1e-6
+
+Array = NDArray[np.float64]
+
+
+def ecef(lon: ArrayLike, lat: ArrayLike) -> Array:
+    """Earth-centred, Earth-fixed XYZ metres of points on the WGS-84 ellipsoid, shape (..., 3)."""
+    lam = np.radians(np.asarray(lon, dtype=float))
+    phi = np.radians(np.asarray(lat, dtype=float))
+    sin_phi, cos_phi = np.sin(phi), np.cos(phi)
+    n = A / np.sqrt(1.0 - E2 * sin_phi * sin_phi)
+    return np.stack([n * cos_phi * np.cos(lam), n * cos_phi * np.sin(lam), n * (1.0 - E2) * sin_phi], axis=-1)
+
+
+def geodesic_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> Array:
+    """Geodesic distance in metres by Karney's algorithm (exact to nanometres)."""
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))
+    _, _, dist = GEOD.inv(lon1, lat1, lon2, lat2)
+    return np.asarray(dist, dtype=float)
+
+
+def azimuth_deg(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> Array:
+    """Initial bearing from point 1 to point 2, degrees clockwise from north in [0, 360)."""
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))
+    forward, _, _ = GEOD.inv(lon1, lat1, lon2, lat2)
+    return np.mod(np.asarray(forward, dtype=float), 360.0)
+
+
+def geodesic_from_chord(lon1: ArrayLike, lat1: ArrayLike, xyz1: ArrayLike,
+                        lon2: ArrayLike, lat2: ArrayLike, xyz2: ArrayLike) -> Array:
+    """Geodesic metres between points whose ECEF coordinates are already known.
+
+    For a line short against the Earth's radius, the geodesic is an arc of the normal section
+    with curvature ``1/R`` (Euler's radius in the line's azimuth at its midpoint), so
+    ``s = 2 R asin(c / 2R)`` for chord ``c``. Lines longer than :data:`SHORT_LINE_M` go to
+    Karney's algorithm.
+    """
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))
+    delta = np.asarray(xyz2, dtype=float) - np.asarray(xyz1, dtype=float)
+    chord = np.sqrt(np.einsum("...i,...i->...", delta, delta))
+    lam = np.radians((lon1 + lon2) * 0.5)
+    phi = np.radians((lat1 + lat2) * 0.5)
+    sin_lam, cos_lam, sin_phi, cos_phi = np.sin(lam), np.cos(lam), np.sin(phi), np.cos(phi)
+    east = -sin_lam * delta[..., 0] + cos_lam * delta[..., 1]
+    north = -sin_phi * cos_lam * delta[..., 0] - sin_phi * sin_lam * delta[..., 1] + cos_phi * delta[..., 2]
+    w = 1.0 - E2 * sin_phi * sin_phi
+    meridian = A * (1.0 - E2) / (w * np.sqrt(w))      # M, north-south radius of curvature
+    prime_vertical = A / np.sqrt(w)                   # N, east-west radius of curvature
+    horizontal = east * east + north * north
+    # A zero-length line has no direction; any curvature gives s = 0, so take the meridian's.
+    has_direction = horizontal > 0.0
+    safe = np.where(has_direction, horizontal, 1.0)
+    curvature = np.where(has_direction,
+                         (north * north / safe) / meridian + (east * east / safe) / prime_vertical,
+                         1.0 / meridian)
+    half = 0.5 * chord * curvature
+    dist = 2.0 * np.arcsin(np.minimum(half, 1.0)) / curvature
+    long_lines = chord > SHORT_LINE_M
+    if np.any(long_lines):
+        dist = np.array(dist, dtype=float, copy=True)
+        dist[long_lines] = geodesic_m(lon1[long_lines], lat1[long_lines], lon2[long_lines], lat2[long_lines])
+    return dist

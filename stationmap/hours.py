@@ -1,0 +1,97 @@
+"""Opening hours in OpenStreetMap's ``opening_hours`` syntax, evaluated in China Standard Time.
+
+Parsing and evaluation are done by ``opening-hours-py`` (the Rust ``opening-hours`` crate),
+with China's public-holiday calendar for ``PH`` rules. A station whose hours are missing,
+unparseable or ``unknown`` is never reported as open: sending a worker at 2 a.m. to a locked
+door is worse than not sending them.
+
+Examples
+--------
+>>> from datetime import datetime
+>>> noon = parse_when("2026-11-23T12:00")          # a Monday, read as Asia/Shanghai
+>>> is_open(["Mo-Fr 09:30-17:00", "24/7", "", "08:30-11:00,13:30-17:00"], noon).tolist()
+[True, True, False, False]
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from opening_hours import OpeningHours, State
+
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+COUNTRY = "CN"
+
+
+@lru_cache(maxsize=8192)
+def _compile(expression: str) -> OpeningHours:
+    return OpeningHours(expression, timezone=TIMEZONE, country=COUNTRY,
+                        auto_country=False, auto_timezone=False)
+
+
+def problem(expression: str) -> str | None:
+    """Why ``expression`` is not valid ``opening_hours`` syntax, or ``None`` if it is.
+
+    An empty expression is valid: it means the hours are unknown.
+    """
+    expression = (expression or "").strip()
+    if not expression:
+        return None
+    try:
+        _compile(expression)
+    except Exception as exc:  # the parser raises its own ParserError (a SyntaxError kin)
+        first = str(exc).strip().splitlines()
+        detail = first[-1].strip(" =|") if first else "syntax error"
+        return f"not valid opening_hours syntax ({detail}): {expression!r}"
+    return None
+
+
+def parse_when(value: str | datetime | None = None) -> datetime:
+    """A timezone-aware moment from ``None``/``"now"``, an ISO 8601 string or a datetime.
+
+    Times without an offset are read as China Standard Time, as a worker or planner means them.
+    Raises ``ValueError`` with the reason for anything else.
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() == "now"):
+        return datetime.now(TIMEZONE)
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date-time: {value!r} (e.g. 2026-11-23T14:30)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TIMEZONE)
+    return moment.astimezone(TIMEZONE)
+
+
+def state(expression: str, when: datetime) -> tuple[str, datetime | None]:
+    """``("open" | "closed" | "unknown", next change or None)`` of one station at ``when``."""
+    expression = (expression or "").strip()
+    if not expression or problem(expression):
+        return "unknown", None
+    hours = _compile(expression)
+    current, _comment = hours.state(when)
+    name = {State.OPEN: "open", State.CLOSED: "closed"}.get(current, "unknown")
+    change = hours.next_change(when)
+    return name, (change.astimezone(TIMEZONE) if change is not None else None)
+
+
+def is_open(expressions: Iterable[str], when: datetime) -> np.ndarray:
+    """Vectorised open test: each distinct expression is evaluated once.
+
+    Stations share a handful of hour patterns, so this costs one evaluation per pattern, not
+    per station.
+    """
+    values = np.asarray(list(expressions), dtype=object)
+    if values.size == 0:
+        return np.zeros(0, dtype=bool)
+    uniques, inverse = np.unique(values.astype(str), return_inverse=True)
+    verdicts = np.array([state(u, when)[0] == "open" for u in uniques], dtype=bool)
+    return verdicts[inverse.reshape(-1)]

@@ -1,0 +1,40 @@
+"""Shared fixtures: the shipped Shanghai sample and a synthetic all-China station set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stationmap.index import StationIndex
+from stationmap.stations import from_frame, read_stations
+from stationmap.testing import random_points_in_china
+
+HOURS = ["24/7", "Mo-Fr 09:30-17:00", "08:30-11:00,13:30-17:00", "06:00-23:00", ""]
+AMENITY_SETS = ["drinking_water;microwave;phone_charging", "toilet;microwave", "drinking_water", ""]
+
+
+@pytest.fixture(scope="session")
+def shanghai():
+    """The shipped Shanghai sample, indexed."""
+    return StationIndex(read_stations())
+
+
+@pytest.fixture(scope="session")
+def china():
+    """20,000 stations scattered over all of China with mixed types, hours and statuses."""
+    n = 20_000
+    rng = np.random.default_rng(7)
+    lon, lat = random_points_in_china(n, seed=7)
+    frame = pd.DataFrame({
+        "id": [f"CN-{i:05d}" for i in range(n)],
+        "name": [f"站点{i}" for i in range(n)],
+        "lon": lon,
+        "lat": lat,
+        "type": rng.choice(["outdoor_worker_station", "driver_home", "new_employment_hub"], n),
+        "access": rng.choice(["public", "union_members"], n, p=[0.8, 0.2]),
+        "opening_hours": rng.choice(HOURS, n),
+        "amenities": rng.choice(AMENITY_SETS, n),
+        "status": rng.choice(["open", "temporarily_closed", "closed"], n, p=[0.96, 0.03, 0.01]),
+    })
+    return StationIndex(from_frame(frame))

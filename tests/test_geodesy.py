@@ -1,0 +1,47 @@
+"""Geodesic metres: the fast chord formula against Karney's algorithm (pyproj)."""
+
+import numpy as np
+
+from stationmap import geodesy
+from stationmap.testing import random_points_in_china
+
+
+def _pairs(n, max_m, seed=3):
+    rng = np.random.default_rng(seed)
+    lon, lat = random_points_in_china(n, seed)
+    azimuth = rng.uniform(0, 360, n)
+    distance = 10 ** rng.uniform(-1, np.log10(max_m), n)
+    lon2, lat2, _ = geodesy.GEOD.fwd(lon, lat, azimuth, distance)
+    return lon, lat, lon2, lat2, distance
+
+
+def test_known_value_one_degree_of_latitude_at_the_equator():
+    assert abs(float(geodesy.geodesic_m(0, 0, 0, 1)) - 110574.388558) < 1e-5
+
+
+def test_chord_formula_matches_karney_to_a_micrometre_up_to_100_km():
+    lon, lat, lon2, lat2, distance = _pairs(50_000, 100_000)
+    fast = geodesy.geodesic_from_chord(lon, lat, geodesy.ecef(lon, lat), lon2, lat2, geodesy.ecef(lon2, lat2))
+    assert np.abs(fast - distance).max() < 1e-6
+
+
+def test_long_lines_fall_back_to_karney():
+    lon, lat, lon2, lat2, distance = _pairs(2_000, 3_000_000)
+    fast = geodesy.geodesic_from_chord(lon, lat, geodesy.ecef(lon, lat), lon2, lat2, geodesy.ecef(lon2, lat2))
+    assert np.abs(fast - distance).max() < 1e-6
+
+
+def test_chord_never_exceeds_geodesic():
+    lon, lat, lon2, lat2, distance = _pairs(50_000, 2_000_000)
+    chord = np.linalg.norm(geodesy.ecef(lon, lat) - geodesy.ecef(lon2, lat2), axis=1)
+    assert (chord <= distance + geodesy.CHORD_SLACK_M).all()
+
+
+def test_zero_distance():
+    xyz = geodesy.ecef(121.5, 31.2)
+    assert float(geodesy.geodesic_from_chord(121.5, 31.2, xyz, 121.5, 31.2, xyz)) == 0.0
+
+
+def test_azimuth():
+    assert abs(float(geodesy.azimuth_deg(121.5, 31.2, 121.5, 31.3))) < 1e-9
+    assert abs(float(geodesy.azimuth_deg(121.5, 31.2, 121.4, 31.2)) - 270) < 0.1
