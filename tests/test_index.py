@@ -1,0 +1,185 @@
+"""The nearest engine: exact against brute force anywhere in China, filters, boxes, routes."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from stationmap import coords, geodesy
+from stationmap.errors import InputError
+from stationmap.index import Filters, StationIndex
+from stationmap.stations import from_frame
+from stationmap.testing import brute_force_nearest, random_points_in_china
+
+CITIES = {"Kashgar": (75.99, 39.47), "Lhasa": (91.13, 29.65), "Chengdu": (104.07, 30.67),
+          "Shanghai": (121.47, 31.23), "Harbin": (126.63, 45.75), "Sanya": (109.51, 18.25),
+          "Mohe": (122.54, 52.97)}
+MIXED = Filters.build(types=["driver_home", "new_employment_hub"], amenities=["microwave"],
+                      open_at="2026-11-23T12:00")
+
+
+def _same(found, expected):
+    positions, distances = expected
+    assert found.positions.tolist() == positions.tolist()
+    np.testing.assert_allclose(found.distance_m, distances, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("city", CITIES)
+@pytest.mark.parametrize("k, radius_m, filters", [(1, None, Filters()), (5, None, Filters()),
+                                                  (10, 150_000, Filters()), (5, None, MIXED)])
+def test_matches_brute_force_across_china(china, city, k, radius_m, filters):
+    lon, lat = CITIES[city]
+    _same(china.nearest(lon, lat, k=k, radius_m=radius_m, filters=filters),
+          brute_force_nearest(china, lon, lat, k=k, radius_m=radius_m, filters=filters))
+
+
+def test_matches_brute_force_at_random_points(china):
+    lon, lat = random_points_in_china(200, seed=11)
+    for x, y in zip(lon, lat):
+        _same(china.nearest(x, y, k=5), brute_force_nearest(china, x, y, k=5))
+
+
+def test_geodesic_not_degrees_decides_at_high_latitude():
+    """At Harbin a degree of longitude is 78 km, of latitude 111 km: planar lon/lat picks wrong."""
+    east = (126.63 + 0.010, 45.75)   # 0.010° east  ≈ 778 m
+    north = (126.63, 45.75 + 0.008)  # 0.008° north ≈ 889 m, nearer in degrees
+    index = StationIndex(from_frame(pd.DataFrame(
+        {"id": ["north", "east"], "name": ["北", "东"], "lon": [north[0], east[0]], "lat": [north[1], east[1]]})))
+    found = index.nearest(126.63, 45.75, k=2)
+    assert index.ids[found.positions].tolist() == ["east", "north"]
+    assert abs(found.distance_m[0] - float(geodesy.geodesic_m(126.63, 45.75, *east))) < 1e-6
+
+
+def test_standing_on_a_station_finds_it_at_zero_metres(china):
+    found = china.nearest(china.lon[123], china.lat[123], k=1, filters=Filters(include_closed=True))
+    assert found.positions.tolist() == [123] and found.distance_m[0] == 0.0
+
+
+def test_radius_is_a_hard_limit(china):
+    lon, lat = CITIES["Chengdu"]
+    found = china.nearest(lon, lat, k=50, radius_m=60_000)
+    assert (found.distance_m <= 60_000).all()
+    _same(found, brute_force_nearest(china, lon, lat, k=50, radius_m=60_000))
+    assert len(china.nearest(lon, lat, k=5, radius_m=1)) == 0
+
+
+def test_closed_stations_only_on_request(china):
+    lon, lat = CITIES["Shanghai"]
+    status = china.stations["status"].to_numpy()
+    default = china.nearest(lon, lat, k=30)
+    assert (status[default.positions] == "open").all()
+    everything = china.nearest(lon, lat, k=30, filters=Filters(include_closed=True))
+    _same(everything, brute_force_nearest(china, lon, lat, k=30, filters=Filters(include_closed=True)))
+
+
+def test_open_at_never_returns_unknown_hours(china):
+    when = Filters.build(open_at="2026-11-23T02:00")
+    found = china.nearest(*CITIES["Chengdu"], k=20, filters=when)
+    hours = china.stations["opening_hours"].to_numpy()[found.positions]
+    assert set(hours) == {"24/7"}
+
+
+def test_amenities_are_all_of_and_types_any_of(china):
+    filters = Filters.build(amenities=["microwave", "phone_charging"], types=["driver_home", "new_employment_hub"])
+    found = china.nearest(*CITIES["Shanghai"], k=20, filters=filters)
+    rows = china.stations.iloc[found.positions]
+    assert rows["amenities"].str.contains("microwave").all() and rows["amenities"].str.contains("phone_charging").all()
+    assert set(rows["type"]) <= {"driver_home", "new_employment_hub"}
+
+
+def test_query_in_gcj02_or_bd09_means_the_same_place(china):
+    lon, lat = CITIES["Shanghai"]
+    expected = china.nearest(lon, lat, k=5)
+    for system in ("gcj02", "bd09"):
+        x, y = coords.convert(lon, lat, "wgs84", system)
+        found = china.nearest(float(x), float(y), k=5, coordsys=system)
+        assert found.positions.tolist() == expected.positions.tolist()
+        np.testing.assert_allclose(found.distance_m, expected.distance_m, atol=0.01)
+
+
+def test_batch_equals_single_queries(china):
+    lon, lat = random_points_in_china(300, seed=5)
+    for k, radius_m, filters in [(5, None, Filters()), (3, 80_000, MIXED)]:
+        positions, distances = china.nearest_batch(lon, lat, k=k, radius_m=radius_m, filters=filters, chunk=64)
+        assert positions.shape == (300, k)
+        for i in range(300):
+            single = china.nearest(lon[i], lat[i], k=k, radius_m=radius_m, filters=filters)
+            keep = positions[i] >= 0
+            assert positions[i][keep].tolist() == single.positions.tolist()
+            np.testing.assert_allclose(distances[i][keep], single.distance_m, atol=1e-9)
+            assert np.isnan(distances[i][~keep]).all()
+
+
+def test_batch_with_a_system_per_point(china):
+    lon, lat = np.array([121.47, 104.07]), np.array([31.23, 30.67])
+    gcj = coords.wgs84_to_gcj02(lon[1], lat[1])
+    mixed = china.nearest_batch([lon[0], float(gcj[0])], [lat[0], float(gcj[1])], coordsys=["wgs84", "gcj02"])
+    plain = china.nearest_batch(lon, lat)
+    assert mixed[0].tolist() == plain[0].tolist()
+
+
+def test_bbox_matches_a_plain_mask(china):
+    box = (110.0, 25.0, 115.0, 30.0)
+    inside = (china.lon >= box[0]) & (china.lon <= box[2]) & (china.lat >= box[1]) & (china.lat <= box[3])
+    expected = np.flatnonzero(inside & (china.stations["status"] == "open").to_numpy())
+    assert china.within_bbox(*box).tolist() == expected.tolist()
+
+
+def _route_reference(index, route, limit):
+    """Measure every station to a 2 m densification of the route with Karney's algorithm."""
+    dense = shapely.segmentize(route, 0.00002)
+    xy = np.asarray(dense.coords)
+    step = geodesy.geodesic_m(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
+    along = np.concatenate([[0], np.cumsum(step)])
+    rows = []
+    near = index.within_bbox(*shapely.buffer(route, 0.2).bounds)
+    for p in near:
+        d = geodesy.geodesic_m(np.full(len(xy), index.lon[p]), np.full(len(xy), index.lat[p]), xy[:, 0], xy[:, 1])
+        j = int(np.argmin(d))
+        if d[j] <= limit:
+            rows.append((p, d[j], along[j]))
+    return rows
+
+
+def test_along_route_matches_a_dense_brute_force(china):
+    route = shapely.LineString([(113.0, 23.0), (113.6, 23.9), (114.5, 24.2), (115.0, 25.5)])
+    found = china.along_route(route, 15_000)
+    expected = sorted(_route_reference(china, route, 15_000), key=lambda r: r[2])
+    assert sorted(found.positions.tolist()) == sorted(p for p, _, _ in expected)
+    by_station = {p: (d, a) for p, d, a in expected}
+    for p, d, a in zip(found.positions, found.distance_m, found.along_m):
+        assert abs(d - by_station[p][0]) < 0.5      # reference is 2 m steps: within half a metre
+        assert abs(a - by_station[p][1]) < 2.0
+    assert (np.diff(found.along_m) >= 0).all()
+    assert abs(found.route_length_m - float(sum(
+        geodesy.geodesic_m(*np.asarray(shapely.segmentize(route, 0.00002).coords)[:-1].T,
+                           *np.asarray(shapely.segmentize(route, 0.00002).coords)[1:].T)))) < 1.0
+
+
+def test_along_route_in_gcj02_and_with_filters(china):
+    route = shapely.LineString([(113.0, 23.0), (115.0, 25.5)])
+    gcj = shapely.LineString(np.column_stack(coords.wgs84_to_gcj02(*np.asarray(route.coords).T)))
+    plain = china.along_route(route, 20_000)
+    assert china.along_route(gcj, 20_000, coordsys="gcj02").positions.tolist() == plain.positions.tolist()
+    only = china.along_route(route, 20_000, filters=Filters.build(types=["driver_home"]))
+    assert set(china.stations["type"].iloc[only.positions]) <= {"driver_home"}
+    assert set(only.positions) <= set(plain.positions)
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda i: i.nearest(121.5, 95, k=5), "lat"),
+    (lambda i: i.nearest(181, 31, k=5), "lon"),
+    (lambda i: i.nearest(121.5, 31.2, k=0), "k"),
+    (lambda i: i.nearest(121.5, 31.2, radius_m=-3), "radius_m"),
+    (lambda i: i.nearest(121.5, 31.2, radius_m=float("nan")), "radius_m"),
+    (lambda i: i.nearest(121.5, 31.2, coordsys="mars"), "coordsys"),
+    (lambda i: Filters.build(amenities=["sauna"]), "amenity"),
+    (lambda i: Filters.build(types=["canteen"]), "type"),
+    (lambda i: Filters.build(open_at="teatime"), "open_at"),
+    (lambda i: i.along_route(shapely.LineString([(121, 31), (121.1, 31.1)]), 0), "distance_m"),
+    (lambda i: i.along_route(shapely.Point(121, 31), 100), "route"),
+])
+def test_bad_queries_name_the_field(china, call, field):
+    with pytest.raises(InputError) as info:
+        call(china)
+    assert info.value.field == field
