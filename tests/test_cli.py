@@ -1,0 +1,150 @@
+"""The ``stationmap`` command, run as a user runs it: a real process, real files."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stationmap import coords
+
+LUJIAZUI = ("31.2397", "121.4998")
+
+
+def run(*args, cwd=None):
+    result = subprocess.run([sys.executable, "-m", "stationmap", *args], capture_output=True,
+                            text=True, cwd=cwd, timeout=120)
+    return result
+
+
+def nearest_json(*args):
+    result = run("nearest", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_table_in_chinese_by_default():
+    result = run("nearest", "--lat", LUJIAZUI[0], "--lon", LUJIAZUI[1], "-k", "3")
+    assert result.returncode == 0, result.stderr
+    assert "距离" in result.stdout and "名称" in result.stdout
+    assert len([line for line in result.stdout.splitlines() if line[:1].isdigit()]) == 3
+    assert "WGS-84" in result.stdout
+
+
+def test_table_in_english():
+    result = run("nearest", "--lat", LUJIAZUI[0], "--lon", LUJIAZUI[1], "--lang", "en")
+    assert "Distance" in result.stdout and "China Standard Time" in result.stdout
+
+
+def test_json_matches_the_index(shanghai):
+    data = nearest_json("--lat", LUJIAZUI[0], "--lon", LUJIAZUI[1], "-k", "5", "--radius", "3000")
+    results = data["results"]
+    expected = shanghai.nearest(121.4998, 31.2397, k=5, radius_m=3000)
+    assert [r["id"] for r in results] == shanghai.ids[expected.positions].tolist()
+    for r, d in zip(results, expected.distance_m):
+        assert set(r) >= {"id", "name", "type", "distance_m", "lon", "lat", "gcj02"}
+        assert abs(r["distance_m"] - d) < 0.01
+        gcj = coords.wgs84_to_gcj02(r["lon"], r["lat"])
+        assert r["gcj02"] == pytest.approx([float(gcj[0]), float(gcj[1])], abs=1e-7)
+    assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
+
+
+def test_gcj02_input_gives_the_same_stations():
+    lon, lat = coords.wgs84_to_gcj02(121.4998, 31.2397)
+    plain = nearest_json("--lat", LUJIAZUI[0], "--lon", LUJIAZUI[1])
+    shifted = nearest_json("--lat", repr(float(lat)), "--lon", repr(float(lon)), "--coordsys", "gcj02")
+    assert [r["id"] for r in shifted["results"]] == [r["id"] for r in plain["results"]]
+    assert shifted["query"]["wgs84"] == pytest.approx([121.4998, 31.2397], abs=1e-7)
+
+
+def test_filters_narrow_the_results():
+    data = nearest_json("--lat", LUJIAZUI[0], "--lon", LUJIAZUI[1], "-k", "10", "--amenity", "microwave",
+                        "--amenity", "wifi", "--open-at", "2026-11-24T02:00", "--type", "outdoor_worker_station")
+    assert data["results"], "24/7 stations with a microwave and Wi-Fi exist in the sample"
+    for r in data["results"]:
+        assert {"microwave", "wifi"} <= set(r["amenities"]) and r["open_now"]
+        assert r["type"] == "outdoor_worker_station"
+
+
+def test_other_stations_file(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("id,name,lon,lat\nx,我的驿站,116.397,39.909\ny,另一站,116.40,39.92\n", encoding="utf-8")
+    data = nearest_json("--lat", "39.91", "--lon", "116.397", "--stations", str(path))
+    assert [r["id"] for r in data["results"]] == ["x", "y"]
+
+
+def test_batch_writes_ranked_csv(tmp_path, shanghai):
+    queries = tmp_path / "q.csv"
+    gcj = coords.wgs84_to_gcj02(121.4998, 31.2397)
+    queries.write_text(f"id,lat,lon,coordsys\nq1,31.2397,121.4998,wgs84\nq2,{float(gcj[1])!r},{float(gcj[0])!r},gcj02\n"
+                       "far,45.0,90.0,\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = run("nearest", "--queries", str(queries), "-k", "3", "--radius", "2000", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().splitlines()[0] == "query_id,rank,station_id,distance_m"
+    table = pd.read_csv(out, dtype={"query_id": str, "station_id": str})
+    q1, q2 = table[table.query_id == "q1"], table[table.query_id == "q2"]
+    expected = shanghai.nearest(121.4998, 31.2397, k=3, radius_m=2000)
+    assert q1.station_id.tolist() == shanghai.ids[expected.positions].tolist() == q2.station_id.tolist()
+    assert q1["rank"].tolist() == [1, 2, 3]
+    np.testing.assert_allclose(q1.distance_m, expected.distance_m, atol=0.01)
+    assert "far" not in set(table.query_id)     # nothing within 2 km in the desert
+
+
+def test_batch_to_standard_output(tmp_path):
+    queries = tmp_path / "q.csv"
+    queries.write_text("id,lat,lon\nq1,31.2397,121.4998\n", encoding="utf-8")
+    result = run("nearest", "--queries", str(queries), "-k", "2")
+    assert result.returncode == 0 and result.stdout.splitlines()[0] == "query_id,rank,station_id,distance_m"
+    assert len(result.stdout.splitlines()) == 3
+
+
+@pytest.mark.parametrize("args, words", [
+    (["nearest", "--lat", "95", "--lon", "121.5"], "'lat': 95.0 is outside -90..90"),
+    (["nearest", "--lat", "north", "--lon", "121.5"], "'lat': 'north' is not a number"),
+    (["nearest", "--lat", "31.2", "--lon", "121.5", "--amenity", "sauna"], "unknown amenity 'sauna'"),
+    (["nearest", "--lat", "31.2", "--lon", "121.5", "--type", "canteen"], "unknown type 'canteen'"),
+    (["nearest", "--lat", "31.2", "--lon", "121.5", "--coordsys", "mars"], "unknown coordinate system 'mars'"),
+    (["nearest", "--lat", "31.2", "--lon", "121.5", "--open-at", "teatime"], "not an ISO 8601"),
+    (["nearest", "--lat", "31.2", "--lon", "121.5", "-k", "0"], "'k': 0 must be a whole number"),
+    (["nearest", "--lat", "31.2", "--lon", "121.5", "--radius", "-5"], "'radius_m': -5.0 must be a positive"),
+    (["nearest", "--lat", "31.2"], "--lat and --lon are required"),
+    (["nearest", "--lat", "31.2", "--lon", "121.5", "--stations", "/nonexistent/s.geojson"], "no such file"),
+    (["nearest", "-k", "many"], "invalid int value: 'many'"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_exits_2_with_one_clear_message(args, words):
+    result = run(*args)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("broken.geojson", "{oops", "cannot be read as GeoJSON"),
+    ("nolon.csv", "id,name,lat\na,站,31.2\n", "required column 'lon' is missing"),
+    ("textlat.csv", "id,name,lon,lat\na,站,121.5,31.2\nb,站,121.6,thirty-one\n", "row 2, field 'lat': 'thirty-one' is not a number"),
+    ("hours.csv", "id,name,lon,lat,opening_hours\na,站,121.5,31.2,whenever\n", "row 1, field 'opening_hours'"),
+])
+def test_bad_stations_file_exits_2_naming_row_and_field(tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = run("nearest", "--lat", "31.2", "--lon", "121.5", "--stations", str(path))
+    assert result.returncode == 2
+    assert words in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content, words", [
+    ("id,lat\nq,31.2\n", "required column 'lon' is missing"),
+    ("id,lat,lon\nq1,31.2,121.5\nq2,abc,121.5\n", "row 2, field 'lat': 'abc' is not a number"),
+    ("id,lat,lon,coordsys\nq1,31.2,121.5,mars\n", "row 1, field 'coordsys'"),
+    ("id,lat,lon\n", "has no queries"),
+])
+def test_bad_queries_file_exits_2(tmp_path, content, words):
+    path = tmp_path / "q.csv"
+    path.write_text(content, encoding="utf-8")
+    result = run("nearest", "--queries", str(path))
+    assert result.returncode == 2
+    assert words in result.stderr and "Traceback" not in result.stderr
