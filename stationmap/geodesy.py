@@ -19,6 +19,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
@@ -92,3 +94,34 @@ def geodesic_from_chord(lon1: ArrayLike, lat1: ArrayLike, xyz1: ArrayLike,
         dist = np.array(dist, dtype=float, copy=True)
         dist[long_lines] = geodesic_m(lon1[long_lines], lat1[long_lines], lon2[long_lines], lat2[long_lines])
     return dist
+
+
+def ecef_point(lon: float, lat: float) -> tuple[float, float, float]:
+    """:func:`ecef` for one point, in plain floats (a single query cannot afford NumPy calls)."""
+    lam, phi = math.radians(lon), math.radians(lat)
+    sin_phi, cos_phi = math.sin(phi), math.cos(phi)
+    n = A / math.sqrt(1.0 - E2 * sin_phi * sin_phi)
+    return n * cos_phi * math.cos(lam), n * cos_phi * math.sin(lam), n * (1.0 - E2) * sin_phi
+
+
+def geodesic_from_chord_point(lon1: float, lat1: float, xyz1: tuple[float, float, float],
+                              lon2: float, lat2: float, xyz2: tuple[float, float, float]) -> float:
+    """:func:`geodesic_from_chord` for one pair, in plain floats.
+
+    A NumPy call costs about 2 µs here, so a single nearest query measuring its five or six
+    candidates this way is several times faster than with arrays. Same formula, same tests.
+    """
+    dx, dy, dz = xyz2[0] - xyz1[0], xyz2[1] - xyz1[1], xyz2[2] - xyz1[2]
+    chord = math.sqrt(dx * dx + dy * dy + dz * dz)
+    if chord == 0.0:
+        return 0.0
+    if chord > SHORT_LINE_M:
+        return float(geodesic_m(lon1, lat1, lon2, lat2))
+    lam, phi = math.radians((lon1 + lon2) * 0.5), math.radians((lat1 + lat2) * 0.5)
+    sin_lam, cos_lam, sin_phi, cos_phi = math.sin(lam), math.cos(lam), math.sin(phi), math.cos(phi)
+    east = cos_lam * dy - sin_lam * dx
+    north = cos_phi * dz - sin_phi * (cos_lam * dx + sin_lam * dy)
+    w = 1.0 - E2 * sin_phi * sin_phi
+    horizontal = east * east + north * north
+    curvature = (north * north * w * math.sqrt(w) / (A * (1.0 - E2)) + east * east * math.sqrt(w) / A) / horizontal
+    return 2.0 * math.asin(min(0.5 * chord * curvature, 1.0)) / curvature

@@ -37,7 +37,7 @@ from scipy.spatial import cKDTree
 
 from . import coords, geodesy, hours, vocab
 from .errors import InputError
-from .stations import amenity_codes
+from .stations import amenity_codes, check_lon_lat
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -87,11 +87,6 @@ class Filters:
         return cls(types=checked["type"], access=checked["access"], amenities=checked["amenity"],
                    open_at=when, include_closed=include_closed)
 
-    @property
-    def admits_everything(self) -> bool:
-        return (not self.types and not self.access and not self.amenities
-                and self.open_at is None and self.include_closed)
-
 
 @dataclass(frozen=True)
 class Neighbours:
@@ -132,12 +127,16 @@ class StationIndex:
         self.lon = np.ascontiguousarray(stations.geometry.x.to_numpy(dtype=float))
         self.lat = np.ascontiguousarray(stations.geometry.y.to_numpy(dtype=float))
         self._xyz = geodesy.ecef(self.lon, self.lat)
+        # Plain-float copies for the single-query path, which cannot afford NumPy indexing.
+        self._lon_list, self._lat_list = self.lon.tolist(), self.lat.tolist()
+        self._xyz_list = [tuple(p) for p in self._xyz.tolist()]
         self._tree = cKDTree(self._xyz, balanced_tree=False, compact_nodes=False)
         self.ids = stations["id"].to_numpy(dtype=object)
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
         self._type = stations["type"].to_numpy(dtype=object)
         self._access = stations["access"].to_numpy(dtype=object)
         self._active = (stations["status"] == "open").to_numpy()
+        self._active_list = self._active.tolist()
         amenity_bit = {code: np.uint64(1) << np.uint64(i) for i, code in enumerate(vocab.AMENITIES)}
         self._amenity_bits = np.array(
             [sum((amenity_bit[c] for c in amenity_codes(v)), np.uint64(0)) for v in stations["amenities"]],
@@ -153,9 +152,10 @@ class StationIndex:
 
     def admitted(self, positions: IntArray, filters: Filters) -> NDArray[np.bool_]:
         """Which of ``positions`` pass ``filters`` (evaluated only on these stations)."""
-        ok = np.ones(len(positions), dtype=bool)
         if not filters.include_closed:
-            ok &= self._active[positions]
+            ok = self._active[positions]
+        else:
+            ok = np.ones(len(positions), dtype=bool)
         if filters.types:
             ok &= np.isin(self._type[positions], list(filters.types))
         if filters.access:
@@ -184,13 +184,44 @@ class StationIndex:
         The k-d tree yields candidates by chord. Re-ranked by geodesic, the first ``k`` are
         final once the k-th geodesic is no longer than the chord of the last candidate seen:
         every unseen station has a longer chord, hence a longer geodesic. Otherwise the
-        candidate count grows and the search repeats.
+        candidate count grows and the search repeats. Ties go to the earlier row.
         """
         lon, lat, k, radius_m = _check_query(lon, lat, k, radius_m, coordsys)
-        found = self._nearest_rows(np.array([lon]), np.array([lat]), k, radius_m, filters)
-        positions, distances = found[0][0], found[1][0]
-        keep = positions >= 0
-        return Neighbours(positions[keep], distances[keep])
+        n = len(self)
+        if n == 0:
+            return Neighbours(np.zeros(0, np.int64), np.zeros(0))
+        point = geodesy.ecef_point(lon, lat)
+        bound = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
+        m = min(n, self._first_fetch(k, filters))
+        while True:
+            chords, idx = self._tree.query(point, k=m, distance_upper_bound=bound)
+            chords, idx = np.atleast_1d(chords).tolist(), np.atleast_1d(idx).tolist()
+            seen = idx.index(n) if idx[-1] == n else m      # cKDTree pads the end with n / inf
+            if self._first_fetch(k, filters) == k + 1 and not filters.include_closed:
+                candidates = [p for p in idx[:seen] if self._active_list[p]]
+            else:
+                candidates = np.array(idx[:seen], dtype=np.int64)
+                candidates = candidates[self.admitted(candidates, filters)].tolist()
+            ranked = []
+            for p in candidates:
+                distance = geodesy.geodesic_from_chord_point(lon, lat, point, self._lon_list[p],
+                                                             self._lat_list[p], self._xyz_list[p])
+                if radius_m is None or distance <= radius_m:
+                    ranked.append((distance, p))
+            ranked.sort()
+            ranked = ranked[:k]
+            exhausted = m >= n or seen < m
+            if exhausted or (len(ranked) == k
+                             and ranked[-1][0] <= chords[-1] - geodesy.CHORD_SLACK_M):
+                return Neighbours(np.array([p for _, p in ranked], dtype=np.int64),
+                                  np.array([d for d, _ in ranked], dtype=float))
+            m = min(n, m * 4)
+
+    @staticmethod
+    def _first_fetch(k: int, filters: Filters) -> int:
+        """Candidates to ask the tree for first: one spare, or more when filters will drop some."""
+        plain = not (filters.types or filters.access or filters.amenities or filters.open_at)
+        return k + 1 if plain else 4 * k + 8
 
     def nearest_batch(self, lon: ArrayLike, lat: ArrayLike, *, k: int = 5,
                       radius_m: float | None = None, filters: Filters = Filters(),
@@ -224,10 +255,11 @@ class StationIndex:
             return out_pos, out_dist
         xyz = geodesy.ecef(lon, lat)
         bound = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
-        m = min(n, k + 1 if filters.admits_everything or filters == Filters() else 4 * k + 8)
+        m = min(n, self._first_fetch(k, filters))
         rows = np.arange(q)
         while len(rows):
-            chords, idx = self._tree.query(xyz[rows], k=m, distance_upper_bound=bound, workers=-1)
+            workers = -1 if len(rows) > 5_000 else 1     # threads cost more than small batches
+            chords, idx = self._tree.query(xyz[rows], k=m, distance_upper_bound=bound, workers=workers)
             chords = chords.reshape(len(rows), m)
             idx = idx.reshape(len(rows), m)
             seen = idx < n                                      # cKDTree pads with n / inf
@@ -242,7 +274,7 @@ class StationIndex:
                     self._xyz[safe[r, c]])
             if radius_m is not None:
                 dist[dist > radius_m] = np.inf
-            order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+            order = np.lexsort((safe, dist), axis=1)[:, :k]          # by distance, then row
             best = np.take_along_axis(dist, order, axis=1)
             best_idx = np.take_along_axis(safe, order, axis=1)
             # Complete when the tree had nothing more to give (m reached n, or padding shows the
@@ -283,7 +315,7 @@ class StationIndex:
             raise InputError(f"{distance_m!r} must be a number of metres in (0, 50000]", field="distance_m")
         xy = np.asarray(route.coords, dtype=float)[:, :2]
         for x, y in xy:
-            _check_lon_lat(x, y)
+            check_lon_lat(x, y)
         x, y = _points_to_wgs84(xy[:, 0], xy[:, 1], coordsys)
         dense = np.asarray(shapely.segmentize(shapely.LineString(np.column_stack([x, y])),
                                               _ROUTE_STEP_DEG).coords)
@@ -326,12 +358,6 @@ class StationIndex:
         return RouteMatches(station[order], dist[order], along[order], float(start_m[-1]))
 
 
-def _check_lon_lat(lon: float, lat: float) -> tuple[float, float]:
-    from .stations import check_lon_lat
-
-    return check_lon_lat(lon, lat)
-
-
 def _check_k_radius(k: int, radius_m: float | None) -> tuple[int, float | None]:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InputError(f"{k!r} must be a whole number ≥ 1", field="k")
@@ -345,7 +371,7 @@ def _check_k_radius(k: int, radius_m: float | None) -> tuple[int, float | None]:
 
 def _check_query(lon: float, lat: float, k: int, radius_m: float | None, coordsys: str
                  ) -> tuple[float, float, int, float | None]:
-    lon, lat = _check_lon_lat(lon, lat)
+    lon, lat = check_lon_lat(lon, lat)
     k, radius_m = _check_k_radius(k, radius_m)
     if coordsys != "wgs84":
         x, y = _points_to_wgs84(np.array([lon]), np.array([lat]), coordsys)

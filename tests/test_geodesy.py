@@ -45,3 +45,14 @@ def test_zero_distance():
 def test_azimuth():
     assert abs(float(geodesy.azimuth_deg(121.5, 31.2, 121.5, 31.3))) < 1e-9
     assert abs(float(geodesy.azimuth_deg(121.5, 31.2, 121.4, 31.2)) - 270) < 0.1
+
+
+def test_scalar_formula_matches_karney_and_the_vectorised_one():
+    lon, lat, lon2, lat2, distance = _pairs(3_000, 400_000, seed=9)
+    for i in range(len(lon)):
+        one = geodesy.geodesic_from_chord_point(lon[i], lat[i], geodesy.ecef_point(lon[i], lat[i]),
+                                                lon2[i], lat2[i], geodesy.ecef_point(lon2[i], lat2[i]))
+        assert abs(one - distance[i]) < 1e-6
+    assert geodesy.geodesic_from_chord_point(121.5, 31.2, geodesy.ecef_point(121.5, 31.2),
+                                             121.5, 31.2, geodesy.ecef_point(121.5, 31.2)) == 0.0
+    np.testing.assert_allclose(geodesy.ecef_point(121.5, 31.2), geodesy.ecef(121.5, 31.2), rtol=0, atol=1e-8)

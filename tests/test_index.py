@@ -183,3 +183,11 @@ def test_bad_queries_name_the_field(china, call, field):
     with pytest.raises(InputError) as info:
         call(china)
     assert info.value.field == field
+
+
+def test_stations_in_the_same_building_tie_by_row_in_single_and_batch_queries():
+    frame = pd.DataFrame({"id": ["b", "a", "c"], "name": ["乙", "甲", "丙"],
+                          "lon": [121.5, 121.5, 121.51], "lat": [31.2, 31.2, 31.2]})
+    index = StationIndex(from_frame(frame))
+    assert index.nearest(121.501, 31.2, k=3).positions.tolist() == [0, 1, 2]
+    assert index.nearest_batch([121.501], [31.2], k=3)[0].tolist() == [[0, 1, 2]]
