@@ -114,11 +114,11 @@ def _nearest(args: argparse.Namespace) -> int:
     index = _load_index(args.stations)
     found = index.nearest(lon, lat, k=args.k, radius_m=args.radius, filters=filters, coordsys=system)
     when = filters.open_at or hours.parse_when("now")
-    results = nearest_records(index, found, when=when, lang=args.lang)
-    wgs_lon, wgs_lat = coords.to_wgs84(lon, lat, system)
+    wgs_lon, wgs_lat = (float(v) for v in coords.to_wgs84(lon, lat, system))
+    results = nearest_records(index, found, lon=wgs_lon, lat=wgs_lat, when=when, lang=args.lang)
     if args.json:
         query = {"lon": lon, "lat": lat, "coordsys": system,
-                 "wgs84": [round(float(wgs_lon), 7), round(float(wgs_lat), 7)],
+                 "wgs84": [round(wgs_lon, 7), round(wgs_lat, 7)],
                  "k": args.k, "radius_m": args.radius, "at": when.isoformat()}
         json.dump({"query": query, "results": results}, sys.stdout, ensure_ascii=False, indent=2)
         print()

@@ -95,3 +95,29 @@ def is_open(expressions: Iterable[str], when: datetime) -> np.ndarray:
     uniques, inverse = np.unique(values.astype(str), return_inverse=True)
     verdicts = np.array([state(u, when)[0] == "open" for u in uniques], dtype=bool)
     return verdicts[inverse.reshape(-1)]
+
+
+def describe_change(state_name: str, change: datetime | None, when: datetime, lang: str = "zh") -> str | None:
+    """Words for the next change, e.g. ``"closes 17:00"`` or ``"明天 08:30 开门"``.
+
+    Examples
+    --------
+    >>> now = parse_when("2026-11-23T12:00")
+    >>> describe_change("open", parse_when("2026-11-23T17:00"), now, "en")
+    'closes 17:00'
+    >>> describe_change("closed", parse_when("2026-11-24T08:30"), now, "zh")
+    '明天 08:30 开门'
+    """
+    if state_name == "unknown":
+        return "开放时间不详" if lang == "zh" else "hours unknown"
+    if change is None:
+        if state_name == "open":
+            return "全天开放" if lang == "zh" else "open 24/7"
+        return None
+    days = (change.date() - when.date()).days
+    clock = change.strftime("%H:%M")
+    if lang == "zh":
+        day = {0: "", 1: "明天 "}.get(days, change.strftime("%m-%d "))
+        return f"{day}{clock} {'关门' if state_name == 'open' else '开门'}"
+    day = {0: "", 1: " tomorrow"}.get(days, change.strftime(" %b %d"))
+    return f"{'closes' if state_name == 'open' else 'opens'} {clock}{day}"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Iterable
 
 import geopandas as gpd
@@ -147,6 +148,15 @@ class StationIndex:
 
     def __len__(self) -> int:
         return len(self.lon)
+
+    @cached_property
+    def columns(self) -> dict[str, list]:
+        """Every column as a plain list, plus ``gcj02_lon``/``gcj02_lat``: building a result
+        from lists costs microseconds where a pandas row costs a hundred."""
+        table = {c: self.stations[c].tolist() for c in self.stations.columns if c != self.stations.geometry.name}
+        gcj_lon, gcj_lat = coords.wgs84_to_gcj02(self.lon, self.lat)
+        table["gcj02_lon"], table["gcj02_lat"] = gcj_lon.tolist(), gcj_lat.tolist()
+        return table
 
     # -- filters -------------------------------------------------------------------------
 

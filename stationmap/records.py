@@ -1,4 +1,4 @@
-"""Plain-dict views of query results, shared by the CLI's JSON and the web API.
+"""Plain-dict views of stations and query results, shared by the CLI's JSON and the web API.
 
 Coordinates go out in WGS-84 (``lon``/``lat``) and in GCJ-02 (``gcj02``), because the AMap and
 Tencent links a worker taps need GCJ-02 and a GIS analyst needs WGS-84.
@@ -9,47 +9,89 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import coords, hours, vocab
-from .index import Neighbours, StationIndex
+import numpy as np
+
+from . import geodesy, hours, travel, vocab
+from .index import Neighbours, RouteMatches, StationIndex
+from .links import navigation_links
 from .stations import amenity_codes
 
 
 def station_record(index: StationIndex, position: int, *, when: datetime | None = None,
-                   lang: str = "zh") -> dict[str, Any]:
-    """One station as a JSON-ready dict; ``when`` adds ``open_now`` and ``next_change``."""
-    row = index.stations.iloc[position]
-    lon, lat = float(index.lon[position]), float(index.lat[position])
-    gcj_lon, gcj_lat = coords.wgs84_to_gcj02(lon, lat)
+                   lang: str = "zh", mode: str = "walk") -> dict[str, Any]:
+    """One station as a JSON-ready dict; ``when`` adds ``open_now`` and the next change."""
+    col = index.columns
+    p = int(position)
+    name = col["name"][p]
+    lon, lat = index._lon_list[p], index._lat_list[p]
     record: dict[str, Any] = {
-        "id": row["id"],
-        "name": row["name"],
-        "name_en": row["name_en"] or None,
-        "type": row["type"],
-        "type_label": vocab.label(vocab.STATION_TYPES, row["type"], lang),
-        "access": row["access"],
-        "amenities": amenity_codes(row["amenities"]),
-        "opening_hours": row["opening_hours"] or None,
-        "status": row["status"],
-        "address": row["address"] or None,
-        "phone": row["phone"] or None,
-        "adcode": row["adcode"] or None,
-        "lon": round(lon, 7),
-        "lat": round(lat, 7),
-        "gcj02": [round(float(gcj_lon), 7), round(float(gcj_lat), 7)],
+        "id": col["id"][p],
+        "name": name,
+        "name_en": col["name_en"][p] or None,
+        "type": col["type"][p],
+        "type_label": vocab.label(vocab.STATION_TYPES, col["type"][p], lang),
+        "access": col["access"][p],
+        "access_label": vocab.label(vocab.ACCESS, col["access"][p], lang),
+        "amenities": [{"code": a, "label": vocab.label(vocab.AMENITIES, a, lang)}
+                      for a in amenity_codes(col["amenities"][p])],
+        "opening_hours": col["opening_hours"][p] or None,
+        "status": col["status"][p],
     }
     if when is not None:
-        state, change = hours.state(row["opening_hours"], when)
-        record["open_now"] = state == "open" and row["status"] == "open"
-        record["hours_state"] = state
-        record["next_change"] = change.isoformat() if change is not None else None
+        state, change = hours.state(col["opening_hours"][p], when)
+        if col["status"][p] != "open":
+            record.update(open_now=False, hours_state="closed", next_change=None,
+                          next_change_text=vocab.label(vocab.STATUSES, col["status"][p], lang))
+        else:
+            record.update(open_now=state == "open", hours_state=state,
+                          next_change=change.isoformat() if change is not None else None,
+                          next_change_text=hours.describe_change(state, change, when, lang))
+    record.update({
+        "operator": col["operator"][p] or None,
+        "address": col["address"][p] or None,
+        "phone": col["phone"][p] or None,
+        "adcode": col["adcode"][p] or None,
+        "last_verified": col["last_verified"][p] or None,
+        "lon": round(lon, 7),
+        "lat": round(lat, 7),
+        "gcj02": [round(col["gcj02_lon"][p], 7), round(col["gcj02_lat"][p], 7)],
+        "links": navigation_links(lon, lat, name, mode=mode),
+    })
     return record
 
 
-def nearest_records(index: StationIndex, found: Neighbours, *, when: datetime | None = None,
-                    lang: str = "zh") -> list[dict[str, Any]]:
-    """Records for a nearest query, nearest first, each with ``rank`` and ``distance_m``."""
+def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: float,
+                    when: datetime | None = None, lang: str = "zh", mode: str = "walk"
+                    ) -> list[dict[str, Any]]:
+    """Records for a nearest query from WGS-84 ``lon``/``lat``, nearest first."""
+    if len(found) == 0:
+        return []
+    bearings = geodesy.azimuth_deg(np.full(len(found), lon), np.full(len(found), lat),
+                                   index.lon[found.positions], index.lat[found.positions])
     results = []
-    for rank, (position, distance) in enumerate(zip(found.positions, found.distance_m), start=1):
-        record = station_record(index, int(position), when=when, lang=lang)
-        results.append({"rank": rank, "distance_m": round(float(distance), 2), **record})
+    for rank, (position, distance, bearing) in enumerate(zip(found.positions, found.distance_m, bearings), 1):
+        results.append({
+            "rank": rank,
+            "distance_m": round(float(distance), 2),
+            "bearing_deg": round(float(bearing), 1),
+            "est_minutes": round(travel.minutes(float(distance), mode), 1),
+            **station_record(index, position, when=when, lang=lang, mode=mode),
+        })
     return results
+
+
+def route_records(index: StationIndex, matches: RouteMatches, *, when: datetime | None = None,
+                  lang: str = "zh", mode: str = "ebike") -> list[dict[str, Any]]:
+    """Records for an along-route query, in the order the route meets them."""
+    return [{"distance_m": round(float(d), 2), "along_m": round(float(a), 1),
+             "est_minutes": round(travel.minutes(float(d), mode), 1),
+             **station_record(index, p, when=when, lang=lang, mode=mode)}
+            for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m)]
+
+
+def feature(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as a GeoJSON Feature (WGS-84 geometry, everything else in properties)."""
+    properties = {k: v for k, v in record.items() if k not in ("lon", "lat")}
+    return {"type": "Feature", "id": record["id"],
+            "geometry": {"type": "Point", "coordinates": [record["lon"], record["lat"]]},
+            "properties": properties}

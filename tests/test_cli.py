@@ -64,7 +64,7 @@ def test_filters_narrow_the_results():
                         "--amenity", "wifi", "--open-at", "2026-11-24T02:00", "--type", "outdoor_worker_station")
     assert data["results"], "24/7 stations with a microwave and Wi-Fi exist in the sample"
     for r in data["results"]:
-        assert {"microwave", "wifi"} <= set(r["amenities"]) and r["open_now"]
+        assert {"microwave", "wifi"} <= {a["code"] for a in r["amenities"]} and r["open_now"]
         assert r["type"] == "outdoor_worker_station"
 
 

@@ -1,0 +1,190 @@
+"""JSON API v1: nearest, list, one station, along a route, metadata, health.
+
+Views parse parameters (webargs, through flask-smorest, which also writes the OpenAPI
+document), call the core, and return JSON. Nothing here computes anything itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import shapely
+from flask import Response, current_app, request, url_for
+from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
+
+from .. import coords, hours, travel, vocab
+from ..index import Filters
+from ..records import feature, nearest_records, route_records, station_record
+from . import dataset, problems
+from .schemas import (AlongRouteBody, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
+                      RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
+
+
+class _Parser(FlaskParser):
+    """Invalid parameters are a client's bad request (400), not webargs' 422."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class _Blueprint(Blueprint):
+    ARGUMENTS_PARSER = _Parser()
+
+
+class _Api(Api):
+    """flask-smorest, with errors as problem+json."""
+
+    def _register_error_handlers(self):
+        pass            # create_app registers problems.from_http_exception for every blueprint
+
+    def handle_http_exception(self, error):   # pragma: no cover - not registered
+        return problems.from_http_exception(error)
+
+
+bp = _Blueprint("api", __name__, url_prefix="/api/v1",
+                description="Nearest union rest stations for outdoor workers in China.")
+health = _Blueprint("health", __name__, description="Liveness.")
+
+
+def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status, mimetype=mimetype)
+
+
+def _lang(args: dict[str, Any]) -> str:
+    return args.get("lang") or current_app.config["DEFAULT_LANG"]
+
+
+def _filters_and_time(args: dict[str, Any]):
+    open_at = "now" if args.get("open_now") else args.get("open_at")
+    filters = Filters.build(types=args.get("type", ()), access=args.get("access", ()),
+                            amenities=args.get("amenity", ()), open_at=open_at,
+                            include_closed=args.get("include_closed", False))
+    return filters, filters.open_at or hours.parse_when("now")
+
+
+def _collection(records: list[dict[str, Any]], extra: dict[str, Any], f: str) -> Response:
+    if f == "geojson":
+        return _json({"type": "FeatureCollection", **extra, "features": [feature(r) for r in records]},
+                     mimetype="application/geo+json")
+    return _json({**extra, "count": len(records), "results": records})
+
+
+@bp.route("/stations/nearest")
+@bp.arguments(NearestArgs, location="query", as_kwargs=False)
+@bp.response(200, NearestResponseSchema)
+def nearest(args):
+    """The nearest stations to a point
+
+    Distances are geodesic metres on WGS-84; `est_minutes` is an estimate (see `assumptions`).
+    """
+    data = dataset()
+    filters, when = _filters_and_time(args)
+    lang, mode = _lang(args), args["mode"]
+    lon, lat = (float(v) for v in coords.to_wgs84(args["lon"], args["lat"], args["coordsys"]))
+    found = data.index.nearest(lon, lat, k=args["k"], radius_m=args["radius_m"], filters=filters)
+    records = nearest_records(data.index, found, lon=lon, lat=lat, when=when, lang=lang, mode=mode)
+    query = {"lon": args["lon"], "lat": args["lat"], "coordsys": args["coordsys"],
+             "wgs84": [round(lon, 7), round(lat, 7)], "k": args["k"], "radius_m": args["radius_m"],
+             "at": when.isoformat(), "mode": mode, "lang": lang}
+    return _collection(records, {"query": query, "assumptions": travel.assumptions(mode, lang)}, args["f"])
+
+
+@bp.route("/stations")
+@bp.arguments(StationsArgs, location="query", as_kwargs=False)
+@bp.response(200, StationsResponseSchema)
+def stations(args):
+    """Stations in a bounding box (or all), a page at a time"""
+    data = dataset()
+    filters, when = _filters_and_time(args)
+    box = args["bbox"] or (-180.0, -90.0, 180.0, 90.0)
+    positions = data.index.within_bbox(*box, filters=filters)
+    start, stop = args["offset"], args["offset"] + args["limit"]
+    lang = _lang(args)
+    records = [station_record(data.index, p, when=when, lang=lang, mode=args["mode"]) for p in positions[start:stop]]
+    following = None
+    if stop < len(positions):
+        query = request.args.to_dict()
+        query["offset"] = str(stop)
+        following = url_for("api.stations", _external=True, **query)
+    return _collection(records, {"matched": int(len(positions)), "limit": args["limit"],
+                                 "offset": args["offset"], "next": following}, args["f"])
+
+
+@bp.route("/stations/<string:station_id>")
+@bp.arguments(LanguageArgs, location="query", as_kwargs=False)
+@bp.response(200, StationSchema)
+@bp.alt_response(404, description="No station with that id")
+def one_station(args, station_id: str):
+    """One station by id"""
+    data = dataset()
+    position = data.index.position(station_id)
+    if position is None:
+        return problems.problem(404, "Not Found", f"no station with id {station_id!r}")
+    return _json(station_record(data.index, position, when=hours.parse_when("now"), lang=_lang(args)))
+
+
+@bp.route("/stations/along-route", methods=["POST"])
+@bp.arguments(AlongRouteBody, location="json", as_kwargs=False)
+@bp.response(200, RouteResponseSchema)
+@bp.alt_response(415, description="The body is not JSON")
+def along_route(body):
+    """Stations within a distance of a route, in the order the route meets them
+
+    For riders and truck drivers: `route` is a GeoJSON LineString in `coordsys`.
+    """
+    data = dataset()
+    coordinates = [c[:2] for c in body["route"]["coordinates"]]
+    for i, (x, y) in enumerate(coordinates):
+        if not (-180 <= x <= 180 and -90 <= y <= 90):
+            return problems.problem(400, "Invalid request parameters", None, [
+                {"parameter": f"route.coordinates.{i}", "reason": f"[{x}, {y}] is not a longitude, latitude pair"}])
+    route = shapely.LineString(coordinates)
+    if route.length == 0:
+        return problems.problem(400, "Invalid request parameters", None, [
+            {"parameter": "route.coordinates", "reason": "the route has no length"}])
+    filters, when = _filters_and_time(body)
+    lang, mode = _lang(body), body["mode"]
+    matches = data.index.along_route(route, body["distance_m"], filters=filters, coordsys=body["coordsys"])
+    records = route_records(data.index, matches, when=when, lang=lang, mode=mode)
+    return _json({"route_length_m": round(matches.route_length_m, 1), "distance_m": body["distance_m"],
+                  "assumptions": travel.assumptions(mode, lang), "count": len(records), "results": records})
+
+
+@bp.before_request
+def _require_json_body():
+    if request.method == "POST" and not request.is_json:
+        return problems.problem(415, "Unsupported Media Type", "send the body as application/json")
+    return None
+
+
+@bp.route("/meta")
+@bp.response(200, MetaSchema)
+def meta():
+    """Vocabularies with zh/en labels, travel assumptions, and the dataset's version"""
+    data = dataset()
+    return _json({
+        "dataset": {"version": data.version, "stations": data.count, "file": data.path.name,
+                    "modified": data.modified.isoformat(), "latest_verified": data.latest_verified},
+        "types": vocab.STATION_TYPES, "access": vocab.ACCESS, "amenities": vocab.AMENITIES,
+        "statuses": vocab.STATUSES,
+        "modes": {m: {"speed_kmh": travel.SPEEDS_KMH[m], "detour_factor": travel.DETOUR_FACTOR,
+                      "assumptions": {lang: travel.assumptions(m, lang) for lang in vocab.LANGUAGES}}
+                  for m in travel.MODES},
+        "coordsys": list(coords.COORDSYS),
+    })
+
+
+@health.route("/healthz")
+@health.response(200)
+def healthz():
+    """Liveness: the index is loaded"""
+    return _json({"status": "ok", "stations": dataset().count})
+
+
+def init_app(app) -> Api:
+    api = _Api(app, spec_kwargs={"info": {"description": "stationmap API v1. Errors are application/problem+json "
+                                                          "(RFC 9457) with one reason per invalid parameter."}})
+    api.register_blueprint(bp)
+    api.register_blueprint(health)
+    return api

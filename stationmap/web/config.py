@@ -1,0 +1,39 @@
+"""Settings of the web app: defaults here, then the instance file, then environment variables.
+
+Order of precedence (last wins): :class:`Defaults`; ``stationmap.cfg`` (Python syntax) in the
+instance folder; environment variables prefixed ``STATIONMAP_`` (values parsed as JSON when they
+can be, e.g. ``STATIONMAP_EMBED_ORIGINS='["https://news.example.cn"]'``); the mapping passed to
+``create_app``.
+"""
+
+from __future__ import annotations
+
+
+class Defaults:
+    #: Stations file; ``None`` is the shipped Shanghai sample.
+    STATIONS_PATH: str | None = None
+    #: Language when a request does not say (``zh`` or ``en``).
+    DEFAULT_LANG = "zh"
+    #: Base map of the pages: ``osm`` (WGS-84), ``amap`` (GCJ-02: overlays are shifted to match),
+    #: ``tianditu`` (WGS-84/CGCS2000, needs ``TIANDITU_KEY``) or ``none`` (district outlines only).
+    TILES = "osm"
+    TIANDITU_KEY = ""
+    #: Sites allowed to frame embeddable maps (CSP frame-ancestors); others are refused.
+    EMBED_ORIGINS: list[str] = []
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "stationmap"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui-dist/"
+
+    # Flask-Compress: riders are often on weak signal.
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "text/javascript",
+                          "application/json", "application/geo+json", "application/problem+json",
+                          "application/schema+json", "application/vnd.oai.openapi+json", "image/svg+xml"]
+    COMPRESS_ALGORITHM = ["gzip"]
+    COMPRESS_MIN_SIZE = 500
+    JSON_SORT_KEYS = False

@@ -1,0 +1,214 @@
+"""Request parameters and response shapes of API v1, as marshmallow schemas.
+
+The same classes validate requests (webargs) and document them (apispec, via flask-smorest), so
+the OpenAPI document cannot drift from what the server accepts.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from webargs import fields as webargs_fields
+
+from .. import coords, hours, travel, vocab
+
+_MAX_K = 50
+_MAX_RADIUS_M = 50_000.0
+
+
+def _codes(vocabulary, what: str):
+    return webargs_fields.DelimitedList(
+        ma.fields.String(validate=ma.validate.OneOf(list(vocabulary), error=f"unknown {what} {{input!r}}; use one of {{choices}}")),
+        load_default=list,
+        metadata={"description": f"{what} codes, comma-separated: {', '.join(vocabulary)}"})
+
+
+def _check_when(value: str) -> None:
+    try:
+        hours.parse_when(value)
+    except ValueError as exc:
+        raise ma.ValidationError(str(exc)) from None
+
+
+class _Lenient(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class LanguageArgs(_Lenient):
+    lang = ma.fields.String(validate=ma.validate.OneOf(vocab.LANGUAGES), load_default=None,
+                            metadata={"description": "label language: zh (default) or en"})
+
+
+class FilterArgs(LanguageArgs):
+    type = _codes(vocab.STATION_TYPES, "type")
+    amenity = _codes(vocab.AMENITIES, "amenity")
+    access = _codes(vocab.ACCESS, "access")
+    open_now = ma.fields.Boolean(load_default=False, metadata={"description": "only stations open now (China Standard Time)"})
+    open_at = ma.fields.String(load_default=None, validate=_check_when,
+                               metadata={"description": "only stations open at this ISO 8601 time (no offset: China Standard Time)"})
+    include_closed = ma.fields.Boolean(load_default=False,
+                                       metadata={"description": "also return closed and temporarily closed stations"})
+    mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="walk",
+                            metadata={"description": "travel mode for est_minutes: walk or ebike"})
+
+    @ma.validates_schema
+    def _one_time(self, data, **kwargs):
+        if data.get("open_now") and data.get("open_at"):
+            raise ma.ValidationError("give either open_now or open_at, not both", field_name="open_at")
+
+
+class NearestArgs(FilterArgs):
+    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90), metadata={"description": "latitude"})
+    lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180), metadata={"description": "longitude"})
+    coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
+                                metadata={"description": "system of lat/lon: wgs84 (GPS), gcj02 (AMap, Tencent), bd09 (Baidu)"})
+    k = ma.fields.Integer(validate=ma.validate.Range(1, _MAX_K), load_default=5,
+                          metadata={"description": f"how many stations, 1..{_MAX_K}"})
+    radius_m = ma.fields.Float(validate=ma.validate.Range(0, _MAX_RADIUS_M, min_inclusive=False), load_default=None,
+                               metadata={"description": f"only stations within this many metres (≤ {_MAX_RADIUS_M:g})"})
+    f = ma.fields.String(validate=ma.validate.OneOf(("json", "geojson")), load_default="json",
+                         metadata={"description": "json (default) or geojson"})
+
+
+class BBoxField(ma.fields.Field):
+    """``minlon,minlat,maxlon,maxlat`` in WGS-84."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parts = str(value).split(",")
+        if len(parts) != 4:
+            raise ma.ValidationError("must be minlon,minlat,maxlon,maxlat")
+        try:
+            box = [float(p) for p in parts]
+        except ValueError:
+            raise ma.ValidationError("must be four numbers: minlon,minlat,maxlon,maxlat") from None
+        min_lon, min_lat, max_lon, max_lat = box
+        if not all(map(_finite, box)):
+            raise ma.ValidationError("numbers must be finite")
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise ma.ValidationError("needs -180 ≤ minlon ≤ maxlon ≤ 180 and -90 ≤ minlat ≤ maxlat ≤ 90")
+        return box
+
+
+def _finite(x: float) -> bool:
+    return x == x and abs(x) != float("inf")
+
+
+class StationsArgs(FilterArgs):
+    bbox = BBoxField(load_default=None, metadata={"description": "minlon,minlat,maxlon,maxlat (WGS-84)",
+                                                  "type": "string", "example": "121.4,31.1,121.6,31.3"})
+    limit = ma.fields.Integer(validate=ma.validate.Range(1, 1000), load_default=100)
+    offset = ma.fields.Integer(validate=ma.validate.Range(0, 10_000_000), load_default=0)
+    f = ma.fields.String(validate=ma.validate.OneOf(("json", "geojson")), load_default="json")
+
+
+class LineStringSchema(ma.Schema):
+    type = ma.fields.String(required=True, validate=ma.validate.Equal("LineString"))
+    coordinates = ma.fields.List(
+        ma.fields.List(ma.fields.Float(), validate=ma.validate.Length(2, 3)),
+        required=True, validate=ma.validate.Length(2, 10_000))
+
+
+class AlongRouteBody(_Lenient):
+    route = ma.fields.Nested(LineStringSchema, required=True,
+                             metadata={"description": "GeoJSON LineString geometry"})
+    coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84")
+    distance_m = ma.fields.Float(validate=ma.validate.Range(0, _MAX_RADIUS_M, min_inclusive=False), load_default=500.0)
+    type = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.STATION_TYPES))), load_default=list)
+    amenity = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.AMENITIES))), load_default=list)
+    access = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.ACCESS))), load_default=list)
+    open_now = ma.fields.Boolean(load_default=False)
+    open_at = ma.fields.String(load_default=None, validate=_check_when)
+    include_closed = ma.fields.Boolean(load_default=False)
+    mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="ebike")
+    lang = ma.fields.String(validate=ma.validate.OneOf(vocab.LANGUAGES), load_default=None)
+
+    @ma.validates_schema
+    def _one_time(self, data, **kwargs):
+        if data.get("open_now") and data.get("open_at"):
+            raise ma.ValidationError("give either open_now or open_at, not both", field_name="open_at")
+
+
+# -- responses (documentation; views build the JSON directly) ---------------------------------
+
+class AmenitySchema(ma.Schema):
+    code = ma.fields.String()
+    label = ma.fields.String()
+
+
+class LinksSchema(ma.Schema):
+    amap_marker = ma.fields.String()
+    amap_navigation = ma.fields.String()
+    baidu_marker = ma.fields.String()
+    geo = ma.fields.String()
+
+
+class StationSchema(ma.Schema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    name_en = ma.fields.String(allow_none=True)
+    type = ma.fields.String()
+    type_label = ma.fields.String()
+    access = ma.fields.String()
+    access_label = ma.fields.String()
+    amenities = ma.fields.List(ma.fields.Nested(AmenitySchema))
+    opening_hours = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    open_now = ma.fields.Boolean()
+    hours_state = ma.fields.String(metadata={"description": "open, closed or unknown"})
+    next_change = ma.fields.String(allow_none=True, metadata={"description": "ISO 8601 time of the next opening or closing"})
+    next_change_text = ma.fields.String(allow_none=True, metadata={"description": "e.g. 'closes 17:00'"})
+    operator = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    adcode = ma.fields.String(allow_none=True)
+    last_verified = ma.fields.String(allow_none=True)
+    lon = ma.fields.Float(metadata={"description": "WGS-84"})
+    lat = ma.fields.Float(metadata={"description": "WGS-84"})
+    gcj02 = ma.fields.List(ma.fields.Float(), metadata={"description": "[lon, lat] in GCJ-02 (AMap, Tencent)"})
+    links = ma.fields.Nested(LinksSchema)
+
+
+class NearestResultSchema(StationSchema):
+    rank = ma.fields.Integer()
+    distance_m = ma.fields.Float(metadata={"description": "geodesic metres on WGS-84"})
+    bearing_deg = ma.fields.Float(metadata={"description": "from the query point, clockwise from north"})
+    est_minutes = ma.fields.Float(metadata={"description": "estimate; see assumptions"})
+
+
+class RouteResultSchema(StationSchema):
+    distance_m = ma.fields.Float(metadata={"description": "geodesic metres from the route"})
+    along_m = ma.fields.Float(metadata={"description": "metres along the route from its start"})
+    est_minutes = ma.fields.Float(metadata={"description": "detour estimate from the route and back is not included"})
+
+
+class NearestResponseSchema(ma.Schema):
+    query = ma.fields.Dict()
+    assumptions = ma.fields.String()
+    count = ma.fields.Integer()
+    results = ma.fields.List(ma.fields.Nested(NearestResultSchema))
+
+
+class StationsResponseSchema(ma.Schema):
+    matched = ma.fields.Integer()
+    limit = ma.fields.Integer()
+    offset = ma.fields.Integer()
+    next = ma.fields.String(allow_none=True)
+    results = ma.fields.List(ma.fields.Nested(StationSchema))
+
+
+class RouteResponseSchema(ma.Schema):
+    route_length_m = ma.fields.Float()
+    distance_m = ma.fields.Float()
+    assumptions = ma.fields.String()
+    count = ma.fields.Integer()
+    results = ma.fields.List(ma.fields.Nested(RouteResultSchema))
+
+
+class MetaSchema(ma.Schema):
+    dataset = ma.fields.Dict()
+    types = ma.fields.Dict()
+    access = ma.fields.Dict()
+    amenities = ma.fields.Dict()
+    statuses = ma.fields.Dict()
+    modes = ma.fields.Dict()
+    coordsys = ma.fields.List(ma.fields.String())
