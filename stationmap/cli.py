@@ -53,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     near.add_argument("--queries", metavar="FILE.csv", help="batch mode: CSV with columns id,lat,lon[,coordsys]")
     near.add_argument("--out", metavar="FILE", help="batch mode: write the CSV here instead of standard output")
 
+    serve = commands.add_parser("serve", help="serve the worker page, API and OGC API",
+                                description="Production WSGI server (gunicorn) unless --dev.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    serve.add_argument("--stations", metavar="PATH", help="stations file (default: the shipped Shanghai sample)")
+    serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
+
     sample = commands.add_parser("sample", help="generate the synthetic sample stations",
                                  description="Deterministic synthetic stations (not real ones).")
     sample.add_argument("area", choices=("shanghai", "national"))
@@ -68,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "nearest":
             return _nearest(args)
+        if args.command == "serve":
+            return _serve(args)
         return _sample(args)
     except DataFileError as exc:
         print(f"stationmap: error: {exc}", file=sys.stderr)
@@ -231,6 +241,17 @@ def _write_atomically(path: Path, write) -> None:
         os.replace(temp, path)
     finally:
         Path(temp).unlink(missing_ok=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .web.serve import serve
+
+    if not 0 < args.port < 65536:
+        raise InputError(f"{args.port} is not a TCP port", field="port")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"{args.workers} must be ≥ 1", field="workers")
+    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, dev=args.dev)
+    return 0
 
 
 def _sample(args: argparse.Namespace) -> int:

@@ -38,3 +38,43 @@ def china():
         "status": rng.choice(["open", "temporarily_closed", "closed"], n, p=[0.96, 0.03, 0.01]),
     })
     return StationIndex(from_frame(frame))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """``stationmap serve`` (gunicorn, 2 workers) on a free loopback port; yields its base URL."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATIONMAP_")}
+    server = subprocess.Popen([sys.executable, "-m", "stationmap", "serve", "--port", str(port), "--workers", "2"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"stationmap serve exited:\n{server.stdout.read()}")
+            if time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("stationmap serve did not answer /healthz within 60 s")
+            time.sleep(0.2)
+    yield base
+    server.terminate()
+    server.wait(timeout=20)

@@ -1,0 +1,42 @@
+"""Run the app under gunicorn (production) or Flask's own server (``--dev``).
+
+gunicorn's ``preload_app`` builds the app, and with it the station index, once in the master
+process; the workers fork afterwards and share that memory copy-on-write.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app, options: dict[str, Any]):
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
+          stations: str | None = None, dev: bool = False) -> None:
+    """Serve the stations at ``host:port`` until interrupted."""
+    from . import create_app
+
+    overrides = {"STATIONS_PATH": stations} if stations else {}
+    app = create_app(overrides)
+    if dev:
+        app.run(host=host, port=port, debug=True, use_reloader=False)
+        return
+    workers = workers or (os.cpu_count() or 1)
+    _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
+                    "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                    "keepalive": 5, "timeout": 60}).run()
