@@ -61,9 +61,9 @@ def parse_when(value: str | datetime | None = None) -> datetime:
     if isinstance(value, datetime):
         moment = value
     else:
-        text = str(value).strip()
+        text = str(value).strip().upper()          # RFC 3339 allows "t" and "z"
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
         except ValueError:
             raise ValueError(f"not an ISO 8601 date-time: {value!r} (e.g. 2026-11-23T14:30)") from None
     if moment.tzinfo is None:

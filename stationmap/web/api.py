@@ -6,20 +6,23 @@ document), call the core, and return JSON. Nothing here computes anything itself
 
 from __future__ import annotations
 
+import http
 import json
 from typing import Any
 
 import shapely
 from flask import Response, current_app, request, url_for
 from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import BaseConverter
 
 from .. import coords, hours, travel, vocab
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import dataset, problems
 from .schemas import (AlongRouteBody, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
-                      RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
+                      ProblemSchema, RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
 
 
 class _Parser(FlaskParser):
@@ -33,18 +36,40 @@ class _Blueprint(Blueprint):
 
 
 class _Api(Api):
-    """flask-smorest, with errors as problem+json."""
+    """flask-smorest, with errors documented (and sent) as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self):
         pass            # create_app registers problems.from_http_exception for every blueprint
 
-    def handle_http_exception(self, error):   # pragma: no cover - not registered
-        return problems.from_http_exception(error)
+    def _register_responses(self):
+        for status in [*http.HTTPStatus, "DEFAULT_ERROR"]:
+            name = status.name if isinstance(status, http.HTTPStatus) else status
+            response = {"description": status.phrase if isinstance(status, http.HTTPStatus) else "Error"}
+            if name == "DEFAULT_ERROR" or not (100 <= status < 200 or status in (204, 304)):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, problems.MIMETYPE)
+            self.spec.components.response(name, response, lazy=True)
+
+
+class StationIdConverter(BaseConverter):
+    """Any id but the names of the collection's own endpoints, so that ``GET
+    /stations/along-route`` is a 405 and not a search for a station called "along-route"."""
+
+    regex = r"(?!(?:nearest|along-route)$)[^/]+"
 
 
 bp = _Blueprint("api", __name__, url_prefix="/api/v1",
                 description="Nearest union rest stations for outdoor workers in China.")
 health = _Blueprint("health", __name__, description="Liveness.")
+
+
+def _json_or_geojson(schema) -> dict[str, Any]:
+    """Documents both answers of ``f=json`` (default) and ``f=geojson`` (a FeatureCollection)."""
+    return {"responses": {"200": {"description": "OK", "content": {
+        "application/json": {"schema": schema},
+        "application/geo+json": {"schema": {"type": "object", "description": "GeoJSON FeatureCollection"}}}}}}
 
 
 def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
@@ -73,6 +98,7 @@ def _collection(records: list[dict[str, Any]], extra: dict[str, Any], f: str) ->
 @bp.route("/stations/nearest")
 @bp.arguments(NearestArgs, location="query", as_kwargs=False)
 @bp.response(200, NearestResponseSchema)
+@bp.doc(**_json_or_geojson(NearestResponseSchema))
 def nearest(args):
     """The nearest stations to a point
 
@@ -93,6 +119,7 @@ def nearest(args):
 @bp.route("/stations")
 @bp.arguments(StationsArgs, location="query", as_kwargs=False)
 @bp.response(200, StationsResponseSchema)
+@bp.doc(**_json_or_geojson(StationsResponseSchema))
 def stations(args):
     """Stations in a bounding box (or all), a page at a time"""
     data = dataset()
@@ -111,7 +138,7 @@ def stations(args):
                                  "offset": args["offset"], "next": following}, args["f"])
 
 
-@bp.route("/stations/<string:station_id>")
+@bp.route("/stations/<station_id:station_id>")
 @bp.arguments(LanguageArgs, location="query", as_kwargs=False)
 @bp.response(200, StationSchema)
 @bp.alt_response(404, description="No station with that id")
@@ -183,8 +210,10 @@ def healthz():
 
 
 def init_app(app) -> Api:
+    app.url_map.converters["station_id"] = StationIdConverter
     api = _Api(app, spec_kwargs={"info": {"description": "stationmap API v1. Errors are application/problem+json "
                                                           "(RFC 9457) with one reason per invalid parameter."}})
+    api.register_converter(StationIdConverter, lambda converter: {"type": "string"})
     api.register_blueprint(bp)
     api.register_blueprint(health)
     return api

@@ -45,7 +45,8 @@ class FilterArgs(LanguageArgs):
     access = _codes(vocab.ACCESS, "access")
     open_now = ma.fields.Boolean(load_default=False, metadata={"description": "only stations open now (China Standard Time)"})
     open_at = ma.fields.String(load_default=None, validate=_check_when,
-                               metadata={"description": "only stations open at this ISO 8601 time (no offset: China Standard Time)"})
+                               metadata={"description": "only stations open at this ISO 8601 time (no offset: China Standard Time)",
+                                         "format": "date-time"})
     include_closed = ma.fields.Boolean(load_default=False,
                                        metadata={"description": "also return closed and temporarily closed stations"})
     mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="walk",
@@ -64,7 +65,7 @@ class NearestArgs(FilterArgs):
                                 metadata={"description": "system of lat/lon: wgs84 (GPS), gcj02 (AMap, Tencent), bd09 (Baidu)"})
     k = ma.fields.Integer(validate=ma.validate.Range(1, _MAX_K), load_default=5,
                           metadata={"description": f"how many stations, 1..{_MAX_K}"})
-    radius_m = ma.fields.Float(validate=ma.validate.Range(0, _MAX_RADIUS_M, min_inclusive=False), load_default=None,
+    radius_m = ma.fields.Float(validate=ma.validate.Range(1, _MAX_RADIUS_M), load_default=None,
                                metadata={"description": f"only stations within this many metres (≤ {_MAX_RADIUS_M:g})"})
     f = ma.fields.String(validate=ma.validate.OneOf(("json", "geojson")), load_default="json",
                          metadata={"description": "json (default) or geojson"})
@@ -112,12 +113,12 @@ class AlongRouteBody(_Lenient):
     route = ma.fields.Nested(LineStringSchema, required=True,
                              metadata={"description": "GeoJSON LineString geometry"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84")
-    distance_m = ma.fields.Float(validate=ma.validate.Range(0, _MAX_RADIUS_M, min_inclusive=False), load_default=500.0)
+    distance_m = ma.fields.Float(validate=ma.validate.Range(1, _MAX_RADIUS_M), load_default=500.0)
     type = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.STATION_TYPES))), load_default=list)
     amenity = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.AMENITIES))), load_default=list)
     access = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.ACCESS))), load_default=list)
     open_now = ma.fields.Boolean(load_default=False)
-    open_at = ma.fields.String(load_default=None, validate=_check_when)
+    open_at = ma.fields.String(load_default=None, validate=_check_when, metadata={"format": "date-time"})
     include_closed = ma.fields.Boolean(load_default=False)
     mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="ebike")
     lang = ma.fields.String(validate=ma.validate.OneOf(vocab.LANGUAGES), load_default=None)
@@ -129,6 +130,21 @@ class AlongRouteBody(_Lenient):
 
 
 # -- responses (documentation; views build the JSON directly) ---------------------------------
+
+class ProblemDetailSchema(ma.Schema):
+    parameter = ma.fields.String()
+    reason = ma.fields.String()
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, with one ``errors`` entry per invalid parameter."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    errors = ma.fields.List(ma.fields.Nested(ProblemDetailSchema))
+
 
 class AmenitySchema(ma.Schema):
     code = ma.fields.String()
@@ -190,6 +206,7 @@ class NearestResponseSchema(ma.Schema):
 
 class StationsResponseSchema(ma.Schema):
     matched = ma.fields.Integer()
+    count = ma.fields.Integer()
     limit = ma.fields.Integer()
     offset = ma.fields.Integer()
     next = ma.fields.String(allow_none=True)
