@@ -14,26 +14,29 @@ True
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from . import coords
 
 _AMAP_MODE = {"walk": "walk", "ebike": "ride"}
 
 
-def navigation_links(lon: float, lat: float, name: str, *, mode: str = "walk") -> dict[str, str]:
-    """Links for a WGS-84 point: ``amap_marker``, ``amap_navigation``, ``baidu_marker``, ``geo``."""
-    gcj_lon, gcj_lat = (float(v) for v in coords.wgs84_to_gcj02(lon, lat))
-    bd_lon, bd_lat = (float(v) for v in coords.wgs84_to_bd09(lon, lat))
-    amap_marker = urlencode({"position": f"{gcj_lon:.6f},{gcj_lat:.6f}", "name": name,
-                             "coordinate": "gaode", "callnative": "0", "src": "stationmap"})
-    amap_navigation = urlencode({"to": f"{gcj_lon:.6f},{gcj_lat:.6f},{name}", "mode": _AMAP_MODE[mode],
-                                 "coordinate": "gaode", "callnative": "0", "src": "stationmap"})
-    baidu = urlencode({"location": f"{bd_lat:.6f},{bd_lon:.6f}", "title": name, "content": name,
-                       "coord_type": "bd09ll", "output": "html", "src": "stationmap"})
+def navigation_links(lon: float, lat: float, name: str, *, mode: str = "walk",
+                     gcj02: tuple[float, float] | None = None, bd09: tuple[float, float] | None = None
+                     ) -> dict[str, str]:
+    """Links for a WGS-84 point: ``amap_marker``, ``amap_navigation``, ``baidu_marker``, ``geo``.
+
+    ``gcj02`` and ``bd09`` may be passed when already known (an index keeps them per station).
+    """
+    gcj_lon, gcj_lat = gcj02 if gcj02 is not None else (float(v) for v in coords.wgs84_to_gcj02(lon, lat))
+    bd_lon, bd_lat = bd09 if bd09 is not None else (float(v) for v in coords.wgs84_to_bd09(lon, lat))
+    label = quote(name, safe="")
+    amap = f"{gcj_lon:.6f}%2C{gcj_lat:.6f}"
+    tail = "coordinate=gaode&callnative=0&src=stationmap"
     return {
-        "amap_marker": f"https://uri.amap.com/marker?{amap_marker}",
-        "amap_navigation": f"https://uri.amap.com/navigation?{amap_navigation}",
-        "baidu_marker": f"https://api.map.baidu.com/marker?{baidu}",
-        "geo": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(name)})",
+        "amap_marker": f"https://uri.amap.com/marker?position={amap}&name={label}&{tail}",
+        "amap_navigation": f"https://uri.amap.com/navigation?to={amap}%2C{label}&mode={_AMAP_MODE[mode]}&{tail}",
+        "baidu_marker": (f"https://api.map.baidu.com/marker?location={bd_lat:.6f}%2C{bd_lon:.6f}&title={label}"
+                         f"&content={label}&coord_type=bd09ll&output=html&src=stationmap"),
+        "geo": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({label})",
     }

@@ -55,7 +55,8 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
         "lon": round(lon, 7),
         "lat": round(lat, 7),
         "gcj02": [round(col["gcj02_lon"][p], 7), round(col["gcj02_lat"][p], 7)],
-        "links": navigation_links(lon, lat, name, mode=mode),
+        "links": navigation_links(lon, lat, name, mode=mode, gcj02=(col["gcj02_lon"][p], col["gcj02_lat"][p]),
+                                  bd09=(col["bd09_lon"][p], col["bd09_lat"][p])),
     })
     return record
 

@@ -96,7 +96,7 @@ def _collection(records: list[dict[str, Any]], extra: dict[str, Any], f: str) ->
 
 
 @bp.route("/stations/nearest")
-@bp.arguments(NearestArgs, location="query", as_kwargs=False)
+@bp.arguments(NearestArgs(), location="query", as_kwargs=False)
 @bp.response(200, NearestResponseSchema)
 @bp.doc(**_json_or_geojson(NearestResponseSchema))
 def nearest(args):
@@ -107,7 +107,9 @@ def nearest(args):
     data = dataset()
     filters, when = _filters_and_time(args)
     lang, mode = _lang(args), args["mode"]
-    lon, lat = (float(v) for v in coords.to_wgs84(args["lon"], args["lat"], args["coordsys"]))
+    lon, lat = args["lon"], args["lat"]
+    if args["coordsys"] != "wgs84":
+        lon, lat = (float(v) for v in coords.to_wgs84(lon, lat, args["coordsys"]))
     found = data.index.nearest(lon, lat, k=args["k"], radius_m=args["radius_m"], filters=filters)
     records = nearest_records(data.index, found, lon=lon, lat=lat, when=when, lang=lang, mode=mode)
     query = {"lon": args["lon"], "lat": args["lat"], "coordsys": args["coordsys"],
@@ -117,7 +119,7 @@ def nearest(args):
 
 
 @bp.route("/stations")
-@bp.arguments(StationsArgs, location="query", as_kwargs=False)
+@bp.arguments(StationsArgs(), location="query", as_kwargs=False)
 @bp.response(200, StationsResponseSchema)
 @bp.doc(**_json_or_geojson(StationsResponseSchema))
 def stations(args):
@@ -139,7 +141,7 @@ def stations(args):
 
 
 @bp.route("/stations/<station_id:station_id>")
-@bp.arguments(LanguageArgs, location="query", as_kwargs=False)
+@bp.arguments(LanguageArgs(), location="query", as_kwargs=False)
 @bp.response(200, StationSchema)
 @bp.alt_response(404, description="No station with that id")
 def one_station(args, station_id: str):
@@ -152,7 +154,7 @@ def one_station(args, station_id: str):
 
 
 @bp.route("/stations/along-route", methods=["POST"])
-@bp.arguments(AlongRouteBody, location="json", as_kwargs=False)
+@bp.arguments(AlongRouteBody(), location="json", as_kwargs=False)
 @bp.response(200, RouteResponseSchema)
 @bp.alt_response(415, description="The body is not JSON")
 def along_route(body):
