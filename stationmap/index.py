@@ -114,7 +114,7 @@ class RouteMatches:
         return len(self.positions)
 
 
-@dataclass
+@dataclass(eq=False)      # identity equality: an index is hashable, so caches can key on it
 class StationIndex:
     """Stations plus the indexes and columns that queries need as plain arrays."""
 

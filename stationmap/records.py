@@ -7,6 +7,7 @@ Tencent links a worker taps need GCJ-02 and a GIS analyst needs WGS-84.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -20,11 +21,24 @@ from .stations import amenity_codes
 def station_record(index: StationIndex, position: int, *, when: datetime | None = None,
                    lang: str = "zh", mode: str = "walk") -> dict[str, Any]:
     """One station as a JSON-ready dict; ``when`` adds ``open_now`` and the next change."""
-    col = index.columns
     p = int(position)
+    record = dict(_static_record(index, p, lang, mode))
+    if when is not None:
+        record.update(_hours_fields(index, p, when, lang))
+    return record
+
+
+@lru_cache(maxsize=16_384)
+def _static_record(index: StationIndex, p: int, lang: str, mode: str) -> dict[str, Any]:
+    """The parts of a record that do not change with the time of the request.
+
+    Cached: a worker's neighbourhood asks about the same stations all day. Callers copy the
+    dict before adding to it and never mutate the nested values.
+    """
+    col = index.columns
     name = col["name"][p]
     lon, lat = index._lon_list[p], index._lat_list[p]
-    record: dict[str, Any] = {
+    return {
         "id": col["id"][p],
         "name": name,
         "name_en": col["name_en"][p] or None,
@@ -36,17 +50,6 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
                       for a in amenity_codes(col["amenities"][p])],
         "opening_hours": col["opening_hours"][p] or None,
         "status": col["status"][p],
-    }
-    if when is not None:
-        state, change = hours.state(col["opening_hours"][p], when)
-        if col["status"][p] != "open":
-            record.update(open_now=False, hours_state="closed", next_change=None,
-                          next_change_text=vocab.label(vocab.STATUSES, col["status"][p], lang))
-        else:
-            record.update(open_now=state == "open", hours_state=state,
-                          next_change=change.isoformat() if change is not None else None,
-                          next_change_text=hours.describe_change(state, change, when, lang))
-    record.update({
         "operator": col["operator"][p] or None,
         "address": col["address"][p] or None,
         "phone": col["phone"][p] or None,
@@ -57,8 +60,19 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
         "gcj02": [round(col["gcj02_lon"][p], 7), round(col["gcj02_lat"][p], 7)],
         "links": navigation_links(lon, lat, name, mode=mode, gcj02=(col["gcj02_lon"][p], col["gcj02_lat"][p]),
                                   bd09=(col["bd09_lon"][p], col["bd09_lat"][p])),
-    })
-    return record
+    }
+
+
+def _hours_fields(index: StationIndex, p: int, when: datetime, lang: str) -> dict[str, Any]:
+    col = index.columns
+    status = col["status"][p]
+    if status != "open":
+        return {"open_now": False, "hours_state": "closed", "next_change": None,
+                "next_change_text": vocab.label(vocab.STATUSES, status, lang)}
+    state, change = hours.state(col["opening_hours"][p], when)
+    return {"open_now": state == "open", "hours_state": state,
+            "next_change": change.isoformat() if change is not None else None,
+            "next_change_text": hours.describe_change(state, change, when, lang)}
 
 
 def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: float,

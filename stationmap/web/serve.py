@@ -26,6 +26,13 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
+def run_wsgi(app, *, host: str, port: int, workers: int) -> None:
+    """Serve any WSGI app under gunicorn with stationmap's production settings."""
+    _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
+                    "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                    "keepalive": 5, "timeout": 60}).run()
+
+
 def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
           stations: str | None = None, dev: bool = False) -> None:
     """Serve the stations at ``host:port`` until interrupted."""
@@ -36,7 +43,4 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = No
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
-    workers = workers or (os.cpu_count() or 1)
-    _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
-                    "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                    "keepalive": 5, "timeout": 60}).run()
+    run_wsgi(app, host=host, port=port, workers=workers or (os.cpu_count() or 1))
