@@ -233,11 +233,14 @@ def _nearest_batch(args: argparse.Namespace) -> int:
 
 
 def _write_atomically(path: Path, write) -> None:
+    from .stations import _readable
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
             write(f)
+        _readable(Path(temp))
         os.replace(temp, path)
     finally:
         Path(temp).unlink(missing_ok=True)

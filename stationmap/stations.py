@@ -264,8 +264,17 @@ def write_stations(stations: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
             frame.to_parquet(temp)
         else:
             temp.unlink()
-            frame.to_file(temp, driver=kind, **({"COORDINATE_PRECISION": 7} if kind == "GeoJSON" else {}))
+            options = {"COORDINATE_PRECISION": 7} if kind == "GeoJSON" else {"layer": "stations"}
+            frame.to_file(temp, driver=kind, **options)
+        _readable(temp)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
     return path
+
+
+def _readable(path: Path) -> None:
+    """Give a temporary file the permissions a plainly created one would have (mkstemp: 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

