@@ -18,7 +18,7 @@ _MAX_RADIUS_M = 50_000.0
 def _codes(vocabulary, what: str):
     return webargs_fields.DelimitedList(
         ma.fields.String(validate=ma.validate.OneOf(list(vocabulary), error=f"unknown {what} {{input!r}}; use one of {{choices}}")),
-        load_default=list,
+        load_default=list, validate=ma.validate.Length(min=1, error="give at least one code, or leave the parameter out"),
         metadata={"description": f"{what} codes, comma-separated: {', '.join(vocabulary)}"})
 
 
