@@ -107,14 +107,16 @@ def _invert(forward, lon: Array, lat: Array) -> tuple[Array, Array]:
     so ``x <- x - (forward(x) - target)`` contracts by about four orders of magnitude a step.
     """
     x_lon, x_lat = lon.copy(), lat.copy()
+    active = np.arange(lon.size)
     for _ in range(_MAX_ITERATIONS):
-        f_lon, f_lat = forward(x_lon, x_lat)
-        d_lon, d_lat = f_lon - lon, f_lat - lat
-        x_lon -= d_lon
-        x_lat -= d_lat
-        if not (np.abs(d_lon).max(initial=0.0) > _TOLERANCE_DEG
-                or np.abs(d_lat).max(initial=0.0) > _TOLERANCE_DEG):
+        f_lon, f_lat = forward(x_lon[active], x_lat[active])
+        d_lon, d_lat = f_lon - lon[active], f_lat - lat[active]
+        x_lon[active] -= d_lon
+        x_lat[active] -= d_lat
+        moving = (np.abs(d_lon) > _TOLERANCE_DEG) | (np.abs(d_lat) > _TOLERANCE_DEG)
+        if not moving.any():
             break
+        active = active[moving]          # iterate only the points still moving
     return x_lon, x_lat
 
 

