@@ -63,9 +63,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api
+    from . import api, ogc
 
     api.init_app(app)
+    ogc.init_app(app)
     return app
 
 
