@@ -220,3 +220,26 @@ def _china_county_units() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"adcode": table["adcode"].to_numpy(), "name": table["name"].to_numpy(),
                              "province": table["province"].to_numpy()},
                             geometry=shapely.make_valid(moved), crs="EPSG:4326")
+
+
+@lru_cache(maxsize=8)
+def outlines(adcode: str | None = None, coordsys: str = "wgs84", tolerance_deg: float = 0.0002) -> dict:
+    """Districts as a light GeoJSON dict for maps: outlines simplified to about 20 m, a label
+    point inside each, everything in ``coordsys`` (GCJ-02 for AMap tiles)."""
+    frame = load_districts(adcode)
+    features = []
+    for row in frame.itertuples(index=False):
+        shape = shapely.simplify(row.geometry, tolerance_deg, preserve_topology=True)
+        label = shapely.point_on_surface(row.geometry)
+        if coordsys != "wgs84":
+            shape = shapely.transform(shape, lambda xy: np.column_stack(coords.from_wgs84(xy[:, 0], xy[:, 1], coordsys)))
+            label = shapely.Point(*(float(v) for v in coords.from_wgs84(label.x, label.y, coordsys)))
+        features.append({
+            "type": "Feature", "id": row.adcode,
+            "geometry": shapely.geometry.mapping(shapely.set_precision(shape, 1e-6)),
+            "properties": {"adcode": row.adcode, "name": row.name,
+                           "name_en": None if pd.isna(row.name_en) else row.name_en,
+                           "population": None if pd.isna(row.population) else int(row.population),
+                           "label_point": [round(label.x, 6), round(label.y, 6)]},
+        })
+    return {"type": "FeatureCollection", "coordsys": coordsys, "features": features}

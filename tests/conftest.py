@@ -48,33 +48,49 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class Server:
+    """``stationmap serve`` (gunicorn) in a subprocess on a free loopback port."""
+
+    def __init__(self, *args: str, env: dict | None = None, workers: int = 2):
+        import os
+        import subprocess
+        import sys
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("STATIONMAP_")}
+        environment.update(env or {})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stationmap", "serve", "--port", str(self.port), "--workers", str(workers), *args],
+            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._wait()
+
+    def _wait(self) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"stationmap serve exited:\n{self.process.stdout.read()}")
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("stationmap serve did not answer /healthz within 90 s")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def live_server():
-    """``stationmap serve`` (gunicorn, 2 workers) on a free loopback port; yields its base URL."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STATIONMAP_")}
-    server = subprocess.Popen([sys.executable, "-m", "stationmap", "serve", "--port", str(port), "--workers", "2"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(f"stationmap serve exited:\n{server.stdout.read()}")
-            if time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("stationmap serve did not answer /healthz within 60 s")
-            time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
+    """The real server on the shipped data with default settings; yields its base URL."""
+    server = Server()
+    yield server.url
+    server.stop()

@@ -30,6 +30,36 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
+class _StaticCompressionCache(dict):
+    """Flask-Compress's cache, holding compressed static files only (keyed by path).
+
+    API answers change with the time of day (open now), so their key is empty and they are
+    never stored.
+    """
+
+    def get(self, key: str):
+        return None if key.endswith(";") else super().get(key)
+
+    def set(self, key: str, value) -> None:
+        if not key.endswith(";"):
+            self[key] = value
+
+
+def _static_cache_key(request) -> str:
+    return request.full_path if request.endpoint == "static" else ""
+
+
+def _buffer_static(response):
+    """Static files stream from disk, and Flask-Compress does not gzip streams; read them into
+    memory (they are small) so they are compressed once and served from its cache."""
+    from flask import request
+
+    if request.endpoint == "static" and response.status_code == 200 and response.is_streamed:
+        response.direct_passthrough = False
+        response.get_data()
+    return response
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the stationmap web app.
 
@@ -58,15 +88,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions[EXTENSION] = Dataset.load(app.config["STATIONS_PATH"])
 
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticCompressionCache)
+    app.config.setdefault("COMPRESS_CACHE_KEY", _static_cache_key)
     Compress(app)
+    app.after_request(_buffer_static)      # registered after Compress, so it runs before it
     app.register_error_handler(HTTPException, problems.from_http_exception)
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, ogc
+    from . import api, ogc, pages
 
     api.init_app(app)
     ogc.init_app(app)
+    pages.init_app(app)
     return app
 
 

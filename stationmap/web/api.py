@@ -21,7 +21,7 @@ from .. import coords, hours, travel, vocab
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import dataset, problems
-from .schemas import (AlongRouteBody, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
+from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
                       ProblemSchema, RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
 
 
@@ -112,8 +112,10 @@ def nearest(args):
         lon, lat = (float(v) for v in coords.to_wgs84(lon, lat, args["coordsys"]))
     found = data.index.nearest(lon, lat, k=args["k"], radius_m=args["radius_m"], filters=filters)
     records = nearest_records(data.index, found, lon=lon, lat=lat, when=when, lang=lang, mode=mode)
+    gcj_lon, gcj_lat = (float(v) for v in coords.wgs84_to_gcj02(lon, lat))
     query = {"lon": args["lon"], "lat": args["lat"], "coordsys": args["coordsys"],
-             "wgs84": [round(lon, 7), round(lat, 7)], "k": args["k"], "radius_m": args["radius_m"],
+             "wgs84": [round(lon, 7), round(lat, 7)], "gcj02": [round(gcj_lon, 7), round(gcj_lat, 7)],
+             "k": args["k"], "radius_m": args["radius_m"],
              "at": when.isoformat(), "mode": mode, "lang": lang}
     return _collection(records, {"query": query, "assumptions": travel.assumptions(mode, lang)}, args["f"])
 
@@ -185,6 +187,17 @@ def _require_json_body():
     if request.method == "POST" and not request.is_json:
         return problems.problem(415, "Unsupported Media Type", "send the body as application/json")
     return None
+
+
+@bp.route("/districts")
+@bp.arguments(DistrictsArgs(), location="query", as_kwargs=False)
+@bp.response(200, description="GeoJSON FeatureCollection", content_type="application/geo+json")
+def districts(args):
+    """District outlines (simplified to about 20 m) with names, population and a label point"""
+    from ..districts import outlines
+
+    return _json(outlines(current_app.config["DISTRICTS_ADCODE"], args["coordsys"]),
+                 mimetype="application/geo+json")
 
 
 @bp.route("/meta")

@@ -12,6 +12,8 @@ from __future__ import annotations
 class Defaults:
     #: Stations file; ``None`` is the shipped Shanghai sample.
     STATIONS_PATH: str | None = None
+    #: Area of the district picker and outlines: an adcode (Shanghai's ship; others need the china extra).
+    DISTRICTS_ADCODE = "310100"
     #: Language when a request does not say (``zh`` or ``en``).
     DEFAULT_LANG = "zh"
     #: Base map of the pages: ``osm`` (WGS-84), ``amap`` (GCJ-02: overlays are shifted to match),
@@ -36,4 +38,6 @@ class Defaults:
                           "application/schema+json", "application/vnd.oai.openapi+json", "image/svg+xml"]
     COMPRESS_ALGORITHM = ["gzip"]
     COMPRESS_MIN_SIZE = 500
+    #: Static files: cached by browsers for a day, revalidated by ETag after that.
+    SEND_FILE_MAX_AGE_DEFAULT = 86400
     JSON_SORT_KEYS = False

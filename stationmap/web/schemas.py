@@ -71,6 +71,11 @@ class NearestArgs(FilterArgs):
                          metadata={"description": "json (default) or geojson"})
 
 
+class DistrictsArgs(LanguageArgs):
+    coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
+                                metadata={"description": "system of the outlines: wgs84, gcj02 (for AMap tiles) or bd09"})
+
+
 class BBoxField(ma.fields.Field):
     """``minlon,minlat,maxlon,maxlat`` in WGS-84."""
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Vendor the pinned front-end packages from the npm registry into static/vendor/, licences kept.
+# No page may depend on a CDN: union intranets may have no internet.
+# Usage: bash scripts/vendor_assets.sh   (needs npm; run from anywhere)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=static/vendor
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+fetch() {  # fetch NAME VERSION FILE...  (FILE relative to the package root)
+  local name=$1 version=$2; shift 2
+  (cd "$work" && npm pack --silent "$name@$version" >/dev/null 2>&1)
+  local tarball
+  tarball=$(ls "$work"/*.tgz)
+  mkdir -p "$work/x" && tar -xzf "$tarball" -C "$work/x"
+  rm -rf "${dest:?}/$name" && mkdir -p "$dest/$name"
+  for file in "$@"; do
+    mkdir -p "$dest/$name/$(dirname "$file")"
+    cp "$work/x/package/$file" "$dest/$name/$file"
+  done
+  echo "$name@$version" >> "$dest/VERSIONS.new"
+  rm -rf "$work/x" "$tarball"
+}
+
+rm -f "$dest/VERSIONS.new"
+mkdir -p "$dest"
+fetch leaflet 1.9.4 LICENSE dist/leaflet.js dist/leaflet.css \
+  dist/images/layers.png dist/images/layers-2x.png dist/images/marker-icon.png dist/images/marker-icon-2x.png \
+  dist/images/marker-shadow.png
+fetch leaflet.markercluster 1.5.3 MIT-LICENCE.txt dist/leaflet.markercluster.js dist/MarkerCluster.css \
+  dist/MarkerCluster.Default.css
+fetch swagger-ui-dist 5.35.0 LICENSE NOTICE swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css
+mv "$dest/VERSIONS.new" "$dest/VERSIONS"
+echo "vendored: $(tr '\n' ' ' < "$dest/VERSIONS")"
