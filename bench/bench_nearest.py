@@ -70,13 +70,14 @@ def bench_size(n: int, singles: int, batch: int, brute: int) -> dict[str, float]
     stations = _stations(n)
     gc.collect()
     rss0 = _rss_mb()
-    tracemalloc.start()
     start = time.perf_counter()
     index = StationIndex(stations)
     build_s = time.perf_counter() - start
+    rss1 = _rss_mb()
+    tracemalloc.start()                      # memory on a second build: tracing slows the first
+    StationIndex(stations)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss1 = _rss_mb()
 
     lon, lat = _queries(index, singles)
     index.nearest(lon[0], lat[0], k=K, radius_m=RADIUS_M)      # warm up

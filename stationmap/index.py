@@ -138,11 +138,12 @@ class StationIndex:
         self._access = stations["access"].to_numpy(dtype=object)
         self._active = (stations["status"] == "open").to_numpy()
         self._active_list = self._active.tolist()
-        amenity_bit = {code: np.uint64(1) << np.uint64(i) for i, code in enumerate(vocab.AMENITIES)}
-        self._amenity_bits = np.array(
-            [sum((amenity_bit[c] for c in amenity_codes(v)), np.uint64(0)) for v in stations["amenities"]],
-            dtype=np.uint64)
-        self._amenity_bit = amenity_bit
+        amenity_bit = {code: 1 << i for i, code in enumerate(vocab.AMENITIES)}
+        # Registers repeat a few kits many times: one bitmask per distinct string.
+        kits, kit_of = np.unique(stations["amenities"].to_numpy(dtype=str), return_inverse=True)
+        kit_bits = np.array([sum(amenity_bit[c] for c in amenity_codes(k)) for k in kits], dtype=np.uint64)
+        self._amenity_bits = kit_bits[kit_of.reshape(-1)]
+        self._amenity_bit = {code: np.uint64(bit) for code, bit in amenity_bit.items()}
         self._hours_patterns, self._hours_group = np.unique(
             stations["opening_hours"].to_numpy(dtype=str), return_inverse=True)
 
