@@ -49,7 +49,10 @@
   var stations = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 30, showCoverageOnHover: false });
   map.addLayer(stations);
   var you = null;
-  window.stationmapPage = { map: map, stations: stations };   // for tests and the curious
+  // Every station in view (when zoomed in far enough to be useful), behind the results.
+  var around = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 40, showCoverageOnHover: false });
+  map.addLayer(around);
+  window.stationmapPage = { map: map, stations: stations, around: around };   // for tests and the curious
 
   function latLngOf(record) {
     var p = display === "gcj02" ? record.gcj02 : [record.lon, record.lat];
@@ -76,17 +79,21 @@
 
   function mode() { return document.querySelector("input[name=mode]:checked").value; }
 
-  function query(radius) {
-    var q = new URLSearchParams({
-      lat: point.lat.toFixed(7), lon: point.lon.toFixed(7), coordsys: point.coordsys,
-      k: "10", radius_m: String(radius), mode: mode(), lang: settings.lang
-    });
+  function filterParams(q) {
     if (document.getElementById("open-now").checked) q.set("open_now", "true");
     if (typeSelect.value) q.set("type", typeSelect.value);
     var amenities = Array.prototype.map.call(
       document.querySelectorAll("input[name=amenity]:checked"), function (b) { return b.value; });
     if (amenities.length) q.set("amenity", amenities.join(","));
-    return "/api/v1/stations/nearest?" + q.toString();
+    return q;
+  }
+
+  function query(radius) {
+    var q = new URLSearchParams({
+      lat: point.lat.toFixed(7), lon: point.lon.toFixed(7), coordsys: point.coordsys,
+      k: "10", radius_m: String(radius), mode: mode(), lang: settings.lang
+    });
+    return "/api/v1/stations/nearest?" + filterParams(q).toString();
   }
 
   // -- search and render -------------------------------------------------------------
@@ -141,6 +148,8 @@
   function render(body) {
     stations.clearLayers();
     resultsEl.textContent = "";
+    shown = {};
+    body.results.forEach(function (record) { shown[record.id] = true; });
     var q = body.query;
     var here = display === "gcj02" ? q.gcj02 : q.wgs84;
     if (you) map.removeLayer(you);
@@ -207,6 +216,42 @@
     return li;
   }
 
+  // -- the stations in view ----------------------------------------------------------
+  var shown = {};                 // ids drawn as results, not repeated in the view layer
+  var viewTicket = 0;
+  function loadView() {
+    if (map.getZoom() < 13) { around.clearLayers(); return; }
+    var b = map.getBounds();
+    // The stations endpoint takes WGS-84; on GCJ-02 tiles the view is pushed out by up to
+    // about 700 m, so pad it rather than miss the edges.
+    var pad = display === "wgs84" ? 0 : 0.01;
+    var q = filterParams(new URLSearchParams({
+      bbox: [b.getWest() - pad, b.getSouth() - pad, b.getEast() + pad, b.getNorth() + pad]
+        .map(function (v) { return v.toFixed(6); }).join(","),
+      limit: "500", mode: mode(), lang: settings.lang
+    }));
+    var ticket = ++viewTicket;
+    fetch("/api/v1/stations?" + q.toString()).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body || ticket !== viewTicket) return;
+        around.clearLayers();
+        body.results.forEach(function (record) {
+          if (shown[record.id]) return;
+          var marker = L.marker(latLngOf(record), { icon: L.divIcon({ className: "pin pin-other", iconSize: [12, 12] }),
+                                                    keyboard: false, title: "" });
+          var box = el("div", { "class": "popup" });
+          box.appendChild(el("strong", {}, nameOf(record)));
+          box.appendChild(el("span", {}, record.next_change_text || ""));
+          box.appendChild(el("br"));
+          box.appendChild(el("a", { href: record.links.amap_navigation }, T.navigate));
+          marker.bindPopup(box);
+          around.addLayer(marker);
+        });
+      }).catch(function () { /* the view layer is a bonus; the list is the answer */ });
+  }
+  var viewTimer = null;
+  map.on("moveend", function () { clearTimeout(viewTimer); viewTimer = setTimeout(loadView, 250); });
+
   // -- ways to choose the point ---------------------------------------------------
   document.getElementById("locate").addEventListener("click", function () {
     if (!navigator.geolocation) { say(T.located_failed); return; }
@@ -233,7 +278,7 @@
   });
 
   document.getElementById("controls").addEventListener("change", function (e) {
-    if (e.target !== districtSelect) search();
+    if (e.target !== districtSelect) { search(); loadView(); }
   });
   document.getElementById("controls").addEventListener("submit", function (e) { e.preventDefault(); search(); });
 })();

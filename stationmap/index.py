@@ -281,9 +281,9 @@ class StationIndex:
             dist = np.full(idx.shape, np.inf)
             if ok.any():
                 r, c = np.nonzero(ok)
-                dist[r, c] = geodesy.geodesic_from_chord(
-                    lon[rows][r], lat[rows][r], xyz[rows][r], self.lon[safe[r, c]], self.lat[safe[r, c]],
-                    self._xyz[safe[r, c]])
+                query, station = rows[r], safe[r, c]        # one gather each, no intermediate copies
+                dist[r, c] = geodesy.geodesic_from_chord(lon[query], lat[query], xyz[query], self.lon[station],
+                                                         self.lat[station], self._xyz[station])
             if radius_m is not None:
                 dist[dist > radius_m] = np.inf
             order = np.lexsort((safe, dist), axis=1)[:, :k]          # by distance, then row

@@ -148,3 +148,21 @@ def test_bad_queries_file_exits_2(tmp_path, content, words):
     result = run("nearest", "--queries", str(path))
     assert result.returncode == 2
     assert words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sample_command_writes_the_shipped_sample(tmp_path):
+    out = tmp_path / "sample.geojson"
+    result = run("sample", "shanghai", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "1446 synthetic stations" in result.stderr
+    from stationmap.stations import read_stations
+
+    assert read_stations(out)["id"].tolist() == read_stations()["id"].tolist()
+
+
+@pytest.mark.parametrize("args, words", [(["serve", "--port", "0"], "'port': 0 is not a TCP port"),
+                                         (["serve", "--workers", "0"], "'workers': 0 must be ≥ 1"),
+                                         (["sample", "national", "--n", "0"], "'n': 0 must be ≥ 1")])
+def test_bad_serve_and_sample_arguments(args, words):
+    result = run(*args)
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr

@@ -157,3 +157,13 @@ def test_first_load_weighs_under_300_kb_gzipped(offline_server):
     total = len(page) + sum(len(fetch(a)) for a in assets) + len(fetch("/api/v1/stations/nearest?lat=31.2397&lon=121.4998&k=10&radius_m=5000"))
     assert total <= 300 * 1024, total
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)       # nothing from a CDN
+
+
+def test_other_stations_in_view_are_drawn_too(browser, offline_server):
+    page, watch = located_page(browser, offline_server)
+    page.wait_for_function("() => window.stationmapPage.around.getLayers().length > 0")
+    ids_drawn = page.evaluate("() => window.stationmapPage.around.getLayers().length")
+    listed = set(listed_ids(page))
+    assert ids_drawn > 0 and len(listed) == 10
+    assert any("/api/v1/stations?bbox=" in url for url in watch.requests)
+    assert watch.errors == []

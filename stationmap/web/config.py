@@ -31,6 +31,8 @@ class Defaults:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui-dist/"
+    #: Swagger UI would fetch a badge from validator.swagger.io: nothing may leave the intranet.
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
 
     # Flask-Compress: riders are often on weak signal.
     COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "text/javascript",
