@@ -72,11 +72,23 @@ def parse_when(value: str | datetime | None = None) -> datetime:
 
 
 def state(expression: str, when: datetime) -> tuple[str, datetime | None]:
-    """``("open" | "closed" | "unknown", next change or None)`` of one station at ``when``."""
+    """``("open" | "closed" | "unknown", next change or None)`` of one station at ``when``.
+
+    ``opening_hours`` has minute resolution, so the answer for any moment equals the answer at
+    the start of its minute: that is what is evaluated, and cached.
+    """
     expression = (expression or "").strip()
-    if not expression or problem(expression):
+    if not expression:
+        return "unknown", None
+    return _state_at_minute(expression, when.astimezone(TIMEZONE).replace(second=0, microsecond=0))
+
+
+@lru_cache(maxsize=4096)
+def _state_at_minute(expression: str, minute: datetime) -> tuple[str, datetime | None]:
+    if problem(expression):
         return "unknown", None
     hours = _compile(expression)
+    when = minute
     current, _comment = hours.state(when)
     name = {State.OPEN: "open", State.CLOSED: "closed"}.get(current, "unknown")
     change = hours.next_change(when)

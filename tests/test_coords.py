@@ -106,3 +106,12 @@ def test_same_system_is_identity_and_does_not_alias_input():
 def test_unknown_system_is_refused():
     with pytest.raises(ValueError, match="wgs84, gcj02, bd09"):
         coords.convert(121.5, 31.2, "wgs84", "mars")
+
+
+def test_plain_float_path_equals_the_array_path(points):
+    lon, lat = points
+    many = coords.wgs84_to_gcj02(lon, lat)
+    for i in range(0, N, 7):
+        one = coords.wgs84_to_gcj02(float(lon[i]), float(lat[i]))
+        assert type(one[0]) is float
+        assert one == (many[0][i], many[1][i])

@@ -39,23 +39,32 @@ class LanguageArgs(_Lenient):
                             metadata={"description": "label language: zh (default) or en"})
 
 
-class FilterArgs(LanguageArgs):
-    type = _codes(vocab.STATION_TYPES, "type")
-    amenity = _codes(vocab.AMENITIES, "amenity")
-    access = _codes(vocab.ACCESS, "access")
+class _WhenArgs(LanguageArgs):
+    """Filters by time and status, shared by query strings and JSON bodies."""
+
     open_now = ma.fields.Boolean(load_default=False, metadata={"description": "only stations open now (China Standard Time)"})
     open_at = ma.fields.String(load_default=None, validate=_check_when,
                                metadata={"description": "only stations open at this ISO 8601 time (no offset: China Standard Time)",
                                          "format": "date-time"})
     include_closed = ma.fields.Boolean(load_default=False,
                                        metadata={"description": "also return closed and temporarily closed stations"})
-    mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="walk",
-                            metadata={"description": "travel mode for est_minutes: walk or ebike"})
 
     @ma.validates_schema
     def _one_time(self, data, **kwargs):
         if data.get("open_now") and data.get("open_at"):
             raise ma.ValidationError("give either open_now or open_at, not both", field_name="open_at")
+
+
+def _mode(default: str):
+    return ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default=default,
+                            metadata={"description": "travel mode for est_minutes: walk or ebike"})
+
+
+class FilterArgs(_WhenArgs):
+    type = _codes(vocab.STATION_TYPES, "type")
+    amenity = _codes(vocab.AMENITIES, "amenity")
+    access = _codes(vocab.ACCESS, "access")
+    mode = _mode("walk")
 
 
 class NearestArgs(FilterArgs):
@@ -114,7 +123,7 @@ class LineStringSchema(ma.Schema):
         required=True, validate=ma.validate.Length(2, 10_000))
 
 
-class AlongRouteBody(_Lenient):
+class AlongRouteBody(_WhenArgs):
     route = ma.fields.Nested(LineStringSchema, required=True,
                              metadata={"description": "GeoJSON LineString geometry"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84")
@@ -122,16 +131,7 @@ class AlongRouteBody(_Lenient):
     type = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.STATION_TYPES))), load_default=list)
     amenity = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.AMENITIES))), load_default=list)
     access = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(vocab.ACCESS))), load_default=list)
-    open_now = ma.fields.Boolean(load_default=False)
-    open_at = ma.fields.String(load_default=None, validate=_check_when, metadata={"format": "date-time"})
-    include_closed = ma.fields.Boolean(load_default=False)
-    mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="ebike")
-    lang = ma.fields.String(validate=ma.validate.OneOf(vocab.LANGUAGES), load_default=None)
-
-    @ma.validates_schema
-    def _one_time(self, data, **kwargs):
-        if data.get("open_now") and data.get("open_at"):
-            raise ma.ValidationError("give either open_now or open_at, not both", field_name="open_at")
+    mode = _mode("ebike")          # riders and drivers on a route are rarely on foot
 
 
 # -- responses (documentation; views build the JSON directly) ---------------------------------
