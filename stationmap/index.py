@@ -247,6 +247,14 @@ class StationIndex:
         """
         lon = np.asarray(lon, dtype=float).ravel()
         lat = np.asarray(lat, dtype=float).ravel()
+        if lon.shape != lat.shape:
+            raise InputError(f"{len(lon)} longitudes but {len(lat)} latitudes", field="lat")
+        for name, values, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+            bad = ~(np.abs(values) <= limit)              # also catches NaN
+            if bad.any():
+                first = int(np.flatnonzero(bad)[0])
+                raise InputError(f"{int(bad.sum())} values are not finite numbers within ±{limit:g} "
+                                 f"(first at index {first}: {values[first]})", field=name)
         k, radius_m = _check_k_radius(k, radius_m)
         lon, lat = _points_to_wgs84(lon, lat, coordsys)
         positions = np.full((len(lon), k), -1, dtype=np.int64)

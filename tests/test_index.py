@@ -178,6 +178,9 @@ def test_along_route_in_gcj02_and_with_filters(china):
     (lambda i: Filters.build(open_at="teatime"), "open_at"),
     (lambda i: i.along_route(shapely.LineString([(121, 31), (121.1, 31.1)]), 0), "distance_m"),
     (lambda i: i.along_route(shapely.Point(121, 31), 100), "route"),
+    (lambda i: i.nearest_batch([121.5, 121.6], [31.2, float("nan")]), "lat"),
+    (lambda i: i.nearest_batch([121.5, 190.0], [31.2, 31.3]), "lon"),
+    (lambda i: i.nearest_batch([121.5], [31.2, 31.3]), "lat"),
 ])
 def test_bad_queries_name_the_field(china, call, field):
     with pytest.raises(InputError) as info:
