@@ -167,3 +167,12 @@ def test_other_stations_in_view_are_drawn_too(browser, offline_server):
     assert ids_drawn > 0 and len(listed) == 10
     assert any("/api/v1/stations?bbox=" in url for url in watch.requests)
     assert watch.errors == []
+
+
+def test_api_docs_page_renders_from_local_assets(browser, offline_server):
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    watch = Watch(page)
+    page.goto(f"{offline_server}/api/v1/docs")
+    page.wait_for_selector("text=/api/v1/stations/nearest")
+    assert all(url.startswith(offline_server) for url in watch.requests), watch.requests
+    assert watch.errors == []
