@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Sequence
@@ -61,6 +59,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--stations", metavar="PATH", help="stations file (default: the shipped Shanghai sample)")
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
 
+    cover = commands.add_parser("coverage", help="coverage by district: table, Excel and gaps",
+                                description="How much of each district is within reach of a station.")
+    where = cover.add_mutually_exclusive_group()
+    where.add_argument("--adcode", help="districts of this area (default 310100, Shanghai; others need stationmap[china])")
+    where.add_argument("--districts", metavar="FILE", help="GeoJSON/GeoPackage with adcode, name, polygons[, population]")
+    cover.add_argument("--stations", metavar="FILE", help="stations file (default: the shipped Shanghai sample)")
+    cover.add_argument("--mode", default="walk", choices=("walk", "ebike"), help="travel mode (default walk)")
+    reach = cover.add_mutually_exclusive_group()
+    reach.add_argument("--minutes", type=float, help="covered within this many minutes (default 15)")
+    reach.add_argument("--radius-m", type=float, help="covered within this many straight-line metres")
+    cover.add_argument("--at", metavar="HH:MM|ISO8601", help="only stations open then (HH:MM: today, China Standard Time)")
+    cover.add_argument("--lang", default="zh", choices=vocab.LANGUAGES, help="headers and notes language")
+    cover.add_argument("--out", required=True, metavar="DIR", help="folder for coverage.csv, coverage.xlsx, gaps.geojson")
+
     sample = commands.add_parser("sample", help="generate the synthetic sample stations",
                                  description="Deterministic synthetic stations (not real ones).")
     sample.add_argument("area", choices=("shanghai", "national"))
@@ -78,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _nearest(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "coverage":
+            return _coverage(args)
         return _sample(args)
     except DataFileError as exc:
         print(f"stationmap: error: {exc}", file=sys.stderr)
@@ -233,17 +247,32 @@ def _nearest_batch(args: argparse.Namespace) -> int:
 
 
 def _write_atomically(path: Path, write) -> None:
-    from .stations import _readable
+    from ._files import atomic_path
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
+    with atomic_path(path) as temp:
+        with open(temp, "w", encoding="utf-8", newline="") as f:
             write(f)
-        _readable(Path(temp))
-        os.replace(temp, path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    import re
+
+    from . import hours
+    from .coverage import Threshold, coverage_report
+    from .districts import load_districts
+    from .reports import write_coverage
+
+    threshold = Threshold.radius(args.radius_m) if args.radius_m is not None else \
+        Threshold.walking(args.minutes if args.minutes is not None else 15, args.mode)
+    at = args.at
+    if at and re.fullmatch(r"\d{1,2}:\d{2}", at):
+        at = f"{hours.parse_when('now').date().isoformat()}T{int(at.split(':')[0]):02d}:{at.split(':')[1]}"
+    districts = load_districts(args.adcode, path=args.districts)
+    report = coverage_report(districts, _load_index(args.stations), threshold, at=at)
+    for path in write_coverage(report, args.out, args.lang):
+        print(f"wrote {path}", file=sys.stderr)
+    print(report.assumptions(args.lang), file=sys.stderr)
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

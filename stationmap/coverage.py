@@ -127,8 +127,27 @@ def _largest_gap(cells: list[str], uncovered: np.ndarray, areas: np.ndarray,
     return float(w.sum()), float(np.average(lon[best], weights=w)), float(np.average(lat[best], weights=w))
 
 
-def coverage_by_district(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
-                         at: str | datetime | None = None, resolution: int | None = None) -> pd.DataFrame:
+@dataclass
+class CoverageReport:
+    """The per-district table, the uncovered area as polygons, and what "covered" meant."""
+
+    table: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+    threshold: Threshold
+    at: datetime | None
+
+    def assumptions(self, lang: str = "zh") -> str:
+        text = self.threshold.describe(lang)
+        if self.at is not None:
+            stamp = self.at.strftime("%Y-%m-%d %H:%M")
+            text += (f" 只计 {stamp}（北京时间）开放的站点。" if lang == "zh"
+                     else f" Only stations open at {stamp} China Standard Time count.")
+        even = ("人口按各区面积均匀分布。" if lang == "zh" else "Population is spread evenly over each district.")
+        return f"{text} {even}"
+
+
+def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
+                    at: str | datetime | None = None, resolution: int | None = None) -> CoverageReport:
     """Per district: stations, density, covered shares, distances to the nearest station, largest gap.
 
     ``at`` keeps only stations open at that moment (China Standard Time unless an offset is
@@ -144,7 +163,7 @@ def coverage_by_district(districts: gpd.GeoDataFrame, index: StationIndex, thres
     res = resolution if resolution is not None else resolution_for(threshold.radius_m)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
     types = np.asarray(index.columns["type"], dtype=object)
-    rows = []
+    rows, gap_rows = [], []
     for district in districts.itertuples(index=False):
         polygon = district.geometry
         cells = _cells(polygon, res)
@@ -180,7 +199,21 @@ def coverage_by_district(districts: gpd.GeoDataFrame, index: StationIndex, thres
         for code in vocab.STATION_TYPES:
             row[f"stations_{code}"] = int((types[inside] == code).sum())
         rows.append(row)
-    return pd.DataFrame(rows)
+        uncovered = [c for c, ok in zip(cells, covered) if not ok]
+        if uncovered:
+            shape = shapely.geometry.shape(h3.cells_to_geo(uncovered))
+            gap_rows.append({"adcode": district.adcode, "name": district.name,
+                             "uncovered_km2": round(float(areas[~covered].sum()), 3), "geometry": shape})
+    moment = filters.open_at
+    gaps = gpd.GeoDataFrame(gap_rows, columns=["adcode", "name", "uncovered_km2", "geometry"],
+                            geometry="geometry", crs="EPSG:4326")
+    return CoverageReport(pd.DataFrame(rows), gaps, threshold, moment)
+
+
+def coverage_by_district(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
+                         at: str | datetime | None = None, resolution: int | None = None) -> pd.DataFrame:
+    """The per-district table of :func:`coverage_report`."""
+    return coverage_report(districts, index, threshold, at=at, resolution=resolution).table
 
 
 def exact_covered_share(polygon: shapely.Geometry, lon: np.ndarray, lat: np.ndarray, radius_m: float) -> float:

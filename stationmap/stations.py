@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ import pandas as pd
 import shapely
 
 from . import coords, hours, vocab
+from ._files import atomic_path
 from ._paths import data_file
 from .errors import DataFileError, InputError
 
@@ -249,12 +249,8 @@ def write_stations(stations: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise InputError(f"unsupported file type {path.suffix!r}", field="path")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        frame = stations[list(COLUMNS) + [stations.geometry.name]]
+    frame = stations[list(COLUMNS) + [stations.geometry.name]]
+    with atomic_path(path) as temp:
         if kind == "CSV":
             table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
             table.insert(2, "lon", frame.geometry.x.round(7))
@@ -263,18 +259,6 @@ def write_stations(stations: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
         elif kind == "Parquet":
             frame.to_parquet(temp)
         else:
-            temp.unlink()
             options = {"COORDINATE_PRECISION": 7} if kind == "GeoJSON" else {"layer": "stations"}
             frame.to_file(temp, driver=kind, **options)
-        _readable(temp)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
     return path
-
-
-def _readable(path: Path) -> None:
-    """Give a temporary file the permissions a plainly created one would have (mkstemp: 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)

@@ -166,3 +166,31 @@ def test_sample_command_writes_the_shipped_sample(tmp_path):
 def test_bad_serve_and_sample_arguments(args, words):
     result = run(*args)
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_coverage_command_writes_the_report(tmp_path):
+    result = run("coverage", "--adcode", "310101", "--minutes", "10", "--at", "02:00", "--lang", "en", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in tmp_path.iterdir()} == {"coverage.csv", "coverage.xlsx", "gaps.geojson"}
+    assert "China Standard Time" in result.stderr and "641 m" in result.stderr
+    header = (tmp_path / "coverage.csv").read_text().splitlines()[0]
+    assert header.startswith("adcode,name,stations,area_km2,population,area_covered_pct,population_covered_pct,"
+                             "mean_dist_m,p90_dist_m,largest_gap_km2")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--radius-m", "0"], "'radius_m': 0.0 must be a positive number"),
+    (["--radius-m", "-100"], "'radius_m': -100.0 must be a positive number"),
+    (["--adcode", "999999"], "unknown adcode '999999'"),
+    (["--minutes", "15", "--radius-m", "900"], "not allowed with argument"),
+])
+def test_bad_coverage_arguments(tmp_path, args, words):
+    result = run("coverage", *args, "--out", str(tmp_path))
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_coverage_with_an_empty_districts_file(tmp_path):
+    path = tmp_path / "none.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}')
+    result = run("coverage", "--districts", str(path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "has no districts" in result.stderr
