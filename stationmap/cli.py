@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--stations", metavar="PATH", help="stations file (default: the shipped Shanghai sample)")
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
 
-    cover = commands.add_parser("coverage", help="coverage by district: table, Excel and gaps",
+    cover = commands.add_parser("coverage", help="coverage by district: table, Excel, gaps and a map",
                                 description="How much of each district is within reach of a station.")
     where = cover.add_mutually_exclusive_group()
     where.add_argument("--adcode", help="districts of this area (default 310100, Shanghai; others need stationmap[china])")
@@ -71,7 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     reach.add_argument("--radius-m", type=float, help="covered within this many straight-line metres")
     cover.add_argument("--at", metavar="HH:MM|ISO8601", help="only stations open then (HH:MM: today, China Standard Time)")
     cover.add_argument("--lang", default="zh", choices=vocab.LANGUAGES, help="headers and notes language")
-    cover.add_argument("--out", required=True, metavar="DIR", help="folder for coverage.csv, coverage.xlsx, gaps.geojson")
+    cover.add_argument("--tiles", default="none", choices=("none", "osm", "amap"),
+                       help="base map of map.html (default none: it opens with no network at all)")
+    cover.add_argument("--out", required=True, metavar="DIR",
+                       help="folder for coverage.csv, coverage.xlsx, gaps.geojson and map.html")
 
     sample = commands.add_parser("sample", help="generate the synthetic sample stations",
                                  description="Deterministic synthetic stations (not real ones).")
@@ -267,9 +270,15 @@ def _coverage(args: argparse.Namespace) -> int:
     at = args.at
     if at and re.fullmatch(r"\d{1,2}:\d{2}", at):
         at = f"{hours.parse_when('now').date().isoformat()}T{int(at.split(':')[0]):02d}:{at.split(':')[1]}"
+    from .render import coverage_map, save_map
+
     districts = load_districts(args.adcode, path=args.districts)
-    report = coverage_report(districts, _load_index(args.stations), threshold, at=at)
-    for path in write_coverage(report, args.out, args.lang):
+    index = _load_index(args.stations)
+    report = coverage_report(districts, index, threshold, at=at)
+    written = write_coverage(report, args.out, args.lang)
+    written.append(save_map(coverage_map(report, districts, index, tile_provider=args.tiles, lang=args.lang),
+                            Path(args.out) / "map.html"))
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
     print(report.assumptions(args.lang), file=sys.stderr)
     return 0

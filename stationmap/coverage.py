@@ -135,6 +135,10 @@ class CoverageReport:
     gaps: gpd.GeoDataFrame
     threshold: Threshold
     at: datetime | None
+    #: Every sampled H3 cell: ``cell``, ``adcode``, ``distance_m`` (inf: no admitted station), ``area_km2``.
+    cells: pd.DataFrame
+    #: Which stations counted (those open at ``at``, never closed ones).
+    filters: Filters
 
     def assumptions(self, lang: str = "zh") -> str:
         text = self.threshold.describe(lang)
@@ -163,7 +167,7 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     res = resolution if resolution is not None else resolution_for(threshold.radius_m)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
     types = np.asarray(index.columns["type"], dtype=object)
-    rows, gap_rows = [], []
+    rows, gap_rows, cell_tables = [], [], []
     for district in districts.itertuples(index=False):
         polygon = district.geometry
         cells = _cells(polygon, res)
@@ -176,6 +180,8 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
         else:
             distance = np.full(len(cells), np.inf)
         covered = distance <= threshold.radius_m
+        cell_tables.append(pd.DataFrame({"cell": cells, "adcode": district.adcode, "distance_m": distance,
+                                         "area_km2": areas}))
         inside = admitted[shapely.contains_xy(polygon, index.lon[admitted], index.lat[admitted])]
         polygon_km2 = float(gpd.GeoSeries([polygon], crs="EPSG:4326").to_crs("+proj=cea +datum=WGS84").area.iloc[0]) / 1e6
         land_km2 = getattr(district, "land_area_km2", None)
@@ -207,7 +213,8 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     moment = filters.open_at
     gaps = gpd.GeoDataFrame(gap_rows, columns=["adcode", "name", "uncovered_km2", "geometry"],
                             geometry="geometry", crs="EPSG:4326")
-    return CoverageReport(pd.DataFrame(rows), gaps, threshold, moment)
+    return CoverageReport(pd.DataFrame(rows), gaps, threshold, moment, pd.concat(cell_tables, ignore_index=True),
+                          filters)
 
 
 def coverage_by_district(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,

@@ -171,7 +171,7 @@ def test_bad_serve_and_sample_arguments(args, words):
 def test_coverage_command_writes_the_report(tmp_path):
     result = run("coverage", "--adcode", "310101", "--minutes", "10", "--at", "02:00", "--lang", "en", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert {p.name for p in tmp_path.iterdir()} == {"coverage.csv", "coverage.xlsx", "gaps.geojson"}
+    assert {p.name for p in tmp_path.iterdir()} == {"coverage.csv", "coverage.xlsx", "gaps.geojson", "map.html"}
     assert "China Standard Time" in result.stderr and "641 m" in result.stderr
     header = (tmp_path / "coverage.csv").read_text().splitlines()[0]
     assert header.startswith("adcode,name,stations,area_km2,population,area_covered_pct,population_covered_pct,"

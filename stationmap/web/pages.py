@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .. import coords, vocab
+from .. import coords, tiles, vocab
 from ..districts import outlines
 from . import dataset
 
@@ -43,21 +43,6 @@ TEXT = {
     },
 }
 
-TILE_LAYERS = {
-    "osm": {"coordsys": "wgs84", "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "subdomains": "",
-            "attribution": "© OpenStreetMap contributors", "max_zoom": 19},
-    "amap": {"coordsys": "gcj02",
-             "url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-             "subdomains": "1234", "attribution": "© 高德地图 AutoNavi", "max_zoom": 18},
-    "tianditu": {"coordsys": "wgs84",
-                 "url": ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-                         "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
-                         "&TILECOL={x}&tk={key}"),
-                 "subdomains": "01234567", "attribution": "© 天地图 Tianditu", "max_zoom": 18},
-    "none": {"coordsys": "wgs84", "url": None, "subdomains": "", "attribution": "", "max_zoom": 18},
-}
-
-
 def page_language() -> str:
     lang = request.args.get("lang") or current_app.config["DEFAULT_LANG"]
     return lang if lang in vocab.LANGUAGES else "zh"
@@ -65,28 +50,22 @@ def page_language() -> str:
 
 def tile_settings() -> dict:
     """The configured base map, with the coordinate system every overlay must use."""
-    name = current_app.config["TILES"] if current_app.config["TILES"] in TILE_LAYERS else "osm"
-    if name == "tianditu" and not current_app.config["TIANDITU_KEY"]:
-        name = "none"                      # Tianditu refuses requests without a key
-    layer = dict(TILE_LAYERS[name], name=name)
-    if layer["url"]:
-        layer["url"] = layer["url"].replace("{key}", current_app.config["TIANDITU_KEY"])
-    return layer
+    return tiles.provider(current_app.config["TILES"], current_app.config["TIANDITU_KEY"])
 
 
 @bp.get("/")
 def worker_page() -> Response:
     lang = page_language()
-    tiles = tile_settings()
+    layer = tile_settings()
     data = dataset()
     districts = [{"adcode": f["properties"]["adcode"],
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"]),
                   "point": f["properties"]["label_point"]}
-                 for f in outlines(current_app.config["DISTRICTS_ADCODE"], tiles["coordsys"])["features"]]
+                 for f in outlines(current_app.config["DISTRICTS_ADCODE"], layer["coordsys"])["features"]]
     centre = [float(v) for v in coords.from_wgs84(float(data.index.lon.mean()), float(data.index.lat.mean()),
-                                                   tiles["coordsys"])] if data.count else [121.47, 31.23]
+                                                   layer["coordsys"])] if data.count else [121.47, 31.23]
     settings = {
-        "lang": lang, "text": TEXT[lang], "tiles": tiles, "districts": districts, "centre": centre,
+        "lang": lang, "text": TEXT[lang], "tiles": layer, "districts": districts, "centre": centre,
         "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES},
         "amenities": {code: vocab.label(vocab.AMENITIES, code, lang) for code in vocab.AMENITIES},
         "dataset": {"version": data.version, "stations": data.count},

@@ -1,0 +1,159 @@
+"""Folium coverage maps for planners, as one self-contained HTML file.
+
+Folium's defaults load Leaflet, jQuery and Bootstrap from CDNs; a union intranet may have no
+internet, so these maps clear ``default_js``/``default_css`` on every element and inline the
+vendored Leaflet and markercluster instead. Overlays are drawn in the tile provider's
+coordinate system (GCJ-02 on AMap tiles). Names are untrusted text: escaped in tooltips, and
+put into markers with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import h3
+import numpy as np
+import shapely
+from folium.plugins import FastMarkerCluster
+
+from . import coords, tiles
+from ._files import atomic_path
+from ._paths import shipped
+from .coverage import CoverageReport
+from .index import StationIndex
+
+ASSETS = (("style", "vendor/leaflet/dist/leaflet.css"),
+          ("style", "vendor/leaflet.markercluster/dist/MarkerCluster.css"),
+          ("style", "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"),
+          ("script", "vendor/leaflet/dist/leaflet.js"),
+          ("script", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js"))
+#: Colour classes of the district choropleth (share of area covered, %).
+COVERAGE_CLASSES = ((0, "#b71c1c"), (20, "#e65100"), (40, "#f9a825"), (60, "#7cb342"), (80, "#1b5e20"))
+#: Colour bands of the gap layer: uncovered cells by distance to the nearest station (m).
+GAP_BANDS = ((None, 2_000, "#fdd49e"), (2_000, 5_000, "#fc8d59"), (5_000, 10_000, "#d7301f"), (10_000, None, "#7f0000"))
+TEXT = {
+    "zh": {"title": "工会驿站覆盖", "covered": "面积覆盖率", "stations": "站点", "gaps": "未覆盖区域（到最近站点距离）",
+           "districts": "各区覆盖率", "name": "区", "count": "站点数", "mean": "平均距离（米）", "p90": "90%分位（米）",
+           "gap": "最大空白区（km²）", "none": "无站点"},
+    "en": {"title": "Union station coverage", "covered": "Area covered", "stations": "Stations",
+           "gaps": "Uncovered (distance to nearest station)", "districts": "Coverage by district", "name": "District",
+           "count": "Stations", "mean": "Mean distance (m)", "p90": "90th percentile (m)", "gap": "Largest gap (km²)",
+           "none": "no station"},
+}
+_MARKER = """function (row) {
+    var icon = L.divIcon({className: "", iconSize: [10, 10], html:
+        '<div style="width:10px;height:10px;border-radius:50%;background:#0b57d0;border:1px solid #fff"></div>'});
+    var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon});
+    var tip = document.createElement("span");
+    tip.textContent = row[2];                      // station names are untrusted text
+    marker.bindTooltip(tip);
+    return marker;
+}"""
+
+
+def _shift(geometry: shapely.Geometry, system: str) -> shapely.Geometry:
+    if system == "wgs84":
+        return geometry
+    return shapely.transform(geometry, lambda xy: np.column_stack(coords.from_wgs84(xy[:, 0], xy[:, 1], system)))
+
+
+def _colour(share: float) -> str:
+    colour = COVERAGE_CLASSES[0][1]
+    for floor, value in COVERAGE_CLASSES:
+        if share >= floor:
+            colour = value
+    return colour
+
+
+def _inline_assets(m: folium.Map) -> None:
+    m.default_js, m.default_css = [], []
+    for kind, relative in ASSETS:
+        text = (shipped("static") / relative).read_text(encoding="utf-8")
+        if kind == "script":
+            text = text.replace("</script", "<\\/script")
+        m.get_root().header.add_child(folium.Element(f"<{kind}>{text}</{kind}>"), name=f"stationmap:{relative}")
+
+
+def _legend(report: CoverageReport, lang: str) -> str:
+    t = TEXT[lang]
+    classes = "".join(f'<div><i style="background:{c}"></i>≥ {f}%</div>' for f, c in COVERAGE_CLASSES)
+    bands = "".join(
+        f'<div><i style="background:{c}"></i>{(lo or report.threshold.radius_m) / 1000:.1f}'
+        f'{"–" + format(hi / 1000, ".0f") if hi else "+"} km</div>' for lo, hi, c in GAP_BANDS)
+    return f"""<div style="position:fixed;bottom:56px;left:12px;z-index:1000;background:#fff;padding:8px 10px;
+        font:13px/1.4 system-ui,'Noto Sans CJK SC',sans-serif;border:1px solid #999;border-radius:6px;max-width:300px">
+      <style>.sm-legend i{{display:inline-block;width:14px;height:10px;margin-right:6px}}</style>
+      <div class="sm-legend"><strong>{html.escape(t['title'])}</strong>
+      <div>{html.escape(t['covered'])}</div>{classes}<div>{html.escape(t['gaps'])}</div>{bands}
+      <div style="margin-top:4px;color:#333">{html.escape(report.assumptions(lang))}</div></div></div>"""
+
+
+def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: StationIndex, *,
+                 tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "") -> folium.Map:
+    """Choropleth by district, the gap layer by distance, stations (clustered), layer control."""
+    layer = tiles.provider(tile_provider, tianditu_key)
+    system = layer["coordsys"]
+    t = TEXT[lang]
+    west, south, east, north = districts.total_bounds
+    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
+                   control_scale=True, prefer_canvas=True, max_zoom=layer["max_zoom"])
+    m.options["max_zoom"] = layer["max_zoom"]     # markercluster needs it; Folium sets it only on its own tiles
+    _inline_assets(m)
+    if layer["url"]:
+        folium.TileLayer(layer["url"], attr=layer["attribution"], subdomains=layer["subdomains"] or "abc",
+                         max_zoom=layer["max_zoom"], name=layer["name"]).add_to(m)
+
+    table = report.table.set_index("adcode")
+    features = []
+    for district in districts.itertuples(index=False):
+        row = table.loc[district.adcode]
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(_shift(district.geometry, system)),
+                         "properties": {
+                             "name": html.escape(str(district.name)), "share": f"{row['area_covered_pct']:.1f}%",
+                             "stations": int(row["stations"]),
+                             "mean": "—" if row["mean_dist_m"] is None or np.isnan(row["mean_dist_m"]) else f"{row['mean_dist_m']:.0f}",
+                             "p90": "—" if row["p90_dist_m"] is None or np.isnan(row["p90_dist_m"]) else f"{row['p90_dist_m']:.0f}",
+                             "gap": f"{row['largest_gap_km2']:.1f}", "colour": _colour(row["area_covered_pct"])}})
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name=t["districts"],
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333", "weight": 1, "fillOpacity": 0.45},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "share", "stations", "mean", "p90", "gap"],
+                                      aliases=[t["name"], t["covered"], t["count"], t["mean"], t["p90"], t["gap"]]),
+    ).add_to(m)
+
+    uncovered = report.cells[report.cells["distance_m"] > report.threshold.radius_m]
+    gaps = folium.FeatureGroup(name=t["gaps"])
+    for low, high, colour in GAP_BANDS:
+        band = uncovered[(uncovered["distance_m"] > (low or 0)) & (uncovered["distance_m"] <= (high or np.inf))]
+        if len(band):
+            shape = _shift(shapely.geometry.shape(h3.cells_to_geo(band["cell"].tolist())), system)
+            folium.GeoJson(shapely.geometry.mapping(shape), style_function=lambda f, c=colour: {
+                "fillColor": c, "color": c, "weight": 0, "fillOpacity": 0.55}).add_to(gaps)
+    gaps.add_to(m)
+
+    admitted = np.flatnonzero(index.admitted(np.arange(len(index)), report.filters))
+    inside = admitted[shapely.contains_xy(shapely.union_all(districts.geometry.array),
+                                          index.lon[admitted], index.lat[admitted])]
+    x, y = coords.from_wgs84(index.lon[inside], index.lat[inside], system)
+    names = np.asarray(index.columns["name"], dtype=object)[inside]
+    FastMarkerCluster([[float(b), float(a), str(n)] for a, b, n in zip(x, y, names)], callback=_MARKER,
+                      name=t["stations"], options={"disableClusteringAtZoom": 15}).add_to(m)
+    for element in m._children.values():
+        if isinstance(element, FastMarkerCluster):
+            element.default_js, element.default_css = [], []
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(folium.Element(_legend(report, lang)))
+    bounds = _shift(shapely.box(west, south, east, north), system).bounds
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return m
+
+
+def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
+    """Write the map as one HTML file that opens from disk with no network."""
+    with atomic_path(path) as temp:
+        m.save(str(temp))
+    return Path(path)
