@@ -17,6 +17,7 @@ import folium
 import geopandas as gpd
 import h3
 import numpy as np
+import pandas as pd
 import shapely
 from folium.plugins import FastMarkerCluster
 
@@ -38,11 +39,11 @@ GAP_BANDS = ((None, 2_000, "#fdd49e"), (2_000, 5_000, "#fc8d59"), (5_000, 10_000
 TEXT = {
     "zh": {"title": "工会驿站覆盖", "covered": "面积覆盖率", "stations": "站点", "gaps": "未覆盖区域（到最近站点距离）",
            "districts": "各区覆盖率", "name": "区", "count": "站点数", "mean": "平均距离（米）", "p90": "90%分位（米）",
-           "gap": "最大空白区（km²）", "none": "无站点"},
+           "gap": "最大空白区（km²）", "none": "无站点", "sites": "建议新建站点", "site": "建议站点"},
     "en": {"title": "Union station coverage", "covered": "Area covered", "stations": "Stations",
            "gaps": "Uncovered (distance to nearest station)", "districts": "Coverage by district", "name": "District",
            "count": "Stations", "mean": "Mean distance (m)", "p90": "90th percentile (m)", "gap": "Largest gap (km²)",
-           "none": "no station"},
+           "none": "no station", "sites": "Recommended sites", "site": "Site"},
 }
 _MARKER = """function (row) {
     var icon = L.divIcon({className: "", iconSize: [10, 10], html:
@@ -93,8 +94,10 @@ def _legend(report: CoverageReport, lang: str) -> str:
 
 
 def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: StationIndex, *,
-                 tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "") -> folium.Map:
-    """Choropleth by district, the gap layer by distance, stations (clustered), layer control."""
+                 tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
+                 sites: pd.DataFrame | None = None) -> folium.Map:
+    """Choropleth by district, the gap layer by distance, stations (clustered), recommended
+    sites (from :func:`stationmap.recommend.recommend`), layer control."""
     layer = tiles.provider(tile_provider, tianditu_key)
     system = layer["coordsys"]
     t = TEXT[lang]
@@ -145,6 +148,14 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     for element in m._children.values():
         if isinstance(element, FastMarkerCluster):
             element.default_js, element.default_css = [], []
+    if sites is not None and len(sites):
+        group = folium.FeatureGroup(name=t["sites"])
+        x, y = coords.from_wgs84(sites["lon"].to_numpy(), sites["lat"].to_numpy(), system)
+        for rank, gain, a, b in zip(sites["rank"], sites["gain"], x, y):
+            folium.CircleMarker([float(b), float(a)], radius=9, color="#fff", weight=2, fill=True,
+                                fill_color="#6a1b9a", fill_opacity=1,
+                                tooltip=f"{t['site']} {int(rank)}: +{gain:,.0f}").add_to(group)
+        group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(folium.Element(_legend(report, lang)))
     bounds = _shift(shapely.box(west, south, east, north), system).bounds

@@ -178,7 +178,17 @@ def test_coverage_command_writes_the_report(tmp_path):
                              "mean_dist_m,p90_dist_m,largest_gap_km2")
 
 
+def test_coverage_command_recommends_sites(tmp_path):
+    result = run("coverage", "--adcode", "310104", "--recommend", "2", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    sites = (tmp_path / "recommendations.csv").read_text().splitlines()
+    assert sites[0].startswith("rank,lon,lat,gcj02_lon,gcj02_lat,gain") and len(sites) == 3
+    html = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "建议新建站点".encode("unicode_escape").decode() in html       # Folium writes names as JSON escapes
+
+
 @pytest.mark.parametrize("args, words", [
+    (["--recommend", "0"], "'recommend': 0 must be ≥ 1"),
     (["--radius-m", "0"], "'radius_m': 0.0 must be a positive number"),
     (["--radius-m", "-100"], "'radius_m': -100.0 must be a positive number"),
     (["--adcode", "999999"], "unknown adcode '999999'"),
