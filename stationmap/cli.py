@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     reach.add_argument("--minutes", type=float, help="covered within this many minutes (default 15)")
     reach.add_argument("--radius-m", type=float, help="covered within this many straight-line metres")
     cover.add_argument("--at", metavar="HH:MM|ISO8601", help="only stations open then (HH:MM: today, China Standard Time)")
+    cover.add_argument("--demand", metavar="FILE", help="weighted demand (CSV lon,lat,weight or GeoJSON points/hexagons)")
     cover.add_argument("--recommend", type=int, metavar="N", help="also propose N new sites (recommendations.csv)")
     cover.add_argument("--lang", default="zh", choices=vocab.LANGUAGES, help="headers and notes language")
     cover.add_argument("--tiles", default="none", choices=("none", "osm", "amap"),
@@ -277,14 +278,19 @@ def _coverage(args: argparse.Namespace) -> int:
     index = _load_index(args.stations)
     if args.recommend is not None and args.recommend < 1:
         raise InputError(f"{args.recommend} must be ≥ 1", field="recommend")
-    report = coverage_report(districts, index, threshold, at=at)
+    demand = None
+    if args.demand:
+        from .demand import read_demand
+
+        demand = read_demand(args.demand)
+    report = coverage_report(districts, index, threshold, at=at, demand=demand)
     written = write_coverage(report, args.out, args.lang)
     sites = None
     if args.recommend:
         from ._files import atomic_path
         from .recommend import recommend
 
-        sites = recommend(report, districts, args.recommend)
+        sites = recommend(report, districts, args.recommend, demand=demand, index=index)
         with atomic_path(Path(args.out) / "recommendations.csv") as temp:
             sites.assign(assumptions=report.assumptions(args.lang)).to_csv(temp, index=False, encoding="utf-8")
         written.append(Path(args.out) / "recommendations.csv")

@@ -140,24 +140,32 @@ class CoverageReport:
     #: Which stations counted (those open at ``at``, never closed ones).
     filters: Filters
 
+    #: Whether population coverage was measured on a demand layer rather than spread evenly.
+    on_demand: bool = False
+
     def assumptions(self, lang: str = "zh") -> str:
         text = self.threshold.describe(lang)
         if self.at is not None:
             stamp = self.at.strftime("%Y-%m-%d %H:%M")
             text += (f" 只计 {stamp}（北京时间）开放的站点。" if lang == "zh"
                      else f" Only stations open at {stamp} China Standard Time count.")
-        even = ("人口按各区面积均匀分布。" if lang == "zh" else "Population is spread evenly over each district.")
+        if self.on_demand:
+            even = "人口覆盖按需求图层的权重计算。" if lang == "zh" else "Population coverage is measured on the demand layer."
+        else:
+            even = "人口按各区面积均匀分布。" if lang == "zh" else "Population is spread evenly over each district."
         return f"{text} {even}"
 
 
 def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
-                    at: str | datetime | None = None, resolution: int | None = None) -> CoverageReport:
+                    at: str | datetime | None = None, resolution: int | None = None,
+                    demand: gpd.GeoDataFrame | None = None) -> CoverageReport:
     """Per district: stations, density, covered shares, distances to the nearest station, largest gap.
 
     ``at`` keeps only stations open at that moment (China Standard Time unless an offset is
     given): the night view. Population is spread evenly over each district, so its covered
-    share equals the area share. Distances are to the nearest admitted station anywhere, not
-    only inside the district.
+    share equals the area share, unless a ``demand`` layer (:func:`stationmap.demand.read_demand`)
+    is given: then it is the share of the demand's weight in the district within reach.
+    Distances are to the nearest admitted station anywhere, not only inside the district.
     """
     if len(districts) == 0:
         raise InputError("there are no districts to measure", field="districts")
@@ -190,11 +198,24 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
         population = None if population is None or pd.isna(population) else int(population)
         gap_km2, gap_lon, gap_lat = _largest_gap(cells, ~covered, areas, lon, lat)
         share = 100.0 * float(areas[covered].sum() / areas.sum())
+        people_share = share
+        if demand is not None:
+            here = shapely.contains_xy(polygon, demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy())
+            weights = demand["weight"].to_numpy()[here]
+            if weights.sum() > 0 and len(admitted):
+                _, reach = index.nearest_batch(demand.geometry.x.to_numpy()[here], demand.geometry.y.to_numpy()[here],
+                                               k=1, filters=filters)
+                within = np.nan_to_num(reach[:, 0], nan=np.inf) <= threshold.radius_m
+                people_share = 100.0 * float(weights[within].sum() / weights.sum())
+            elif weights.sum() > 0:
+                people_share = 0.0
+            else:
+                people_share = float("nan")
         finite = np.isfinite(distance)
         row = {
             "adcode": district.adcode, "name": district.name, "stations": int(len(inside)),
             "area_km2": round(area_km2, 3), "population": population,
-            "area_covered_pct": round(share, 2), "population_covered_pct": round(share, 2),
+            "area_covered_pct": round(share, 2), "population_covered_pct": round(people_share, 2),
             "mean_dist_m": round(float(np.average(distance, weights=areas)), 1) if finite.all() else None,
             "p90_dist_m": round(_weighted_quantile(distance, areas, 0.9), 1) if finite.all() else None,
             "largest_gap_km2": round(gap_km2, 3), "largest_gap_lon": gap_lon, "largest_gap_lat": gap_lat,
@@ -214,7 +235,7 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     gaps = gpd.GeoDataFrame(gap_rows, columns=["adcode", "name", "uncovered_km2", "geometry"],
                             geometry="geometry", crs="EPSG:4326")
     return CoverageReport(pd.DataFrame(rows), gaps, threshold, moment, pd.concat(cell_tables, ignore_index=True),
-                          filters)
+                          filters, on_demand=demand is not None)
 
 
 def coverage_by_district(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,

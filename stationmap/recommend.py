@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from . import coords, geodesy
@@ -50,8 +51,9 @@ class Problem:
         return len(self.weight) * len(self.covers)
 
 
-def problem_from_report(report: CoverageReport, districts) -> Problem:
-    """The uncovered cells of ``report`` as demand, their centres as candidate sites."""
+def problem_from_report(report: CoverageReport, districts, demand=None, index=None) -> Problem:
+    """The uncovered cells of ``report`` as demand (or, given a ``demand`` layer and the
+    station ``index``, its points not yet within reach), their centres as candidate sites."""
     import h3
 
     cells = report.cells
@@ -66,7 +68,14 @@ def problem_from_report(report: CoverageReport, districts) -> Problem:
     uncovered = cells["distance_m"].to_numpy() > report.threshold.radius_m
     centres = np.array([h3.cell_to_latlng(c) for c in cells["cell"][uncovered]]).reshape(-1, 2)
     lat, lon = centres[:, 0], centres[:, 1]
-    return build_problem(lon, lat, weight[uncovered], lon, lat, report.threshold.radius_m)
+    if demand is None:
+        return build_problem(lon, lat, weight[uncovered], lon, lat, report.threshold.radius_m)
+    inside = shapely.contains_xy(shapely.union_all(districts.geometry.array), demand.geometry.x, demand.geometry.y)
+    points = demand[inside]
+    _, reach = index.nearest_batch(points.geometry.x, points.geometry.y, k=1, filters=report.filters)
+    far = np.nan_to_num(reach[:, 0], nan=np.inf) > report.threshold.radius_m
+    return build_problem(points.geometry.x.to_numpy()[far], points.geometry.y.to_numpy()[far],
+                         points["weight"].to_numpy()[far], lon, lat, report.threshold.radius_m)
 
 
 def build_problem(demand_lon, demand_lat, weight, candidate_lon, candidate_lat, radius_m: float) -> Problem:
@@ -150,7 +159,8 @@ def optimal_sites(problem: Problem, n: int, pinned: list[int] | None = None) -> 
     return ordered
 
 
-def recommend(report: CoverageReport, districts, n: int, *, method: str = "auto") -> pd.DataFrame:
+def recommend(report: CoverageReport, districts, n: int, *, method: str = "auto", demand=None,
+              index=None) -> pd.DataFrame:
     """``n`` new sites for the area of ``report``, best first, with each one's gain.
 
     ``method``: ``optimal`` (MCLP + HiGHS), ``greedy``, or ``auto`` (optimal when the problem
@@ -158,7 +168,9 @@ def recommend(report: CoverageReport, districts, n: int, *, method: str = "auto"
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise InputError(f"{n!r} must be a whole number ≥ 1", field="recommend")
-    problem = problem_from_report(report, districts)
+    if demand is not None and index is None:
+        raise InputError("a demand layer needs the station index to know what is already covered", field="demand")
+    problem = problem_from_report(report, districts, demand, index)
     use_solver = method == "optimal" or (method == "auto" and problem.size <= SOLVER_LIMIT)
     chosen = optimal_sites(problem, n) if use_solver else greedy_sites(problem, n)
     total = float(problem.weight.sum()) if len(problem.weight) else 0.0

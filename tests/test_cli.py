@@ -204,3 +204,15 @@ def test_coverage_with_an_empty_districts_file(tmp_path):
     path.write_text('{"type": "FeatureCollection", "features": []}')
     result = run("coverage", "--districts", str(path), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and "has no districts" in result.stderr
+
+
+def test_coverage_command_with_a_demand_layer(tmp_path):
+    demand = tmp_path / "riders.csv"
+    demand.write_text("lon,lat,weight\n121.4737,31.2304,100\n121.48,31.20,50\n", encoding="utf-8")
+    result = run("coverage", "--adcode", "310101", "--demand", str(demand), "--recommend", "1", "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    assert "需求图层" in result.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lon,lat,weight\n121.47,31.23,lots\n", encoding="utf-8")
+    result = run("coverage", "--adcode", "310101", "--demand", str(bad), "--out", str(tmp_path / "o2"))
+    assert result.returncode == 2 and "row 1, field 'weight'" in result.stderr

@@ -1,0 +1,63 @@
+"""A demand layer: read with clear errors, and used for population coverage and new sites."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+
+from stationmap.coverage import Threshold, coverage_report
+from stationmap.demand import read_demand
+from stationmap.errors import DataFileError
+from stationmap.recommend import recommend
+
+from test_coverage import CENTRE, one_station, square_district
+
+GEOD = Geod(ellps="WGS84")
+
+
+def at(distance_m, azimuth=90.0):
+    lon, lat, _ = GEOD.fwd(CENTRE[0], CENTRE[1], azimuth, distance_m)
+    return lon, lat
+
+
+def test_population_coverage_is_measured_on_the_demand(tmp_path):
+    rows = [(*at(300), 10), (*at(600, 0), 10), (*at(900, 180), 10), (*at(3000), 70)]
+    path = tmp_path / "riders.csv"
+    pd.DataFrame(rows, columns=["lon", "lat", "weight"]).to_csv(path, index=False)
+    demand = read_demand(path)
+    report = coverage_report(square_district(), one_station(), Threshold.radius(1000), demand=demand)
+    assert report.table.loc[0, "population_covered_pct"] == pytest.approx(30.0)
+    assert report.table.loc[0, "area_covered_pct"] != pytest.approx(30.0)
+    assert "demand" in report.assumptions("en")
+
+
+def test_new_sites_go_where_the_uncovered_demand_is(tmp_path):
+    heavy = at(3500)
+    path = tmp_path / "hexagons.geojson"
+    lon, lat = heavy
+    hexagon = [[lon - 0.002, lat], [lon - 0.001, lat + 0.0017], [lon + 0.001, lat + 0.0017], [lon + 0.002, lat],
+               [lon + 0.001, lat - 0.0017], [lon - 0.001, lat - 0.0017], [lon - 0.002, lat]]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"weight": 500}, "geometry": {"type": "Polygon", "coordinates": [hexagon]}},
+        {"type": "Feature", "properties": {"weight": 5}, "geometry": {"type": "Point", "coordinates": list(at(3000, 270))}}]}))
+    demand = read_demand(path)
+    index = one_station()
+    report = coverage_report(square_district(), index, Threshold.radius(1000), demand=demand)
+    sites = recommend(report, square_district(), 1, demand=demand, index=index)
+    distance = GEOD.inv(sites["lon"].iloc[0], sites["lat"].iloc[0], lon, lat)[2]
+    assert distance <= 1000 and sites["gain"].iloc[0] == pytest.approx(500)
+
+
+@pytest.mark.parametrize("content, words", [
+    ("lon,lat\n121.5,31.2\n", "required column 'weight'"),
+    ("lon,lat,weight\n121.5,31.2,-3\n", "row 1, field 'weight'"),
+    ("lon,lat,weight\n121.5,north,3\n", "row 1, field 'lat'"),
+    ("lon,lat,weight\n", "has no demand"),
+])
+def test_bad_demand_files(tmp_path, content, words):
+    path = tmp_path / "d.csv"
+    path.write_text(content)
+    with pytest.raises(DataFileError, match=words):
+        read_demand(path)
