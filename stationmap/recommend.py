@@ -84,17 +84,19 @@ def build_problem(demand_lon, demand_lat, weight, candidate_lon, candidate_lat, 
     candidate_lon, candidate_lat = np.asarray(candidate_lon, float), np.asarray(candidate_lat, float)
     demand_xyz = geodesy.ecef(demand_lon, demand_lat)
     candidate_xyz = geodesy.ecef(candidate_lon, candidate_lat)
-    covers = []
-    if len(demand_lon):
-        tree = cKDTree(demand_xyz)
-        near = tree.query_ball_point(candidate_xyz, r=radius_m + geodesy.CHORD_SLACK_M)
-        for j, hits in enumerate(near):
-            hits = np.asarray(hits, dtype=np.int64)
-            d = geodesy.geodesic_from_chord(candidate_lon[j], candidate_lat[j], candidate_xyz[j],
-                                            demand_lon[hits], demand_lat[hits], demand_xyz[hits])
-            covers.append(np.sort(hits[d <= radius_m]))
-    else:
-        covers = [np.zeros(0, np.int64) for _ in candidate_lon]
+    if not len(demand_lon) or not len(candidate_lon):
+        return Problem(demand_lon, demand_lat, np.asarray(weight, float), candidate_lon, candidate_lat,
+                       [np.zeros(0, np.int64) for _ in candidate_lon], radius_m)
+    near = cKDTree(demand_xyz).query_ball_point(candidate_xyz, r=radius_m + geodesy.CHORD_SLACK_M, workers=-1)
+    counts = np.fromiter((len(h) for h in near), dtype=np.int64, count=len(near))
+    j = np.repeat(np.arange(len(near)), counts)
+    i = np.fromiter((k for hits in near for k in hits), dtype=np.int64, count=int(counts.sum()))
+    # One vectorised geodesic call for every (candidate, demand) pair the chords allow.
+    keep = geodesy.geodesic_from_chord(candidate_lon[j], candidate_lat[j], candidate_xyz[j],
+                                       demand_lon[i], demand_lat[i], demand_xyz[i]) <= radius_m
+    order = np.lexsort((i[keep], j[keep]))
+    kept_j, kept_i = j[keep][order], i[keep][order]
+    covers = np.split(kept_i, np.searchsorted(kept_j, np.arange(1, len(candidate_lon))))
     return Problem(demand_lon, demand_lat, np.asarray(weight, float), candidate_lon, candidate_lat, covers, radius_m)
 
 
