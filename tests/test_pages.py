@@ -173,6 +173,8 @@ def test_api_docs_page_renders_from_local_assets(browser, offline_server):
     page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
     watch = Watch(page)
     page.goto(f"{offline_server}/api/v1/docs")
-    page.wait_for_selector("text=/api/v1/stations/nearest")
+    page.wait_for_selector(".opblock-summary-path")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/api/v1/stations/nearest" in p for p in paths), paths
     assert all(url.startswith(offline_server) for url in watch.requests), watch.requests
     assert watch.errors == []

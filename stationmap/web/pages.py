@@ -6,7 +6,7 @@ only map tiles come from outside, and ``TILES = "none"`` needs nothing outside a
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
 from .. import coords, tiles, vocab
 from ..districts import outlines
@@ -76,6 +76,12 @@ def worker_page() -> Response:
     response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
     response.headers["Vary"] = "Accept-Encoding"
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every page (the API docs page declares none)."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml")
 
 
 def init_app(app) -> None:
