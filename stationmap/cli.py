@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -62,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     cover = commands.add_parser("coverage", help="coverage by district: table, Excel, gaps and a map",
                                 description="How much of each district is within reach of a station.")
     where = cover.add_mutually_exclusive_group()
-    where.add_argument("--adcode", help="districts of this area (default 310100, Shanghai; others need stationmap[china])")
+    where.add_argument("--adcode", help="districts of this area (default 310100, Shanghai; 100000: all of China; "
+                                         "others need stationmap[china])")
     where.add_argument("--districts", metavar="FILE", help="GeoJSON/GeoPackage with adcode, name, polygons[, population]")
     cover.add_argument("--stations", metavar="FILE", help="stations file (default: the shipped Shanghai sample)")
     cover.add_argument("--mode", default="walk", choices=("walk", "ebike"), help="travel mode (default walk)")
@@ -72,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     cover.add_argument("--at", metavar="HH:MM|ISO8601", help="only stations open then (HH:MM: today, China Standard Time)")
     cover.add_argument("--demand", metavar="FILE", help="weighted demand (CSV lon,lat,weight or GeoJSON points/hexagons)")
     cover.add_argument("--recommend", type=int, metavar="N", help="also propose N new sites (recommendations.csv)")
+    cover.add_argument("--max-cells", type=int, default=None, metavar="N",
+                       help="sample at most about N H3 cells (default 4,000,000); larger districts get coarser cells")
     cover.add_argument("--lang", default="zh", choices=vocab.LANGUAGES, help="headers and notes language")
     cover.add_argument("--tiles", default="none", choices=("none", "osm", "amap"),
                        help="base map of map.html (default none: it opens with no network at all)")
@@ -263,7 +267,7 @@ def _coverage(args: argparse.Namespace) -> int:
     import re
 
     from . import hours
-    from .coverage import Threshold, coverage_report
+    from .coverage import MAX_CELLS, Threshold, coverage_report
     from .districts import load_districts
     from .reports import write_coverage
 
@@ -283,7 +287,11 @@ def _coverage(args: argparse.Namespace) -> int:
         from .demand import read_demand
 
         demand = read_demand(args.demand)
-    report = coverage_report(districts, index, threshold, at=at, demand=demand)
+    if args.max_cells is not None and args.max_cells < 1:
+        raise InputError(f"{args.max_cells} must be ≥ 1", field="max-cells")
+    with _progress(len(districts), "districts" if args.lang == "en" else "区县") as progress:
+        report = coverage_report(districts, index, threshold, at=at, demand=demand, progress=progress,
+                                 max_cells=args.max_cells or MAX_CELLS)
     written = write_coverage(report, args.out, args.lang)
     sites = None
     if args.recommend:
@@ -300,6 +308,16 @@ def _coverage(args: argparse.Namespace) -> int:
         print(f"wrote {path}", file=sys.stderr)
     print(report.assumptions(args.lang), file=sys.stderr)
     return 0
+
+
+@contextmanager
+def _progress(total: int, unit: str):
+    """A ``progress(done, total)`` callback drawing a bar on standard error, only on a terminal."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=f" {unit}", disable=not sys.stderr.isatty(), file=sys.stderr,
+              dynamic_ncols=True, leave=False) as bar:
+        yield lambda done, _total: bar.update(done - bar.n)
 
 
 def _serve(args: argparse.Namespace) -> int:

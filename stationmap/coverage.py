@@ -23,18 +23,22 @@ True
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import geopandas as gpd
 import h3
+import h3.api.numpy_int as h3i
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
-from . import travel, vocab
+from . import geodesy, travel, vocab
 from .errors import InputError
 from .index import Filters, StationIndex
 
@@ -87,12 +91,46 @@ def resolution_for(radius_m: float) -> int:
     return 11
 
 
-def _cells(polygon: shapely.Geometry, res: int) -> list[str]:
-    cells = h3.geo_to_cells(shapely.geometry.mapping(polygon), res)
-    if not cells:              # a district smaller than one cell: sample its inside point
+#: Default cap on the H3 cells one report samples: about 30 s of work on two cores. Districts
+#: that would need more are sampled at a coarser resolution (see :func:`plan_resolutions`).
+MAX_CELLS = 4_000_000
+#: The coarsest resolution a district may fall back to (cells of about 36 km², edges 3.7 km).
+COARSEST = 5
+
+
+def plan_resolutions(areas_km2: np.ndarray, finest: int, max_cells: int) -> np.ndarray:
+    """An H3 resolution per district so the whole report samples at most about ``max_cells``.
+
+    Small districts keep ``finest``; the budget left is shared fairly among the larger ones,
+    each taking the finest resolution that fits its share (water-filling, smallest first).
+    A national report thus keeps city districts at full detail and samples vast rural
+    counties more coarsely; every row says which resolution it used.
+
+    Examples
+    --------
+    >>> plan_resolutions(np.array([10.0, 20_000.0]), 9, 100_000).tolist()
+    [9, 8]
+    """
+    areas_km2 = np.asarray(areas_km2, dtype=float)
+    cell_km2 = {r: h3.average_hexagon_area(r, unit="km^2") for r in range(COARSEST, finest + 1)}
+    plan = np.full(len(areas_km2), finest, dtype=int)
+    budget, left = float(max_cells), len(areas_km2)
+    for i in np.argsort(areas_km2, kind="stable"):
+        share = budget / left
+        res = next((r for r in range(finest, COARSEST - 1, -1) if areas_km2[i] / cell_km2[r] <= share), COARSEST)
+        plan[i] = res
+        budget -= areas_km2[i] / cell_km2[res]
+        left -= 1
+    return plan
+
+
+def _cells(polygon: shapely.Geometry, res: int) -> np.ndarray:
+    """H3 cells (as integers) whose centres fall inside ``polygon``."""
+    cells = h3i.geo_to_cells(shapely.geometry.mapping(polygon), res)
+    if not len(cells):         # a district smaller than one cell: sample its inside point
         point = shapely.point_on_surface(polygon)
-        cells = [h3.latlng_to_cell(point.y, point.x, res)]
-    return list(cells)
+        cells = np.array([h3i.latlng_to_cell(point.y, point.x, res)], dtype=np.uint64)
+    return np.asarray(cells, dtype=np.uint64)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -101,28 +139,23 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     return float(values[order][np.searchsorted(cumulative, q * cumulative[-1])])
 
 
-def _largest_gap(cells: list[str], uncovered: np.ndarray, areas: np.ndarray,
+def _largest_gap(xyz: np.ndarray, uncovered: np.ndarray, areas: np.ndarray,
                  lon: np.ndarray, lat: np.ndarray) -> tuple[float, float | None, float | None]:
-    """Area (km²) and area-weighted centre of the largest connected group of uncovered cells."""
-    where = {cell: i for i, cell in enumerate(cells) if uncovered[i]}
-    best: list[int] = []
-    seen: set[str] = set()
-    for start in where:
-        if start in seen:
-            continue
-        seen.add(start)
-        group, queue = [], deque([start])
-        while queue:
-            cell = queue.popleft()
-            group.append(where[cell])
-            for neighbour in h3.grid_disk(cell, 1):
-                if neighbour in where and neighbour not in seen:
-                    seen.add(neighbour)
-                    queue.append(neighbour)
-        if areas[group].sum() > areas[best].sum() if best else True:
-            best = group
-    if not best:
+    """Area (km²) and area-weighted centre of the largest connected group of uncovered cells.
+
+    Cells of one resolution are neighbours when their centres are one spacing apart (√3 edges;
+    the next ring is ≥ 3 edges away), so groups are the connected components of the graph of
+    uncovered centres closer than 1.3 spacings, the spacing measured on the district's own cells.
+    """
+    if not uncovered.any():
         return 0.0, None, None
+    spacing = float(np.median(cKDTree(xyz).query(xyz, k=2)[0][:, 1])) if len(xyz) > 1 else 0.0
+    where = np.flatnonzero(uncovered)
+    pairs = cKDTree(xyz[where]).query_pairs(1.3 * spacing, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(where), len(where)))
+    _, label = connected_components(graph, directed=False)
+    sizes = np.bincount(label, weights=areas[where])
+    best = where[label == np.argmax(sizes)]
     w = areas[best]
     return float(w.sum()), float(np.average(lon[best], weights=w)), float(np.average(lat[best], weights=w))
 
@@ -135,7 +168,8 @@ class CoverageReport:
     gaps: gpd.GeoDataFrame
     threshold: Threshold
     at: datetime | None
-    #: Every sampled H3 cell: ``cell``, ``adcode``, ``distance_m`` (inf: no admitted station), ``area_km2``.
+    #: Every sampled H3 cell: ``cell`` (H3 index as an integer), ``adcode``, ``lon``, ``lat`` (its
+    #: centre), ``distance_m`` (inf: no admitted station), ``area_km2``, ``resolution``.
     cells: pd.DataFrame
     #: Which stations counted (those open at ``at``, never closed ones).
     filters: Filters
@@ -156,9 +190,19 @@ class CoverageReport:
         return f"{text} {even}"
 
 
+def _district_of(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The position of the district containing each point, or -1: one spatial join for all."""
+    owner = np.full(len(lon), -1, dtype=np.int64)
+    if len(lon):
+        point, district = shapely.STRtree(districts.geometry.array).query(shapely.points(lon, lat), predicate="within")
+        owner[point] = district
+    return owner
+
+
 def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
                     at: str | datetime | None = None, resolution: int | None = None,
-                    demand: gpd.GeoDataFrame | None = None) -> CoverageReport:
+                    demand: gpd.GeoDataFrame | None = None, max_cells: int = MAX_CELLS,
+                    progress: Callable[[int, int], None] | None = None) -> CoverageReport:
     """Per district: stations, density, covered shares, distances to the nearest station, largest gap.
 
     ``at`` keeps only stations open at that moment (China Standard Time unless an offset is
@@ -166,76 +210,94 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     share equals the area share, unless a ``demand`` layer (:func:`stationmap.demand.read_demand`)
     is given: then it is the share of the demand's weight in the district within reach.
     Distances are to the nearest admitted station anywhere, not only inside the district.
+
+    The H3 resolution follows the threshold (:func:`resolution_for`) unless ``resolution`` is
+    given; at most about ``max_cells`` cells are sampled (:func:`plan_resolutions`), and an
+    explicit ``resolution`` that would need more is refused. ``progress(done, total)`` is
+    called after each district.
     """
     if len(districts) == 0:
         raise InputError("there are no districts to measure", field="districts")
     if len(index) == 0:
         raise InputError("there are no stations to measure coverage from", field="stations")
     filters = Filters.build(open_at=at) if at is not None else Filters()
-    res = resolution if resolution is not None else resolution_for(threshold.radius_m)
+    polygon_km2 = districts.geometry.to_crs("+proj=cea +datum=WGS84").area.to_numpy() / 1e6
+    if resolution is not None:
+        if not (isinstance(resolution, (int, np.integer)) and 0 <= resolution <= 15):
+            raise InputError(f"{resolution!r} is not an H3 resolution (0–15)", field="resolution")
+        needed = polygon_km2.sum() / h3.average_hexagon_area(resolution, unit="km^2")
+        if needed > max_cells:
+            raise InputError(f"resolution {resolution} would sample about {needed:,.0f} cells, more than the "
+                             f"{max_cells:,} allowed; choose a coarser one or a smaller area", field="resolution")
+        plan = np.full(len(districts), resolution)
+    else:
+        plan = plan_resolutions(polygon_km2, resolution_for(threshold.radius_m), max_cells)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
-    types = np.asarray(index.columns["type"], dtype=object)
+    home = _district_of(districts, index.lon[admitted], index.lat[admitted])
+    types = np.asarray(index.columns["type"], dtype=object)[admitted]
+    if demand is not None:
+        demand_lon, demand_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
+        demand_home = _district_of(districts, demand_lon, demand_lat)
+        demand_weight = demand["weight"].to_numpy(dtype=float)
+        if len(admitted) and len(demand_lon):
+            _, reach = index.nearest_batch(demand_lon, demand_lat, k=1, filters=filters)
+            demand_within = np.nan_to_num(reach[:, 0], nan=np.inf) <= threshold.radius_m
+        else:
+            demand_within = np.zeros(len(demand_lon), dtype=bool)
     rows, gap_rows, cell_tables = [], [], []
-    for district in districts.itertuples(index=False):
-        polygon = district.geometry
+    for i, district in enumerate(districts.itertuples(index=False)):
+        polygon, res = district.geometry, int(plan[i])
         cells = _cells(polygon, res)
-        centres = np.array([h3.cell_to_latlng(c) for c in cells])
+        centres = np.array([h3i.cell_to_latlng(c) for c in cells]).reshape(-1, 2)
         lat, lon = centres[:, 0], centres[:, 1]
-        areas = np.array([h3.cell_area(c, unit="km^2") for c in cells])
+        areas = np.fromiter((h3i.cell_area(c, unit="km^2") for c in cells), dtype=float, count=len(cells))
         if len(admitted):
             _, distance = index.nearest_batch(lon, lat, k=1, filters=filters)
             distance = np.where(np.isnan(distance[:, 0]), np.inf, distance[:, 0])
         else:
             distance = np.full(len(cells), np.inf)
         covered = distance <= threshold.radius_m
-        cell_tables.append(pd.DataFrame({"cell": cells, "adcode": district.adcode, "distance_m": distance,
-                                         "area_km2": areas}))
-        inside = admitted[shapely.contains_xy(polygon, index.lon[admitted], index.lat[admitted])]
-        polygon_km2 = float(gpd.GeoSeries([polygon], crs="EPSG:4326").to_crs("+proj=cea +datum=WGS84").area.iloc[0]) / 1e6
+        cell_tables.append(pd.DataFrame({"cell": cells, "adcode": district.adcode, "lon": lon, "lat": lat,
+                                         "distance_m": distance, "area_km2": areas, "resolution": res}))
+        inside = home == i
         land_km2 = getattr(district, "land_area_km2", None)
-        area_km2 = float(land_km2) if land_km2 is not None and not pd.isna(land_km2) else polygon_km2
+        area_km2 = float(land_km2) if land_km2 is not None and not pd.isna(land_km2) else float(polygon_km2[i])
         population = getattr(district, "population", None)
         population = None if population is None or pd.isna(population) else int(population)
-        gap_km2, gap_lon, gap_lat = _largest_gap(cells, ~covered, areas, lon, lat)
+        gap_km2, gap_lon, gap_lat = _largest_gap(geodesy.ecef(lon, lat), ~covered, areas, lon, lat)
         share = 100.0 * float(areas[covered].sum() / areas.sum())
         people_share = share
         if demand is not None:
-            here = shapely.contains_xy(polygon, demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy())
-            weights = demand["weight"].to_numpy()[here]
-            if weights.sum() > 0 and len(admitted):
-                _, reach = index.nearest_batch(demand.geometry.x.to_numpy()[here], demand.geometry.y.to_numpy()[here],
-                                               k=1, filters=filters)
-                within = np.nan_to_num(reach[:, 0], nan=np.inf) <= threshold.radius_m
-                people_share = 100.0 * float(weights[within].sum() / weights.sum())
-            elif weights.sum() > 0:
-                people_share = 0.0
-            else:
-                people_share = float("nan")
-        finite = np.isfinite(distance)
+            here = demand_home == i
+            weights = demand_weight[here]
+            people_share = (100.0 * float(weights[demand_within[here]].sum() / weights.sum())
+                            if weights.sum() > 0 else float("nan"))
+        finite = bool(np.isfinite(distance).all())
+        stations = int(inside.sum())
         row = {
-            "adcode": district.adcode, "name": district.name, "stations": int(len(inside)),
+            "adcode": district.adcode, "name": district.name, "stations": stations,
             "area_km2": round(area_km2, 3), "population": population,
             "area_covered_pct": round(share, 2), "population_covered_pct": round(people_share, 2),
-            "mean_dist_m": round(float(np.average(distance, weights=areas)), 1) if finite.all() else None,
-            "p90_dist_m": round(_weighted_quantile(distance, areas, 0.9), 1) if finite.all() else None,
+            "mean_dist_m": round(float(np.average(distance, weights=areas)), 1) if finite else None,
+            "p90_dist_m": round(_weighted_quantile(distance, areas, 0.9), 1) if finite else None,
             "largest_gap_km2": round(gap_km2, 3), "largest_gap_lon": gap_lon, "largest_gap_lat": gap_lat,
-            "stations_per_km2": round(len(inside) / area_km2, 4) if area_km2 else None,
-            "stations_per_10k": round(len(inside) / population * 10_000, 3) if population else None,
+            "stations_per_km2": round(stations / area_km2, 4) if area_km2 else None,
+            "stations_per_10k": round(stations / population * 10_000, 3) if population else None,
             "h3_resolution": res, "cells": len(cells),
         }
         for code in vocab.STATION_TYPES:
             row[f"stations_{code}"] = int((types[inside] == code).sum())
         rows.append(row)
-        uncovered = [c for c, ok in zip(cells, covered) if not ok]
-        if uncovered:
-            shape = shapely.geometry.shape(h3.cells_to_geo(uncovered))
+        if not covered.all():
+            shape = shapely.geometry.shape(h3i.cells_to_geo(cells[~covered]))
             gap_rows.append({"adcode": district.adcode, "name": district.name,
                              "uncovered_km2": round(float(areas[~covered].sum()), 3), "geometry": shape})
-    moment = filters.open_at
+        if progress is not None:
+            progress(i + 1, len(districts))
     gaps = gpd.GeoDataFrame(gap_rows, columns=["adcode", "name", "uncovered_km2", "geometry"],
                             geometry="geometry", crs="EPSG:4326")
-    return CoverageReport(pd.DataFrame(rows), gaps, threshold, moment, pd.concat(cell_tables, ignore_index=True),
-                          filters, on_demand=demand is not None)
+    return CoverageReport(pd.DataFrame(rows), gaps, threshold, filters.open_at,
+                          pd.concat(cell_tables, ignore_index=True), filters, on_demand=demand is not None)
 
 
 def coverage_by_district(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,

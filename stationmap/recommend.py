@@ -54,8 +54,6 @@ class Problem:
 def problem_from_report(report: CoverageReport, districts, demand=None, index=None) -> Problem:
     """The uncovered cells of ``report`` as demand (or, given a ``demand`` layer and the
     station ``index``, its points not yet within reach), their centres as candidate sites."""
-    import h3
-
     cells = report.cells
     population = districts.set_index("adcode")["population"] if "population" in districts else None
     weight = cells["area_km2"].to_numpy(dtype=float).copy()
@@ -66,8 +64,7 @@ def problem_from_report(report: CoverageReport, districts, demand=None, index=No
                 share = cells.loc[group, "area_km2"] / cells.loc[group, "area_km2"].sum()
                 weight[np.asarray(group)] = float(people) * share.to_numpy()
     uncovered = cells["distance_m"].to_numpy() > report.threshold.radius_m
-    centres = np.array([h3.cell_to_latlng(c) for c in cells["cell"][uncovered]]).reshape(-1, 2)
-    lat, lon = centres[:, 0], centres[:, 1]
+    lon, lat = cells["lon"].to_numpy()[uncovered], cells["lat"].to_numpy()[uncovered]
     if demand is None:
         return build_problem(lon, lat, weight[uncovered], lon, lat, report.threshold.radius_m)
     inside = shapely.contains_xy(shapely.union_all(districts.geometry.array), demand.geometry.x, demand.geometry.y)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import h3
+import h3.api.numpy_int as h3i
 import numpy as np
 import pandas as pd
 import shapely
@@ -132,8 +132,8 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     gaps = folium.FeatureGroup(name=t["gaps"])
     for low, high, colour in GAP_BANDS:
         band = uncovered[(uncovered["distance_m"] > (low or 0)) & (uncovered["distance_m"] <= (high or np.inf))]
-        if len(band):
-            shape = _shift(shapely.geometry.shape(h3.cells_to_geo(band["cell"].tolist())), system)
+        for _, same in band.groupby("resolution"):         # H3 outlines need one resolution at a time
+            shape = _shift(shapely.geometry.shape(h3i.cells_to_geo(same["cell"].to_numpy())), system)
             folium.GeoJson(shapely.geometry.mapping(shape), style_function=lambda f, c=colour: {
                 "fillColor": c, "color": c, "weight": 0, "fillOpacity": 0.55}).add_to(gaps)
     gaps.add_to(m)

@@ -3,13 +3,15 @@
 import math
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
 
-from stationmap.coverage import Threshold, coverage_by_district, exact_covered_share, resolution_for
+from stationmap.coverage import (Threshold, coverage_by_district, coverage_report, exact_covered_share,
+                                 plan_resolutions, resolution_for)
 from stationmap.districts import load_districts
 from stationmap.errors import InputError
 from stationmap.index import Filters, StationIndex
@@ -103,3 +105,32 @@ def test_empty_districts_and_unknown_adcode():
         coverage_by_district(square_district().iloc[0:0], one_station(), Threshold.radius(100))
     with pytest.raises(InputError, match="unknown adcode"):
         load_districts("999999")
+
+
+def test_the_largest_gap_is_the_larger_of_two_separate_ones():
+    """A wall of stations 2 km west of the centre splits the square's uncovered area in two:
+    1.5 km wide to the west, 5.5 km wide to the east."""
+    laea = f"+proj=laea +lat_0={CENTRE[1]} +lon_0={CENTRE[0]} +datum=WGS84 +units=m"
+    back = Transformer.from_crs(laea, "EPSG:4326", always_xy=True)
+    y = np.arange(-6000, 6001, 100.0)
+    lon, lat = back.transform(np.full(len(y), -2000.0), y)
+    index = StationIndex(from_frame(pd.DataFrame({"id": [f"w{i}" for i in range(len(y))], "name": "墙",
+                                                  "lon": lon, "lat": lat, "opening_hours": "24/7"})))
+    row = coverage_by_district(square_district(), index, Threshold.radius(1500), resolution=10).iloc[0]
+    assert row["largest_gap_km2"] == pytest.approx(5.5 * 10, rel=0.02)
+    assert row["largest_gap_lon"] > CENTRE[0]
+
+
+def test_the_cell_budget_coarsens_only_the_largest_districts():
+    plan = plan_resolutions(np.array([5.0, 50.0, 100_000.0]), 9, 200_000)
+    assert plan.tolist()[:2] == [9, 9] and plan[2] < 9
+    cells_km2 = np.array([h3.average_hexagon_area(r, unit="km^2") for r in plan])
+    assert (np.array([5.0, 50.0, 100_000.0]) / cells_km2).sum() <= 200_000
+    report = coverage_report(square_district(), one_station(), Threshold.radius(1500), max_cells=300)
+    assert report.table.loc[0, "h3_resolution"] < resolution_for(1500) and report.table.loc[0, "cells"] <= 400
+
+
+def test_an_explicit_resolution_beyond_the_budget_is_refused():
+    with pytest.raises(InputError, match="coarser") as info:
+        coverage_report(square_district(), one_station(), Threshold.radius(1500), resolution=12, max_cells=10_000)
+    assert info.value.field == "resolution"
