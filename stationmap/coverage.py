@@ -124,13 +124,52 @@ def plan_resolutions(areas_km2: np.ndarray, finest: int, max_cells: int) -> np.n
     return plan
 
 
-def _cells(polygon: shapely.Geometry, res: int) -> np.ndarray:
-    """H3 cells (as integers) whose centres fall inside ``polygon``."""
-    cells = h3i.geo_to_cells(shapely.geometry.mapping(polygon), res)
-    if not len(cells):         # a district smaller than one cell: sample its inside point
-        point = shapely.point_on_surface(polygon)
-        cells = np.array([h3i.latlng_to_cell(point.y, point.x, res)], dtype=np.uint64)
-    return np.asarray(cells, dtype=np.uint64)
+#: :func:`cells_in` fills the coarsest resolution (at most three above the sampling one) at which
+#: a district holds this many cells, so the ring of candidates around its edge stays thin.
+_COARSE_CELLS = 100
+
+
+def _area_km2(polygon: shapely.Geometry) -> float:
+    return float(gpd.GeoSeries([polygon], crs="EPSG:4326").to_crs("+proj=cea +datum=WGS84").area.iloc[0]) / 1e6
+
+
+def cells_in(polygon: shapely.Geometry, res: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """H3 cells (as integers) whose centres fall inside ``polygon``, with their centres' lon, lat.
+
+    The same set as H3's own fill (``geo_to_cells``, centre containment), found about ten times
+    faster for counties with long borders: H3 tests every cell against the whole outline, here
+    a few coarse cells are filled, their children taken, and the children's centres tested
+    against the polygon at once with GEOS. A child's centre lies in some coarse cell that
+    overlaps the polygon, and a child's true parent is that cell or one of its neighbours, so
+    the candidates are the overlapping coarse cells and their neighbours: none is missed.
+
+    Examples
+    --------
+    >>> square = shapely.box(121.40, 31.20, 121.42, 31.22)
+    >>> cells, lon, lat = cells_in(square, 9)
+    >>> sorted(cells.tolist()) == sorted(h3i.geo_to_cells(shapely.geometry.mapping(square), 9).tolist())
+    True
+    """
+    km2 = _area_km2(polygon)
+    coarse = next((r for r in range(max(0, res - 3), res) if km2 / h3.average_hexagon_area(r, unit="km^2")
+                   >= _COARSE_CELLS), res - 1) if res else 0
+    # The coarse fill needs only a superset: a simplified outline, buffered by the simplification's
+    # tolerance (planar degrees, so it contains the original), has far fewer vertices to test.
+    tolerance = h3.average_hexagon_edge_length(coarse, unit="m") / 111_320 / 4
+    outline = shapely.buffer(shapely.simplify(polygon, tolerance), tolerance, quad_segs=2)
+    parents = h3i.h3shape_to_cells_experimental(h3.geo_to_h3shape(outline), coarse, contain="overlap")
+    if len(parents):
+        parents = np.unique(np.concatenate([h3i.grid_disk(p, 1) for p in parents]))
+        candidates = np.concatenate([h3i.cell_to_children(p, res) for p in parents])
+        centres = np.array([h3i.cell_to_latlng(c) for c in candidates]).reshape(-1, 2)
+        shapely.prepare(polygon)
+        inside = shapely.contains_xy(polygon, centres[:, 1], centres[:, 0])
+        if inside.any():
+            return candidates[inside].astype(np.uint64), centres[inside, 1], centres[inside, 0]
+    point = shapely.point_on_surface(polygon)    # a district smaller than one cell: its inside point
+    cell = h3i.latlng_to_cell(point.y, point.x, res)
+    lat, lon = h3i.cell_to_latlng(cell)
+    return np.array([cell], dtype=np.uint64), np.array([lon]), np.array([lat])
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -247,9 +286,7 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     rows, gap_rows, cell_tables = [], [], []
     for i, district in enumerate(districts.itertuples(index=False)):
         polygon, res = district.geometry, int(plan[i])
-        cells = _cells(polygon, res)
-        centres = np.array([h3i.cell_to_latlng(c) for c in cells]).reshape(-1, 2)
-        lat, lon = centres[:, 0], centres[:, 1]
+        cells, lon, lat = cells_in(polygon, res)
         areas = np.fromiter((h3i.cell_area(c, unit="km^2") for c in cells), dtype=float, count=len(cells))
         if len(admitted):
             _, distance = index.nearest_batch(lon, lat, k=1, filters=filters)
