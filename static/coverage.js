@@ -114,7 +114,7 @@
     sitesLayer.clearLayers();
     var list = document.getElementById("sites");
     list.textContent = "";
-    if (sites.length) list.appendChild(el("li", { "class": "head" }, T.sites));
+    document.getElementById("sites-head").hidden = !sites.length;
     sites.forEach(function (s) {
       var tip = T.site + " " + s.rank + ": +" + Math.round(s.gain).toLocaleString() + " (" + T.gain + ")";
       L.circleMarker([s.lat, s.lon], { radius: 9, color: "#fff", weight: 2, fillColor: "#6a1b9a", fillOpacity: 1 })

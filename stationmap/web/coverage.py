@@ -121,7 +121,7 @@ TEXT = {
            "switch": "中文", "area": "Area", "whole": "Whole city", "mode": "Travel mode", "walk": "Walk",
            "ebike": "E-bike", "minutes": "Minutes", "at": "Time of day (empty = any time)",
            "recommend": "New sites to propose", "apply": "Compute", "computing": "Computing…",
-           "done": "Done: {n} districts", "error": "The computation failed", "show_stations": "Show stations",
+           "done": "Done: {n} district(s)", "error": "The computation failed", "show_stations": "Show stations",
            "downloads": "Download", "csv": "CSV table", "xlsx": "Excel table", "geojson": "Gaps GeoJSON",
            "html": "HTML map", "totals": "Total", "covered": "Area covered", "gaps": "Uncovered area",
            "sites": "Recommended sites", "site": "Site", "gain": "Residents added", "stations": "Stations",
