@@ -245,6 +245,8 @@
     ["csv", "xlsx", "geojson", "html"].forEach(function (f) {
       document.getElementById("dl-" + f).setAttribute("href", apiUrl(f));
     });
+    // The other files are named by the server (Content-Disposition); the GeoJSON is a plain API answer.
+    document.getElementById("dl-geojson").setAttribute("download", "coverage-gaps-" + area.value + ".geojson");
   }
 
   function compute() {
