@@ -264,18 +264,14 @@ def _write_atomically(path: Path, write) -> None:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    import re
-
-    from . import hours
     from .coverage import MAX_CELLS, Threshold, coverage_report
     from .districts import load_districts
+    from .planner import parse_at
     from .reports import write_coverage
 
     threshold = Threshold.radius(args.radius_m) if args.radius_m is not None else \
         Threshold.walking(args.minutes if args.minutes is not None else 15, args.mode)
-    at = args.at
-    if at and re.fullmatch(r"\d{1,2}:\d{2}", at):
-        at = f"{hours.parse_when('now').date().isoformat()}T{int(at.split(':')[0]):02d}:{at.split(':')[1]}"
+    at = parse_at(args.at)
     from .render import coverage_map, save_map
 
     districts = load_districts(args.adcode, path=args.districts)

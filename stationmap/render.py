@@ -163,8 +163,13 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     return m
 
 
+def map_html(m: folium.Map) -> str:
+    """The map as one self-contained HTML document (what :func:`save_map` writes)."""
+    return m.get_root().render()
+
+
 def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
     """Write the map as one HTML file that opens from disk with no network."""
     with atomic_path(path) as temp:
-        m.save(str(temp))
+        temp.write_text(map_html(m), encoding="utf-8")
     return Path(path)

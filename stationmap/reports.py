@@ -1,16 +1,23 @@
 """Coverage reports as files a planner can paste from: CSV, Excel (Chinese headers), GeoJSON.
 
 Every file carries the assumptions behind "covered" (radius, speed, detour, time of day).
+Each format is made as bytes (or a GeoJSON dict) first, so the command writes the very same
+files that the web API sends.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
+import shapely
 
-from . import vocab
+from . import coords, vocab
 from ._files import atomic_path
 from .coverage import CoverageReport
 
@@ -38,27 +45,48 @@ def ordered(table: pd.DataFrame) -> pd.DataFrame:
     return table[[*LEADING, *[c for c in table.columns if c not in LEADING]]]
 
 
+def coverage_csv(report: CoverageReport, lang: str = "zh") -> bytes:
+    """The table as UTF-8 CSV, agreed columns first, the assumptions in the last column."""
+    return ordered(report.table).assign(assumptions=report.assumptions(lang)).to_csv(index=False).encode("utf-8")
+
+
+def coverage_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
+    """The table as an Excel workbook with headers in ``lang`` and a notes sheet."""
+    table = ordered(report.table)
+    which = 0 if lang == "zh" else 1
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as excel:
+        table.rename(columns={c: HEADERS.get(c, (c, c))[which] for c in table.columns}).to_excel(
+            excel, sheet_name="覆盖" if lang == "zh" else "Coverage", index=False)
+        pd.DataFrame({("说明" if lang == "zh" else "Notes"): [report.assumptions(lang)]}).to_excel(
+            excel, sheet_name="说明" if lang == "zh" else "Notes", index=False)
+    return buffer.getvalue()
+
+
+def gaps_geojson(report: CoverageReport, lang: str = "zh", coordsys: str = "wgs84") -> dict[str, Any]:
+    """The uncovered area per district as a GeoJSON FeatureCollection in ``coordsys``
+    (GCJ-02 for AMap tiles), coordinates to 6 decimals (about 0.1 m)."""
+    note = report.assumptions(lang)
+
+    def place(xy: np.ndarray) -> np.ndarray:
+        if coordsys != "wgs84":
+            xy = np.column_stack(coords.from_wgs84(xy[:, 0], xy[:, 1], coordsys))
+        return np.round(xy, 6)
+
+    features = [{"type": "Feature",
+                 "properties": {"adcode": row.adcode, "name": row.name, "uncovered_km2": float(row.uncovered_km2),
+                                "assumptions": note},
+                 "geometry": shapely.geometry.mapping(shapely.transform(row.geometry, place))}
+                for row in report.gaps.itertuples(index=False)]
+    return {"type": "FeatureCollection", "coordsys": coordsys, "features": features}
+
+
 def write_coverage(report: CoverageReport, out_dir: str | os.PathLike, lang: str = "zh") -> list[Path]:
     """Write ``coverage.csv``, ``coverage.xlsx`` and ``gaps.geojson`` into ``out_dir``."""
     out = Path(out_dir)
-    table = ordered(report.table)
-    note = report.assumptions(lang)
-    written = []
-
-    with atomic_path(out / "coverage.csv") as temp:
-        table.assign(assumptions=note).to_csv(temp, index=False, encoding="utf-8")
-    written.append(out / "coverage.csv")
-
-    which = 0 if lang == "zh" else 1
-    with atomic_path(out / "coverage.xlsx") as temp:
-        with pd.ExcelWriter(temp, engine="openpyxl") as excel:
-            table.rename(columns={c: HEADERS.get(c, (c, c))[which] for c in table.columns}).to_excel(
-                excel, sheet_name="覆盖" if lang == "zh" else "Coverage", index=False)
-            pd.DataFrame({("说明" if lang == "zh" else "Notes"): [note]}).to_excel(
-                excel, sheet_name="说明" if lang == "zh" else "Notes", index=False)
-    written.append(out / "coverage.xlsx")
-
-    with atomic_path(out / "gaps.geojson") as temp:
-        report.gaps.assign(assumptions=note).to_file(temp, driver="GeoJSON", COORDINATE_PRECISION=6)
-    written.append(out / "gaps.geojson")
-    return written
+    files = {"coverage.csv": coverage_csv(report, lang), "coverage.xlsx": coverage_xlsx(report, lang),
+             "gaps.geojson": json.dumps(gaps_geojson(report, lang), ensure_ascii=False).encode("utf-8")}
+    for name, content in files.items():
+        with atomic_path(out / name) as temp:
+            temp.write_bytes(content)
+    return [out / name for name in files]

@@ -193,6 +193,7 @@ def test_coverage_command_recommends_sites(tmp_path):
     (["--radius-m", "-100"], "'radius_m': -100.0 must be a positive number"),
     (["--adcode", "999999"], "unknown adcode '999999'"),
     (["--minutes", "15", "--radius-m", "900"], "not allowed with argument"),
+    (["--at", "25:00"], "'at': '25:00' is not a time of day"),
 ])
 def test_bad_coverage_arguments(tmp_path, args, words):
     result = run("coverage", *args, "--out", str(tmp_path))

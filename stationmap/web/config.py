@@ -22,6 +22,11 @@ class Defaults:
     TIANDITU_KEY = ""
     #: Sites allowed to frame embeddable maps (CSP frame-ancestors); others are refused.
     EMBED_ORIGINS: list[str] = []
+    #: Most H3 cells one coverage request may sample (``/api/v1/coverage``): about 5 s of work.
+    #: Larger areas are sampled coarser; every row states its ``h3_resolution``.
+    COVERAGE_MAX_CELLS = 400_000
+    #: Finished coverage answers kept per worker process (the planner page asks several times).
+    COVERAGE_CACHE_SIZE = 6
 
     # flask-smorest / OpenAPI
     API_TITLE = "stationmap"

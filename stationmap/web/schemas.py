@@ -134,6 +134,45 @@ class AlongRouteBody(_WhenArgs):
     mode = _mode("ebike")          # riders and drivers on a route are rarely on foot
 
 
+def _check_at(value: str) -> None:
+    from ..planner import parse_at
+
+    try:
+        parse_at(value)
+    except ValueError as exc:
+        raise ma.ValidationError(getattr(exc, "reason", str(exc))) from None
+
+
+COVERAGE_FORMATS = ("json", "geojson", "csv", "xlsx", "html")
+
+
+class CoverageArgs(LanguageArgs):
+    adcode = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$", error="must be a 6-digit code"),
+                              metadata={"description": "the configured area (default, e.g. 310100) or one of its districts (e.g. 310115)",
+                                        "example": "310115"})
+    mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="walk",
+                            metadata={"description": "walk or ebike: what `minutes` of travel reach"})
+    minutes = ma.fields.Float(validate=ma.validate.Range(1, 60), load_default=None,
+                              metadata={"description": "covered within this many minutes by `mode` (1–60, default 15)"})
+    radius_m = ma.fields.Float(validate=ma.validate.Range(0, 20_000, min_inclusive=False), load_default=None,
+                               metadata={"description": "or: covered within this many straight-line metres (≤ 20000)"})
+    at = ma.fields.String(load_default=None, validate=_check_at,
+                          metadata={"description": "only stations open then: HH:MM today or ISO 8601 (China Standard Time "
+                                                   "unless an offset is given); empty: any time", "example": "02:00"})
+    recommend = ma.fields.Integer(validate=ma.validate.Range(0, 20), load_default=0,
+                                  metadata={"description": "also propose this many new sites (0–20)"})
+    coordsys = ma.fields.String(validate=ma.validate.OneOf(("wgs84", "gcj02")), load_default="wgs84",
+                                metadata={"description": "system of every output coordinate: wgs84 or gcj02 (AMap tiles)"})
+    f = ma.fields.String(validate=ma.validate.OneOf(COVERAGE_FORMATS), load_default="json",
+                         metadata={"description": "json (default), geojson (the gaps), csv, xlsx, html (the map)"})
+
+    @ma.validates_schema
+    def _one_reach(self, data, **kwargs):
+        if data.get("minutes") is not None and data.get("radius_m") is not None:
+            reason = "give either minutes or radius_m, not both"
+            raise ma.ValidationError({"minutes": [reason], "radius_m": [reason]})
+
+
 # -- responses (documentation; views build the JSON directly) ---------------------------------
 
 class ProblemDetailSchema(ma.Schema):
@@ -234,3 +273,12 @@ class MetaSchema(ma.Schema):
     statuses = ma.fields.Dict()
     modes = ma.fields.Dict()
     coordsys = ma.fields.List(ma.fields.String())
+
+
+class CoverageResponseSchema(ma.Schema):
+    query = ma.fields.Dict()
+    assumptions = ma.fields.String()
+    dataset = ma.fields.Dict()
+    districts = ma.fields.List(ma.fields.Dict(), metadata={"description": "one row per district: the report's columns"})
+    totals = ma.fields.Dict()
+    recommendations = ma.fields.List(ma.fields.Dict())

@@ -1,0 +1,199 @@
+"""The planner's coverage questions, answered once and kept for the next request.
+
+A coverage page asks the same question several times in a row (the table, the gaps, then a
+download or two), and a Shanghai report costs seconds, so finished answers are kept in a small
+LRU (:class:`AnswerCache`) keyed by everything that changes them: area, radius, mode, the
+minute of ``at``, the number of new sites, the cell budget and the dataset's version. One
+lock per cache means a process computes one report at a time: the work a server does is
+bounded by the cell budget (``max_cells``) times its workers, however many requests arrive.
+
+:func:`summary` turns an answer into the JSON of ``GET /api/v1/coverage``; the files come from
+:mod:`stationmap.reports` and :mod:`stationmap.render`. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import coords, hours
+from .coverage import CoverageReport, Threshold, coverage_report
+from .districts import load_districts
+from .errors import InputError
+from .index import StationIndex
+from .reports import ordered
+
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+
+
+def parse_at(value: str | None, now: datetime | None = None) -> datetime | None:
+    """``HH:MM`` (today, China Standard Time) or ISO 8601, floored to the minute; empty: any time.
+
+    Opening hours have minute resolution, so flooring changes no answer and lets answers be shared.
+
+    Examples
+    --------
+    >>> parse_at("02:00", now=hours.parse_when("2026-11-24T15:31")).isoformat()
+    '2026-11-24T02:00:00+08:00'
+    >>> parse_at("25:00")
+    Traceback (most recent call last):
+    ...
+    stationmap.errors.InputError: field 'at': '25:00' is not a time of day (00:00–23:59)
+    """
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    clock = _CLOCK.fullmatch(text)
+    if clock:
+        hour, minute = int(clock[1]), int(clock[2])
+        if hour > 23 or minute > 59:
+            raise InputError(f"{text!r} is not a time of day (00:00–23:59)", field="at")
+        today = (now or hours.parse_when("now")).astimezone(hours.TIMEZONE)
+        return today.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    try:
+        moment = hours.parse_when(text)
+    except ValueError:
+        raise InputError(f"{text!r} is neither HH:MM nor an ISO 8601 date-time (e.g. 02:00 or "
+                         "2026-11-24T02:00)", field="at") from None
+    return moment.replace(second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Question:
+    """Everything that changes a coverage answer (and nothing that only changes its wording)."""
+
+    adcode: str
+    threshold: Threshold
+    at: datetime | None = None
+    recommend: int = 0
+    max_cells: int = 400_000
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: Question
+    districts: gpd.GeoDataFrame
+    report: CoverageReport
+    #: Recommended new sites (:func:`stationmap.recommend.recommend`), or ``None``.
+    sites: pd.DataFrame | None
+
+
+def compute(question: Question, index: StationIndex) -> Answer:
+    """The report (and sites) for ``question``, from scratch."""
+    districts = load_districts(question.adcode)
+    report = coverage_report(districts, index, question.threshold, at=question.at, max_cells=question.max_cells)
+    sites = None
+    if question.recommend:
+        from .recommend import recommend
+
+        sites = recommend(report, districts, question.recommend)
+    return Answer(question, districts, report, sites)
+
+
+class AnswerCache:
+    """The last ``size`` answers, least recently used dropped first; thread-safe."""
+
+    def __init__(self, size: int = 6):
+        self.size = size
+        self._answers: OrderedDict[Question, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+        #: How many answers were computed (not served from the cache): for tests and logs.
+        self.computed = 0
+
+    def get(self, question: Question, index: StationIndex) -> Answer:
+        with self._lock:           # also makes a second, identical request wait rather than recompute
+            if question in self._answers:
+                self._answers.move_to_end(question)
+                return self._answers[question]
+            answer = compute(question, index)
+            self.computed += 1
+            self._answers[question] = answer
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+            return answer
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: NumPy scalars as Python numbers, NaN, inf and pandas' NA as ``None``."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _moved(lon: Any, lat: Any, coordsys: str) -> tuple[float | None, float | None]:
+    if lon is None or lat is None or coordsys == "wgs84":
+        return lon, lat
+    x, y = coords.from_wgs84(float(lon), float(lat), coordsys)
+    return round(float(x), 7), round(float(y), 7)
+
+
+def _weighted(values: pd.Series, weights: pd.Series) -> float | None:
+    known = values.notna() & weights.notna()
+    total = float(weights[known].sum())
+    return round(float((values[known] * weights[known]).sum()) / total, 2) if total > 0 else None
+
+
+def totals(table: pd.DataFrame) -> dict[str, Any]:
+    """The whole area: sums, and shares weighted by area (and by residents where known)."""
+    population = table["population"]
+    return {
+        "stations": int(table["stations"].sum()),
+        "area_km2": round(float(table["area_km2"].sum()), 3),
+        "population": int(population.sum()) if population.notna().all() else None,
+        "area_covered_pct": _weighted(table["area_covered_pct"].astype(float), table["area_km2"].astype(float)),
+        "population_covered_pct": _weighted(table["population_covered_pct"].astype(float),
+                                            pd.to_numeric(population, errors="coerce").astype(float)),
+    }
+
+
+def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", version: str = "",
+            stations: int | None = None, query: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON answer: echo, assumptions, dataset, one object per district, totals, new sites.
+
+    Every coordinate (largest gap centres, sites) is in ``coordsys``; the numbers are the
+    report table's own.
+    """
+    table = ordered(answer.report.table)
+    districts = []
+    for record in table.to_dict(orient="records"):
+        row = {key: _plain(value) for key, value in record.items()}
+        row["largest_gap_lon"], row["largest_gap_lat"] = _moved(row["largest_gap_lon"], row["largest_gap_lat"], coordsys)
+        districts.append(row)
+    sites = []
+    if answer.sites is not None:
+        for record in answer.sites.to_dict(orient="records"):
+            row = {key: _plain(value) for key, value in record.items()}
+            row["lon"], row["lat"] = _moved(row["lon"], row["lat"], coordsys)
+            sites.append(row)
+    return {"query": query or {}, "assumptions": answer.report.assumptions(lang),
+            "dataset": {"version": version, "stations": stations},
+            "districts": districts, "totals": totals(answer.report.table), "recommendations": sites}
+
+
+def file_stem(question: Question) -> str:
+    """A file name that says what was asked, e.g. ``coverage-310100-walk15`` or ``…-962m-0200``."""
+    threshold = question.threshold
+    reach = (f"{threshold.mode}{threshold.minutes:g}" if threshold.minutes is not None
+             else f"{threshold.radius_m:g}m")
+    stem = f"coverage-{question.adcode}-{reach}"
+    if question.at is not None:
+        stem += question.at.strftime("-%Y%m%dT%H%M")
+    if question.recommend:
+        stem += f"-sites{question.recommend}"
+    return stem
