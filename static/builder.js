@@ -40,7 +40,7 @@
     form.elements.type.disabled = value("layer") !== "stations";
     var url = mapUrl();
     var width = size("width", 640), height = size("height", 480);
-    var title = value("layer") === "stations" ? T.stations : T.coverage;
+    var title = settings.titles[value("lang")][value("layer")];
     snippet.value = '<iframe src="' + attr(url) + '" width="' + width + '" height="' + height +
       '" style="border:0;max-width:100%" loading="lazy" title="' + attr(title) + '"></iframe>';
     var picture = new URLSearchParams({ layer: value("layer"), lang: value("lang"), width: String(width) });

@@ -36,14 +36,14 @@ ASSETS = ("embed.js", "embed.css", "builder.js", "builder.css")
 TEXT = {
     "zh": {
         "title_stations": "工会驿站分布", "title_coverage": "工会驿站覆盖率", "full_map": "打开完整地图",
-        "source": "数据", "updated": "更新于", "verified": "核实至", "no_tiles": "离线底图：只显示区界",
+        "source": "数据：", "updated": "更新于", "verified": "核实至", "no_tiles": "离线底图：只显示区界",
         "covered": "面积覆盖率", "stations": "站点", "mean_dist": "平均距离", "loading": "正在加载覆盖率…",
         "coverage_failed": "覆盖率数据暂不可用。", "legend": "面积覆盖率", "zoom_hint": "点击地图后可用滚轮缩放",
         "map_label": "地图", "bad_request": "地图参数有误",
     },
     "en": {
         "title_stations": "Union rest stations", "title_coverage": "Union station coverage", "full_map": "Open the full map",
-        "source": "Data", "updated": "updated", "verified": "verified to", "no_tiles": "Offline base map: district outlines only",
+        "source": "Data: ", "updated": "updated", "verified": "verified to", "no_tiles": "Offline base map: district outlines only",
         "covered": "Area covered", "stations": "Stations", "mean_dist": "Mean distance", "loading": "Loading coverage…",
         "coverage_failed": "Coverage figures are unavailable.", "legend": "Area covered", "zoom_hint": "Click the map to zoom with the wheel",
         "map_label": "Map", "bad_request": "Invalid map parameters",
@@ -55,7 +55,7 @@ BUILDER_TEXT = {
         "title": "嵌入地图生成器", "intro": "为新闻稿生成可嵌入的工会驿站地图：选择选项，复制代码，粘贴到文章的 HTML 中。",
         "area": "区域", "whole_area": "全部区", "layer": "图层", "stations": "驿站分布", "coverage": "覆盖率",
         "lang": "地图语言", "tiles": "底图", "type": "站点类型", "any_type": "全部类型", "width": "宽度（像素）",
-        "height": "高度（像素）", "preview": "预览", "snippet": "嵌入代码", "copy": "复制代码", "copied": "已复制",
+        "height": "高度（像素）", "preview": "预览", "snippet": "嵌入代码", "copy_code": "复制代码", "copied": "已复制",
         "copy_failed": "请按 Ctrl+C 复制", "download": "下载图片（PNG）", "switch": "English",
         "origins_note": "只有管理员在 EMBED_ORIGINS 中登记的网站才能嵌入此地图。",
         "tile_names": {"osm": "OpenStreetMap", "amap": "高德地图", "tianditu": "天地图", "none": "无底图（仅区界）"},
@@ -64,7 +64,7 @@ BUILDER_TEXT = {
         "title": "Embed a map", "intro": "Make a union station map for a news article: choose the options, copy the code, paste it into the article's HTML.",
         "area": "Area", "whole_area": "All districts", "layer": "Layer", "stations": "Stations", "coverage": "Coverage",
         "lang": "Map language", "tiles": "Base map", "type": "Station type", "any_type": "All types", "width": "Width (px)",
-        "height": "Height (px)", "preview": "Preview", "snippet": "Embed code", "copy": "Copy code", "copied": "Copied",
+        "height": "Height (px)", "preview": "Preview", "snippet": "Embed code", "copy_code": "Copy code", "copied": "Copied",
         "copy_failed": "Press Ctrl+C to copy", "download": "Download picture (PNG)", "switch": "中文",
         "origins_note": "Only sites the operator lists in EMBED_ORIGINS can show this map.",
         "tile_names": {"osm": "OpenStreetMap", "amap": "AMap (高德)", "tianditu": "Tianditu (天地图)", "none": "None (district outlines only)"},
@@ -227,6 +227,7 @@ def builder() -> Response:
                  for f in _districts("wgs84")["features"]]
     settings = {"lang": lang, "text": text, "map_url": url_for("embed.embed_map", _external=True),
                 "image_url": "/api/v1/maps/image.png",
+                "titles": {code: {layer: TEXT[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
                 "default_tiles": current_app.config["TILES"]}
     html = render_template("embed_builder.html", lang=lang, text=text, settings=settings, districts=districts,
                            tiles=list(tiles.PROVIDERS), types=[(c, vocab.label(vocab.STATION_TYPES, c, lang)) for c in vocab.STATION_TYPES],
