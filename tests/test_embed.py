@@ -268,6 +268,7 @@ def test_etag_and_304(server):
     assert status == 304 and again == b"" and headers["ETag"] == tag
     assert headers["Cache-Control"] == "public, max-age=300"
     assert "frame-ancestors 'self'" in headers["Content-Security-Policy"] and "X-Frame-Options" not in headers
+    assert "img-src 'self' data:;" in headers["Content-Security-Policy"]         # tiles=none: nothing from outside
     plain_tag = get(url)[1]["ETag"]                                    # without gzip, the same tag unsuffixed
     assert get(url, {"If-None-Match": plain_tag})[0] == 304
     assert get(f"{url}&lang=en")[1]["ETag"] != plain_tag              # another language is another map

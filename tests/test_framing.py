@@ -38,20 +38,21 @@ def test_every_other_response_refuses_framing(client, path):
 @pytest.mark.parametrize("path", ["/embed/map", "/embed/map?layer=coverage&lang=en", "/embed/map?type=bogus"])
 def test_the_embeddable_map_names_who_may_frame_it(client, path):
     response = client.get(path)
-    assert response.headers["Content-Security-Policy"] == f"frame-ancestors 'self' {NEWS} http://127.0.0.1:8080"
+    directives = [d.strip() for d in response.headers["Content-Security-Policy"].split(";")]
+    assert [d for d in directives if d.startswith("frame-ancestors")] == [f"frame-ancestors 'self' {NEWS} http://127.0.0.1:8080"]
     assert "X-Frame-Options" not in response.headers     # it would override the list in old browsers
 
 
 def test_the_default_is_this_site_only():
     response = create_app({"TESTING": True}).test_client().get("/embed/map")
-    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert response.headers["Content-Security-Policy"].endswith("; frame-ancestors 'self'")
     assert "X-Frame-Options" not in response.headers
 
 
 def test_304s_keep_the_policy(client):
     first = client.get("/embed/map")
     again = client.get("/embed/map", headers={"If-None-Match": first.headers["ETag"]})
-    assert again.status_code == 304 and again.headers["Content-Security-Policy"].startswith("frame-ancestors 'self' ")
+    assert again.status_code == 304 and again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
 
 
 def test_origins_are_normalised():

@@ -12,6 +12,7 @@ import hashlib
 import json
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -158,6 +159,27 @@ def _not_modified(tag: str) -> Response | None:
     return None
 
 
+def content_policy(tile_url: str | None) -> str:
+    """What the map page may load: its own files, and images from the tile server only.
+
+    Station names are untrusted; should one ever slip into markup, this stops it from running
+    script or calling out. Leaflet positions everything with inline styles, hence 'unsafe-inline'
+    for styles (not scripts).
+
+    >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'none'"
+    """
+    images = "'self' data:"
+    if tile_url:
+        parts = urlsplit(tile_url)
+        host = parts.hostname or ""
+        if "{s}" in parts.netloc:
+            host = "*." + host.split(".", 1)[1]
+        images += f" {parts.scheme}://{host}"
+    return (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src {images}; "
+            "connect-src 'self'; base-uri 'none'; form-action 'none'")
+
+
 def _cacheable(response: Response) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     response.headers["Vary"] = "Accept-Encoding"
@@ -182,12 +204,13 @@ def embed_map() -> Response:
     version = _asset_version()
     tag = _etag([__version__, version, args, lang, tile_name, bool(config["TIANDITU_KEY"]),
                  config["DISTRICTS_ADCODE"], config["DEFAULT_LANG"]])
+    layer = tiles.provider(tile_name, config["TIANDITU_KEY"])
     cached = _not_modified(tag)
     if cached is not None:
+        cached.headers["Content-Security-Policy"] = content_policy(layer["url"])
         return cached
 
     data = dataset()
-    layer = tiles.provider(tile_name, config["TIANDITU_KEY"])
     display = layer["coordsys"]
     districts = _districts(display)
     if args["adcode"]:
@@ -214,6 +237,7 @@ def embed_map() -> Response:
     response = Response(html, mimetype="text/html")
     response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
     response.set_etag(tag)
+    response.headers["Content-Security-Policy"] = content_policy(layer["url"])
     return _cacheable(response)
 
 

@@ -77,16 +77,13 @@ def frame_headers(response):
     from flask import current_app
 
     if request.endpoint in FRAMEABLE:
-        origins = " ".join(["'self'", *current_app.config["EMBED_ORIGINS"]])
-        response.headers["Content-Security-Policy"] = f"frame-ancestors {origins}"
+        ancestors = "frame-ancestors " + " ".join(["'self'", *current_app.config["EMBED_ORIGINS"]])
         response.headers.pop("X-Frame-Options", None)
     else:
-        policy = response.headers.get("Content-Security-Policy")
-        if not policy:
-            response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-        elif "frame-ancestors" not in policy:
-            response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
+        ancestors = "frame-ancestors 'none'"
         response.headers["X-Frame-Options"] = "DENY"
+    policy = response.headers.get("Content-Security-Policy")      # a view's own policy is kept
+    response.headers["Content-Security-Policy"] = f"{policy}; {ancestors}" if policy else ancestors
     return response
 
 
