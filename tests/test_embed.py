@@ -136,7 +136,7 @@ def test_an_allowed_site_frames_the_map_and_nothing_leaves_localhost(browser, se
 
 def test_english_map_and_the_wheel_waits_for_a_click(browser, server, sites):
     allowed, _ = sites
-    page, watch = framed(browser, allowed.page("en.html", iframe(f"{server}/embed/map?tiles=none&lang=en", 640, 420)))
+    page, watch = framed(browser, allowed.page("en.html", iframe(f"{server}/embed/map?tiles=none&lang=en", 360, 420)))
     frame = page.frame_locator("iframe")
     frame.locator(".leaflet-marker-icon").first.wait_for()
     assert frame.locator("html").get_attribute("lang") == "en"
@@ -316,6 +316,9 @@ def test_the_page_carries_only_the_chosen_area():
     assert np.all(np.array([r[0] for r in settings["stations"]]) > 121.4)
     everything = _settings(client.get("/embed/map?tiles=none").get_data(as_text=True))
     assert len(everything["stations"]) == len(area_positions(data.index)) and len(everything["outlines"]["features"]) == 16
+    on_amap = _settings(client.get("/embed/map?tiles=amap&center=121.47,31.23&zoom=14").get_data(as_text=True))
+    assert on_amap["center"] == pytest.approx([float(v) for v in coords.wgs84_to_gcj02(121.47, 31.23)], abs=1e-6)
+    assert on_amap["zoom"] == 14 and on_amap["outlines"]["coordsys"] == "gcj02"
     coverage = _settings(client.get("/embed/map?layer=coverage&tiles=none").get_data(as_text=True))
     assert "stations" not in coverage and coverage["classes"][0] == [0, "#b71c1c"]
 
