@@ -154,11 +154,12 @@ def test_english_map_and_the_wheel_waits_for_a_click(browser, server, sites):
 
 def test_a_site_not_listed_is_refused_by_the_browser(browser, server, sites):
     _, refused = sites
-    page, _ = framed(browser, refused.page("refused.html", iframe(f"{server}/embed/map?tiles=none")))
+    page, watch = framed(browser, refused.page("refused.html", iframe(f"{server}/embed/map?tiles=none")))
     inner = next(f for f in page.frames if f != page.main_frame)
     page.wait_for_timeout(500)            # let anything that could render, render
     assert page.frame_locator("iframe").locator(".leaflet-container").count() == 0
-    assert inner.url != f"{server}/embed/map?tiles=none" or inner.evaluate("document.querySelector('#map')") is None
+    assert inner.url.startswith("chrome-error://")         # Chromium's "refused to connect" page
+    assert any("violates" in e and "frame-ancestors" in e and server in e for e in watch.errors), watch.errors
 
 
 def test_station_names_stay_text(browser, sites, tmp_path_factory):
