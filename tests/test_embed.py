@@ -308,6 +308,16 @@ def test_bad_parameters_are_a_400_never_a_500():
     assert response.status_code == 200
 
 
+def test_a_register_too_big_for_one_map_asks_for_a_district(monkeypatch):
+    from stationmap.web import embed
+
+    client = create_app({"TESTING": True}).test_client()
+    monkeypatch.setattr(embed, "MAX_STATIONS", 1000)           # the shipped sample has 1,446
+    response = client.get("/embed/map?tiles=none", headers={"Accept": "application/json"})
+    assert response.status_code == 400 and "choose a district" in response.json["errors"][0]["reason"]
+    assert client.get("/embed/map?tiles=none&adcode=310101").status_code == 200
+
+
 def test_the_page_carries_only_the_chosen_area():
     client = create_app({"TESTING": True}).test_client()
     settings = _settings(client.get("/embed/map?adcode=310101&tiles=none").get_data(as_text=True))

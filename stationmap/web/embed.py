@@ -31,6 +31,9 @@ MAX_AGE = 300
 #: Outline simplification for embedded maps (about 50 m: invisible at city scale, a third fewer bytes).
 OUTLINE_TOLERANCE_DEG = 0.0005
 LAYERS = ("stations", "coverage")
+#: Most stations one embedded map carries (about 20 bytes each gzipped): beyond this the page
+#: would outgrow its 150 KB budget, and a reader could not see the stations for the clusters.
+MAX_STATIONS = 3_000
 #: Our own static files: their digest versions the URLs and the ETag, so a new release is seen at once.
 ASSETS = ("embed.js", "embed.css", "builder.js", "builder.css")
 
@@ -223,7 +226,11 @@ def embed_map() -> Response:
     }
     if args["layer"] == "stations":
         filters = Filters.build(types=args["type"], amenities=args["amenity"])
-        settings["stations"] = station_rows(data.index, area_positions(data.index, args["adcode"], filters), display, lang)
+        positions = area_positions(data.index, args["adcode"], filters)
+        if len(positions) > MAX_STATIONS:
+            return _bad_request([{"parameter": "adcode", "reason": f"{len(positions)} stations are too many for one "
+                                  f"embedded map (at most {MAX_STATIONS}): choose a district or a station type"}], lang)
+        settings["stations"] = station_rows(data.index, positions, display, lang)
     else:
         from ..render import COVERAGE_CLASSES
 
