@@ -20,7 +20,9 @@ class Defaults:
     #: ``tianditu`` (WGS-84/CGCS2000, needs ``TIANDITU_KEY``) or ``none`` (district outlines only).
     TILES = "osm"
     TIANDITU_KEY = ""
-    #: Sites allowed to frame embeddable maps (CSP frame-ancestors); others are refused.
+    #: News sites allowed to show ``/embed/map`` in an iframe, as ``scheme://host[:port]``
+    #: (CSP ``frame-ancestors 'self'`` plus these). Default: none, this site only; an operator
+    #: adds each newspaper. Checked at start. Every other page refuses framing everywhere.
     EMBED_ORIGINS: list[str] = []
     #: Most H3 cells one coverage request may sample (``/api/v1/coverage``): about 5 s of work.
     #: Larger areas are sampled coarser; every row states its ``h3_resolution``.

@@ -1,0 +1,273 @@
+"""Maps for union news pages: ``/embed/map`` goes in an ``<iframe>``, ``/embed`` writes that iframe.
+
+A popular article brings a spike of readers, so the map is one light page whose stations are
+inline, with an ETag (dataset version + query + language + code) and ``Cache-Control: public``:
+a repeat view is a 304 decided before anything is built. Which sites may frame it is
+:mod:`stationmap.web.framing`'s business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import marshmallow as ma
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from .. import __version__, coords, tiles, vocab
+from ..districts import outlines
+from ..embed import area_positions, sources, station_rows
+from ..index import Filters
+from . import dataset, problems
+from .schemas import _codes
+
+bp = Blueprint("embed", __name__)
+
+#: Seconds a browser or a newsroom's proxy may reuse a map without asking again.
+MAX_AGE = 300
+#: Outline simplification for embedded maps (about 50 m: invisible at city scale, a third fewer bytes).
+OUTLINE_TOLERANCE_DEG = 0.0005
+LAYERS = ("stations", "coverage")
+#: Most stations one embedded map carries (about 20 bytes each gzipped): beyond this the page
+#: would outgrow its 150 KB budget, and a reader could not see the stations for the clusters.
+MAX_STATIONS = 3_000
+#: Our own static files: their digest versions the URLs and the ETag, so a new release is seen at once.
+ASSETS = ("embed.js", "embed.css", "builder.js", "builder.css")
+
+TEXT = {
+    "zh": {
+        "title_stations": "工会驿站分布", "title_coverage": "工会驿站覆盖率", "full_map": "打开完整地图",
+        "source": "数据：", "updated": "更新于", "verified": "核实至", "no_tiles": "离线底图：只显示区界",
+        "covered": "面积覆盖率", "stations": "站点", "mean_dist": "平均距离", "loading": "正在加载覆盖率…",
+        "coverage_failed": "覆盖率数据暂不可用。", "legend": "面积覆盖率", "zoom_hint": "点击地图后可用滚轮缩放",
+        "map_label": "地图", "bad_request": "地图参数有误",
+    },
+    "en": {
+        "title_stations": "Union rest stations", "title_coverage": "Union station coverage", "full_map": "Open the full map",
+        "source": "Data: ", "updated": "updated", "verified": "verified to", "no_tiles": "Offline base map: district outlines only",
+        "covered": "Area covered", "stations": "Stations", "mean_dist": "Mean distance", "loading": "Loading coverage…",
+        "coverage_failed": "Coverage figures are unavailable.", "legend": "Area covered", "zoom_hint": "Click the map to zoom with the wheel",
+        "map_label": "Map", "bad_request": "Invalid map parameters",
+    },
+}
+
+BUILDER_TEXT = {
+    "zh": {
+        "title": "嵌入地图生成器", "intro": "为新闻稿生成可嵌入的工会驿站地图：选择选项，复制代码，粘贴到文章的 HTML 中。",
+        "area": "区域", "whole_area": "全部区", "layer": "图层", "stations": "驿站分布", "coverage": "覆盖率",
+        "lang": "地图语言", "tiles": "底图", "type": "站点类型", "any_type": "全部类型", "width": "宽度（像素）",
+        "height": "高度（像素）", "preview": "预览", "snippet": "嵌入代码", "copy_code": "复制代码", "copied": "已复制",
+        "copy_failed": "请按 Ctrl+C 复制", "download": "下载图片（PNG）", "switch": "English",
+        "origins_note": "只有管理员在 EMBED_ORIGINS 中登记的网站才能嵌入此地图。",
+        "tile_names": {"osm": "OpenStreetMap", "amap": "高德地图", "tianditu": "天地图", "none": "无底图（仅区界）"},
+    },
+    "en": {
+        "title": "Embed a map", "intro": "Make a union station map for a news article: choose the options, copy the code, paste it into the article's HTML.",
+        "area": "Area", "whole_area": "All districts", "layer": "Layer", "stations": "Stations", "coverage": "Coverage",
+        "lang": "Map language", "tiles": "Base map", "type": "Station type", "any_type": "All types", "width": "Width (px)",
+        "height": "Height (px)", "preview": "Preview", "snippet": "Embed code", "copy_code": "Copy code", "copied": "Copied",
+        "copy_failed": "Press Ctrl+C to copy", "download": "Download picture (PNG)", "switch": "中文",
+        "origins_note": "Only sites the operator lists in EMBED_ORIGINS can show this map.",
+        "tile_names": {"osm": "OpenStreetMap", "amap": "AMap (高德)", "tianditu": "Tianditu (天地图)", "none": "None (district outlines only)"},
+    },
+}
+
+
+class _Centre(ma.fields.Field):
+    """``lon,lat`` in WGS-84."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            lon, lat = (float(v) for v in str(value).split(","))
+        except ValueError:
+            raise ma.ValidationError("give lon,lat in WGS-84, e.g. 121.47,31.23") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ma.ValidationError(f"{value!r} is not a longitude,latitude pair")
+        return [lon, lat]
+
+
+class EmbedMapArgs(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    adcode = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$", error="give a 6-digit adcode"))
+    type = _codes(vocab.STATION_TYPES, "type")
+    amenity = _codes(vocab.AMENITIES, "amenity")
+    layer = ma.fields.String(load_default="stations", validate=ma.validate.OneOf(LAYERS))
+    lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(vocab.LANGUAGES))
+    tiles = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(tiles.PROVIDERS)))
+    center = _Centre(load_default=None)
+    zoom = ma.fields.Integer(load_default=None, validate=ma.validate.Range(1, 19))
+
+
+@lru_cache(maxsize=1)
+def _asset_digest(folder: str) -> str:
+    digest = hashlib.sha256()
+    for name in ASSETS:
+        with open(f"{folder}/{name}", "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:10]
+
+
+def _asset_version() -> str:
+    return f"{dataset().version}-{_asset_digest(current_app.static_folder)}"
+
+
+def _districts(coordsys: str) -> dict:
+    return outlines(current_app.config["DISTRICTS_ADCODE"], coordsys, OUTLINE_TOLERANCE_DEG)
+
+
+def _bad_request(errors: list[dict[str, str]], lang: str) -> Response:
+    """problem+json for programs; a readable page for a person looking at a broken iframe."""
+    best = request.accept_mimetypes.best_match([problems.MIMETYPE, "application/json", "text/html"])
+    if best == "text/html":
+        html = render_template("embed_error.html", lang=lang, title=TEXT[lang]["bad_request"], errors=errors)
+        return Response(html, status=400, mimetype="text/html")
+    return problems.problem(400, "Invalid request parameters", None, errors)
+
+
+def _parse(lang: str) -> tuple[dict[str, Any] | None, Response | None]:
+    try:
+        args = EmbedMapArgs().load(request.args.to_dict())
+    except ma.ValidationError as error:
+        return None, _bad_request(problems.flatten(error.messages), lang)
+    area = current_app.config["DISTRICTS_ADCODE"]
+    if args["adcode"] not in (None, area):
+        codes = {f["properties"]["adcode"] for f in _districts("wgs84")["features"]}
+        if args["adcode"] not in codes:
+            return None, _bad_request([{"parameter": "adcode", "reason": f"{args['adcode']} is not {area} or one of its "
+                                                                         f"districts: {', '.join(sorted(codes))}"}], lang)
+    else:
+        args["adcode"] = None
+    args["type"], args["amenity"] = sorted(args["type"]), sorted(args["amenity"])
+    return args, None
+
+
+def _etag(parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def _not_modified(tag: str) -> Response | None:
+    """A 304 when the browser already holds this tag (Flask-Compress adds ``:gzip`` to what it sent)."""
+    if request.if_none_match.contains(tag) or request.if_none_match.contains(f"{tag}:gzip"):
+        response = Response(status=304)
+        sent = f"{tag}:gzip" if request.if_none_match.contains(f"{tag}:gzip") else tag
+        response.set_etag(sent)
+        _cacheable(response)
+        return response
+    return None
+
+
+def content_policy(tile_url: str | None) -> str:
+    """What the map page may load: its own files, and images from the tile server only.
+
+    Station names are untrusted; should one ever slip into markup, this stops it from running
+    script or calling out. Leaflet positions everything with inline styles, hence 'unsafe-inline'
+    for styles (not scripts).
+
+    >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'none'"
+    """
+    images = "'self' data:"
+    if tile_url:
+        parts = urlsplit(tile_url)
+        host = parts.hostname or ""
+        if "{s}" in parts.netloc:
+            host = "*." + host.split(".", 1)[1]
+        images += f" {parts.scheme}://{host}"
+    return (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src {images}; "
+            "connect-src 'self'; base-uri 'none'; form-action 'none'")
+
+
+def _cacheable(response: Response) -> Response:
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+def _lang(value: str | None) -> str:
+    lang = value or current_app.config["DEFAULT_LANG"]
+    return lang if lang in vocab.LANGUAGES else "zh"
+
+
+@bp.get("/embed/map")
+def embed_map() -> Response:
+    """The map for an iframe: stations (clustered) or coverage by district, with caption and link."""
+    raw_lang = request.args.get("lang")
+    args, error = _parse(_lang(raw_lang if raw_lang in vocab.LANGUAGES else None))
+    if error is not None:
+        return error
+    lang = _lang(args["lang"])
+    config = current_app.config
+    tile_name = args["tiles"] or config["TILES"]
+    version = _asset_version()
+    tag = _etag([__version__, version, args, lang, tile_name, bool(config["TIANDITU_KEY"]),
+                 config["DISTRICTS_ADCODE"], config["DEFAULT_LANG"]])
+    layer = tiles.provider(tile_name, config["TIANDITU_KEY"])
+    cached = _not_modified(tag)
+    if cached is not None:
+        cached.headers["Content-Security-Policy"] = content_policy(layer["url"])
+        return cached
+
+    data = dataset()
+    display = layer["coordsys"]
+    districts = _districts(display)
+    if args["adcode"]:
+        districts = {**districts, "features": [f for f in districts["features"] if f["id"] == args["adcode"]]}
+    settings: dict[str, Any] = {
+        "lang": lang, "text": TEXT[lang], "layer": args["layer"], "tiles": layer, "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
+        "zoom": args["zoom"], "outlines": districts,
+        "center": [round(float(v), 6) for v in coords.from_wgs84(*args["center"], display)] if args["center"] else None,
+        "types": [vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES],
+    }
+    if args["layer"] == "stations":
+        filters = Filters.build(types=args["type"], amenities=args["amenity"])
+        positions = area_positions(data.index, args["adcode"], filters)
+        if len(positions) > MAX_STATIONS:
+            return _bad_request([{"parameter": "adcode", "reason": f"{len(positions)} stations are too many for one "
+                                  f"embedded map (at most {MAX_STATIONS}): choose a district or a station type"}], lang)
+        settings["stations"] = station_rows(data.index, positions, display, lang)
+    else:
+        from ..render import COVERAGE_CLASSES
+
+        settings["classes"] = [list(c) for c in COVERAGE_CLASSES]
+    full = url_for("pages.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"
+    caption = {"sources": sources(data.index), "modified": data.modified.date().isoformat(),
+               "verified": data.latest_verified}
+    html = render_template("embed_map.html", lang=lang, text=TEXT[lang], settings=settings, caption=caption,
+                           full_map=full, version=version,
+                           title=TEXT[lang]["title_stations" if args["layer"] == "stations" else "title_coverage"])
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.set_etag(tag)
+    response.headers["Content-Security-Policy"] = content_policy(layer["url"])
+    return _cacheable(response)
+
+
+@bp.get("/embed")
+def builder() -> Response:
+    """The page where an editor chooses a map and copies its ``<iframe>``."""
+    lang = _lang(request.args.get("lang"))
+    text = BUILDER_TEXT[lang]
+    districts = [{"adcode": f["properties"]["adcode"],
+                  "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
+                 for f in _districts("wgs84")["features"]]
+    settings = {"lang": lang, "text": text, "map_url": url_for("embed.embed_map", _external=True),
+                "image_url": "/api/v1/maps/image.png",
+                "titles": {code: {layer: TEXT[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
+                "default_tiles": current_app.config["TILES"]}
+    html = render_template("embed_builder.html", lang=lang, text=text, settings=settings, districts=districts,
+                           tiles=list(tiles.PROVIDERS), types=[(c, vocab.label(vocab.STATION_TYPES, c, lang)) for c in vocab.STATION_TYPES],
+                           default_tiles=current_app.config["TILES"], other_lang="en" if lang == "zh" else "zh",
+                           version=_asset_version())
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    return response
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

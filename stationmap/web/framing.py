@@ -1,0 +1,93 @@
+"""Who may show our pages inside their own (``<iframe>``): clickjacking protection.
+
+Only the embeddable map may be framed, by the app itself and by the sites an operator lists in
+``EMBED_ORIGINS`` (CSP ``frame-ancestors``). Every other response refuses framing, with
+``X-Frame-Options: DENY`` as well for browsers that predate CSP. The embeddable map must not send
+``X-Frame-Options``: its ``DENY``/``SAMEORIGIN`` would override the allowed list in old browsers
+and cannot name other sites.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import request
+
+from ..errors import InputError
+
+#: Endpoints other sites may frame.
+FRAMEABLE = frozenset({"embed.embed_map"})
+
+_HOST = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+                   r"|^\[[0-9A-Fa-f:.]+\]$")
+
+
+def check_origins(value: Any) -> list[str]:
+    """``EMBED_ORIGINS`` as a list of ``scheme://host[:port]`` origins, or an :class:`InputError`
+    naming the bad entry (a path, a missing scheme or a quote would break the CSP header or
+    silently allow nothing).
+
+    A string is read as a list separated by commas or spaces.
+
+    >>> check_origins(["https://news.example.cn", "http://127.0.0.1:8080/"])
+    ['https://news.example.cn', 'http://127.0.0.1:8080']
+    >>> check_origins("https://a.example.cn https://b.example.cn")
+    ['https://a.example.cn', 'https://b.example.cn']
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[\s,]+", value) if v]
+    if not isinstance(value, (list, tuple)):
+        raise InputError(f"must be a list of origins like [\"https://news.example.cn\"], not {value!r}",
+                         field="EMBED_ORIGINS")
+    return [_check_origin(v) for v in value]
+
+
+def _check_origin(entry: Any) -> str:
+    def bad(why: str) -> InputError:
+        return InputError(f"{entry!r} is not an origin (scheme://host[:port]): {why}", field="EMBED_ORIGINS")
+
+    if not isinstance(entry, str):
+        raise bad("not text")
+    try:
+        parts = urlsplit(entry.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    if parts.scheme not in ("http", "https"):
+        raise bad("the scheme must be http or https")
+    if parts.username or parts.password:
+        raise bad("no user name or password")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise bad("no path, query or fragment")
+    host = parts.hostname or ""
+    if not _HOST.match(host if not host.count(":") else f"[{host}]"):
+        raise bad("the host name is invalid")
+    if port == 0:
+        raise bad("port 0 is not a port")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def frame_headers(response):
+    """The one after-request hook: the embeddable map may be framed by the allowed origins,
+    nothing else may be framed at all."""
+    from flask import current_app
+
+    if request.endpoint in FRAMEABLE:
+        ancestors = "frame-ancestors " + " ".join(["'self'", *current_app.config["EMBED_ORIGINS"]])
+        response.headers.pop("X-Frame-Options", None)
+    else:
+        ancestors = "frame-ancestors 'none'"
+        response.headers["X-Frame-Options"] = "DENY"
+    policy = response.headers.get("Content-Security-Policy")      # a view's own policy is kept
+    response.headers["Content-Security-Policy"] = f"{policy}; {ancestors}" if policy else ancestors
+    return response
+
+
+def init_app(app) -> None:
+    """Validate ``EMBED_ORIGINS`` (fail at start, not at the first reader) and install the hook."""
+    app.config["EMBED_ORIGINS"] = check_origins(app.config.get("EMBED_ORIGINS"))
+    app.after_request(frame_headers)
