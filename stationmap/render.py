@@ -34,6 +34,10 @@ ASSETS = (("style", "vendor/leaflet/dist/leaflet.css"),
           ("script", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js"))
 #: Colour classes of the district choropleth (share of area covered, %).
 COVERAGE_CLASSES = ((0, "#b71c1c"), (20, "#e65100"), (40, "#f9a825"), (60, "#7cb342"), (80, "#1b5e20"))
+#: Colour and matplotlib marker of each station type, shared by the HTML maps and the pictures
+#: (colours chosen apart from the coverage classes' red-to-green ramp).
+TYPE_STYLE = {"outdoor_worker_station": ("#1a5fb4", "o"), "new_employment_hub": ("#00897b", "p"),
+              "driver_home": ("#e66100", "^"), "worker_home": ("#c2185b", "D"), "rest_room": ("#613583", "s")}
 #: Colour bands of the gap layer: uncovered cells by distance to the nearest station (m).
 GAP_BANDS = ((None, 2_000, "#fdd49e"), (2_000, 5_000, "#fc8d59"), (5_000, 10_000, "#d7301f"), (10_000, None, "#7f0000"))
 TEXT = {
