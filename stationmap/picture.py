@@ -38,6 +38,7 @@ from pyproj import CRS, Geod, Transformer
 from . import vocab
 from .dataset import Dataset
 from .errors import InputError
+from .index import StationIndex
 
 FORMATS = {".png": "png", ".svg": "svg"}
 LAYERS = ("stations", "coverage")
@@ -261,12 +262,11 @@ def _wrap(text: str, columns: int) -> list[str]:
     return lines
 
 
-def _inside(districts: gpd.GeoDataFrame, dataset: Dataset, types: Iterable[str]) -> np.ndarray:
-    """Positions of the open stations of ``types`` inside the districts."""
+def stations_inside(districts: gpd.GeoDataFrame, index: StationIndex, types: Iterable[str] = ()) -> np.ndarray:
+    """Positions of the open stations of ``types`` (default all) inside the districts."""
     from .index import Filters
 
     filters = Filters.build(types=types)
-    index = dataset.index
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
     area = shapely.union_all(districts.geometry.array)
     return admitted[shapely.contains_xy(area, index.lon[admitted], index.lat[admitted])]
@@ -329,7 +329,7 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
         raise InputError("there are no districts to draw", field="districts")
     family, _ = cjk_font()
     t = TEXT[lang]
-    positions = _inside(districts, dataset, types)
+    positions = stations_inside(districts, dataset.index, types)
     area = area_name(adcode, districts, lang)
     title = title.strip() if title and title.strip() else default_title(area, layer, lang)
     subtitle = t[f"{layer}_sub"].format(n=len(positions))
@@ -444,8 +444,9 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
                                       f"{vocab.label(vocab.STATION_TYPES, code, lang)} ({int(mine.sum()):,})"))
         else:
             ax.scatter(sx, sy, s=3, c="#1d1d1f", alpha=0.6, linewidths=0, zorder=3)
-            for floor, colour in COVERAGE_CLASSES:
-                handles.append(Patch(facecolor=colour, alpha=0.8, edgecolor="white", label=f"≥ {floor}%"))
+            for (floor, colour), (ceiling, _) in zip(COVERAGE_CLASSES, [*COVERAGE_CLASSES[1:], (None, None)]):
+                label = f"{floor}–{ceiling}%" if ceiling is not None else f"≥ {floor}%"
+                handles.append(Patch(facecolor=colour, alpha=0.8, edgecolor="white", label=label))
             handles.append(Line2D([], [], ls="", marker="o", markersize=3, color="#1d1d1f", label=t["station"]))
 
         halo = [patheffects.withStroke(linewidth=2.6, foreground="white")]
