@@ -364,7 +364,7 @@ def save_picture(path: str | os.PathLike, districts: gpd.GeoDataFrame, dataset: 
 
 def _draw(districts, dataset, positions, report, *, layer, title, subtitle, names, notes, footer,
           lang, width, fmt, family) -> bytes:
-    from matplotlib import patheffects, rc_context
+    from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -449,7 +449,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
                 handles.append(Patch(facecolor=colour, alpha=0.8, edgecolor="white", label=label))
             handles.append(Line2D([], [], ls="", marker="o", markersize=3, color="#1d1d1f", label=t["station"]))
 
-        halo = [patheffects.withStroke(linewidth=2.6, foreground="white")]
+        halo = _CHIP
         renderer = fig.canvas.get_renderer()
         taken = _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer)
         anchors = [shapely.point_on_surface(s) for s in shapes]
@@ -481,10 +481,9 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
 
 def _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer) -> list:
     """Scale bar (lower left) and north arrow (upper right); returns their boxes in display units."""
-    from matplotlib import patheffects
     from matplotlib.patches import Rectangle
 
-    halo = [patheffects.withStroke(linewidth=2.4, foreground="white")]
+    halo = _CHIP
     width_m = x1 - x0
     bx, by = x0 + 0.04 * width_m, y0 + 0.045 * (y1 - y0)
     length_m, length_map = scale_bar(projection, bx, by, width_m)
@@ -497,7 +496,7 @@ def _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer) -> list:
     for fraction, label in ((0, "0"), (0.5, f"{length_m / 2 / (1000 if length_m >= 1000 else 1):g}"),
                             (1, _format_km(length_m, lang))):
         artists.append(ax.text(bx + fraction * length_map, by + bar_h * 1.9, label, fontsize=8, ha="center",
-                               va="bottom", color="#1d1d1f", path_effects=halo, zorder=6))
+                               va="bottom", color="#1d1d1f", bbox=halo, zorder=6))
     nx, ny = x1 - 0.05 * width_m, y1 - 0.13 * (y1 - y0)
     angle = math.radians(north_angle(projection, nx, ny))
     size = 0.07 * (y1 - y0)
@@ -506,13 +505,16 @@ def _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer) -> list:
                         arrowprops={"arrowstyle": "-|>,head_length=0.8,head_width=0.4", "color": "#1d1d1f", "lw": 1.6},
                         zorder=6)
     label = ax.text(nx + dx * 1.3, ny + dy * 1.3, t["north"], fontsize=10, fontweight="bold", ha="center",
-                    va="bottom", color="#1d1d1f", path_effects=halo, zorder=6)
+                    va="bottom", color="#1d1d1f", bbox=halo, zorder=6)
     boxes = [a.get_window_extent(renderer) for a in artists + [label]]
     boxes.append(arrow.get_window_extent(renderer) if arrow.arrow_patch is None else
                  arrow.arrow_patch.get_window_extent(renderer))
     return [b.expanded(1.2, 1.3) for b in boxes]
 
 
+#: A soft white chip behind map text. (A stroked halo would be neater, but path effects turn SVG
+#: text into outlines, and the names must stay searchable text.)
+_CHIP = {"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.72}
 #: Where a label may go around its anchor, in points: on it first, then ever further away.
 _OFFSETS = [(0, 0)] + [(round(r * math.cos(a)), round(r * math.sin(a)))
                        for r in (11, 18, 26, 36, 48) for a in np.radians([90, 270, 0, 180, 45, 135, 225, 315])]
@@ -538,6 +540,6 @@ def _place_labels(ax, renderer, labels, taken: list, halo) -> None:
         arrow = None if chosen == (0, 0) else {"arrowstyle": "-", "color": "#4a4f57", "lw": 0.6,
                                                "shrinkA": 2, "shrinkB": 0}
         ax.annotate(text, (x, y), xytext=chosen, textcoords="offset points", ha="center", va="center",
-                    fontsize=9, color="#1d1d1f", path_effects=halo, arrowprops=arrow, zorder=5)
+                    fontsize=9, color="#1d1d1f", bbox=halo, arrowprops=arrow, zorder=5)
         if arrow:
             ax.plot([x], [y], marker="o", markersize=1.8, color="#4a4f57", zorder=5)
