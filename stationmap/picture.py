@@ -235,30 +235,31 @@ def default_title(area: str, layer: str, lang: str) -> str:
     return TEXT["zh"][f"{layer}_title"].format(area=area)
 
 
+def _columns(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 def _wrap(text: str, columns: int) -> list[str]:
-    """Lines of at most ``columns`` display columns (CJK characters count two); breaks at
-    spaces when there are any, else anywhere."""
-    lines, line, width = [], "", 0
-    for word in text.replace("。", "。 ").replace("；", "； ").split(" "):
-        if not word:
-            continue
-        piece = word if not line else (" " + word if word.isascii() or line[-1:].isascii() else word)
-        size = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in piece)
-        if width + size > columns and line:
-            lines.append(line)
-            piece, size = word, sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in word)
-            line, width = "", 0
-        while size > columns:               # a long CJK run: cut it
-            cut, used = 0, 0
-            while cut < len(piece) and used + (2 if unicodedata.east_asian_width(piece[cut]) in "WF" else 1) <= columns - width:
-                used += 2 if unicodedata.east_asian_width(piece[cut]) in "WF" else 1
-                cut += 1
-            lines.append(line + piece[:cut])
-            piece, line, width = piece[cut:], "", 0
-            size = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in piece)
-        line, width = line + piece, width + size
-    if line:
-        lines.append(line)
+    """Lines of at most ``columns`` display columns (CJK characters count two), broken at a
+    space or after a CJK character, never inside a Latin word or a number.
+
+    >>> _wrap("覆盖：步行 15 分钟内。", 12)
+    ['覆盖：步行 15', '分钟内。']
+    """
+    lines: list[str] = []
+    line, width, cut = "", 0, 0          # cut: where the current line may be broken
+    for ch in text:
+        line += ch
+        width += _columns(ch)
+        if ch == " " or _columns(ch) == 2:
+            cut = len(line)
+        if width > columns and 0 < cut < len(line) + 1:
+            head, line = line[:cut].rstrip(), line[cut:].lstrip()
+            if head:
+                lines.append(head)
+            width, cut = sum(map(_columns, line)), 0
+    if line.strip():
+        lines.append(line.strip())
     return lines
 
 
