@@ -244,7 +244,7 @@ def _wrap(text: str, columns: int) -> list[str]:
     space or after a CJK character, never inside a Latin word or a number.
 
     >>> _wrap("覆盖：步行 15 分钟内。", 12)
-    ['覆盖：步行 15', '分钟内。']
+    ['覆盖：步行', '15 分钟内。']
     """
     lines: list[str] = []
     line, width, cut = "", 0, 0          # cut: where the current line may be broken
