@@ -102,8 +102,11 @@ def check_glyphs(texts: dict[str, Iterable[str]], family: str) -> None:
         font_manager.FontProperties(family=family), fallback_to_default=False)).get_charmap()
     for field, values in texts.items():
         for text in values:
-            missing = sorted({ch for ch in str(text) if not ch.isspace() and ord(ch) not in charmap
-                              and unicodedata.category(ch) not in ("Cc", "Cf")})
+            control = sorted({f"U+{ord(ch):04X}" for ch in str(text)
+                              if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")})
+            if control:
+                raise InputError(f"{text!r} has control or invisible characters: {' '.join(control)}", field=field)
+            missing = sorted({ch for ch in str(text) if ch != " " and ord(ch) not in charmap})
             if missing:
                 raise InputError(f"{text!r} has characters the map's font cannot draw: "
                                  f"{' '.join(missing)}", field=field)
