@@ -166,7 +166,7 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
         margin-right:6px}}</style><div class="sm-legend"><strong>{html.escape(t['types'])}</strong>{rows}</div></div>"""))
     if title or caption:
         m.get_root().html.add_child(folium.Element(_heading(title, caption)))
-    folium.LayerControl(collapsed=True).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)     # collapsed, it would load Leaflet's layers.png
     _fit(m, districts, system)
     return m
 
