@@ -199,6 +199,24 @@ def test_map_picture_png_has_the_asked_width_and_is_cached_by_etag(client):
     assert other.headers["ETag"] != etag            # the parameters are part of the tag
 
 
+def test_map_picture_from_the_real_server(live_server):
+    """Through gunicorn: the bytes, the cache headers, and a 304 for a browser that has it."""
+    import io
+    import urllib.error
+    import urllib.request
+
+    from PIL import Image
+
+    url = f"{live_server}/api/v1/maps/image.png?width=300&adcode=310104&lang=en"
+    with urllib.request.urlopen(url, timeout=60) as response:
+        assert response.headers["Content-Type"] == "image/png"
+        assert Image.open(io.BytesIO(response.read())).width == 300
+        etag = response.headers["ETag"]
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": etag}), timeout=60)
+    assert caught.value.code == 304
+
+
 def test_map_picture_svg_is_searchable_text_in_english(client):
     response = client.get("/api/v1/maps/image.svg", query_string={"width": 300, "adcode": "310101", "lang": "en",
                                                                    "title": "Rest stops in Huangpu"})
