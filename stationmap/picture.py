@@ -57,11 +57,11 @@ TEXT = {
     "zh": {"stations_title": "{area}工会驿站分布", "coverage_title": "{area}工会驿站覆盖情况",
            "stations_sub": "共 {n:,} 个站点", "coverage_sub": "各区面积覆盖率 · 共 {n:,} 个站点",
            "covered": "面积覆盖率", "station": "站点", "north": "北", "districts": "行政区划：{source}",
-           "made": "制图：stationmap，{day}", "area": "", "no_stations": "（无站点）"},
+           "made": "制图：stationmap，{day}"},
     "en": {"stations_title": "Union rest stations{area}", "coverage_title": "Union station coverage{area}",
            "stations_sub": "{n:,} stations", "coverage_sub": "Share of each district's area covered · {n:,} stations",
            "covered": "Area covered", "station": "Station", "north": "N", "districts": "Boundaries: {source}",
-           "made": "Map: stationmap, {day}", "area": "", "no_stations": "(no stations)"},
+           "made": "Map: stationmap, {day}"},
 }
 
 
