@@ -82,6 +82,22 @@ def _parser() -> argparse.ArgumentParser:
     cover.add_argument("--out", required=True, metavar="DIR",
                        help="folder for coverage.csv, coverage.xlsx, gaps.geojson and map.html")
 
+    image = commands.add_parser("export-image", help="a map picture (PNG or SVG) for an article",
+                                description="A print-quality map picture, drawn without any tile server: "
+                                            "for WeChat articles and other pages that cannot embed a live map.")
+    _map_arguments(image)
+    image.add_argument("--width", default="1200", metavar="PX",
+                       help="width in pixels, 300–6000 (default 1200; the height follows the area)")
+    image.add_argument("--out", required=True, metavar="FILE.png|FILE.svg", help="where to write; PNG or SVG by extension")
+
+    page = commands.add_parser("export-html", help="a self-contained HTML map for a CMS",
+                               description="One HTML file with every script and style inlined: opens from disk "
+                                           "with no network (with --tiles none).")
+    _map_arguments(page)
+    page.add_argument("--tiles", default="none", choices=("none", "osm", "amap"),
+                      help="base map (default none: no outside request at all)")
+    page.add_argument("--out", required=True, metavar="FILE.html", help="where to write")
+
     sample = commands.add_parser("sample", help="generate the synthetic sample stations",
                                  description="Deterministic synthetic stations (not real ones).")
     sample.add_argument("area", choices=("shanghai", "national"))
@@ -89,6 +105,22 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=2024)
     sample.add_argument("--out", metavar="PATH", help="where to write (.geojson, .gpkg, .parquet, .csv)")
     return parser
+
+
+def _map_arguments(parser: argparse.ArgumentParser) -> None:
+    """What a map shows: the same for a picture and for an HTML page."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--adcode", help="area (default 310100, Shanghai; a district's code maps that district; "
+                                         "others need stationmap[china])")
+    where.add_argument("--districts", metavar="FILE", help="GeoJSON/GeoPackage with adcode, name[, name_en], polygons")
+    parser.add_argument("--stations", metavar="FILE", help="stations file (default: the shipped Shanghai sample)")
+    parser.add_argument("--layer", default="stations", choices=("stations", "coverage"),
+                        help="stations by type (default), or districts by the share of their area within a "
+                             "15-minute walk of a station")
+    parser.add_argument("--type", action="append", default=[], metavar="T",
+                        help=f"only this station type, repeatable: {', '.join(vocab.STATION_TYPES)}")
+    parser.add_argument("--title", help="title (default: one per language and area)")
+    parser.add_argument("--lang", default="zh", choices=vocab.LANGUAGES, help="language of every text (default zh)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "coverage":
             return _coverage(args)
+        if args.command in ("export-image", "export-html"):
+            return _export(args)
         return _sample(args)
     except DataFileError as exc:
         print(f"stationmap: error: {exc}", file=sys.stderr)
@@ -303,6 +337,48 @@ def _coverage(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     print(report.assumptions(args.lang), file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .dataset import Dataset
+    from .districts import load_districts
+    from .index import Filters
+
+    html = args.command == "export-html"
+    if html and Path(args.out).suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"{args.out!r} must end in .html", field="out")
+    if not html:
+        from .picture import check_width, format_of
+
+        format_of(args.out)
+        width = check_width(args.width)
+    Filters.build(types=args.type)                      # an unknown type is refused before any work
+    districts = load_districts(args.adcode, path=args.districts)
+    data = Dataset.load(args.stations)
+    source = Path(args.districts).name if args.districts else None
+    adcode = None if args.districts else (args.adcode or "310100")
+    if not html:
+        from .picture import save_picture
+
+        written = save_picture(args.out, districts, data, layer=args.layer, types=args.type, title=args.title,
+                               lang=args.lang, width=width, adcode=adcode, districts_source=source)
+    else:
+        from .picture import area_name, default_title, stations_inside
+        from .render import coverage_map, save_map, stations_map
+
+        title = args.title or default_title(area_name(adcode, districts, args.lang), args.layer, args.lang)
+        if args.layer == "coverage":
+            from .coverage import Threshold, coverage_report
+
+            report = coverage_report(districts, data.index, Threshold.walking(15))
+            m = coverage_map(report, districts, data.index, tile_provider=args.tiles, lang=args.lang,
+                             title=title, caption=data.caption(args.lang))
+        else:
+            m = stations_map(districts, data.index, stations_inside(districts, data.index, args.type),
+                             tile_provider=args.tiles, lang=args.lang, title=title, caption=data.caption(args.lang))
+        written = save_map(m, args.out)
+    print(f"wrote {written}", file=sys.stderr)
     return 0
 
 

@@ -40,6 +40,23 @@ class Dataset:
         return len(self.index)
 
     @property
+    def is_sample(self) -> bool:
+        """Whether this is the shipped synthetic sample (every map made from it must say so)."""
+        try:
+            return self.path.resolve() == default_path().resolve()
+        except OSError:
+            return False
+
+    def caption(self, lang: str = "zh") -> str:
+        """Where a map's stations came from: file, version, date, and "synthetic" when it is."""
+        day = self.modified.date().isoformat()
+        if lang == "zh":
+            sample = "（合成示例数据，非真实站点）" if self.is_sample else ""
+            return f"数据：{self.path.name}{sample}，版本 {self.version}，{day}"
+        sample = " (synthetic sample, not real stations)" if self.is_sample else ""
+        return f"Data: {self.path.name}{sample}, version {self.version}, {day}"
+
+    @property
     def latest_verified(self) -> str | None:
         """The newest ``last_verified`` date in the register, as text."""
         dates = [d for d in self.index.stations["last_verified"] if d]

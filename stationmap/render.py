@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 from folium.plugins import FastMarkerCluster
 
-from . import coords, tiles
+from . import coords, tiles, vocab
 from ._files import atomic_path
 from ._paths import shipped
 from .coverage import CoverageReport
@@ -34,20 +34,28 @@ ASSETS = (("style", "vendor/leaflet/dist/leaflet.css"),
           ("script", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js"))
 #: Colour classes of the district choropleth (share of area covered, %).
 COVERAGE_CLASSES = ((0, "#b71c1c"), (20, "#e65100"), (40, "#f9a825"), (60, "#7cb342"), (80, "#1b5e20"))
+#: Colour and matplotlib marker of each station type, shared by the HTML maps and the pictures
+#: (colours chosen apart from the coverage classes' red-to-green ramp).
+TYPE_STYLE = {"outdoor_worker_station": ("#1a5fb4", "o"), "new_employment_hub": ("#00897b", "p"),
+              "driver_home": ("#e66100", "^"), "worker_home": ("#c2185b", "D"), "rest_room": ("#613583", "s")}
 #: Colour bands of the gap layer: uncovered cells by distance to the nearest station (m).
 GAP_BANDS = ((None, 2_000, "#fdd49e"), (2_000, 5_000, "#fc8d59"), (5_000, 10_000, "#d7301f"), (10_000, None, "#7f0000"))
 TEXT = {
     "zh": {"title": "工会驿站覆盖", "covered": "面积覆盖率", "stations": "站点", "gaps": "未覆盖区域（到最近站点距离）",
            "districts": "各区覆盖率", "name": "区", "count": "站点数", "mean": "平均距离（米）", "p90": "90%分位（米）",
-           "gap": "最大空白区（km²）", "none": "无站点", "sites": "建议新建站点", "site": "建议站点"},
+           "gap": "最大空白区（km²）", "none": "无站点", "sites": "建议新建站点", "site": "建议站点",
+           "types": "站点类型", "districts_layer": "行政区"},
     "en": {"title": "Union station coverage", "covered": "Area covered", "stations": "Stations",
            "gaps": "Uncovered (distance to nearest station)", "districts": "Coverage by district", "name": "District",
            "count": "Stations", "mean": "Mean distance (m)", "p90": "90th percentile (m)", "gap": "Largest gap (km²)",
-           "none": "no station", "sites": "Recommended sites", "site": "Site"},
+           "none": "no station", "sites": "Recommended sites", "site": "Site", "types": "Station types",
+           "districts_layer": "Districts"},
 }
 _MARKER = """function (row) {
-    var icon = L.divIcon({className: "", iconSize: [10, 10], html:
-        '<div style="width:10px;height:10px;border-radius:50%;background:#0b57d0;border:1px solid #fff"></div>'});
+    var dot = document.createElement("div");      // row: [lat, lon, name, colour]
+    dot.style.cssText = "width:10px;height:10px;border-radius:50%;border:1px solid #fff;box-sizing:border-box";
+    dot.style.background = row[3] || "#0b57d0";
+    var icon = L.divIcon({className: "", iconSize: [10, 10], html: dot});
     var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon});
     var tip = document.createElement("span");
     tip.textContent = row[2];                      // station names are untrusted text
@@ -93,14 +101,9 @@ def _legend(report: CoverageReport, lang: str) -> str:
       <div style="margin-top:4px;color:#333">{html.escape(report.assumptions(lang))}</div></div></div>"""
 
 
-def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: StationIndex, *,
-                 tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
-                 sites: pd.DataFrame | None = None) -> folium.Map:
-    """Choropleth by district, the gap layer by distance, stations (clustered), recommended
-    sites (from :func:`stationmap.recommend.recommend`), layer control."""
+def _base_map(districts: gpd.GeoDataFrame, tile_provider: str, tianditu_key: str) -> tuple[folium.Map, str]:
+    """An empty map over the districts with the vendored assets inlined; and the system to draw in."""
     layer = tiles.provider(tile_provider, tianditu_key)
-    system = layer["coordsys"]
-    t = TEXT[lang]
     west, south, east, north = districts.total_bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
                    control_scale=True, prefer_canvas=True, max_zoom=layer["max_zoom"])
@@ -109,6 +112,77 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     if layer["url"]:
         folium.TileLayer(layer["url"], attr=layer["attribution"], subdomains=layer["subdomains"] or "abc",
                          max_zoom=layer["max_zoom"], name=layer["name"]).add_to(m)
+    return m, layer["coordsys"]
+
+
+def _fit(m: folium.Map, districts: gpd.GeoDataFrame, system: str) -> None:
+    bounds = _shift(shapely.box(*districts.total_bounds), system).bounds
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+
+
+def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: str, name: str,
+             coloured: bool = False) -> None:
+    """Stations as one clustered layer, names set as text (never parsed as HTML)."""
+    x, y = coords.from_wgs84(index.lon[positions], index.lat[positions], system)
+    names = np.asarray(index.columns["name"], dtype=object)[positions]
+    kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+    rows = [[float(b), float(a), str(n)] + ([TYPE_STYLE.get(k, ("#0b57d0",))[0]] if coloured else [])
+            for a, b, n, k in zip(x, y, names, kinds)]
+    cluster = FastMarkerCluster(rows, callback=_MARKER, name=name, options={"disableClusteringAtZoom": 15})
+    cluster.default_js, cluster.default_css = [], []
+    cluster.add_to(m)
+
+
+def _heading(title: str, caption: str) -> str:
+    """A title and a source line over the map (both escaped: a title may be typed by anyone)."""
+    return f"""<div style="position:fixed;top:10px;left:56px;right:220px;z-index:1000;pointer-events:none;
+        font:14px/1.4 system-ui,'Noto Sans CJK SC',sans-serif"><div style="display:inline-block;background:#fff;
+        padding:6px 10px;border:1px solid #999;border-radius:6px;pointer-events:auto">
+      <strong style="font-size:17px">{html.escape(title)}</strong>
+      <div style="color:#444;font-size:12px">{html.escape(caption)}</div></div></div>"""
+
+
+def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np.ndarray, *,
+                 tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
+                 title: str = "", caption: str = "") -> folium.Map:
+    """District outlines, stations clustered and coloured by type, a legend by type, a title and
+    a source line: the stations at ``positions`` (see :func:`stationmap.picture.stations_inside`)."""
+    m, system = _base_map(districts, tile_provider, tianditu_key)
+    t = TEXT[lang]
+    features = [{"type": "Feature", "geometry": shapely.geometry.mapping(_shift(row.geometry, system)),
+                 "properties": {"name": html.escape(_name(row, lang))}}
+                for row in districts.itertuples(index=False)]
+    folium.GeoJson({"type": "FeatureCollection", "features": features}, name=t["districts_layer"],
+                   style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2, "fillOpacity": 0.35},
+                   tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t["name"]])).add_to(m)
+    _cluster(m, index, positions, system, t["stations"], coloured=True)
+    kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+    rows = "".join(
+        f'<div><i style="background:{colour}"></i>{html.escape(vocab.label(vocab.STATION_TYPES, code, lang))}'
+        f" ({int((kinds == code).sum()):,})</div>" for code, (colour, _) in TYPE_STYLE.items() if (kinds == code).any())
+    m.get_root().html.add_child(folium.Element(f"""<div style="position:fixed;bottom:40px;left:12px;z-index:1000;
+        background:#fff;padding:8px 10px;font:13px/1.5 system-ui,'Noto Sans CJK SC',sans-serif;border:1px solid #999;
+        border-radius:6px"><style>.sm-legend i{{display:inline-block;width:10px;height:10px;border-radius:50%;
+        margin-right:6px}}</style><div class="sm-legend"><strong>{html.escape(t['types'])}</strong>{rows}</div></div>"""))
+    if title or caption:
+        m.get_root().html.add_child(folium.Element(_heading(title, caption)))
+    folium.LayerControl(collapsed=False).add_to(m)     # collapsed, it would load Leaflet's layers.png
+    _fit(m, districts, system)
+    return m
+
+
+def _name(row, lang: str) -> str:
+    english = getattr(row, "name_en", None)
+    return str(english) if lang == "en" and isinstance(english, str) and english else str(row.name)
+
+
+def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: StationIndex, *,
+                 tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
+                 sites: pd.DataFrame | None = None, title: str = "", caption: str = "") -> folium.Map:
+    """Choropleth by district, the gap layer by distance, stations (clustered), recommended
+    sites (from :func:`stationmap.recommend.recommend`), layer control."""
+    m, system = _base_map(districts, tile_provider, tianditu_key)
+    t = TEXT[lang]
 
     table = report.table.set_index("adcode")
     features = []
@@ -116,7 +190,7 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
         row = table.loc[district.adcode]
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(_shift(district.geometry, system)),
                          "properties": {
-                             "name": html.escape(str(district.name)), "share": f"{row['area_covered_pct']:.1f}%",
+                             "name": html.escape(_name(district, lang)), "share": f"{row['area_covered_pct']:.1f}%",
                              "stations": int(row["stations"]),
                              "mean": "—" if row["mean_dist_m"] is None or np.isnan(row["mean_dist_m"]) else f"{row['mean_dist_m']:.0f}",
                              "p90": "—" if row["p90_dist_m"] is None or np.isnan(row["p90_dist_m"]) else f"{row['p90_dist_m']:.0f}",
@@ -141,13 +215,7 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), report.filters))
     inside = admitted[shapely.contains_xy(shapely.union_all(districts.geometry.array),
                                           index.lon[admitted], index.lat[admitted])]
-    x, y = coords.from_wgs84(index.lon[inside], index.lat[inside], system)
-    names = np.asarray(index.columns["name"], dtype=object)[inside]
-    FastMarkerCluster([[float(b), float(a), str(n)] for a, b, n in zip(x, y, names)], callback=_MARKER,
-                      name=t["stations"], options={"disableClusteringAtZoom": 15}).add_to(m)
-    for element in m._children.values():
-        if isinstance(element, FastMarkerCluster):
-            element.default_js, element.default_css = [], []
+    _cluster(m, index, inside, system, t["stations"])
     if sites is not None and len(sites):
         group = folium.FeatureGroup(name=t["sites"])
         x, y = coords.from_wgs84(sites["lon"].to_numpy(), sites["lat"].to_numpy(), system)
@@ -158,8 +226,9 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(folium.Element(_legend(report, lang)))
-    bounds = _shift(shapely.box(west, south, east, north), system).bounds
-    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if title or caption:
+        m.get_root().html.add_child(folium.Element(_heading(title, caption)))
+    _fit(m, districts, system)
     return m
 
 

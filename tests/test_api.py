@@ -182,6 +182,57 @@ def test_openapi_document_and_local_docs_page(client):
     assert "/static/vendor/swagger-ui-dist/swagger-ui-bundle.js" in page and "//cdn" not in page
 
 
+def test_map_picture_png_has_the_asked_width_and_is_cached_by_etag(client):
+    import io
+
+    from PIL import Image
+
+    response = client.get("/api/v1/maps/image.png", query_string={"width": 420, "adcode": "310101"})
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert Image.open(io.BytesIO(response.data)).width == 420
+    assert response.headers["Cache-Control"] in ("public, max-age=3600", "max-age=3600, public")
+    etag = response.headers["ETag"]
+    again = client.get("/api/v1/maps/image.png", query_string={"width": 420, "adcode": "310101"},
+                       headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    other = client.get("/api/v1/maps/image.png", query_string={"width": 421, "adcode": "310101"})
+    assert other.headers["ETag"] != etag            # the parameters are part of the tag
+
+
+def test_map_picture_from_the_real_server(live_server):
+    """Through gunicorn: the bytes, the cache headers, and a 304 for a browser that has it."""
+    import io
+    import urllib.error
+    import urllib.request
+
+    from PIL import Image
+
+    url = f"{live_server}/api/v1/maps/image.png?width=300&adcode=310104&lang=en"
+    with urllib.request.urlopen(url, timeout=60) as response:
+        assert response.headers["Content-Type"] == "image/png"
+        assert Image.open(io.BytesIO(response.read())).width == 300
+        etag = response.headers["ETag"]
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": etag}), timeout=60)
+    assert caught.value.code == 304
+
+
+def test_map_picture_svg_is_searchable_text_in_english(client):
+    response = client.get("/api/v1/maps/image.svg", query_string={"width": 300, "adcode": "310101", "lang": "en",
+                                                                   "title": "Rest stops in Huangpu"})
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert ">Rest stops in Huangpu</text>" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ({"width": 10}, "width"), ({"width": "wide"}, "width"), ({"layer": "heat"}, "layer"),
+    ({"type": "canteen"}, "type"), ({"adcode": "12"}, "adcode"), ({"adcode": "440300"}, "adcode"),
+    ({"lang": "fr"}, "lang"), ({"title": "x" * 121}, "title"), ({"title": "驿站 \U0001F600", "width": 300}, "title"),
+])
+def test_bad_map_picture_parameters_are_400_problems(client, query, parameter):
+    _problem(client.get("/api/v1/maps/image.png", query_string={"adcode": "310101", **query}), 400, parameter)
+
+
 # -- fuzzing ------------------------------------------------------------------------------
 
 # The schema is loaded at import, from an app of its own: schemathesis' lazy fixture loader
@@ -190,9 +241,10 @@ def test_openapi_document_and_local_docs_page(client):
 # otherwise cost seconds).
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json",
                                         create_app({"TESTING": True, "COVERAGE_MAX_CELLS": 10_000}))
+MAPS = r"^/api/v1/maps/"
 
 
-@schema.parametrize()
+@schema.exclude(path_regex=MAPS).parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_fuzz_the_api_from_its_own_openapi_document(case):
     """No input a client can send, valid or not, makes the server fail or break its contract.
@@ -204,3 +256,15 @@ def test_fuzz_the_api_from_its_own_openapi_document(case):
     """
     case.call_and_validate(excluded_checks=[positive_data_acceptance],
                            headers={"Accept-Encoding": "identity"})   # the WSGI client does not gunzip
+
+
+@schema.include(path_regex=MAPS).parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_fuzz_the_map_pictures(case):
+    """The picture endpoints, fuzzed the same way but fewer times: each valid request draws a
+    whole map (about a second). A valid width is set to the smallest, 300 px, since drawing
+    time, not behaviour, grows with it; the widths' bounds are tested above."""
+    width = (case.query or {}).get("width")
+    if isinstance(width, int) and not isinstance(width, bool) and 300 <= width <= 6000:
+        case.query["width"] = 300
+    case.call_and_validate(excluded_checks=[positive_data_acceptance], headers={"Accept-Encoding": "identity"})

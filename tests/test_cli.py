@@ -217,3 +217,55 @@ def test_coverage_command_with_a_demand_layer(tmp_path):
     bad.write_text("lon,lat,weight\n121.47,31.23,lots\n", encoding="utf-8")
     result = run("coverage", "--adcode", "310101", "--demand", str(bad), "--out", str(tmp_path / "o2"))
     assert result.returncode == 2 and "row 1, field 'weight'" in result.stderr
+
+
+def test_export_image_writes_a_png_of_the_asked_width(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "huangpu.png"
+    result = run("export-image", "--adcode", "310101", "--width", "640", "--type", "outdoor_worker_station",
+                 "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert Image.open(out).size[0] == 640 and f"wrote {out}" in result.stderr
+
+
+def test_export_image_svg_in_english_with_a_title(tmp_path):
+    out = tmp_path / "map.svg"
+    result = run("export-image", "--adcode", "310101", "--lang", "en", "--layer", "coverage", "--title", "Huangpu",
+                 "--width", "300", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    svg = out.read_text(encoding="utf-8")
+    assert ">Huangpu</text>" in svg and "15-minute walk" in svg
+
+
+@pytest.mark.parametrize("args, words", [
+    (["export-image", "--width", "10", "--out", "x.png"], "'width': 10 must be between 300 and 6000"),
+    (["export-image", "--width", "big", "--out", "x.png"], "'width': 'big' is not a whole number"),
+    (["export-image", "--out", "x.gif"], "'out': unknown picture type '.gif'"),
+    (["export-image", "--adcode", "999999", "--out", "x.png"], "'adcode'"),
+    (["export-image", "--type", "canteen", "--out", "x.png"], "'type': unknown type 'canteen'"),
+    (["export-image", "--layer", "heat", "--out", "x.png"], "invalid choice: 'heat'"),
+    (["export-html", "--out", "x.txt"], "'out': 'x.txt' must end in .html"),
+    (["export-html", "--tiles", "google", "--out", "x.html"], "invalid choice: 'google'"),
+])
+def test_bad_export_arguments_exit_2_naming_the_field(tmp_path, args, words):
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("layer", ["stations", "coverage"])
+def test_export_html_is_one_self_contained_file(tmp_path, layer):
+    import re
+
+    stations = tmp_path / "mine.csv"
+    stations.write_text("id,name,lon,lat\na,<img src=x onerror=alert(1)>,121.48,31.23\n", encoding="utf-8")
+    out = tmp_path / "map.html"
+    result = run("export-html", "--adcode", "310101", "--stations", str(stations), "--layer", layer,
+                 "--lang", "en", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert not re.search(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//', page)
+    assert "<img src=x" not in page                                # the name travels as JSON text
+    assert "Data: mine.csv, version " in page and "Huangpu" in page

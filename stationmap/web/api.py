@@ -6,8 +6,10 @@ document), call the core, and return JSON. Nothing here computes anything itself
 
 from __future__ import annotations
 
+import hashlib
 import http
 import json
+from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -21,7 +23,7 @@ from .. import coords, hours, travel, vocab
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import dataset, problems
-from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
+from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MapImageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
                       ProblemSchema, RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
 
 
@@ -198,6 +200,72 @@ def districts(args):
 
     return _json(outlines(current_app.config["DISTRICTS_ADCODE"], args["coordsys"]),
                  mimetype="application/geo+json")
+
+
+#: Pictures are cached by browsers and proxies for an hour: an article's readers arrive together.
+IMAGE_MAX_AGE = 3600
+IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+@lru_cache(maxsize=4)
+def _area_codes(area: str) -> frozenset[str]:
+    """The adcodes a picture may show: the service's area and each of its districts."""
+    from ..districts import SHANGHAI_CODES, load_districts
+
+    codes = set(load_districts(area)["adcode"]) | {area}
+    return frozenset(codes | set(SHANGHAI_CODES) if area in SHANGHAI_CODES else codes)
+
+
+@lru_cache(maxsize=12)
+def _picture(version: str, fmt: str, adcode: str, layer: str, types: tuple[str, ...], title: str | None,
+             lang: str, width: int) -> bytes:
+    """Rendered pictures, the last few kept in memory (a second or more each to draw)."""
+    from ..districts import load_districts
+    from ..picture import render_picture
+
+    return render_picture(load_districts(adcode), dataset(), layer=layer, types=types, title=title, lang=lang,
+                          width=width, fmt=fmt, adcode=adcode)
+
+
+def _image(args: dict[str, Any], fmt: str) -> Response:
+    data = dataset()
+    area = current_app.config["DISTRICTS_ADCODE"]
+    adcode = args["adcode"] or area
+    if adcode not in _area_codes(area):
+        return problems.problem(400, "Invalid request parameters", None, [
+            {"parameter": "adcode", "reason": f"{adcode} is not this service's area ({area}) or one of its districts"}])
+    key = (data.version, fmt, adcode, args["layer"], tuple(sorted(set(args["type"]))), args["title"], _lang(args),
+           args["width"])
+    etag = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+    if request.if_none_match.contains(etag) or request.if_none_match.contains(f"{etag}:gzip"):
+        response = Response(status=304)
+    else:
+        response = Response(_picture(*key), mimetype=IMAGE_TYPES[fmt])
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = IMAGE_MAX_AGE
+    return response
+
+
+@bp.route("/maps/image.png")
+@bp.arguments(MapImageArgs(), location="query", as_kwargs=False)
+@bp.response(200, description="PNG picture, exactly `width` pixels wide", content_type="image/png")
+@bp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+def map_image_png(args):
+    """A map picture (PNG) for articles that cannot embed a live map
+
+    Drawn without any tile server. ETag from the dataset's version and the parameters.
+    """
+    return _image(args, "png")
+
+
+@bp.route("/maps/image.svg")
+@bp.arguments(MapImageArgs(), location="query", as_kwargs=False)
+@bp.response(200, description="SVG picture; text stays text, so the title is searchable", content_type="image/svg+xml")
+@bp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+def map_image_svg(args):
+    """A map picture (SVG) for articles that cannot embed a live map"""
+    return _image(args, "svg")
 
 
 @bp.route("/meta")

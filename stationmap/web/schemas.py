@@ -85,6 +85,21 @@ class DistrictsArgs(LanguageArgs):
                                 metadata={"description": "system of the outlines: wgs84, gcj02 (for AMap tiles) or bd09"})
 
 
+class MapImageArgs(LanguageArgs):
+    """What a map picture shows (see :func:`stationmap.picture.render_picture`)."""
+
+    adcode = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$", error="must be a 6-digit administrative code"),
+                              load_default=None,
+                              metadata={"description": "the service's area (default) or one of its districts"})
+    layer = ma.fields.String(validate=ma.validate.OneOf(("stations", "coverage")), load_default="stations",
+                             metadata={"description": "stations by type, or districts by area within a 15-minute walk"})
+    type = _codes(vocab.STATION_TYPES, "type")
+    title = ma.fields.String(validate=ma.validate.Length(1, 120), load_default=None,
+                             metadata={"description": "title (default: one per language and area)"})
+    width = ma.fields.Integer(validate=ma.validate.Range(300, 6000), load_default=1200,
+                              metadata={"description": "width in pixels, 300..6000; the height follows the area"})
+
+
 class BBoxField(ma.fields.Field):
     """``minlon,minlat,maxlon,maxlat`` in WGS-84."""
 

