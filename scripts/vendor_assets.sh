@@ -31,5 +31,8 @@ fetch leaflet 1.9.4 LICENSE dist/leaflet.js dist/leaflet.css \
 fetch leaflet.markercluster 1.5.3 MIT-LICENCE.txt dist/leaflet.markercluster.js dist/MarkerCluster.css \
   dist/MarkerCluster.Default.css
 fetch swagger-ui-dist 5.35.0 LICENSE NOTICE swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css
+# Noto Sans SC (SIL OFL 1.1) for map pictures: Chinese text on any machine, with no system font.
+fetch @expo-google-fonts/noto-sans-sc 0.4.3 LICENSE_FONT 400Regular/NotoSansSC_400Regular.ttf \
+  700Bold/NotoSansSC_700Bold.ttf
 mv "$dest/VERSIONS.new" "$dest/VERSIONS"
 echo "vendored: $(tr '\n' ' ' < "$dest/VERSIONS")"

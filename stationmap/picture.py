@@ -10,16 +10,16 @@ within a city's extent its scale is true to better than 0.01 %, so the scale bar
 says (its length is checked against the geodesic at the place it is drawn), and areas compare
 fairly in the coverage layer.
 
-Chinese needs a CJK font. :func:`cjk_font` takes Debian's ``fonts-noto-cjk`` when installed,
-else the Noto Sans CJK SC file shipped in the ``mplfonts`` wheel (a stationmap dependency), and
-refuses to draw rather than draw empty boxes; every text is checked against the font's
+Chinese needs a CJK font. :func:`cjk_font` takes Noto Sans SC, vendored in ``static/vendor``
+from the npm registry (SIL Open Font Licence), so a picture looks the same on every machine;
+failing that, a system CJK font such as Debian's ``fonts-noto-cjk``; and it refuses to draw
+rather than draw empty boxes; every text is checked against the font's
 character map first (:func:`check_glyphs`). matplotlib (Agg) is imported only when a picture is
 made.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import math
 import os
@@ -36,6 +36,7 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 
 from . import vocab
+from ._paths import shipped
 from .dataset import Dataset
 from .errors import InputError
 from .index import StationIndex
@@ -49,8 +50,9 @@ FIG_WIDTH_IN = 8.0
 #: Fonts tried on the system, Simplified Chinese first.
 SYSTEM_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
                        "WenQuanYi Micro Hei", "Droid Sans Fallback")
-#: The font file inside the ``mplfonts`` wheel (SIL Open Font Licence), used when the system has none.
-PACKAGED_CJK_FONT = ("mplfonts", "fonts/NotoSansCJKsc-Regular.otf")
+#: The vendored font files, regular first (static/vendor, SIL Open Font Licence; scripts/vendor_assets.sh).
+PACKAGED_CJK_FONT = ("vendor/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf",
+                     "vendor/@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf")
 _GEOD = Geod(ellps="WGS84")
 _LOCK = threading.Lock()        # matplotlib's rcParams are process-global
 TEXT = {
@@ -68,13 +70,22 @@ TEXT = {
 # -- font ------------------------------------------------------------------------------------
 
 def cjk_font(*, system: bool = True, packaged: bool = True) -> tuple[str, str]:
-    """The family name and file of a font that draws Chinese: the system's, else the packaged one.
+    """The family name and file of a font that draws Chinese: the vendored one, else the system's.
 
     Raises :class:`RuntimeError` when neither is there: a picture with empty boxes for every
     Chinese character is worse than none.
     """
     from matplotlib import font_manager
 
+    if packaged:
+        try:
+            files = [shipped("static") / name for name in PACKAGED_CJK_FONT]
+        except FileNotFoundError:
+            files = []
+        if files and all(path.is_file() for path in files):
+            for path in files:              # the bold face draws titles
+                font_manager.fontManager.addfont(str(path))
+            return font_manager.FontProperties(fname=str(files[0])).get_name(), str(files[0])
     if system:
         for family in SYSTEM_CJK_FAMILIES:
             try:
@@ -82,16 +93,8 @@ def cjk_font(*, system: bool = True, packaged: bool = True) -> tuple[str, str]:
             except ValueError:
                 continue
             return family, str(path)
-    if packaged:
-        spec = importlib.util.find_spec(PACKAGED_CJK_FONT[0])
-        if spec is not None and spec.submodule_search_locations:
-            path = Path(list(spec.submodule_search_locations)[0]) / PACKAGED_CJK_FONT[1]
-            if path.is_file():
-                # Register the file only; mplfonts' own installer would rewrite matplotlibrc.
-                font_manager.fontManager.addfont(str(path))
-                return font_manager.FontProperties(fname=str(path)).get_name(), str(path)
-    raise RuntimeError("no font that can draw Chinese was found: install Debian's fonts-noto-cjk, "
-                       "or reinstall stationmap (its dependency mplfonts ships Noto Sans CJK SC)")
+    raise RuntimeError("no font that can draw Chinese was found: reinstall stationmap (it ships Noto Sans SC "
+                       "in static/vendor) or install Debian's fonts-noto-cjk")
 
 
 def check_glyphs(texts: dict[str, Iterable[str]], family: str) -> None:

@@ -127,11 +127,12 @@ def test_north_arrow_points_to_true_north():
     assert 0 < angle < 1           # east of the centre meridian, north leans left, slightly
 
 
-def test_a_chinese_font_is_found_on_the_system_or_in_the_package():
+def test_the_vendored_chinese_font_comes_first_and_the_system_one_is_the_fallback():
     family, path = cjk_font()
+    assert Path(path).name == "NotoSansSC_400Regular.ttf" and family == "Noto Sans SC"
+    assert (Path(path).parent.parent / "LICENSE_FONT").read_text().count("Open Font License")
+    family, path = cjk_font(packaged=False)          # a stripped install: Debian's fonts-noto-cjk
     assert "CJK" in family or "Han" in family or "WenQuanYi" in family
-    family, path = cjk_font(system=False)           # what a machine without fonts-noto-cjk uses
-    assert Path(path).name == "NotoSansCJKsc-Regular.otf" and family == "Noto Sans CJK SC"
     with pytest.raises(RuntimeError, match="fonts-noto-cjk"):
         cjk_font(system=False, packaged=False)
 
