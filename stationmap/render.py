@@ -5,11 +5,18 @@ internet, so these maps clear ``default_js``/``default_css`` on every element an
 vendored Leaflet and markercluster instead. Overlays are drawn in the tile provider's
 coordinate system (GCJ-02 on AMap tiles). Names are untrusted text: escaped in tooltips, and
 put into markers with ``textContent``.
+
+A map of all of China must still open in a browser, so what is drawn is sized to the map, not
+to the data: outlines are simplified to a fraction of the map's extent (:func:`detail_for`), the
+gap layer is drawn on coarser H3 cells when it would have too many (:func:`gap_cells_for_map`),
+and beyond :data:`NAMED_STATIONS` stations the markers carry no names. The numbers in tooltips
+and tables always come from the full-resolution report.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import os
 from pathlib import Path
 
@@ -40,6 +47,12 @@ TYPE_STYLE = {"outdoor_worker_station": ("#1a5fb4", "o"), "new_employment_hub": 
               "driver_home": ("#e66100", "^"), "worker_home": ("#c2185b", "D"), "rest_room": ("#613583", "s")}
 #: Colour bands of the gap layer: uncovered cells by distance to the nearest station (m).
 GAP_BANDS = ((None, 2_000, "#fdd49e"), (2_000, 5_000, "#fc8d59"), (5_000, 10_000, "#d7301f"), (10_000, None, "#7f0000"))
+#: Gap cells drawn at most (more are merged into coarser H3 parents for drawing).
+GAP_CELLS_DRAWN = 40_000
+#: Stations whose names ride along in a map's markers; beyond this count only their positions do.
+NAMED_STATIONS = 20_000
+#: Outlines are simplified to this fraction of the map's larger side.
+DETAIL = 1 / 4000
 TEXT = {
     "zh": {"title": "工会驿站覆盖", "covered": "面积覆盖率", "stations": "站点", "gaps": "未覆盖区域（到最近站点距离）",
            "districts": "各区覆盖率", "name": "区", "count": "站点数", "mean": "平均距离（米）", "p90": "90%分位（米）",
@@ -57,9 +70,11 @@ _MARKER = """function (row) {
     dot.style.background = row[3] || "#0b57d0";
     var icon = L.divIcon({className: "", iconSize: [10, 10], html: dot});
     var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon});
-    var tip = document.createElement("span");
-    tip.textContent = row[2];                      // station names are untrusted text
-    marker.bindTooltip(tip);
+    if (row[2]) {                                  // left out on maps of very many stations
+        var tip = document.createElement("span");
+        tip.textContent = row[2];                  // station names are untrusted text
+        marker.bindTooltip(tip);
+    }
     return marker;
 }"""
 
@@ -68,6 +83,80 @@ def _shift(geometry: shapely.Geometry, system: str) -> shapely.Geometry:
     if system == "wgs84":
         return geometry
     return shapely.transform(geometry, lambda xy: np.column_stack(coords.from_wgs84(xy[:, 0], xy[:, 1], system)))
+
+
+def detail_for(districts: gpd.GeoDataFrame) -> tuple[float, int]:
+    """Simplification tolerance (degrees) and decimals for drawing outlines over ``districts``.
+
+    A 4,000th of the map's larger side: about 30 m over Shanghai, 1.5 km over China, well under
+    a pixel at the zoom that shows the whole area. Decimals keep a tenth of the tolerance.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> detail_for(gpd.GeoDataFrame(geometry=[shapely.box(121, 31, 122.2, 32)], crs="EPSG:4326"))
+    (0.0003, 5)
+    """
+    west, south, east, north = districts.total_bounds
+    tolerance = max(east - west, north - south) * DETAIL
+    return round(float(tolerance), 7), min(6, max(3, math.ceil(-math.log10(tolerance / 10))))
+
+
+def _drawable(geometry: shapely.Geometry, system: str, tolerance: float, decimals: int) -> dict:
+    """A geometry as GeoJSON for drawing: shifted to the tiles' system, simplified, rounded."""
+    shape = shapely.simplify(_shift(geometry, system), tolerance, preserve_topology=True)
+    return shapely.geometry.mapping(shapely.transform(shape, lambda xy: np.round(xy, decimals)))
+
+
+def gap_cells_for_map(cells: pd.DataFrame, radius_m: float, limit: int = GAP_CELLS_DRAWN) -> pd.DataFrame:
+    """The uncovered cells to draw: ``cell``, ``resolution``, ``distance_m``, ``merged``; at most
+    about ``limit``.
+
+    When there are more, cells finer than the coarsest resolution that fits are merged into their
+    parents there (``merged``); a parent is drawn when most of its sampled children are uncovered,
+    banded by their median distance. Resolutions already coarser are kept. A parent reaches past
+    its children's district, so :func:`gap_shapes` clips merged cells to the districts.
+    """
+    uncovered = cells[cells["distance_m"] > radius_m]
+    if len(uncovered) <= limit:
+        return uncovered[["cell", "resolution", "distance_m"]].assign(merged=False)
+    resolution = cells["resolution"].to_numpy()
+    per_resolution = pd.Series(resolution).value_counts()
+    uncovered_per_resolution = pd.Series(uncovered["resolution"].to_numpy()).value_counts()
+    for res in range(int(resolution.max()) - 1, -1, -1):      # parents drawn ≈ children / 7 per level
+        drawn = sum(n / 7 ** (r - res) if r > res else uncovered_per_resolution.get(r, 0)
+                    for r, n in per_resolution.items())
+        if drawn <= limit:
+            break
+    keep = uncovered[uncovered["resolution"] <= res][["cell", "resolution", "distance_m"]].assign(merged=False)
+    fine = cells[cells["resolution"] > res]
+    parent = np.fromiter((h3i.cell_to_parent(c, res) for c in fine["cell"].to_numpy()), dtype=np.uint64, count=len(fine))
+    grouped = pd.DataFrame({"cell": parent, "uncovered": fine["distance_m"].to_numpy() > radius_m,
+                            "distance_m": fine["distance_m"].to_numpy()}).groupby("cell")
+    merged = grouped.agg(uncovered=("uncovered", "mean"), distance_m=("distance_m", "median")).reset_index()
+    merged = merged[merged["uncovered"] > 0.5].assign(resolution=res, merged=True)[
+        ["cell", "resolution", "distance_m", "merged"]]
+    return pd.concat([keep, merged], ignore_index=True)
+
+
+def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame,
+               limit: int = GAP_CELLS_DRAWN) -> list[tuple[str, shapely.Geometry]]:
+    """The gap layer as (colour, WGS-84 geometry) per distance band (:data:`GAP_BANDS`), from
+    :func:`gap_cells_for_map`; merged parents are clipped to the districts."""
+    cells = gap_cells_for_map(report.cells, report.threshold.radius_m, limit)
+    area = None
+    shapes = []
+    for low, high, colour in GAP_BANDS:
+        band = cells[(cells["distance_m"] > (low or 0)) & (cells["distance_m"] <= (high or np.inf))]
+        for (_, merged), same in band.groupby(["resolution", "merged"]):   # one H3 resolution at a time
+            shape = shapely.geometry.shape(h3i.cells_to_geo(same["cell"].to_numpy()))
+            if merged:
+                if area is None:
+                    tolerance, _ = detail_for(districts)
+                    area = shapely.union_all(shapely.simplify(districts.geometry.array, tolerance / 4))
+                shape = shapely.intersection(shape, area)
+            shapes.append((colour, shape))
+    return shapes
 
 
 def _colour(share: float) -> str:
@@ -122,13 +211,19 @@ def _fit(m: folium.Map, districts: gpd.GeoDataFrame, system: str) -> None:
 
 def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: str, name: str,
              coloured: bool = False) -> None:
-    """Stations as one clustered layer, names set as text (never parsed as HTML)."""
+    """Stations as one clustered layer, names set as text (never parsed as HTML).
+
+    Positions are rounded to 1e-5 degrees (about a metre); beyond :data:`NAMED_STATIONS`
+    stations names are left out, so a national map stays a size a browser opens.
+    """
     x, y = coords.from_wgs84(index.lon[positions], index.lat[positions], system)
-    names = np.asarray(index.columns["name"], dtype=object)[positions]
+    named = len(positions) <= NAMED_STATIONS
+    names = np.asarray(index.columns["name"], dtype=object)[positions] if named else np.full(len(positions), "")
     kinds = np.asarray(index.columns["type"], dtype=object)[positions]
-    rows = [[float(b), float(a), str(n)] + ([TYPE_STYLE.get(k, ("#0b57d0",))[0]] if coloured else [])
+    rows = [[round(float(b), 5), round(float(a), 5), str(n)] + ([TYPE_STYLE.get(k, ("#0b57d0",))[0]] if coloured else [])
             for a, b, n, k in zip(x, y, names, kinds)]
-    cluster = FastMarkerCluster(rows, callback=_MARKER, name=name, options={"disableClusteringAtZoom": 15})
+    cluster = FastMarkerCluster(rows, callback=_MARKER, name=name,
+                                options={"disableClusteringAtZoom": 15, "chunkedLoading": True})
     cluster.default_js, cluster.default_css = [], []
     cluster.add_to(m)
 
@@ -149,7 +244,8 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
     a source line: the stations at ``positions`` (see :func:`stationmap.picture.stations_inside`)."""
     m, system = _base_map(districts, tile_provider, tianditu_key)
     t = TEXT[lang]
-    features = [{"type": "Feature", "geometry": shapely.geometry.mapping(_shift(row.geometry, system)),
+    detail = detail_for(districts)
+    features = [{"type": "Feature", "geometry": _drawable(row.geometry, system, *detail),
                  "properties": {"name": html.escape(_name(row, lang))}}
                 for row in districts.itertuples(index=False)]
     folium.GeoJson({"type": "FeatureCollection", "features": features}, name=t["districts_layer"],
@@ -185,10 +281,11 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     t = TEXT[lang]
 
     table = report.table.set_index("adcode")
+    detail = detail_for(districts)
     features = []
     for district in districts.itertuples(index=False):
         row = table.loc[district.adcode]
-        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(_shift(district.geometry, system)),
+        features.append({"type": "Feature", "geometry": _drawable(district.geometry, system, *detail),
                          "properties": {
                              "name": html.escape(_name(district, lang)), "share": f"{row['area_covered_pct']:.1f}%",
                              "stations": int(row["stations"]),
@@ -202,14 +299,10 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
                                       aliases=[t["name"], t["covered"], t["count"], t["mean"], t["p90"], t["gap"]]),
     ).add_to(m)
 
-    uncovered = report.cells[report.cells["distance_m"] > report.threshold.radius_m]
     gaps = folium.FeatureGroup(name=t["gaps"])
-    for low, high, colour in GAP_BANDS:
-        band = uncovered[(uncovered["distance_m"] > (low or 0)) & (uncovered["distance_m"] <= (high or np.inf))]
-        for _, same in band.groupby("resolution"):         # H3 outlines need one resolution at a time
-            shape = _shift(shapely.geometry.shape(h3i.cells_to_geo(same["cell"].to_numpy())), system)
-            folium.GeoJson(shapely.geometry.mapping(shape), style_function=lambda f, c=colour: {
-                "fillColor": c, "color": c, "weight": 0, "fillOpacity": 0.55}).add_to(gaps)
+    for colour, shape in gap_shapes(report, districts):
+        folium.GeoJson(_drawable(shape, system, *detail), style_function=lambda f, c=colour: {
+            "fillColor": c, "color": c, "weight": 0, "fillOpacity": 0.55}).add_to(gaps)
     gaps.add_to(m)
 
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), report.filters))
