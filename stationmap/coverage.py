@@ -16,7 +16,7 @@ Examples
 >>> from stationmap.stations import read_stations
 >>> from stationmap.index import StationIndex
 >>> table = coverage_by_district(load_districts("310101"), StationIndex(read_stations()), Threshold.walking(15))
->>> 0 < table.loc[0, "area_covered_pct"] <= 100
+>>> bool(0 < table.loc[0, "area_covered_pct"] <= 100)
 True
 """
 

@@ -14,7 +14,7 @@ longer lines go to pyproj.
 Examples
 --------
 >>> round(float(geodesic_m(121.4998, 31.2397, 121.4737, 31.2304)), 3)   # Lujiazui to the Bund area
-2651.555
+2691.845
 """
 
 from __future__ import annotations
