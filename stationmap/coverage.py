@@ -39,6 +39,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from . import geodesy, travel, vocab
+from .districts import district_of
 from .errors import InputError
 from .index import Filters, StationIndex
 
@@ -229,15 +230,6 @@ class CoverageReport:
         return f"{text} {even}"
 
 
-def _district_of(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """The position of the district containing each point, or -1: one spatial join for all."""
-    owner = np.full(len(lon), -1, dtype=np.int64)
-    if len(lon):
-        point, district = shapely.STRtree(districts.geometry.array).query(shapely.points(lon, lat), predicate="within")
-        owner[point] = district
-    return owner
-
-
 def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
                     at: str | datetime | None = None, resolution: int | None = None,
                     demand: gpd.GeoDataFrame | None = None, max_cells: int = MAX_CELLS,
@@ -272,11 +264,11 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     else:
         plan = plan_resolutions(polygon_km2, resolution_for(threshold.radius_m), max_cells)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
-    home = _district_of(districts, index.lon[admitted], index.lat[admitted])
+    home = district_of(districts, index.lon[admitted], index.lat[admitted])
     types = np.asarray(index.columns["type"], dtype=object)[admitted]
     if demand is not None:
         demand_lon, demand_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
-        demand_home = _district_of(districts, demand_lon, demand_lat)
+        demand_home = district_of(districts, demand_lon, demand_lat)
         demand_weight = demand["weight"].to_numpy(dtype=float)
         if len(admitted) and len(demand_lon):
             _, reach = index.nearest_batch(demand_lon, demand_lat, k=1, filters=filters)

@@ -253,3 +253,19 @@ def outlines(adcode: str | None = None, coordsys: str = "wgs84", tolerance_deg: 
                            "label_point": [round(label.x, 6), round(label.y, 6)]},
         })
     return {"type": "FeatureCollection", "coordsys": coordsys, "features": features}
+
+
+def district_of(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The position of the district containing each point, or -1: one spatial join for all.
+
+    Examples
+    --------
+    >>> district_of(load_districts(), np.array([121.4737, 0.0]), np.array([31.2304, 0.0])).tolist()
+    [0, -1]
+    """
+    owner = np.full(len(lon), -1, dtype=np.int64)
+    if len(lon):
+        point, district = shapely.STRtree(np.asarray(districts.geometry.array)).query(
+            shapely.points(lon, lat), predicate="within")
+        owner[point] = district
+    return owner

@@ -38,6 +38,7 @@ from pyproj import CRS, Geod, Transformer
 from . import vocab
 from ._paths import shipped
 from .dataset import Dataset
+from .districts import district_of
 from .errors import InputError
 from .index import StationIndex
 
@@ -275,8 +276,7 @@ def stations_inside(districts: gpd.GeoDataFrame, index: StationIndex, types: Ite
 
     filters = Filters.build(types=types)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
-    area = shapely.union_all(districts.geometry.array)
-    return admitted[shapely.contains_xy(area, index.lon[admitted], index.lat[admitted])]
+    return admitted[district_of(districts, index.lon[admitted], index.lat[admitted]) >= 0]
 
 
 _COVERAGE_CACHE: dict[tuple, object] = {}

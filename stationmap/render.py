@@ -27,11 +27,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from folium.plugins import FastMarkerCluster
+from folium.utilities import JsCode
 
 from . import coords, tiles, vocab
 from ._files import atomic_path
 from ._paths import shipped
 from .coverage import CoverageReport
+from .districts import district_of
 from .index import StationIndex
 
 ASSETS = (("style", "vendor/leaflet/dist/leaflet.css"),
@@ -48,7 +50,7 @@ TYPE_STYLE = {"outdoor_worker_station": ("#1a5fb4", "o"), "new_employment_hub": 
 #: Colour bands of the gap layer: uncovered cells by distance to the nearest station (m).
 GAP_BANDS = ((None, 2_000, "#fdd49e"), (2_000, 5_000, "#fc8d59"), (5_000, 10_000, "#d7301f"), (10_000, None, "#7f0000"))
 #: Gap cells drawn at most (more are merged into coarser H3 parents for drawing).
-GAP_CELLS_DRAWN = 40_000
+GAP_CELLS_DRAWN = 25_000
 #: Stations whose names ride along in a map's markers; beyond this count only their positions do.
 NAMED_STATIONS = 20_000
 #: Outlines are simplified to this fraction of the map's larger side.
@@ -64,18 +66,35 @@ TEXT = {
            "none": "no station", "sites": "Recommended sites", "site": "Site", "types": "Station types",
            "districts_layer": "Districts"},
 }
-_MARKER = """function (row) {
-    var dot = document.createElement("div");      // row: [lat, lon, name, colour]
-    dot.style.cssText = "width:10px;height:10px;border-radius:50%;border:1px solid #fff;box-sizing:border-box";
-    dot.style.background = row[3] || "#0b57d0";
-    var icon = L.divIcon({className: "", iconSize: [10, 10], html: dot});
-    var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon});
-    if (row[2]) {                                  // left out on maps of very many stations
-        var tip = document.createElement("span");
-        tip.textContent = row[2];                  // station names are untrusted text
-        marker.bindTooltip(tip);
-    }
-    return marker;
+#: Station markers: one shared icon per type (a CSS class, see :func:`_marker_style`), so no
+#: marker builds any DOM until it is shown. ``row``: [lat, lon, name?, type number?].
+_MARKER = """(function () {
+    var icons = {};
+    return function (row) {
+        var kind = row.length > 3 ? row[3] : -1;
+        icons[kind] = icons[kind] || L.divIcon({className: "sm-dot sm-t" + kind, iconSize: [10, 10]});
+        var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icons[kind]});
+        if (row[2]) {                              // left out on maps of very many stations
+            var tip = document.createElement("span");
+            tip.textContent = row[2];              // station names are untrusted text
+            marker.bindTooltip(tip);
+        }
+        return marker;
+    };
+})()"""
+
+
+def _marker_style() -> str:
+    """The markers' classes: a dot, coloured by the station type's number in :data:`TYPE_STYLE`."""
+    kinds = "".join(f".sm-t{i}{{background:{colour}}}" for i, (colour, _) in enumerate(TYPE_STYLE.values()))
+    return ("<style>.sm-dot{width:10px;height:10px;border-radius:50%;border:1px solid #fff;"
+            f"box-sizing:border-box;background:#0b57d0}}{kinds}</style>")
+
+
+#: Large sets are clustered in chunks, so the map shows at once; the page says when all are in
+#: (``data-stations-loaded`` on the document element: the count, once every chunk is done).
+_LOADED = """function (processed, total) {
+    if (processed === total) { document.documentElement.dataset.stationsLoaded = total; }
 }"""
 
 
@@ -103,9 +122,31 @@ def detail_for(districts: gpd.GeoDataFrame) -> tuple[float, int]:
 
 
 def _drawable(geometry: shapely.Geometry, system: str, tolerance: float, decimals: int) -> dict:
-    """A geometry as GeoJSON for drawing: shifted to the tiles' system, simplified, rounded."""
-    shape = shapely.simplify(_shift(geometry, system), tolerance, preserve_topology=True)
+    """A geometry as GeoJSON for drawing: simplified, shifted to the tiles' system, rounded."""
+    shape = _shift(shapely.simplify(geometry, tolerance, preserve_topology=True) if tolerance else geometry, system)
     return shapely.geometry.mapping(shapely.transform(shape, lambda xy: np.round(xy, decimals)))
+
+
+def _outlines(districts: gpd.GeoDataFrame) -> tuple[np.ndarray, float, int]:
+    """The districts' outlines simplified for drawing (all at once), and the detail used."""
+    tolerance, decimals = detail_for(districts)
+    return shapely.simplify(np.asarray(districts.geometry.array), tolerance, preserve_topology=True), tolerance, decimals
+
+
+def parents(cells: np.ndarray, res: int) -> np.ndarray:
+    """The H3 parents at ``res`` of ``cells`` (integers of one finer resolution or several),
+    vectorised: an H3 index holds its resolution in bits 52–55 and one 3-bit digit per finer
+    resolution, which a parent sets to 7 (H3's index layout; tested against ``cell_to_parent``).
+
+    Examples
+    --------
+    >>> cell = h3i.latlng_to_cell(31.23, 121.47, 9)
+    >>> int(parents(np.array([cell], dtype=np.uint64), 6)[0]) == int(h3i.cell_to_parent(cell, 6))
+    True
+    """
+    unused = sum(7 << ((15 - r) * 3) for r in range(res + 1, 16))
+    cells = np.asarray(cells, dtype=np.uint64)
+    return (cells & ~np.uint64(0xF << 52)) | np.uint64(res << 52) | np.uint64(unused)
 
 
 def gap_cells_for_map(cells: pd.DataFrame, radius_m: float, limit: int = GAP_CELLS_DRAWN) -> pd.DataFrame:
@@ -130,7 +171,7 @@ def gap_cells_for_map(cells: pd.DataFrame, radius_m: float, limit: int = GAP_CEL
             break
     keep = uncovered[uncovered["resolution"] <= res][["cell", "resolution", "distance_m"]].assign(merged=False)
     fine = cells[cells["resolution"] > res]
-    parent = np.fromiter((h3i.cell_to_parent(c, res) for c in fine["cell"].to_numpy()), dtype=np.uint64, count=len(fine))
+    parent = parents(fine["cell"].to_numpy(), res)
     grouped = pd.DataFrame({"cell": parent, "uncovered": fine["distance_m"].to_numpy() > radius_m,
                             "distance_m": fine["distance_m"].to_numpy()}).groupby("cell")
     merged = grouped.agg(uncovered=("uncovered", "mean"), distance_m=("distance_m", "median")).reset_index()
@@ -139,10 +180,11 @@ def gap_cells_for_map(cells: pd.DataFrame, radius_m: float, limit: int = GAP_CEL
     return pd.concat([keep, merged], ignore_index=True)
 
 
-def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame,
-               limit: int = GAP_CELLS_DRAWN) -> list[tuple[str, shapely.Geometry]]:
+def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int = GAP_CELLS_DRAWN,
+               outlines: np.ndarray | None = None) -> list[tuple[str, shapely.Geometry]]:
     """The gap layer as (colour, WGS-84 geometry) per distance band (:data:`GAP_BANDS`), from
-    :func:`gap_cells_for_map`; merged parents are clipped to the districts."""
+    :func:`gap_cells_for_map`; merged parents are clipped to the districts (to ``outlines``,
+    their simplified shapes, when given)."""
     cells = gap_cells_for_map(report.cells, report.threshold.radius_m, limit)
     area = None
     shapes = []
@@ -152,8 +194,7 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame,
             shape = shapely.geometry.shape(h3i.cells_to_geo(same["cell"].to_numpy()))
             if merged:
                 if area is None:
-                    tolerance, _ = detail_for(districts)
-                    area = shapely.union_all(shapely.simplify(districts.geometry.array, tolerance / 4))
+                    area = shapely.union_all(outlines if outlines is not None else _outlines(districts)[0])
                 shape = shapely.intersection(shape, area)
             shapes.append((colour, shape))
     return shapes
@@ -220,12 +261,16 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
     named = len(positions) <= NAMED_STATIONS
     names = np.asarray(index.columns["name"], dtype=object)[positions] if named else np.full(len(positions), "")
     kinds = np.asarray(index.columns["type"], dtype=object)[positions]
-    rows = [[round(float(b), 5), round(float(a), 5), str(n)] + ([TYPE_STYLE.get(k, ("#0b57d0",))[0]] if coloured else [])
+    number = {code: i for i, code in enumerate(TYPE_STYLE)}
+    rows = [[round(float(b), 5), round(float(a), 5), *([str(n)] if named or coloured else []),
+             *([number.get(k, -1)] if coloured else [])]
             for a, b, n, k in zip(x, y, names, kinds)]
     cluster = FastMarkerCluster(rows, callback=_MARKER, name=name,
-                                options={"disableClusteringAtZoom": 15, "chunkedLoading": True})
+                                options={"disableClusteringAtZoom": 15, "chunkedLoading": True,
+                                         "chunkProgress": JsCode(_LOADED)})
     cluster.default_js, cluster.default_css = [], []
     cluster.add_to(m)
+    m.get_root().header.add_child(folium.Element(_marker_style()), name="stationmap:markers")
 
 
 def _heading(title: str, caption: str) -> str:
@@ -244,10 +289,10 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
     a source line: the stations at ``positions`` (see :func:`stationmap.picture.stations_inside`)."""
     m, system = _base_map(districts, tile_provider, tianditu_key)
     t = TEXT[lang]
-    detail = detail_for(districts)
-    features = [{"type": "Feature", "geometry": _drawable(row.geometry, system, *detail),
+    outlines, _, decimals = _outlines(districts)
+    features = [{"type": "Feature", "geometry": _drawable(shape, system, 0, decimals),
                  "properties": {"name": html.escape(_name(row, lang))}}
-                for row in districts.itertuples(index=False)]
+                for row, shape in zip(districts.itertuples(index=False), outlines)]
     folium.GeoJson({"type": "FeatureCollection", "features": features}, name=t["districts_layer"],
                    style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2, "fillOpacity": 0.35},
                    tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t["name"]])).add_to(m)
@@ -281,11 +326,11 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     t = TEXT[lang]
 
     table = report.table.set_index("adcode")
-    detail = detail_for(districts)
+    outlines, tolerance, decimals = _outlines(districts)
     features = []
-    for district in districts.itertuples(index=False):
+    for district, shape in zip(districts.itertuples(index=False), outlines):
         row = table.loc[district.adcode]
-        features.append({"type": "Feature", "geometry": _drawable(district.geometry, system, *detail),
+        features.append({"type": "Feature", "geometry": _drawable(shape, system, 0, decimals),
                          "properties": {
                              "name": html.escape(_name(district, lang)), "share": f"{row['area_covered_pct']:.1f}%",
                              "stations": int(row["stations"]),
@@ -300,14 +345,13 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     ).add_to(m)
 
     gaps = folium.FeatureGroup(name=t["gaps"])
-    for colour, shape in gap_shapes(report, districts):
-        folium.GeoJson(_drawable(shape, system, *detail), style_function=lambda f, c=colour: {
+    for colour, shape in gap_shapes(report, districts, outlines=outlines):
+        folium.GeoJson(_drawable(shape, system, tolerance, decimals), style_function=lambda f, c=colour: {
             "fillColor": c, "color": c, "weight": 0, "fillOpacity": 0.55}).add_to(gaps)
     gaps.add_to(m)
 
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), report.filters))
-    inside = admitted[shapely.contains_xy(shapely.union_all(districts.geometry.array),
-                                          index.lon[admitted], index.lat[admitted])]
+    inside = admitted[district_of(districts, index.lon[admitted], index.lat[admitted]) >= 0]
     _cluster(m, index, inside, system, t["stations"])
     if sites is not None and len(sites):
         group = folium.FeatureGroup(name=t["sites"])

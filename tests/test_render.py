@@ -13,7 +13,7 @@ from stationmap.coverage import Threshold, coverage_report
 from stationmap.districts import load_districts
 from stationmap.index import StationIndex
 from stationmap.picture import stations_inside
-from stationmap.render import (NAMED_STATIONS, coverage_map, detail_for, gap_cells_for_map, gap_shapes, map_html, save_map,
+from stationmap.render import (NAMED_STATIONS, coverage_map, detail_for, gap_cells_for_map, gap_shapes, map_html, parents, save_map,
                                stations_map)
 from stationmap.stations import from_frame
 
@@ -98,7 +98,7 @@ def test_stations_map_opens_from_disk_with_markers_by_type_and_names_as_text(sta
         page.locator(".leaflet-marker-icon").first.hover()
         page.wait_for_selector(".leaflet-tooltip")
         assert page.locator(".leaflet-tooltip").first.inner_text() in (HOSTILE, "正常站", "司机之家一号")
-        colours = page.eval_on_selector_all(".leaflet-marker-icon div", "els => els.map(e => e.style.background)")
+        colours = page.eval_on_selector_all(".leaflet-marker-icon", "els => els.map(e => getComputedStyle(e).backgroundColor)")
         assert len(colours) == 3 and len(set(colours)) == 2          # two types, two colours
 
 
@@ -154,3 +154,12 @@ def test_a_map_of_very_many_stations_carries_positions_only():
     few = map_html(stations_map(districts, index, np.arange(100)))
     assert "\\u7ad91\\u53f7" in few or "站1号" in few
     assert not re.search(r"\d\.\d{6,}", text.split("var data = ")[1][:2000])
+
+
+def test_vectorised_parents_equal_h3s_own():
+    rng = np.random.default_rng(5)
+    lat, lon = rng.uniform(18, 54, 300), rng.uniform(73, 135, 300)
+    for res in (5, 9, 11):
+        cells = np.array([h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon)], dtype=np.uint64)
+        for coarser in range(0, res):
+            assert parents(cells, coarser).tolist() == [int(h3.cell_to_parent(c, coarser)) for c in cells]
