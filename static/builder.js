@@ -43,8 +43,12 @@
     var title = settings.titles[value("lang")][value("layer")];
     snippet.value = '<iframe src="' + attr(url) + '" width="' + width + '" height="' + height +
       '" style="border:0;max-width:100%" loading="lazy" title="' + attr(title) + '"></iframe>';
-    var picture = new URLSearchParams({ layer: value("layer"), lang: value("lang"), width: String(width) });
+    // A picture for an article: twice the frame's width for sharp phone screens, and never
+    // under the 1080 px WeChat articles show full-width (the API draws 300-3000 px).
+    var pictureWidth = Math.min(3000, Math.max(1080, 2 * width));
+    var picture = new URLSearchParams({ layer: value("layer"), lang: value("lang"), width: String(pictureWidth) });
     if (value("adcode")) picture.set("adcode", value("adcode"));
+    if (value("layer") === "stations" && value("type")) picture.set("type", value("type"));
     download.href = settings.image_url + "?" + picture.toString();
     copied.textContent = "";
     clearTimeout(timer);

@@ -269,3 +269,18 @@ def district_of(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -
             shapely.points(lon, lat), predicate="within")
         owner[point] = district
     return owner
+
+
+@lru_cache(maxsize=8)
+def area_codes(area: str) -> frozenset[str]:
+    """The adcodes a service for ``area`` answers for: the area itself and each of its districts.
+
+    One rule for every web endpoint that takes an ``adcode`` (coverage, embeds, pictures), so
+    the work a request can ask for stays within the served area.
+
+    Examples
+    --------
+    >>> sorted(area_codes("310100"))[:3]
+    ['310100', '310101', '310104']
+    """
+    return frozenset({str(area), *load_districts(area)["adcode"]})

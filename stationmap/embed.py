@@ -8,7 +8,8 @@ Examples
 --------
 >>> from stationmap.dataset import Dataset
 >>> data = Dataset.load()
->>> rows = station_rows(data.index, area_positions(data.index, "310101"), "wgs84", "zh")
+>>> from stationmap.districts import load_districts
+>>> rows = station_rows(data.index, area_positions(data.index, load_districts("310101")), "wgs84", "zh")
 >>> len(rows[0]), rows[0][3] in range(len(TYPE_CODES))
 (5, True)
 """
@@ -17,9 +18,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+import geopandas as gpd
 import numpy as np
 
 from . import coords, vocab
+from .districts import district_of
 from .index import Filters, StationIndex
 
 #: Station types in the order their index appears in a row.
@@ -28,16 +31,14 @@ TYPE_CODES: tuple[str, ...] = tuple(vocab.STATION_TYPES)
 ROW_FIELDS = ("lon", "lat", "name", "type", "address")
 
 
-def area_positions(index: StationIndex, adcode: str | None = None, filters: Filters = Filters()) -> np.ndarray:
-    """Positions of the admitted stations in one district (``adcode``) or all of them (``None``).
+def area_positions(index: StationIndex, districts: gpd.GeoDataFrame, filters: Filters = Filters()) -> np.ndarray:
+    """Positions of the admitted stations inside ``districts`` (the served area, or one district).
 
-    A district's stations are those whose register row names its ``adcode``: the register is
-    the union's own statement of which district runs a station.
+    Membership is by the station's coordinates, as on every other map and in the coverage
+    report: a register row needs no ``adcode``, and a mis-coded one is still drawn where it is.
     """
-    positions = np.arange(len(index), dtype=np.int64)
-    if adcode is not None:
-        positions = positions[index.stations["adcode"].to_numpy(dtype=str) == str(adcode)]
-    return positions[index.admitted(positions, filters)]
+    positions = np.flatnonzero(index.admitted(np.arange(len(index), dtype=np.int64), filters))
+    return positions[district_of(districts, index.lon[positions], index.lat[positions]) >= 0]
 
 
 def station_rows(index: StationIndex, positions: np.ndarray, coordsys: str = "wgs84",

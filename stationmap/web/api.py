@@ -19,7 +19,8 @@ from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
-from .. import coords, hours, travel, vocab
+from .. import __version__, coords, hours, travel, vocab
+from ..districts import area_codes
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import dataset, problems
@@ -207,36 +208,35 @@ IMAGE_MAX_AGE = 3600
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-@lru_cache(maxsize=4)
-def _area_codes(area: str) -> frozenset[str]:
-    """The adcodes a picture may show: the service's area and each of its districts."""
-    from ..districts import SHANGHAI_CODES, load_districts
-
-    codes = set(load_districts(area)["adcode"]) | {area}
-    return frozenset(codes | set(SHANGHAI_CODES) if area in SHANGHAI_CODES else codes)
-
-
 @lru_cache(maxsize=12)
 def _picture(version: str, fmt: str, adcode: str, layer: str, types: tuple[str, ...], title: str | None,
              lang: str, width: int) -> bytes:
-    """Rendered pictures, the last few kept in memory (a second or more each to draw)."""
+    """Rendered pictures, the last few kept in memory (a second or more each to draw). The
+    coverage layer's report comes from the planner's cache, under its cell budget."""
     from ..districts import load_districts
     from ..picture import render_picture
+    from .coverage import walking_answer
 
+    report = walking_answer(adcode).report if layer == "coverage" else None
     return render_picture(load_districts(adcode), dataset(), layer=layer, types=types, title=title, lang=lang,
-                          width=width, fmt=fmt, adcode=adcode)
+                          width=width, fmt=fmt, adcode=adcode, report=report)
 
 
 def _image(args: dict[str, Any], fmt: str) -> Response:
     data = dataset()
     area = current_app.config["DISTRICTS_ADCODE"]
     adcode = args["adcode"] or area
-    if adcode not in _area_codes(area):
+    if adcode not in area_codes(str(area)):
         return problems.problem(400, "Invalid request parameters", None, [
             {"parameter": "adcode", "reason": f"{adcode} is not this service's area ({area}) or one of its districts"}])
+    widest = int(current_app.config["IMAGE_MAX_WIDTH"])
+    if args["width"] > widest:
+        return problems.problem(400, "Invalid request parameters", None, [
+            {"parameter": "width", "reason": f"at most {widest} pixels on this server "
+                                             "(`stationmap export-image` draws up to 6000)"}])
     key = (data.version, fmt, adcode, args["layer"], tuple(sorted(set(args["type"]))), args["title"], _lang(args),
            args["width"])
-    etag = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+    etag = hashlib.sha256(repr((__version__, *key)).encode()).hexdigest()[:24]   # a new drawing code: new pictures
     if request.if_none_match.contains(etag) or request.if_none_match.contains(f"{etag}:gzip"):
         response = Response(status=304)
     else:

@@ -14,7 +14,7 @@ from flask import Response, current_app, render_template
 
 from .. import planner, reports, tiles, vocab
 from ..coverage import Threshold
-from ..districts import outlines
+from ..districts import area_codes, outlines
 from ..errors import InputError
 from ..render import COVERAGE_CLASSES, coverage_map, map_html
 from . import dataset
@@ -31,12 +31,6 @@ bp = _Blueprint("coverage", __name__, url_prefix="/api/v1",
 pages = PageBlueprint("coverage_page", __name__)
 
 
-def _area_codes() -> tuple[str, list[str]]:
-    """The configured area's code and its districts' codes: the only areas a request may ask for."""
-    area = str(current_app.config["DISTRICTS_ADCODE"])
-    return area, [f["properties"]["adcode"] for f in outlines(area)["features"]]
-
-
 def _cache() -> planner.AnswerCache:
     extensions = current_app.extensions
     if CACHE not in extensions:
@@ -45,15 +39,23 @@ def _cache() -> planner.AnswerCache:
 
 
 def _question(args: dict[str, Any]) -> planner.Question:
-    area, codes = _area_codes()
+    area = str(current_app.config["DISTRICTS_ADCODE"])
     adcode = args["adcode"] or area
-    if adcode != area and adcode not in codes:
+    if adcode not in area_codes(area):
         raise InputError(f"{adcode!r} is neither this service's area ({area}) nor one of its districts", field="adcode")
     threshold = (Threshold.radius(args["radius_m"]) if args["radius_m"] is not None
                  else Threshold.walking(args["minutes"] if args["minutes"] is not None else 15, args["mode"]))
     return planner.Question(adcode=adcode, threshold=threshold, at=planner.parse_at(args["at"]),
                             recommend=args["recommend"], max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
                             version=dataset().version)
+
+
+def walking_answer(adcode: str) -> planner.Answer:
+    """The default question's answer (15 minutes' walk, any time) for ``adcode``, from the same
+    cache as the API's: what the coverage picture draws."""
+    return _cache().get(planner.Question(adcode=adcode, threshold=Threshold.walking(15),
+                                         max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
+                                         version=dataset().version), dataset().index)
 
 
 def _attachment(body: bytes | str, f: str, stem: str) -> Response:

@@ -18,7 +18,7 @@ import marshmallow as ma
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from .. import __version__, coords, tiles, vocab
-from ..districts import outlines
+from ..districts import area_codes, load_districts, outlines
 from ..embed import area_positions, sources, station_rows
 from ..index import Filters
 from . import dataset, problems
@@ -136,10 +136,9 @@ def _parse(lang: str) -> tuple[dict[str, Any] | None, Response | None]:
         return None, _bad_request(problems.flatten(error.messages), lang)
     area = current_app.config["DISTRICTS_ADCODE"]
     if args["adcode"] not in (None, area):
-        codes = {f["properties"]["adcode"] for f in _districts("wgs84")["features"]}
-        if args["adcode"] not in codes:
+        if args["adcode"] not in area_codes(str(area)):
             return None, _bad_request([{"parameter": "adcode", "reason": f"{args['adcode']} is not {area} or one of its "
-                                                                         f"districts: {', '.join(sorted(codes))}"}], lang)
+                                                                         f"districts: {', '.join(sorted(area_codes(str(area)) - {str(area)}))}"}], lang)
     else:
         args["adcode"] = None
     args["type"], args["amenity"] = sorted(args["type"]), sorted(args["amenity"])
@@ -226,7 +225,7 @@ def embed_map() -> Response:
     }
     if args["layer"] == "stations":
         filters = Filters.build(types=args["type"], amenities=args["amenity"])
-        positions = area_positions(data.index, args["adcode"], filters)
+        positions = area_positions(data.index, load_districts(args["adcode"] or config["DISTRICTS_ADCODE"]), filters)
         if len(positions) > MAX_STATIONS:
             return _bad_request([{"parameter": "adcode", "reason": f"{len(positions)} stations are too many for one "
                                   f"embedded map (at most {MAX_STATIONS}): choose a district or a station type"}], lang)

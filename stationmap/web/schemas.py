@@ -97,7 +97,8 @@ class MapImageArgs(LanguageArgs):
     title = ma.fields.String(validate=ma.validate.Length(1, 120), load_default=None,
                              metadata={"description": "title (default: one per language and area)"})
     width = ma.fields.Integer(validate=ma.validate.Range(300, 6000), load_default=1200,
-                              metadata={"description": "width in pixels, 300..6000; the height follows the area"})
+                              metadata={"description": "width in pixels, 300 up to the server's IMAGE_MAX_WIDTH "
+                                                             "(default 3000); the height follows the area"})
 
 
 class BBoxField(ma.fields.Field):
