@@ -5,6 +5,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+import shapely
 
 from browser import Watch, chromium
 from conftest import Server
@@ -164,5 +165,14 @@ def test_amap_tiles_get_gcj02_overlays(browser):
         ready(page)
         assert any("/api/v1/coverage?" in u and "coordsys=gcj02" in u and "f=geojson" in u for u in requests)
         assert "coordsys=gcj02" in page.locator("#dl-geojson").get_attribute("href")
+        # Where the gaps are drawn: GCJ-02 positions (about 500 m from the WGS-84 ones).
+        drawn = page.evaluate("""() => { const b = L.featureGroup(window.stationmapCoverage.gaps.getLayers()).getBounds();
+                                         return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }""")
+        def bounds(system):
+            with urllib.request.urlopen(f"{server.url}/api/v1/coverage?f=geojson&coordsys={system}") as response:
+                gaps = json.loads(response.read())
+            return shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in gaps["features"]]).bounds
+        assert drawn == pytest.approx(list(bounds("gcj02")), abs=1e-6)
+        assert max(abs(a - b) for a, b in zip(drawn, bounds("wgs84"))) > 0.003
     finally:
         server.stop()

@@ -137,7 +137,7 @@ def coverage_page() -> Response:
     lang = page_language()
     layer = tile_settings()
     data = dataset()
-    area, _ = _area_codes()
+    area = str(current_app.config["DISTRICTS_ADCODE"])
     which = 0 if lang == "zh" else 1
     districts = [{"adcode": f["properties"]["adcode"],
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
