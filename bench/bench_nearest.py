@@ -20,10 +20,8 @@ from __future__ import annotations
 import argparse
 import gc
 import platform
-import statistics
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 from pyproj import Transformer

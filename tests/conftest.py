@@ -94,3 +94,34 @@ def live_server():
     server = Server()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def offline_server():
+    """The real server with TILES=none: nothing on a page may come from outside."""
+    server = Server(env={"STATIONMAP_TILES": "none"})
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's), one per test module."""
+    from browser import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def app():
+    """The web app on the shipped data, default settings."""
+    from stationmap.web import create_app
+
+    return create_app({"TESTING": True})
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    """Flask's test client of :func:`app` (a module may override it with other settings)."""
+    return app.test_client()

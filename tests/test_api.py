@@ -12,16 +12,6 @@ from stationmap.web import create_app
 LUJIAZUI = {"lat": 31.2397, "lon": 121.4998}
 
 
-@pytest.fixture(scope="module")
-def app():
-    return create_app({"TESTING": True})
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
 def _problem(response, status, *parameters):
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"

@@ -28,7 +28,7 @@ from stationmap.render import COVERAGE_CLASSES
 from stationmap.stations import from_frame, write_stations
 from stationmap.web import create_app
 
-from browser import Watch, chromium
+from browser import Watch
 from conftest import Server
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -74,12 +74,6 @@ def server(sites):
     server = Server(env={"STATIONMAP_TILES": "none", "STATIONMAP_EMBED_ORIGINS": json.dumps([allowed.url])})
     yield server.url
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def iframe(src: str, width: int = 360, height: int = 480) -> str:

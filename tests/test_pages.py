@@ -6,30 +6,15 @@ import re
 import urllib.request
 
 import pandas as pd
-import pytest
 
 from stationmap import coords
 from stationmap.stations import from_frame, write_stations
 
-from browser import Watch, chromium
+from browser import Watch
 from conftest import Server
 
 LUJIAZUI = {"latitude": 31.2397, "longitude": 121.4998}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def offline_server():
-    """TILES=none: nothing on the page may come from outside."""
-    server = Server(env={"STATIONMAP_TILES": "none"})
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def api(base, **query):

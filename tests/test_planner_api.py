@@ -21,16 +21,6 @@ URL = "/api/v1/coverage"
 MAX_CELLS = 400_000
 
 
-@pytest.fixture(scope="module")
-def app():
-    return create_app({"TESTING": True})
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
 def _problem(response, *parameters):
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"

@@ -7,24 +7,10 @@ import urllib.request
 import pytest
 import shapely
 
-from browser import Watch, chromium
+from browser import Watch
 from conftest import Server
 
 DESK = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def offline_server():
-    """TILES=none: nothing on the page may come from outside."""
-    server = Server(env={"STATIONMAP_TILES": "none"})
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def api(base, **query):
