@@ -1,6 +1,7 @@
 """The ``stationmap`` command, run as a user runs it: a real process, real files."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -270,3 +271,33 @@ def test_export_html_is_one_self_contained_file(tmp_path, layer):
     assert not re.search(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//', page)
     assert "<img src=x" not in page                                # the name travels as JSON text
     assert "Data: mine.csv, version " in page and "Huangpu" in page
+
+
+def test_long_coverage_runs_draw_a_progress_bar_on_a_terminal_only(tmp_path):
+    """On a terminal (a pseudo-terminal here) standard error shows a bar counting districts;
+    piped, it shows nothing (the other coverage tests capture stderr and see no bar)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    main, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))   # a terminal's size
+    process = subprocess.Popen([sys.executable, "-m", "stationmap", "coverage", "--adcode", "310101",
+                                "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=terminal)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:                     # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(120) == 0
+    os.close(main)
+    assert re.search(r"\d/1 \[.*区县/s\]", shown.decode())                  # e.g. " 0/1 [00:00<?, ? 区县/s]"
+    piped = run("coverage", "--adcode", "310101", "--out", str(tmp_path / "piped"))
+    assert piped.returncode == 0 and "区县/s" not in piped.stderr
