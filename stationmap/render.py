@@ -53,6 +53,8 @@ GAP_BANDS = ((None, 2_000, "#fdd49e"), (2_000, 5_000, "#fc8d59"), (5_000, 10_000
 GAP_CELLS_DRAWN = 25_000
 #: Stations whose names ride along in a map's markers; beyond this count only their positions do.
 NAMED_STATIONS = 20_000
+#: No map zooms out past all of China on a phone; fewer levels for markercluster to build.
+MIN_ZOOM = 3
 #: Outlines are simplified to this fraction of the map's larger side.
 DETAIL = 1 / 4000
 TEXT = {
@@ -236,8 +238,9 @@ def _base_map(districts: gpd.GeoDataFrame, tile_provider: str, tianditu_key: str
     layer = tiles.provider(tile_provider, tianditu_key)
     west, south, east, north = districts.total_bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
-                   control_scale=True, prefer_canvas=True, max_zoom=layer["max_zoom"])
+                   control_scale=True, prefer_canvas=True, max_zoom=layer["max_zoom"], min_zoom=MIN_ZOOM)
     m.options["max_zoom"] = layer["max_zoom"]     # markercluster needs it; Folium sets it only on its own tiles
+    m.options["min_zoom"] = MIN_ZOOM              # and clusters every zoom level from the least
     _inline_assets(m)
     if layer["url"]:
         folium.TileLayer(layer["url"], attr=layer["attribution"], subdomains=layer["subdomains"] or "abc",
@@ -266,7 +269,7 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
              *([number.get(k, -1)] if coloured else [])]
             for a, b, n, k in zip(x, y, names, kinds)]
     cluster = FastMarkerCluster(rows, callback=_MARKER, name=name,
-                                options={"disableClusteringAtZoom": 15, "chunkedLoading": True,
+                                options={"disableClusteringAtZoom": 15, "chunkedLoading": True, "chunkDelay": 10,
                                          "chunkProgress": JsCode(_LOADED)})
     cluster.default_js, cluster.default_css = [], []
     cluster.add_to(m)
