@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     near.add_argument("--queries", metavar="FILE.csv", help="batch mode: CSV with columns id,lat,lon[,coordsys]")
     near.add_argument("--out", metavar="FILE", help="batch mode: write the CSV here instead of standard output")
 
-    serve = commands.add_parser("serve", help="serve the worker page, API and OGC API",
+    serve = commands.add_parser("serve", help="serve the worker and planner pages, embeds, API and OGC API",
                                 description="Production WSGI server (gunicorn) unless --dev.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
