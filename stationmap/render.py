@@ -193,7 +193,8 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
     for low, high, colour in GAP_BANDS:
         band = cells[(cells["distance_m"] > (low or 0)) & (cells["distance_m"] <= (high or np.inf))]
         for (_, merged), same in band.groupby(["resolution", "merged"]):   # one H3 resolution at a time
-            shape = shapely.geometry.shape(h3i.cells_to_geo(same["cell"].to_numpy()))
+            # Unique: neighbouring districts' outlines may overlap and share a cell centre.
+            shape = shapely.geometry.shape(h3i.cells_to_geo(np.unique(same["cell"].to_numpy())))
             if merged:
                 if area is None:
                     area = shapely.union_all(outlines if outlines is not None else _outlines(districts)[0])
