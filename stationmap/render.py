@@ -269,8 +269,10 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
     rows = [[round(float(b), 5), round(float(a), 5), *([str(n)] if named or coloured else []),
              *([number.get(k, -1)] if coloured else [])]
             for a, b, n, k in zip(x, y, names, kinds)]
+    # Each marker is clustered at every zoom level below the one that shows single markers; a
+    # national map (no names) shows them from zoom 13, city maps from 15.
     cluster = FastMarkerCluster(rows, callback=_MARKER, name=name,
-                                options={"disableClusteringAtZoom": 15, "chunkedLoading": True, "chunkDelay": 10,
+                                options={"disableClusteringAtZoom": 15 if named else 13, "chunkedLoading": True, "chunkDelay": 10,
                                          "chunkProgress": JsCode(_LOADED)})
     cluster.default_js, cluster.default_css = [], []
     cluster.add_to(m)
