@@ -221,3 +221,21 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, coordsys: str) -> tuple[Array, Arra
 def from_wgs84(lon: ArrayLike, lat: ArrayLike, coordsys: str) -> tuple[Array, Array]:
     """Express WGS-84 points in ``coordsys``."""
     return convert(lon, lat, "wgs84", coordsys)
+
+
+def geometry_from_wgs84(geometry, coordsys: str):
+    """A shapely geometry (or array of them) in WGS-84, every vertex expressed in ``coordsys``:
+    outlines and gaps drawn over AMap tiles must be in GCJ-02 like everything else on them.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> moved = geometry_from_wgs84(shapely.Point(121.4737, 31.2304), "gcj02")
+    >>> round(moved.x - 121.4737, 4), round(moved.y - 31.2304, 4)
+    (0.0045, -0.0019)
+    """
+    import shapely
+
+    if check_coordsys(coordsys) == "wgs84":
+        return geometry
+    return shapely.transform(geometry, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], coordsys)))

@@ -242,7 +242,7 @@ def outlines(adcode: str | None = None, coordsys: str = "wgs84", tolerance_deg: 
         shape = shapely.simplify(row.geometry, tolerance_deg, preserve_topology=True)
         label = shapely.point_on_surface(row.geometry)
         if coordsys != "wgs84":
-            shape = shapely.transform(shape, lambda xy: np.column_stack(coords.from_wgs84(xy[:, 0], xy[:, 1], coordsys)))
+            shape = coords.geometry_from_wgs84(shape, coordsys)
             label = shapely.Point(*(float(v) for v in coords.from_wgs84(label.x, label.y, coordsys)))
         features.append({
             "type": "Feature", "id": row.adcode,

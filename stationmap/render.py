@@ -100,12 +100,6 @@ _LOADED = """function (processed, total) {
 }"""
 
 
-def _shift(geometry: shapely.Geometry, system: str) -> shapely.Geometry:
-    if system == "wgs84":
-        return geometry
-    return shapely.transform(geometry, lambda xy: np.column_stack(coords.from_wgs84(xy[:, 0], xy[:, 1], system)))
-
-
 def detail_for(districts: gpd.GeoDataFrame) -> tuple[float, int]:
     """Simplification tolerance (degrees) and decimals for drawing outlines over ``districts``.
 
@@ -125,7 +119,8 @@ def detail_for(districts: gpd.GeoDataFrame) -> tuple[float, int]:
 
 def _drawable(geometry: shapely.Geometry, system: str, tolerance: float, decimals: int) -> dict:
     """A geometry as GeoJSON for drawing: simplified, shifted to the tiles' system, rounded."""
-    shape = _shift(shapely.simplify(geometry, tolerance, preserve_topology=True) if tolerance else geometry, system)
+    shape = shapely.simplify(geometry, tolerance, preserve_topology=True) if tolerance else geometry
+    shape = coords.geometry_from_wgs84(shape, system)
     return shapely.geometry.mapping(shapely.transform(shape, lambda xy: np.round(xy, decimals)))
 
 
@@ -250,7 +245,7 @@ def _base_map(districts: gpd.GeoDataFrame, tile_provider: str, tianditu_key: str
 
 
 def _fit(m: folium.Map, districts: gpd.GeoDataFrame, system: str) -> None:
-    bounds = _shift(shapely.box(*districts.total_bounds), system).bounds
+    bounds = coords.geometry_from_wgs84(shapely.box(*districts.total_bounds), system).bounds
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
 

@@ -68,15 +68,11 @@ def gaps_geojson(report: CoverageReport, lang: str = "zh", coordsys: str = "wgs8
     (GCJ-02 for AMap tiles), coordinates to 6 decimals (about 0.1 m)."""
     note = report.assumptions(lang)
 
-    def place(xy: np.ndarray) -> np.ndarray:
-        if coordsys != "wgs84":
-            xy = np.column_stack(coords.from_wgs84(xy[:, 0], xy[:, 1], coordsys))
-        return np.round(xy, 6)
-
     features = [{"type": "Feature",
                  "properties": {"adcode": row.adcode, "name": row.name, "uncovered_km2": float(row.uncovered_km2),
                                 "assumptions": note},
-                 "geometry": shapely.geometry.mapping(shapely.transform(row.geometry, place))}
+                 "geometry": shapely.geometry.mapping(shapely.transform(
+                     coords.geometry_from_wgs84(row.geometry, coordsys), lambda xy: np.round(xy, 6)))}
                 for row in report.gaps.itertuples(index=False)]
     return {"type": "FeatureCollection", "coordsys": coordsys, "features": features}
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, render_template
 
-from .. import planner, reports, tiles, vocab
+from .. import planner, reports, vocab
 from ..coverage import Threshold
 from ..districts import area_codes, outlines
 from ..errors import InputError
@@ -94,8 +94,7 @@ def coverage(args):
     if f == "xlsx":
         return _attachment(reports.coverage_xlsx(answer.report, lang), f, stem)
     if f == "html":
-        layer = tiles.provider(current_app.config["TILES"], current_app.config["TIANDITU_KEY"])
-        m = coverage_map(answer.report, answer.districts, data.index, tile_provider=layer["name"], lang=lang,
+        m = coverage_map(answer.report, answer.districts, data.index, tile_provider=current_app.config["TILES"], lang=lang,
                          tianditu_key=current_app.config["TIANDITU_KEY"], sites=answer.sites)
         return _attachment(map_html(m), f, stem.replace("coverage-", "coverage-map-", 1))
     if f == "geojson":
