@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -34,6 +35,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from pykdtree.kdtree import KDTree
 from scipy.spatial import cKDTree
 
 from . import coords, geodesy, hours, vocab
@@ -132,6 +134,7 @@ class StationIndex:
         self._lon_list, self._lat_list = self.lon.tolist(), self.lat.tolist()
         self._xyz_list = [tuple(p) for p in self._xyz.tolist()]
         self._tree = cKDTree(self._xyz, balanced_tree=False, compact_nodes=False)
+        self._point_tree = KDTree(self._xyz)
         self.ids = stations["id"].to_numpy(dtype=object)
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
         self._type = stations["type"].to_numpy(dtype=object)
@@ -193,38 +196,55 @@ class StationIndex:
                 filters: Filters = Filters(), coordsys: str = "wgs84") -> Neighbours:
         """The ``k`` nearest admitted stations to one point, within ``radius_m`` if given.
 
-        The k-d tree yields candidates by chord. Re-ranked by geodesic, the first ``k`` are
-        final once the k-th geodesic is no longer than the chord of the last candidate seen:
-        every unseen station has a longer chord, hence a longer geodesic. Otherwise the
-        candidate count grows and the search repeats. Ties go to the earlier row.
+        The k-d tree yields candidates by chord, nearest first; each admitted one is measured by
+        geodesic. The first ``k`` are final as soon as the k-th geodesic so far is no longer
+        than the chord of the next candidate: every later station, seen or not, has a longer
+        chord, hence a longer geodesic. If the tree's candidates run out first, the count grows
+        and the search repeats. Ties go to the earlier row.
+
+        This is the rider's hot path, so it runs in plain floats on pykdtree (whose call costs
+        a quarter of SciPy's from Python); batches and balls stay on SciPy's ``cKDTree``.
         """
         lon, lat, k, radius_m = _check_query(lon, lat, k, radius_m, coordsys)
         n = len(self)
         if n == 0:
             return Neighbours(np.zeros(0, np.int64), np.zeros(0))
         point = geodesy.ecef_point(lon, lat)
+        query = np.array((point,), dtype=np.float64)
+        near = geodesy.NearPoint(lon, lat, point)
         bound = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
+        plain = self._first_fetch(k, filters) == k + 1
         m = min(n, self._first_fetch(k, filters))
+        lon_list, lat_list, xyz_list, slack = self._lon_list, self._lat_list, self._xyz_list, geodesy.CHORD_SLACK_M
+        measure = near.distance
         while True:
-            chords, idx = self._tree.query(point, k=m, distance_upper_bound=bound)
-            chords, idx = np.atleast_1d(chords).tolist(), np.atleast_1d(idx).tolist()
-            seen = idx.index(n) if idx[-1] == n else m      # cKDTree pads the end with n / inf
-            if self._first_fetch(k, filters) == k + 1 and not filters.include_closed:
-                candidates = [p for p in idx[:seen] if self._active_list[p]]
+            chords, idx = self._point_tree.query(query, k=m, distance_upper_bound=bound)
+            chords, idx = chords.ravel().tolist(), idx.ravel().tolist()
+            seen = idx.index(n) if idx[-1] >= n else m      # pykdtree pads the end with n / inf
+            if not plain:
+                admitted = self.admitted(np.array(idx[:seen], dtype=np.int64), filters).tolist()
+            elif filters.include_closed:
+                admitted = [True] * seen
             else:
-                candidates = np.array(idx[:seen], dtype=np.int64)
-                candidates = candidates[self.admitted(candidates, filters)].tolist()
-            ranked = []
-            for p in candidates:
-                distance = geodesy.geodesic_from_chord_point(lon, lat, point, self._lon_list[p],
-                                                             self._lat_list[p], self._xyz_list[p])
+                active = self._active_list
+                admitted = [active[p] for p in idx[:seen]]
+            ranked: list[tuple[float, int]] = []
+            proven = False
+            for j in range(seen):
+                if not admitted[j]:
+                    continue
+                if len(ranked) >= k:
+                    ranked.sort()
+                    if ranked[k - 1][0] <= chords[j] - slack:
+                        proven = True
+                        break
+                p = idx[j]
+                distance = measure(lon_list[p], lat_list[p], xyz_list[p])
                 if radius_m is None or distance <= radius_m:
                     ranked.append((distance, p))
             ranked.sort()
-            ranked = ranked[:k]
-            exhausted = m >= n or seen < m
-            if exhausted or (len(ranked) == k
-                             and ranked[-1][0] <= chords[-1] - geodesy.CHORD_SLACK_M):
+            del ranked[k:]
+            if proven or m >= n or seen < m or (len(ranked) == k and ranked[-1][0] <= chords[-1] - slack):
                 return Neighbours(np.array([p for _, p in ranked], dtype=np.int64),
                                   np.array([d for d, _ in ranked], dtype=float))
             m = min(n, m * 4)
@@ -391,6 +411,10 @@ def _check_k_radius(k: int, radius_m: float | None) -> tuple[int, float | None]:
 
 def _check_query(lon: float, lat: float, k: int, radius_m: float | None, coordsys: str
                  ) -> tuple[float, float, int, float | None]:
+    if (type(lon) is float and type(lat) is float and type(k) is int and coordsys == "wgs84"
+            and -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0 and k >= 1     # NaN fails these
+            and (radius_m is None or (type(radius_m) is float and 0.0 < radius_m < math.inf))):
+        return lon, lat, k, radius_m      # the common case, checked in plain Python: 0.3 µs, not 3
     lon, lat = check_lon_lat(lon, lat)
     k, radius_m = _check_k_radius(k, radius_m)
     if coordsys != "wgs84":
