@@ -143,7 +143,7 @@ class NearPoint:
     Karney beyond :data:`SHORT_LINE_M`).
     """
 
-    __slots__ = ("lon", "lat", "xyz", "_frame")
+    __slots__ = ("_frame", "lat", "lon", "xyz")
 
     def __init__(self, lon: float, lat: float, xyz: tuple[float, float, float]):
         self.lon, self.lat, self.xyz = lon, lat, xyz
@@ -168,3 +168,20 @@ class NearPoint:
         north = cos_phi * dz - sin_phi * (cos_lam * dx + sin_lam * dy)
         curvature = (north * north * inv_m + east * east * inv_n) / (east * east + north * north)
         return 2.0 * math.asin(min(0.5 * math.sqrt(chord2) * curvature, 1.0)) / curvature
+
+    def bearing(self, lon2: float, lat2: float, xyz2: tuple[float, float, float]) -> float:
+        """Initial bearing in degrees [0, 360) to a point whose ECEF coordinates are known.
+
+        Up to :data:`NEAR_CHORD_M` this is the azimuth of the normal section (the chord seen in
+        the tangent plane), which differs from the geodesic's by under 1e-5 degrees there;
+        farther (or on the point itself) it is Karney's, as :func:`azimuth_deg` gives.
+        """
+        x1, y1, z1 = self.xyz
+        dx, dy, dz = xyz2[0] - x1, xyz2[1] - y1, xyz2[2] - z1
+        chord2 = dx * dx + dy * dy + dz * dz
+        if chord2 > NEAR_CHORD_M * NEAR_CHORD_M or chord2 == 0.0:
+            return float(azimuth_deg(self.lon, self.lat, lon2, lat2))
+        sin_lam, cos_lam, sin_phi, cos_phi = self._frame[:4]
+        east = cos_lam * dy - sin_lam * dx
+        north = cos_phi * dz - sin_phi * (cos_lam * dx + sin_lam * dy)
+        return math.degrees(math.atan2(east, north)) % 360.0

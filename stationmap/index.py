@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -41,7 +41,6 @@ from scipy.spatial import cKDTree
 from . import coords, geodesy, hours, vocab
 from .errors import InputError
 from .stations import amenity_codes, check_lon_lat
-
 
 
 def _pykdtree_on_one_thread() -> type:
@@ -93,7 +92,7 @@ class Filters:
     @classmethod
     def build(cls, *, types: Iterable[str] = (), access: Iterable[str] = (),
               amenities: Iterable[str] = (), open_at: str | datetime | None = None,
-              include_closed: bool = False) -> "Filters":
+              include_closed: bool = False) -> Filters:
         """Validated filters; raises :class:`InputError` naming the offending field."""
         checked = {}
         for name, values, vocabulary in (("type", types, vocab.STATION_TYPES),

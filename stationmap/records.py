@@ -81,15 +81,17 @@ def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: 
     """Records for a nearest query from WGS-84 ``lon``/``lat``, nearest first."""
     if len(found) == 0:
         return []
-    bearings = geodesy.azimuth_deg(np.full(len(found), lon), np.full(len(found), lat),
-                                   index.lon[found.positions], index.lat[found.positions])
+    # Plain floats from one precomputed frame: pyproj and NumPy calls cost more than the
+    # arithmetic for five stations.
+    near = geodesy.NearPoint(lon, lat, geodesy.ecef_point(lon, lat))
+    lon_list, lat_list, xyz_list = index._lon_list, index._lat_list, index._xyz_list
     results = []
-    for rank, (position, distance, bearing) in enumerate(zip(found.positions, found.distance_m, bearings), 1):
+    for rank, (position, distance) in enumerate(zip(found.positions.tolist(), found.distance_m.tolist()), 1):
         results.append({
             "rank": rank,
-            "distance_m": round(float(distance), 2),
-            "bearing_deg": round(float(bearing), 1),
-            "est_minutes": round(travel.minutes(float(distance), mode), 1),
+            "distance_m": round(distance, 2),
+            "bearing_deg": round(near.bearing(lon_list[position], lat_list[position], xyz_list[position]), 1),
+            "est_minutes": round(travel.minutes(distance, mode), 1),
             **station_record(index, position, when=when, lang=lang, mode=mode),
         })
     return results

@@ -26,11 +26,12 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
-def run_wsgi(app, *, host: str, port: int, workers: int) -> None:
-    """Serve any WSGI app under gunicorn with stationmap's production settings."""
+def run_wsgi(app, *, host: str, port: int, workers: int, **settings: Any) -> None:
+    """Serve any WSGI app under gunicorn with stationmap's production settings (``settings``
+    overrides them: the HTTP benchmark tries other worker classes this way)."""
     _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
                     "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                    "keepalive": 5, "timeout": 60}).run()
+                    "keepalive": 5, "timeout": 60, **settings}).run()
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
