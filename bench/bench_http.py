@@ -31,12 +31,20 @@ app = Flask("bare")
 def ping():
     return jsonify(status="ok", stations=0)
 
-run_wsgi(app, host="127.0.0.1", port={port}, workers={workers})
+run_wsgi(app, host="127.0.0.1", port={port}, workers={workers}, **{settings!r})
 '''
 STATIONMAP = '''
+import os, tempfile
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp())   # as `stationmap serve` runs
+try:
+    from stationmap.web.serve import _access_log
+    _access_log({access_log!r})
+except ImportError:
+    pass                                       # a version without metrics and access log
 from stationmap.web import create_app
 from stationmap.web.serve import run_wsgi
-run_wsgi(create_app({{"STATIONS_PATH": {stations!r}}}), host="127.0.0.1", port={port}, workers={workers})
+run_wsgi(create_app({{"STATIONS_PATH": {stations!r}}}), host="127.0.0.1", port={port}, workers={workers},
+         **{settings!r})
 '''
 LUA = '''
 paths = {{}}
@@ -97,7 +105,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class for both servers (default: stationmap's own setting)")
+    parser.add_argument("--worker-threads", type=int, default=None, help="threads per worker (gthread)")
+    parser.add_argument("--only", choices=("bare", "nearest"), help="run one of the two servers")
     args = parser.parse_args()
+    settings = {}
+    if args.worker_class:
+        settings["worker_class"] = args.worker_class
+    if args.worker_threads:
+        settings["threads"] = args.worker_threads
 
     from stationmap.stations import read_stations
 
@@ -113,17 +130,24 @@ def main() -> None:
     lua.write_text(LUA.format(paths=work / "paths.txt"))
     base = f"http://127.0.0.1:{args.port}"
 
-    bare = _run(BARE.format(port=args.port, workers=args.workers), f"{base}/ping", None, f"{base}/ping", args)
+    rows = []
+    if args.only != "nearest":
+        rows.append(("bare Flask /ping (ceiling)", _run(BARE.format(port=args.port, workers=args.workers, settings=settings),
+                                                       f"{base}/ping", None, f"{base}/ping", args)))
     path = os.path.abspath(args.stations) if args.stations else None
-    near = _run(STATIONMAP.format(stations=path, port=args.port, workers=args.workers), f"{base}/healthz",
-                str(lua), base, args)
-    print(f"{len(stations):,} stations; gunicorn {args.workers} workers; wrk -t{args.threads} "
-          f"-c{args.connections} -d{args.seconds}s on the same 2-core machine")
+    if args.only != "bare":
+        rows.append(("/api/v1/stations/nearest", _run(STATIONMAP.format(stations=path, port=args.port,
+                                                                        workers=args.workers, settings=settings,
+                                                                        access_log=str(work / "access.log")),
+                                                      f"{base}/healthz", str(lua), base, args)))
+    print(f"{len(stations):,} stations; gunicorn {args.workers} workers {settings or ''}; wrk -t{args.threads} "
+          f"-c{args.connections} -d{args.seconds}s on the same 2-core machine; {time.strftime('%Y-%m-%d %H:%M %Z')}")
     print("| endpoint | requests/s | p50 ms | p99 ms | errors |")
     print("| --- | --- | --- | --- | --- |")
-    for name, r in (("bare Flask /ping (ceiling)", bare), ("/api/v1/stations/nearest", near)):
+    for name, r in rows:
         print(f"| {name} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
-    print(f"nearest reaches {near['rps'] / bare['rps']:.0%} of the ceiling's throughput")
+    if len(rows) == 2:
+        print(f"nearest reaches {rows[1][1]['rps'] / rows[0][1]['rps']:.0%} of the ceiling's throughput")
 
 
 if __name__ == "__main__":
