@@ -76,7 +76,7 @@ def _wrk(url: str, lua: str | None, connections: int, seconds: int, threads: int
         command += ["-s", lua]
     out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     def latency(label: str) -> float:
-        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.MULTILINE)
         value, unit = float(match.group(1)), match.group(2)
         return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     requests = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

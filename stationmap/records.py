@@ -10,8 +10,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
 from . import geodesy, hours, travel, vocab
 from .index import Neighbours, RouteMatches, StationIndex
 from .links import navigation_links

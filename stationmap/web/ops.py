@@ -23,10 +23,17 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, Response, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from .. import __version__
 from . import problems
@@ -84,7 +91,7 @@ def _finish(response: Response) -> Response:
     if ACCESS_LOG.isEnabledFor(logging.INFO):
         size = response.calculate_content_length()
         ACCESS_LOG.info(json.dumps({
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "method": method, "route": route, "status": response.status_code,
             "duration_ms": round(seconds * 1000, 3), "bytes": size, "pid": os.getpid()}))
     return response
