@@ -97,6 +97,37 @@ def _run(script: str, probe: str, lua: str | None, target: str, args) -> dict[st
         server.wait(timeout=30)
 
 
+def _in_process(paths: list[str], stations: str | None, rounds: int = 5) -> None:
+    """CPU seconds per request through each app's WSGI callable, no network: the server's own
+    cost, far steadier than wrk's figures on a shared machine. Alternates the two apps."""
+    from flask import Flask, jsonify
+    from werkzeug.test import EnvironBuilder
+
+    from stationmap.web import create_app
+
+    bare = Flask("bare")
+    bare.get("/ping")(lambda: jsonify(status="ok", stations=0))
+    app = create_app({"STATIONS_PATH": stations} if stations else {})
+
+    def environs(urls):
+        return [EnvironBuilder(path=u.split("?")[0], query_string=u.partition("?")[2]).get_environ() for u in urls]
+
+    near_envs, ping_envs = environs(paths[:2000]), environs(["/ping"] * 2000)
+
+    def cost(wsgi, envs) -> float:
+        start = time.process_time()
+        for env in envs:
+            b"".join(wsgi(dict(env), lambda status, headers, exc=None: None))
+        return (time.process_time() - start) / len(envs) * 1e6
+    cost(app, near_envs[:200])
+    cost(bare, ping_envs[:200])
+    samples = [(cost(bare, ping_envs), cost(app, near_envs)) for _ in range(rounds)]
+    b = float(np.median([x for x, _ in samples]))
+    n = float(np.median([y for _, y in samples]))
+    print(f"in process, CPU µs per request (median of {rounds}): bare {b:.0f}, nearest {n:.0f}; "
+          f"bare/nearest = {b / n:.0%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", help="stations file (default: the shipped Shanghai sample)")
@@ -109,6 +140,7 @@ def main() -> None:
                         help="gunicorn worker class for both servers (default: stationmap's own setting)")
     parser.add_argument("--worker-threads", type=int, default=None, help="threads per worker (gthread)")
     parser.add_argument("--only", choices=("bare", "nearest"), help="run one of the two servers")
+    parser.add_argument("--in-process", action="store_true", help="CPU per request through WSGI, no server")
     args = parser.parse_args()
     settings = {}
     if args.worker_class:
@@ -126,6 +158,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="stationmap-bench-"))
     (work / "paths.txt").write_text("".join(
         f"/api/v1/stations/nearest?lat={y:.6f}&lon={x:.6f}&k=5&radius_m=2000\n" for x, y in zip(lon, lat)))
+    if args.in_process:
+        _in_process((work / "paths.txt").read_text().splitlines(), args.stations)
+        return
     lua = work / "nearest.lua"
     lua.write_text(LUA.format(paths=work / "paths.txt"))
     base = f"http://127.0.0.1:{args.port}"

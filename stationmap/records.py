@@ -22,7 +22,9 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
     p = int(position)
     record = dict(_static_record(index, p, lang, mode))
     if when is not None:
-        record.update(_hours_fields(index, p, when, lang))
+        # Equal instants in other offsets compare equal: the offset is part of the key, as the
+        # words ("tomorrow") depend on the day where ``when`` was given.
+        record.update(_hours_fields(index, p, when.replace(second=0, microsecond=0), lang, when.utcoffset()))
     return record
 
 
@@ -61,7 +63,11 @@ def _static_record(index: StationIndex, p: int, lang: str, mode: str) -> dict[st
     }
 
 
-def _hours_fields(index: StationIndex, p: int, when: datetime, lang: str) -> dict[str, Any]:
+@lru_cache(maxsize=16_384)
+def _hours_fields(index: StationIndex, p: int, when: datetime, lang: str, _offset: Any = None) -> dict[str, Any]:
+    """Open now and the next change, once per station per minute (cached by the caller with
+    ``when`` cut to the minute). Exact: opening hours change on whole minutes, and the text
+    depends on the day and the change's clock time only. Callers copy, never mutate."""
     col = index.columns
     status = col["status"][p]
     if status != "open":
