@@ -9,26 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint as PageBlueprint
-from flask import Response, current_app, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template
 
 from .. import planner, reports, vocab
 from ..coverage import Threshold
-from ..districts import area_codes, outlines
-from ..errors import InputError
+from ..districts import outlines
 from ..render import COVERAGE_CLASSES, coverage_map, map_html
-from . import dataset
-from .api import _Blueprint, _json
-from .pages import page_language, tile_settings
+from ._common import (ApiBlueprint, content_language, current_dataset, json_response, language, openapi, page_language,
+                      served_adcode, tile_settings)
 from .schemas import CoverageArgs, CoverageResponseSchema
 
 CACHE = "stationmap.coverage"
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "html": "text/html", "geojson": "application/geo+json", "json": "application/json"}
 
-bp = _Blueprint("coverage", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("coverage", __name__, url_prefix="/api/v1",
                 description="Coverage by district for union planners.")
-pages = PageBlueprint("coverage_page", __name__)
+pages = Blueprint("coverage_page", __name__)
 
 
 def _cache() -> planner.AnswerCache:
@@ -39,23 +36,21 @@ def _cache() -> planner.AnswerCache:
 
 
 def _question(args: dict[str, Any]) -> planner.Question:
-    area = str(current_app.config["DISTRICTS_ADCODE"])
-    adcode = args["adcode"] or area
-    if adcode not in area_codes(area):
-        raise InputError(f"{adcode!r} is neither this service's area ({area}) nor one of its districts", field="adcode")
+    adcode = served_adcode(args["adcode"])
     threshold = (Threshold.radius(args["radius_m"]) if args["radius_m"] is not None
                  else Threshold.walking(args["minutes"] if args["minutes"] is not None else 15, args["mode"]))
     return planner.Question(adcode=adcode, threshold=threshold, at=planner.parse_at(args["at"]),
                             recommend=args["recommend"], max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
-                            version=dataset().version)
+                            version=current_dataset().version)
 
 
 def walking_answer(adcode: str) -> planner.Answer:
     """The default question's answer (15 minutes' walk, any time) for ``adcode``, from the same
     cache as the API's: what the coverage picture draws."""
+    data = current_dataset()
     return _cache().get(planner.Question(adcode=adcode, threshold=Threshold.walking(15),
                                          max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
-                                         version=dataset().version), dataset().index)
+                                         version=data.version), data.index)
 
 
 def _attachment(body: bytes | str, f: str, stem: str) -> Response:
@@ -83,10 +78,10 @@ def coverage(args):
     station open at `at`. `f` picks the answer: the JSON table, the gaps as GeoJSON, the CSV or
     Excel file of `stationmap coverage`, or its HTML map. Answers are cached per worker.
     """
-    data = dataset()
+    data = current_dataset()
     question = _question(args)
     answer = _cache().get(question, data.index)
-    lang = args["lang"] or current_app.config["DEFAULT_LANG"]
+    lang = language(args["lang"])
     f, coordsys = args["f"], args["coordsys"]
     stem = planner.file_stem(question)
     if f == "csv":
@@ -98,12 +93,12 @@ def coverage(args):
                          tianditu_key=current_app.config["TIANDITU_KEY"], sites=answer.sites)
         return _attachment(map_html(m), f, stem.replace("coverage-", "coverage-map-", 1))
     if f == "geojson":
-        return _json(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
+        return json_response(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
     threshold = question.threshold
     query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
              "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
              "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
-    return _json(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
+    return json_response(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
                                  stations=data.count, query=query))
 
 
@@ -135,7 +130,7 @@ TEXT = {
 def coverage_page() -> Response:
     lang = page_language()
     layer = tile_settings()
-    data = dataset()
+    data = current_dataset()
     area = str(current_app.config["DISTRICTS_ADCODE"])
     which = 0 if lang == "zh" else 1
     districts = [{"adcode": f["properties"]["adcode"],
@@ -148,11 +143,11 @@ def coverage_page() -> Response:
     html = render_template("coverage.html", lang=lang, text=TEXT[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.headers["Content-Language"] = content_language(lang)
     return response
 
 
-def init_app(app, api) -> None:
-    api.register_blueprint(bp)
+def init_app(app: Flask) -> None:
+    openapi(app).register_blueprint(bp)
     app.register_blueprint(pages)
 

@@ -15,14 +15,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import marshmallow as ma
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
 from .. import __version__, coords, tiles, vocab
-from ..districts import area_codes, load_districts, outlines
+from ..districts import load_districts, outlines
 from ..embed import area_positions, sources, station_rows
+from ..errors import InputError
 from ..index import Filters
-from . import dataset, problems
-from .schemas import _codes
+from . import problems
+from ._common import content_language, current_dataset, language, served_adcode, tile_settings
+from .schemas import code_list
 
 bp = Blueprint("embed", __name__)
 
@@ -94,8 +96,8 @@ class EmbedMapArgs(ma.Schema):
         unknown = ma.EXCLUDE
 
     adcode = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$", error="give a 6-digit adcode"))
-    type = _codes(vocab.STATION_TYPES, "type")
-    amenity = _codes(vocab.AMENITIES, "amenity")
+    type = code_list(vocab.STATION_TYPES, "type")
+    amenity = code_list(vocab.AMENITIES, "amenity")
     layer = ma.fields.String(load_default="stations", validate=ma.validate.OneOf(LAYERS))
     lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(vocab.LANGUAGES))
     tiles = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(tiles.PROVIDERS)))
@@ -113,7 +115,7 @@ def _asset_digest(folder: str) -> str:
 
 
 def _asset_version() -> str:
-    return f"{dataset().version}-{_asset_digest(current_app.static_folder)}"
+    return f"{current_dataset().version}-{_asset_digest(current_app.static_folder)}"
 
 
 def _districts(coordsys: str) -> dict:
@@ -134,13 +136,11 @@ def _parse(lang: str) -> tuple[dict[str, Any] | None, Response | None]:
         args = EmbedMapArgs().load(request.args.to_dict())
     except ma.ValidationError as error:
         return None, _bad_request(problems.flatten(error.messages), lang)
-    area = current_app.config["DISTRICTS_ADCODE"]
-    if args["adcode"] not in (None, area):
-        if args["adcode"] not in area_codes(str(area)):
-            return None, _bad_request([{"parameter": "adcode", "reason": f"{args['adcode']} is not {area} or one of its "
-                                                                         f"districts: {', '.join(sorted(area_codes(str(area)) - {str(area)}))}"}], lang)
-    else:
-        args["adcode"] = None
+    try:
+        adcode = served_adcode(args["adcode"])
+    except InputError as error:
+        return None, _bad_request([{"parameter": error.field or "adcode", "reason": error.reason}], lang)
+    args["adcode"] = None if adcode == str(current_app.config["DISTRICTS_ADCODE"]) else adcode
     args["type"], args["amenity"] = sorted(args["type"]), sorted(args["amenity"])
     return args, None
 
@@ -188,31 +188,25 @@ def _cacheable(response: Response) -> Response:
     return response
 
 
-def _lang(value: str | None) -> str:
-    lang = value or current_app.config["DEFAULT_LANG"]
-    return lang if lang in vocab.LANGUAGES else "zh"
-
-
 @bp.get("/embed/map")
 def embed_map() -> Response:
     """The map for an iframe: stations (clustered) or coverage by district, with caption and link."""
-    raw_lang = request.args.get("lang")
-    args, error = _parse(_lang(raw_lang if raw_lang in vocab.LANGUAGES else None))
+    args, error = _parse(language(request.args.get("lang")))
     if error is not None:
         return error
-    lang = _lang(args["lang"])
+    lang = language(args["lang"])
     config = current_app.config
     tile_name = args["tiles"] or config["TILES"]
     version = _asset_version()
     tag = _etag([__version__, version, args, lang, tile_name, bool(config["TIANDITU_KEY"]),
                  config["DISTRICTS_ADCODE"], config["DEFAULT_LANG"]])
-    layer = tiles.provider(tile_name, config["TIANDITU_KEY"])
+    layer = tile_settings(tile_name)
     cached = _not_modified(tag)
     if cached is not None:
         cached.headers["Content-Security-Policy"] = content_policy(layer["url"])
         return cached
 
-    data = dataset()
+    data = current_dataset()
     display = layer["coordsys"]
     districts = _districts(display)
     if args["adcode"]:
@@ -241,7 +235,7 @@ def embed_map() -> Response:
                            full_map=full, version=version,
                            title=TEXT[lang]["title_stations" if args["layer"] == "stations" else "title_coverage"])
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.headers["Content-Language"] = content_language(lang)
     response.set_etag(tag)
     response.headers["Content-Security-Policy"] = content_policy(layer["url"])
     return _cacheable(response)
@@ -250,7 +244,7 @@ def embed_map() -> Response:
 @bp.get("/embed")
 def builder() -> Response:
     """The page where an editor chooses a map and copies its ``<iframe>``."""
-    lang = _lang(request.args.get("lang"))
+    lang = language(request.args.get("lang"))
     text = BUILDER_TEXT[lang]
     districts = [{"adcode": f["properties"]["adcode"],
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
@@ -264,9 +258,9 @@ def builder() -> Response:
                            default_tiles=current_app.config["TILES"], other_lang="en" if lang == "zh" else "zh",
                            version=_asset_version())
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.headers["Content-Language"] = content_language(lang)
     return response
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

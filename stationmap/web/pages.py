@@ -6,11 +6,11 @@ only map tiles come from outside, and ``TILES = "none"`` needs nothing outside a
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory
 
-from .. import coords, tiles, vocab
+from .. import coords, vocab
 from ..districts import outlines
-from . import dataset
+from ._common import content_language, current_dataset, page_language, tile_settings
 
 bp = Blueprint("pages", __name__)
 
@@ -43,21 +43,11 @@ TEXT = {
     },
 }
 
-def page_language() -> str:
-    lang = request.args.get("lang") or current_app.config["DEFAULT_LANG"]
-    return lang if lang in vocab.LANGUAGES else "zh"
-
-
-def tile_settings() -> dict:
-    """The configured base map, with the coordinate system every overlay must use."""
-    return tiles.provider(current_app.config["TILES"], current_app.config["TIANDITU_KEY"])
-
-
 @bp.get("/")
 def worker_page() -> Response:
     lang = page_language()
     layer = tile_settings()
-    data = dataset()
+    data = current_dataset()
     districts = [{"adcode": f["properties"]["adcode"],
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"]),
                   "point": f["properties"]["label_point"]}
@@ -73,7 +63,7 @@ def worker_page() -> Response:
     html = render_template("worker.html", lang=lang, text=TEXT[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.headers["Content-Language"] = content_language(lang)
     response.headers["Vary"] = "Accept-Encoding"
     return response
 
@@ -84,5 +74,5 @@ def favicon() -> Response:
     return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml")
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
