@@ -17,9 +17,9 @@ from werkzeug.exceptions import HTTPException
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import api, coverage, embed, framing, ogc, pages, pictures, problems
+from . import api, embed, framing, ogc, pictures, planner, problems, worker
 from ._common import EXTENSION, current_dataset
-from .config import Defaults
+from .config import Defaults, check
 
 __all__ = ["EXTENSION", "create_app", "current_dataset"]
 
@@ -84,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("STATIONMAP", loads=_env_value)
     if config:
         app.config.update(config)
+    check(app.config)                      # a bad setting stops the app here, naming the setting
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
@@ -98,6 +99,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
     framing.init_app(app)
-    for module in (api, pictures, coverage, ogc, pages, embed):
+    for module in (api, pictures, planner, ogc, worker, embed):
         module.init_app(app)
     return app

@@ -228,7 +228,7 @@ def embed_map() -> Response:
         from ..render import COVERAGE_CLASSES
 
         settings["classes"] = [list(c) for c in COVERAGE_CLASSES]
-    full = url_for("pages.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"
+    full = url_for("worker.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"
     caption = {"sources": sources(data.index), "modified": data.modified.date().isoformat(),
                "verified": data.latest_verified}
     html = render_template("embed_map.html", lang=lang, text=TEXT[lang], settings=settings, caption=caption,

@@ -16,7 +16,7 @@ from flask import Flask, Response, current_app, request
 from .. import __version__
 from ..errors import InputError
 from ._common import ApiBlueprint, current_dataset, language, openapi, served_adcode
-from .coverage import walking_answer
+from .planner import walking_answer
 from .schemas import MapImageArgs
 
 bp = ApiBlueprint("pictures", __name__, url_prefix="/api/v1",

@@ -12,7 +12,7 @@ from .. import coords, vocab
 from ..districts import outlines
 from ._common import content_language, current_dataset, page_language, tile_settings
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("worker", __name__)
 
 #: Every string the page shows, in both languages. Station text never goes through here.
 TEXT = {

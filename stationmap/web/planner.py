@@ -1,4 +1,4 @@
-"""The planner's coverage: ``GET /api/v1/coverage`` and the ``/coverage`` page.
+"""The planner's page and API: ``GET /api/v1/coverage`` and the ``/coverage`` page.
 
 The view parses parameters, asks the app's :class:`~stationmap.planner.AnswerCache`, and sends
 the answer in the asked format; computing and caching live in :mod:`stationmap.planner`,
