@@ -22,6 +22,7 @@ from ..districts import load_districts, outlines
 from ..embed import area_positions, sources, station_rows
 from ..errors import InputError
 from ..index import Filters
+from ..texts import EMBED_BUILDER, EMBED_MAP
 from . import problems
 from ._common import content_language, current_dataset, language, served_adcode, tile_settings
 from .schemas import code_list
@@ -37,45 +38,9 @@ LAYERS = ("stations", "coverage")
 #: would outgrow its 150 KB budget, and a reader could not see the stations for the clusters.
 MAX_STATIONS = 3_000
 #: Our own static files: their digest versions the URLs and the ETag, so a new release is seen at once.
-ASSETS = ("embed.js", "embed.css", "builder.js", "builder.css")
+ASSETS = ("common.js", "base.css", "embed.js", "embed.css", "builder.js", "builder.css")
 
-TEXT = {
-    "zh": {
-        "title_stations": "工会驿站分布", "title_coverage": "工会驿站覆盖率", "full_map": "打开完整地图",
-        "source": "数据：", "updated": "更新于", "verified": "核实至", "no_tiles": "离线底图：只显示区界",
-        "covered": "面积覆盖率", "stations": "站点", "mean_dist": "平均距离", "loading": "正在加载覆盖率…",
-        "coverage_failed": "覆盖率数据暂不可用。", "legend": "面积覆盖率", "zoom_hint": "点击地图后可用滚轮缩放",
-        "map_label": "地图", "bad_request": "地图参数有误",
-    },
-    "en": {
-        "title_stations": "Union rest stations", "title_coverage": "Union station coverage", "full_map": "Open the full map",
-        "source": "Data: ", "updated": "updated", "verified": "verified to", "no_tiles": "Offline base map: district outlines only",
-        "covered": "Area covered", "stations": "Stations", "mean_dist": "Mean distance", "loading": "Loading coverage…",
-        "coverage_failed": "Coverage figures are unavailable.", "legend": "Area covered", "zoom_hint": "Click the map to zoom with the wheel",
-        "map_label": "Map", "bad_request": "Invalid map parameters",
-    },
-}
 
-BUILDER_TEXT = {
-    "zh": {
-        "title": "嵌入地图生成器", "intro": "为新闻稿生成可嵌入的工会驿站地图：选择选项，复制代码，粘贴到文章的 HTML 中。",
-        "area": "区域", "whole_area": "全部区", "layer": "图层", "stations": "驿站分布", "coverage": "覆盖率",
-        "lang": "地图语言", "tiles": "底图", "type": "站点类型", "any_type": "全部类型", "width": "宽度（像素）",
-        "height": "高度（像素）", "preview": "预览", "snippet": "嵌入代码", "copy_code": "复制代码", "copied": "已复制",
-        "copy_failed": "请按 Ctrl+C 复制", "download": "下载图片（PNG）", "switch": "English",
-        "origins_note": "只有管理员在 EMBED_ORIGINS 中登记的网站才能嵌入此地图。",
-        "tile_names": {"osm": "OpenStreetMap", "amap": "高德地图", "tianditu": "天地图", "none": "无底图（仅区界）"},
-    },
-    "en": {
-        "title": "Embed a map", "intro": "Make a union station map for a news article: choose the options, copy the code, paste it into the article's HTML.",
-        "area": "Area", "whole_area": "All districts", "layer": "Layer", "stations": "Stations", "coverage": "Coverage",
-        "lang": "Map language", "tiles": "Base map", "type": "Station type", "any_type": "All types", "width": "Width (px)",
-        "height": "Height (px)", "preview": "Preview", "snippet": "Embed code", "copy_code": "Copy code", "copied": "Copied",
-        "copy_failed": "Press Ctrl+C to copy", "download": "Download picture (PNG)", "switch": "中文",
-        "origins_note": "Only sites the operator lists in EMBED_ORIGINS can show this map.",
-        "tile_names": {"osm": "OpenStreetMap", "amap": "AMap (高德)", "tianditu": "Tianditu (天地图)", "none": "None (district outlines only)"},
-    },
-}
 
 
 class _Centre(ma.fields.Field):
@@ -126,7 +91,7 @@ def _bad_request(errors: list[dict[str, str]], lang: str) -> Response:
     """problem+json for programs; a readable page for a person looking at a broken iframe."""
     best = request.accept_mimetypes.best_match([problems.MIMETYPE, "application/json", "text/html"])
     if best == "text/html":
-        html = render_template("embed_error.html", lang=lang, title=TEXT[lang]["bad_request"], errors=errors)
+        html = render_template("embed_error.html", lang=lang, title=EMBED_MAP[lang]["bad_request"], errors=errors)
         return Response(html, status=400, mimetype="text/html")
     return problems.problem(400, "Invalid request parameters", None, errors)
 
@@ -212,7 +177,7 @@ def embed_map() -> Response:
     if args["adcode"]:
         districts = {**districts, "features": [f for f in districts["features"] if f["id"] == args["adcode"]]}
     settings: dict[str, Any] = {
-        "lang": lang, "text": TEXT[lang], "layer": args["layer"], "tiles": layer, "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
+        "lang": lang, "text": EMBED_MAP[lang], "layer": args["layer"], "tiles": layer, "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
         "zoom": args["zoom"], "outlines": districts,
         "center": [round(float(v), 6) for v in coords.from_wgs84(*args["center"], display)] if args["center"] else None,
         "types": [vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES],
@@ -231,9 +196,9 @@ def embed_map() -> Response:
     full = url_for("worker.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"
     caption = {"sources": sources(data.index), "modified": data.modified.date().isoformat(),
                "verified": data.latest_verified}
-    html = render_template("embed_map.html", lang=lang, text=TEXT[lang], settings=settings, caption=caption,
+    html = render_template("embed_map.html", lang=lang, text=EMBED_MAP[lang], settings=settings, caption=caption,
                            full_map=full, version=version,
-                           title=TEXT[lang]["title_stations" if args["layer"] == "stations" else "title_coverage"])
+                           title=EMBED_MAP[lang]["title_stations" if args["layer"] == "stations" else "title_coverage"])
     response = Response(html, mimetype="text/html")
     response.headers["Content-Language"] = content_language(lang)
     response.set_etag(tag)
@@ -245,13 +210,13 @@ def embed_map() -> Response:
 def builder() -> Response:
     """The page where an editor chooses a map and copies its ``<iframe>``."""
     lang = language(request.args.get("lang"))
-    text = BUILDER_TEXT[lang]
+    text = EMBED_BUILDER[lang]
     districts = [{"adcode": f["properties"]["adcode"],
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in _districts("wgs84")["features"]]
     settings = {"lang": lang, "text": text, "map_url": url_for("embed.embed_map", _external=True),
                 "image_url": "/api/v1/maps/image.png",
-                "titles": {code: {layer: TEXT[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
+                "titles": {code: {layer: EMBED_MAP[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
                 "default_tiles": current_app.config["TILES"]}
     html = render_template("embed_builder.html", lang=lang, text=text, settings=settings, districts=districts,
                            tiles=list(tiles.PROVIDERS), types=[(c, vocab.label(vocab.STATION_TYPES, c, lang)) for c in vocab.STATION_TYPES],

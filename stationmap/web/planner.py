@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from .. import planner, reports, vocab
 from ..coverage import Threshold
 from ..districts import outlines
+from ..texts import PLANNER
 from ..render import COVERAGE_CLASSES, coverage_map, map_html
 from ._common import (ApiBlueprint, content_language, current_dataset, json_response, language, openapi, page_language,
                       served_adcode, tile_settings)
@@ -102,28 +103,6 @@ def coverage(args):
                                  stations=data.count, query=query))
 
 
-#: Every string the planner page shows, in both languages.
-TEXT = {
-    "zh": {"title": "工会驿站覆盖分析", "subtitle": "给规划人员：哪里缺站点、建在哪里", "switch": "English",
-           "area": "范围", "whole": "全市", "mode": "出行方式", "walk": "步行", "ebike": "电动车",
-           "minutes": "分钟", "at": "时间（留空=任何时间）", "recommend": "建议新建站点数", "apply": "计算",
-           "computing": "正在计算…", "done": "已完成：{n} 个区", "error": "计算失败",
-           "show_stations": "显示站点", "downloads": "下载", "csv": "CSV 表格", "xlsx": "Excel 表格",
-           "geojson": "空白区 GeoJSON", "html": "HTML 地图", "totals": "合计", "covered": "面积覆盖率",
-           "gaps": "未覆盖区域", "sites": "建议新建站点", "site": "建议站点", "gain": "新增覆盖人口",
-           "stations": "站点", "table_label": "各区覆盖率（点击表头排序）", "map_label": "覆盖地图",
-           "no_tiles": "离线底图：只显示区界。", "worker_page": "找附近站点"},
-    "en": {"title": "Union station coverage", "subtitle": "For planners: where stations are missing, where to build",
-           "switch": "中文", "area": "Area", "whole": "Whole city", "mode": "Travel mode", "walk": "Walk",
-           "ebike": "E-bike", "minutes": "Minutes", "at": "Time of day (empty = any time)",
-           "recommend": "New sites to propose", "apply": "Compute", "computing": "Computing…",
-           "done": "Done: {n} district(s)", "error": "The computation failed", "show_stations": "Show stations",
-           "downloads": "Download", "csv": "CSV table", "xlsx": "Excel table", "geojson": "Gaps GeoJSON",
-           "html": "HTML map", "totals": "Total", "covered": "Area covered", "gaps": "Uncovered area",
-           "sites": "Recommended sites", "site": "Site", "gain": "Residents added", "stations": "Stations",
-           "table_label": "Coverage by district (click a header to sort)", "map_label": "Coverage map",
-           "no_tiles": "Offline base map: district outlines only.", "worker_page": "Find a station"},
-}
 
 
 @pages.get("/coverage")
@@ -137,10 +116,10 @@ def coverage_page() -> Response:
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in outlines(area)["features"]]
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
-    settings = {"lang": lang, "text": TEXT[lang], "tiles": layer, "area": area, "districts": districts,
+    settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
                 "columns": columns, "classes": COVERAGE_CLASSES,
                 "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES}}
-    html = render_template("coverage.html", lang=lang, text=TEXT[lang], settings=settings,
+    html = render_template("coverage.html", lang=lang, text=PLANNER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
     response = Response(html, mimetype="text/html")
     response.headers["Content-Language"] = content_language(lang)

@@ -10,38 +10,11 @@ from flask import Blueprint, Flask, Response, current_app, render_template, send
 
 from .. import coords, vocab
 from ..districts import outlines
+from ..texts import WORKER
 from ._common import content_language, current_dataset, page_language, tile_settings
 
 bp = Blueprint("worker", __name__)
 
-#: Every string the page shows, in both languages. Station text never goes through here.
-TEXT = {
-    "zh": {
-        "title": "附近的工会驿站", "subtitle": "户外劳动者服务站点 · 爱心接力站", "switch": "English",
-        "locate": "定位我", "district": "选择区", "district_placeholder": "— 选择区 —",
-        "mode": "出行方式", "walk": "步行", "ebike": "电动车", "open_now": "只看现在开放",
-        "type": "站点类型", "any_type": "全部类型", "amenities": "需要的设施", "apply": "查找",
-        "locating": "正在定位…", "located_failed": "无法获取位置，请点地图或选择区。",
-        "tap_hint": "也可以点击地图选择位置。", "loading": "正在查找…", "none_found": "附近没有符合条件的站点。",
-        "found": "找到 {n} 个站点", "open": "开放中", "closed": "未开放", "unknown": "时间不详",
-        "navigate": "导航（高德）", "marker": "在地图中查看", "minutes": "约 {m} 分钟", "you": "你的位置",
-        "error": "查询失败，请稍后再试。", "list_label": "附近站点列表", "map_label": "站点地图",
-        "phone": "电话", "no_tiles": "离线底图：只显示区界。", "source": "数据",
-    },
-    "en": {
-        "title": "Union rest stations nearby", "subtitle": "Outdoor worker stations · Love relay stations", "switch": "中文",
-        "locate": "Locate me", "district": "District", "district_placeholder": "— pick a district —",
-        "mode": "Travel mode", "walk": "Walk", "ebike": "E-bike", "open_now": "Open now only",
-        "type": "Station type", "any_type": "All types", "amenities": "Amenities needed", "apply": "Search",
-        "locating": "Locating…", "located_failed": "Could not get your location: tap the map or pick a district.",
-        "tap_hint": "You can also tap the map to choose a point.", "loading": "Searching…",
-        "none_found": "No matching station nearby.", "found": "{n} stations found", "open": "Open now",
-        "closed": "Closed now", "unknown": "Hours unknown", "navigate": "Navigate (AMap)", "marker": "Show in AMap",
-        "minutes": "about {m} min", "you": "You are here", "error": "The search failed; please try again.",
-        "list_label": "Nearby stations", "map_label": "Map of stations", "phone": "Phone",
-        "no_tiles": "Offline base map: district outlines only.", "source": "Data",
-    },
-}
 
 @bp.get("/")
 def worker_page() -> Response:
@@ -55,12 +28,12 @@ def worker_page() -> Response:
     centre = [float(v) for v in coords.from_wgs84(float(data.index.lon.mean()), float(data.index.lat.mean()),
                                                    layer["coordsys"])] if data.count else [121.47, 31.23]
     settings = {
-        "lang": lang, "text": TEXT[lang], "tiles": layer, "districts": districts, "centre": centre,
+        "lang": lang, "text": WORKER[lang], "tiles": layer, "districts": districts, "centre": centre,
         "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES},
         "amenities": {code: vocab.label(vocab.AMENITIES, code, lang) for code in vocab.AMENITIES},
         "dataset": {"version": data.version, "stations": data.count},
     }
-    html = render_template("worker.html", lang=lang, text=TEXT[lang], settings=settings,
+    html = render_template("worker.html", lang=lang, text=WORKER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
     response = Response(html, mimetype="text/html")
     response.headers["Content-Language"] = content_language(lang)
