@@ -193,8 +193,12 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
                       len(table.rows), rows, fields, unknown_columns=read.unknown_columns)
     known = {str(sid): i for i, sid in enumerate(current["id"])} if len(current) else {}
     records = current.to_dict("records") if len(current) else []
+    seen: set[str] = set()
     for incoming in rows.to_dict("records"):
         sid, row = incoming["id"], int(incoming["row"])
+        if sid in seen:               # a duplicate id: already a problem
+            continue
+        seen.add(sid)
         if mode == "replace-area" and adcode and not _in_area(incoming["adcode"], adcode):
             findings.append(Finding("error", row, read.fields.get("adcode", "adcode"),
                                     f"district {incoming['adcode'] or '(none)'} is not in the area {adcode} being replaced",

@@ -179,16 +179,20 @@ def _number(value: str, field: str, limit: float, row: int, column: str, out: _C
     return number
 
 
-def _area_hint(table: RawTable, column: int | None, area: str | None) -> str | None:
-    """The area that decides a district name shared across China (普陀区): the import's own, or
-    the city most of the sheet's unambiguous districts are in."""
+def _area_hint(table: RawTable, column: int | None, area: str | None,
+               current: gpd.GeoDataFrame | None) -> str | None:
+    """The area that decides a district name shared across China (宝山区 is in Shanghai and in
+    Shuangyashan): the import's own; else the city most of the sheet's unambiguous districts
+    are in; else the city most of the current register is in."""
     if area or column is None:
         return area
-    cities = Counter()
+    cities: Counter[str] = Counter()
     for row in table.rows:
         code, _ = headers.adcode(row[column]) if row[column] else (None, None)
         if code:
             cities[code[:4] + "00"] += 1
+    if not cities and current is not None and len(current):
+        cities.update(str(c)[:4] + "00" for c in current["adcode"] if c)
     return cities.most_common(1)[0][0] if cities else None
 
 
@@ -200,7 +204,7 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
     for problem in table.problems:
         out.add("error", problem.row, problem.field, problem.reason, "几何类型不是点，站点必须是点")
     where, unknown = _map_columns(table, out)
-    hint = _area_hint(table, where.get("adcode"), area)
+    hint = _area_hint(table, where.get("adcode"), area, current)
     n = len(table.rows)
     if n == 0:
         out.add("error", None, None, "has no rows below the header", "表头下没有数据行")
@@ -232,7 +236,8 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
             lon[chosen], lat[chosen] = coords.to_wgs84(lon[chosen], lat[chosen], system)
     for field, default in DEFAULTS.items():
         records[field] = [v or default for v in records[field]]
-    _fill_ids(records, table.row_numbers, current, out)
+    _fill_ids(records, table.row_numbers, current, out,
+              table.headers[where["id"]] if "id" in where else "站点编号（自动生成 generated）")
     located = np.isfinite(lon) & np.isfinite(lat)
     for i in np.flatnonzero(~located):
         if "lon" not in where or not (table.rows[i][where["lon"]].strip() or table.rows[i][where["lat"]].strip()):
@@ -269,7 +274,7 @@ def _read_point(i: int, cells: list[str], row: int, table: RawTable, where: dict
 
 
 def _fill_ids(records: dict[str, list[str]], row_numbers: list[int], current: gpd.GeoDataFrame | None,
-              out: _Collector) -> None:
+              out: _Collector, column: str) -> None:
     known: dict[tuple[str, str], list[str]] = {}
     if current is not None and len(current):
         for sid, name, address in zip(current["id"], current["name"], current["address"]):
@@ -281,7 +286,7 @@ def _fill_ids(records: dict[str, list[str]], row_numbers: list[int], current: gp
             records["id"][i] = match[0] if len(match) == 1 else generated_id(records["name"][i], records["address"][i])
         sid = records["id"][i]
         if sid and sid in seen:
-            out.add("error", row, "id", f"duplicate id {sid!r} (first on row {seen[sid]})",
+            out.add("error", row, column, f"duplicate id {sid!r} (first on row {seen[sid]})",
                     f"编号“{sid}”重复（首次出现在第 {seen[sid]} 行）", sid)
         seen.setdefault(sid, row)
 
