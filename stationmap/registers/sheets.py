@@ -137,7 +137,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 
 
 def read_table_bytes(data: bytes, name: str, *, sheet: str | None = None,
-                     encoding: str | None = None) -> RawTable:
+                     encoding: str | None = None, path: Path | None = None) -> RawTable:
     """Read a register from its bytes; ``name`` (a file name) gives the format by its suffix.
 
     Raises :class:`DataFileError` naming the reason when the file cannot be read at all.
@@ -151,7 +151,7 @@ def read_table_bytes(data: bytes, name: str, *, sheet: str | None = None,
         if suffix in SPREADSHEETS:
             return _read_workbook(data, name, sheet, digest)
         if suffix in GEOFILES:
-            return _read_geofile(data, name, suffix, digest)
+            return _read_geofile(path if path is not None else data, name, suffix, digest)
         try:
             text, used = decode(data, encoding)
         except (UnicodeDecodeError, LookupError) as exc:
@@ -173,7 +173,7 @@ def read_table(path: str | os.PathLike, *, sheet: str | None = None, encoding: s
     path = Path(path)
     if not path.is_file():
         raise DataFileError(str(path), [InputError("no such file (文件不存在)")])
-    table = read_table_bytes(path.read_bytes(), path.name, sheet=sheet, encoding=encoding)
+    table = read_table_bytes(path.read_bytes(), path.name, sheet=sheet, encoding=encoding, path=path)
     table.source = str(path)
     return table
 
@@ -192,14 +192,15 @@ def _read_workbook(data: bytes, name: str, sheet: str | None, digest: str) -> Ra
     return _from_grid(grid, source=name, kind="xlsx", sheet=chosen, digest=digest, sheets=names)
 
 
-def _read_geofile(data: bytes, name: str, suffix: str, digest: str) -> RawTable:
+def _read_geofile(data: bytes | Path, name: str, suffix: str, digest: str) -> RawTable:
     import geopandas as gpd
     import shapely
 
+    source = data if isinstance(data, Path) else io.BytesIO(data)     # GDAL prefers a real path
     if suffix in (".parquet", ".geoparquet"):
-        frame = gpd.read_parquet(io.BytesIO(data))
+        frame = gpd.read_parquet(source)
     else:
-        frame = gpd.read_file(io.BytesIO(data))
+        frame = gpd.read_file(source)
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     columns = [c for c in frame.columns if c != frame.geometry.name and c not in ("lon", "lat", "coordsys")]
