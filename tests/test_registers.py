@@ -18,7 +18,7 @@ from stationmap.errors import DataFileError
 from stationmap.registers import headers
 from stationmap.registers.exporting import export_stations
 from stationmap.registers.importing import plan_import
-from stationmap.registers.plan_report import text_report, xlsx_report
+from stationmap.registers.plan_report import xlsx_report
 from stationmap.registers.rows import generated_id
 from stationmap.registers.sheets import read_table, read_table_bytes
 from stationmap.stations import read_stations

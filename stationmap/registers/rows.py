@@ -211,21 +211,8 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
     records: dict[str, list[str]] = {f: [""] * n for f in (*COLUMNS, "opening_hours_text")}
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     systems = np.full(n, coordsys, dtype=object)
-    for i, (cells, row) in enumerate(zip(table.rows, table.row_numbers)):
-        for field, at in where.items():
-            value, column = cells[at].strip() if at < len(cells) else "", table.headers[at]
-            if field in ("lon", "lat", "coordsys"):
-                continue
-            if field == "opening_hours":
-                expression, reason = hours_zh.to_osm(value)
-                records["opening_hours"][i] = expression
-                if value and value != expression and not records["opening_hours_text"][i]:
-                    records["opening_hours_text"][i] = value
-                if reason:
-                    out.add("warning", row, column, f"hours {value!r} kept as text, shown as unknown: {reason}",
-                            f"开放时间“{value}”无法识别，按“时间不详”显示")
-                continue
-            records[field][i] = _check_value(field, value, row, column, out, hint)
+    for i, (cells, row) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
+        _read_cells(i, cells, row, table, where, records, out, hint)
         if not records["name"][i] and "name" in where:
             out.add("error", row, table.headers[where["name"]], "is empty; every station needs a name", "站点名称为空")
         if "lon" in where and "lat" in where:
@@ -239,7 +226,7 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
     _fill_ids(records, table.row_numbers, current, out,
               table.headers[where["id"]] if "id" in where else "站点编号（自动生成 generated）")
     located = np.isfinite(lon) & np.isfinite(lat)
-    for i in np.flatnonzero(~located):
+    for i in map(int, np.flatnonzero(~located)):
         if "lon" not in where or not (table.rows[i][where["lon"]].strip() or table.rows[i][where["lat"]].strip()):
             out.add("warning", table.row_numbers[i], None, "no coordinates: imported as needing a location, never "
                     "answered as nearest until placed on the map", "无坐标：作为“待定位”导入，在地图上标注前不会被推荐",
@@ -249,6 +236,25 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
         geometry=[shapely.Point(x, y) if ok else None for x, y, ok in zip(lon, lat, located)], crs="EPSG:4326")
     _flag_places(frame, where, table, out, area, current)
     return ReadRows(frame, {f: table.headers[i] for f, i in where.items()}, unknown, out.findings)
+
+
+def _read_cells(i: int, cells: list[str], row: int, table: RawTable, where: dict[str, int],
+                records: dict[str, list[str]], out: _Collector, hint: str | None) -> None:
+    """One row's fields other than its point, into ``records``."""
+    for field, at in where.items():
+        value, column = cells[at].strip() if at < len(cells) else "", table.headers[at]
+        if field in ("lon", "lat", "coordsys"):
+            continue
+        if field == "opening_hours":
+            expression, reason = hours_zh.to_osm(value)
+            records["opening_hours"][i] = expression
+            if value and value != expression and not records["opening_hours_text"][i]:
+                records["opening_hours_text"][i] = value
+            if reason:
+                out.add("warning", row, column, f"hours {value!r} kept as text, shown as unknown: {reason}",
+                        f"开放时间“{value}”无法识别，按“时间不详”显示")
+            continue
+        records[field][i] = _check_value(field, value, row, column, out, hint)
 
 
 def _read_point(i: int, cells: list[str], row: int, table: RawTable, where: dict[str, int],
