@@ -96,9 +96,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, coverage, embed, framing, ogc, pages
+    from . import api, coverage, embed, framing, hosts, limits, ogc, pages, security
 
+    hosts.init_app(app)
+    limits.init_app(app)
     framing.init_app(app)
+    security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     coverage.init_app(app, api.init_app(app))
     ogc.init_app(app)
     pages.init_app(app)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import shapely
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
@@ -24,6 +24,7 @@ from ..districts import area_codes
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import dataset, problems
+from .hosts import external_url
 from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MapImageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
                       ProblemSchema, RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
 
@@ -140,7 +141,7 @@ def stations(args):
     if stop < len(positions):
         query = request.args.to_dict()
         query["offset"] = str(stop)
-        following = url_for("api.stations", _external=True, **query)
+        following = external_url("api.stations", **query)
     return _collection(records, {"matched": int(len(positions)), "limit": args["limit"],
                                  "offset": args["offset"], "next": following}, args["f"])
 

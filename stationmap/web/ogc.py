@@ -14,12 +14,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request
 
 from .. import vocab
 from ..errors import InputError
 from ..index import Filters
 from . import dataset, problems
+from .hosts import external_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -44,7 +45,7 @@ def _bad(parameter: str, reason: str) -> Response:
 
 
 def _link(endpoint: str, rel: str, mimetype: str, title: str | None = None, **values) -> dict[str, str]:
-    link = {"href": url_for(endpoint, _external=True, **values), "rel": rel, "type": mimetype}
+    link = {"href": external_url(endpoint, **values), "rel": rel, "type": mimetype}
     if title:
         link["title"] = title
     return link
