@@ -48,7 +48,7 @@ def test_the_worker_page_is_the_same_through_nginx(front, app_server):
 
 
 def test_nearest_answers_the_same_through_nginx(front, app_server):
-    status, headers, body = get(front + NEAREST)
+    status, _, body = get(front + NEAREST)
     direct = json.loads(get(app_server.url + NEAREST)[2])
     answer = json.loads(body)
     assert status == 200

@@ -6,8 +6,8 @@ client's developer knows what to change:
 - ``MAX_CONTENT_LENGTH`` (Flask's own setting; default 1 MiB) → **413**. The largest legitimate
   body is a route for ``POST /api/v1/stations/along-route``: 10,000 vertices written with 6
   decimals are about 250 KB, so 1 MiB leaves room for pretty-printed JSON while a 400 MB body
-  is refused from its ``Content-Length`` before a byte of it is read (a body sent without a
-  length is cut off at the limit by Werkzeug, with the same answer);
+  is refused from its ``Content-Length`` before a byte of it is read (a chunked body, sent
+  without a length, is read up to the limit by Werkzeug and then gets the same answer);
 - ``MAX_JSON_DEPTH`` (default 32) → **400**. Python's ``json`` recurses once per ``[`` or ``{``,
   so ``[`` × 100,000 was a ``RecursionError`` and a 500; the deepest document we accept, a
   GeoJSON route inside a request, is 4 levels. The depth is measured without parsing (strings
@@ -76,7 +76,10 @@ def check_request() -> Response | None:
     if request.content_length is not None and request.content_length > _limit("MAX_CONTENT_LENGTH"):
         raise RequestEntityTooLarge()
     if request.mimetype == "application/json" or request.mimetype.endswith("+json"):
-        depth = json_depth(request.get_data(cache=True))      # cached: the view parses the same bytes
+        body = request.get_data(cache=True)                   # cached: the view parses the same bytes
+        if request.content_length is None and len(body) >= _limit("MAX_CONTENT_LENGTH"):
+            raise RequestEntityTooLarge()                     # a chunked body Werkzeug cut off at the limit
+        depth = json_depth(body)
         if depth > _limit("MAX_JSON_DEPTH"):
             return problems.problem(400, "JSON nested too deeply", None, [{
                 "parameter": "body", "reason": f"the JSON nests {depth:,} levels deep; the limit is "

@@ -117,12 +117,13 @@ def cors_allowed() -> bool:
         return False
     if rule.rule in POST_READS:
         return True
-    return bool(rule.methods) and set(rule.methods) <= READ_METHODS
+    return bool(rule.methods) and set(rule.methods or ()) <= READ_METHODS
 
 
 def _cors(response: Response) -> None:
     origin = request.headers.get("Origin")
-    if not origin or not cors_allowed():
+    rule = request.url_rule
+    if not origin or rule is None or not cors_allowed():
         return
     allowed = current_app.config["CORS_ORIGINS"]
     if allowed == ["*"]:
@@ -133,7 +134,7 @@ def _cors(response: Response) -> None:
     else:
         return
     if request.method == "OPTIONS":
-        methods = sorted(set(request.url_rule.methods or ()) & {"GET", "HEAD", "POST"})
+        methods = sorted(set(rule.methods or ()) & {"GET", "HEAD", "POST"})
         response.headers["Access-Control-Allow-Methods"] = ", ".join(methods)
         response.headers["Access-Control-Allow-Headers"] = CORS_REQUEST_HEADERS
         response.headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE)
