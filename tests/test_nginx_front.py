@@ -25,9 +25,15 @@ def app_server():
 
 
 @pytest.fixture(scope="module")
-def front(app_server):
-    with nginx_front(app_server.url, _free_port()) as url:
-        yield url
+def fronts(app_server):
+    """nginx over plain HTTP, and over TLS with the config's (commented) TLS block switched on."""
+    with nginx_front(app_server.url, _free_port(), tls_port=_free_port()) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="module")
+def front(fronts):
+    return fronts[0]
 
 
 def get(url: str, headers: dict[str, str] | None = None):
@@ -111,3 +117,13 @@ def test_no_hsts_over_plain_http_but_hsts_when_the_proxy_says_https(front, app_s
     # what nginx sends behind TLS (X-Forwarded-Proto: https), believed because PROXY_COUNT=1
     _, headers, _ = get(f"{app_server.url}/healthz", {"X-Forwarded-Proto": "https"})
     assert headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_behind_tls_the_app_knows_it_is_https_and_sends_hsts(fronts):
+    import ssl
+
+    _, https, cert = fronts
+    context = ssl.create_default_context(cafile=cert)
+    with urllib.request.urlopen(f"{https}/api/v1/stations?limit=1", timeout=10, context=context) as response:
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert json.loads(response.read())["next"].startswith(f"{https}/api/v1/stations?")
