@@ -152,7 +152,7 @@ def _load_index(path: str | None):
 
 
 def _filters(args: argparse.Namespace):
-    from .index import Filters
+    from .filters import Filters
 
     return Filters.build(types=args.type, access=args.access, amenities=args.amenity,
                          open_at=args.open_at, include_closed=args.include_closed)
@@ -170,7 +170,7 @@ def _nearest(args: argparse.Namespace) -> int:
         raise InputError("--out is for batch mode (--queries)", field="out")
     from . import hours
     from .records import nearest_records
-    from .stations import check_lon_lat
+    from .coords import check_lon_lat
 
     lon, lat = check_lon_lat(args.lon, args.lat)
     filters = _filters(args)
@@ -230,7 +230,7 @@ def _table(results: list[dict], lang: str, when) -> str:
 
 
 def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from .stations import check_lon_lat
+    from .coords import check_lon_lat
 
     source = str(path)
     if not Path(path).is_file():
@@ -343,7 +343,7 @@ def _coverage(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .dataset import Dataset
     from .districts import load_districts
-    from .index import Filters
+    from .filters import Filters
 
     html = args.command == "export-html"
     if html and Path(args.out).suffix.lower() not in (".html", ".htm"):

@@ -21,7 +21,7 @@ import shapely
 
 from . import coords
 from .errors import DataFileError, InputError
-from .stations import check_lon_lat
+from .coords import check_lon_lat
 
 
 def read_demand(path: str | os.PathLike) -> gpd.GeoDataFrame:

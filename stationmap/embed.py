@@ -23,7 +23,8 @@ import numpy as np
 
 from . import coords, vocab
 from .districts import district_of
-from .index import Filters, StationIndex
+from .filters import Filters
+from .index import StationIndex
 
 #: Station types in the order their index appears in a row.
 TYPE_CODES: tuple[str, ...] = tuple(vocab.STATION_TYPES)

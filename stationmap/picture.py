@@ -286,7 +286,7 @@ def _wrap(text: str, columns: int) -> list[str]:
 
 def stations_inside(districts: gpd.GeoDataFrame, index: StationIndex, types: Iterable[str] = ()) -> np.ndarray:
     """Positions of the open stations of ``types`` (default all) inside the districts."""
-    from .index import Filters
+    from .filters import Filters
 
     filters = Filters.build(types=types)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
@@ -404,7 +404,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
     shapes = [shapely.simplify(s, pixel_m / 2, preserve_topology=True) for s in shapes]
 
     if layer == "stations":
-        present = [c for c in TYPE_STYLE if c in set(np.asarray(dataset.index.columns["type"], dtype=object)[positions])]
+        present = [c for c in TYPE_STYLE if c in set(dataset.index.column("type")[positions])]
         legend_rows = max(1, math.ceil(len(present) / 2))
     else:
         present = []
@@ -439,7 +439,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
 
         index = dataset.index
         sx, sy = projection.forward(index.lon[positions], index.lat[positions])
-        kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+        kinds = index.column("type")[positions]
         handles = []
         if layer == "stations":
             for code in present:             # the common type first, the rare ones on top

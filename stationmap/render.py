@@ -258,8 +258,8 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
     """
     x, y = coords.from_wgs84(index.lon[positions], index.lat[positions], system)
     named = len(positions) <= NAMED_STATIONS
-    names = np.asarray(index.columns["name"], dtype=object)[positions] if named else np.full(len(positions), "")
-    kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+    names = index.column("name")[positions] if named else np.full(len(positions), "")
+    kinds = index.column("type")[positions]
     number = {code: i for i, code in enumerate(TYPE_STYLE)}
     rows = [[round(float(b), 5), round(float(a), 5), *([str(n)] if named or coloured else []),
              *([number.get(k, -1)] if coloured else [])]
@@ -298,7 +298,7 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
                    style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2, "fillOpacity": 0.35},
                    tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t["name"]])).add_to(m)
     _cluster(m, index, positions, system, t["stations"], coloured=True)
-    kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+    kinds = index.column("type")[positions]
     rows = "".join(
         f'<div><i style="background:{colour}"></i>{html.escape(vocab.label(vocab.STATION_TYPES, code, lang))}'
         f" ({int((kinds == code).sum()):,})</div>" for code, (colour, _) in TYPE_STYLE.items() if (kinds == code).any())

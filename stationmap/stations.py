@@ -34,6 +34,7 @@ import shapely
 from . import coords, hours, vocab
 from ._files import atomic_path
 from ._paths import data_file
+from .coords import check_lon_lat
 from .errors import DataFileError, InputError
 
 #: Every column of a station record, in file order (``geometry`` last).
@@ -105,24 +106,6 @@ def _check_row(record: dict[str, Any], row: int, source: str) -> list[InputError
         except ValueError:
             bad("last_verified", f"{record['last_verified']!r} is not a date (YYYY-MM-DD)")
     return problems
-
-
-def check_lon_lat(lon: Any, lat: Any, *, row: int | None = None, source: str | None = None
-                  ) -> tuple[float, float]:
-    """Parse one longitude/latitude pair or raise :class:`InputError` naming the field."""
-    values = []
-    for field, value, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{value!r} is not a number", field=field, row=row, source=source) from None
-        if not math.isfinite(number):
-            raise InputError(f"{value!r} is not a finite number", field=field, row=row, source=source)
-        if abs(number) > limit:
-            raise InputError(f"{number} is outside -{limit:g}..{limit:g}", field=field, row=row,
-                             source=source)
-        values.append(number)
-    return values[0], values[1]
 
 
 def from_frame(frame: pd.DataFrame | gpd.GeoDataFrame, *, source: str = "stations") -> gpd.GeoDataFrame:
