@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
@@ -53,6 +54,8 @@ __all__ = ["Filters", "Neighbours", "RouteMatches", "StationIndex"]
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 T = TypeVar("T")
+
+_SERIALS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,9 @@ class StationIndex:
         self.ids = _read_only(stations["id"].to_numpy(dtype=object))
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
         self._masks = FilterMasks(stations)
+        #: Unique in this process: caches of answers outside the index key on it, never on the
+        #: index itself, so they cannot keep a swapped-out index alive nor serve its answers.
+        self.serial = next(_SERIALS)
         self._memo: dict[str, Any] = {}
         self._memo_lock = threading.Lock()
 
