@@ -229,9 +229,8 @@ def _table(results: list[dict], lang: str, when) -> str:
     return "\n".join(lines + ["", footer])
 
 
-def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from .coords import check_lon_lat
-
+def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Query ids and their points in WGS-84 (each row in its own ``coordsys``)."""
     source = str(path)
     if not Path(path).is_file():
         raise DataFileError(source, [InputError("no such file")])
@@ -244,35 +243,22 @@ def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
         raise DataFileError(source, [InputError(f"required column {c!r} is missing", field=c) for c in missing])
     if len(table) == 0:
         raise DataFileError(source, [InputError("has no queries")])
-    problems: list[InputError] = []
-    lon = pd.to_numeric(table["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(table["lat"], errors="coerce").to_numpy(dtype=float)
-    suspicious = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
-    for i in np.flatnonzero(suspicious):
-        try:
-            check_lon_lat(table["lon"].iat[i], table["lat"].iat[i], row=int(i) + 1)
-        except InputError as exc:
-            problems.append(exc)
+    lon, lat, problems = coords.points_from_rows(table)
     ids = table["id"].to_numpy(dtype=object)
     for i in np.flatnonzero(table["id"].str.strip().to_numpy() == ""):
         problems.append(InputError("is empty; every query needs an id", field="id", row=int(i) + 1))
-    systems = (table["coordsys"].str.strip().str.lower().replace("", "wgs84").to_numpy(dtype=object)
-               if "coordsys" in table.columns else np.full(len(table), "wgs84", dtype=object))
-    for i in np.flatnonzero(~np.isin(systems, coords.COORDSYS)):
-        problems.append(InputError(f"unknown coordinate system {systems[i]!r}; use one of "
-                                   f"{', '.join(coords.COORDSYS)}", field="coordsys", row=int(i) + 1))
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise DataFileError(source, problems)
-    return ids, lon, lat, systems
+    return ids, lon, lat
 
 
 def _nearest_batch(args: argparse.Namespace) -> int:
-    ids, lon, lat, systems = _read_queries(args.queries)
+    ids, lon, lat = _read_queries(args.queries)
     filters = _filters(args)
     index = _load_index(args.stations)
     positions, distances = index.nearest_batch(lon, lat, k=args.k, radius_m=args.radius,
-                                               filters=filters, coordsys=systems)
+                                               filters=filters)
     found = positions >= 0
     rows, ranks = np.nonzero(found)
     table = pd.DataFrame({

@@ -150,24 +150,8 @@ def from_frame(frame: pd.DataFrame | gpd.GeoDataFrame, *, source: str = "station
             except InputError as exc:
                 problems.append(exc)
     else:
-        raw_lon, raw_lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
-        for i in range(n):
-            try:
-                lon[i], lat[i] = check_lon_lat(raw_lon[i], raw_lat[i], row=i + 1, source=source)
-            except InputError as exc:
-                problems.append(exc)
-        if "coordsys" in frame.columns:
-            systems = frame["coordsys"].map(_text).str.lower().replace("", "wgs84").to_numpy()
-            for system in set(systems):
-                rows = systems == system
-                if system not in coords.COORDSYS:
-                    for i in np.flatnonzero(rows):
-                        problems.append(InputError(
-                            f"unknown coordinate system {system!r}; use one of {', '.join(coords.COORDSYS)}",
-                            field="coordsys", row=int(i) + 1, source=source))
-                    continue
-                good = rows & np.isfinite(lon) & np.isfinite(lat)
-                lon[good], lat[good] = coords.to_wgs84(lon[good], lat[good], system)
+        lon, lat, bad_points = coords.points_from_rows(frame, source=source)
+        problems.extend(bad_points)
 
     records: dict[str, list[str]] = {}
     for column in COLUMNS:
