@@ -169,8 +169,8 @@ def _nearest(args: argparse.Namespace) -> int:
     if args.out:
         raise InputError("--out is for batch mode (--queries)", field="out")
     from . import hours
-    from .records import nearest_records
     from .coords import check_lon_lat
+    from .records import nearest_records
 
     lon, lat = check_lon_lat(args.lon, args.lat)
     filters = _filters(args)
@@ -292,7 +292,7 @@ def _coverage(args: argparse.Namespace) -> int:
     threshold = Threshold.radius(args.radius_m) if args.radius_m is not None else \
         Threshold.walking(args.minutes if args.minutes is not None else 15, args.mode)
     at = parse_at(args.at)
-    from .render import coverage_map, save_map
+    from .maps.html import coverage_map, save_map
 
     districts = load_districts(args.adcode, path=args.districts)
     index = _load_index(args.stations)
@@ -335,7 +335,7 @@ def _export(args: argparse.Namespace) -> int:
     if html and Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{args.out!r} must end in .html", field="out")
     if not html:
-        from .picture import check_width, format_of
+        from .maps.picture import check_width, format_of
 
         format_of(args.out)
         width = check_width(args.width)
@@ -345,13 +345,13 @@ def _export(args: argparse.Namespace) -> int:
     source = Path(args.districts).name if args.districts else None
     adcode = None if args.districts else (args.adcode or "310100")
     if not html:
-        from .picture import save_picture
+        from .maps.picture import save_picture
 
         written = save_picture(args.out, districts, data, layer=args.layer, types=args.type, title=args.title,
                                lang=args.lang, width=width, adcode=adcode, districts_source=source)
     else:
-        from .picture import area_name, default_title, stations_inside
-        from .render import coverage_map, save_map, stations_map
+        from .maps.html import coverage_map, save_map, stations_map
+        from .maps.picture import area_name, default_title, stations_inside
 
         title = args.title or default_title(area_name(adcode, districts, args.lang), args.layer, args.lang)
         if args.layer == "coverage":

@@ -8,7 +8,7 @@ lock per cache means a process computes one report at a time: the work a server 
 bounded by the cell budget (``max_cells``) times its workers, however many requests arrive.
 
 :func:`summary` turns an answer into the JSON of ``GET /api/v1/coverage``; the files come from
-:mod:`stationmap.reports` and :mod:`stationmap.render`. Nothing here knows about HTTP.
+:mod:`stationmap.reports` and :mod:`stationmap.maps.html`. Nothing here knows about HTTP.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import numpy as np
 
 from . import geodesy, hours, travel, vocab
 from .index import Neighbours, StationIndex
-from .routes import RouteMatches
 from .links import navigation_links
+from .routes import RouteMatches
 from .stations import amenity_codes
 
 

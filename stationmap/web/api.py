@@ -214,7 +214,7 @@ def _picture(version: str, fmt: str, adcode: str, layer: str, types: tuple[str, 
     """Rendered pictures, the last few kept in memory (a second or more each to draw). The
     coverage layer's report comes from the planner's cache, under its cell budget."""
     from ..districts import load_districts
-    from ..picture import render_picture
+    from ..maps.picture import render_picture
     from .coverage import walking_answer
 
     report = walking_answer(adcode).report if layer == "coverage" else None

@@ -2,7 +2,7 @@
 
 The view parses parameters, asks the app's :class:`~stationmap.planner.AnswerCache`, and sends
 the answer in the asked format; computing and caching live in :mod:`stationmap.planner`,
-files in :mod:`stationmap.reports` and :mod:`stationmap.render`.
+files in :mod:`stationmap.reports` and :mod:`stationmap.maps.html`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .. import planner, reports, vocab
 from ..coverage import Threshold
 from ..districts import area_codes, outlines
 from ..errors import InputError
-from ..render import COVERAGE_CLASSES, coverage_map, map_html
+from ..maps.html import COVERAGE_CLASSES, coverage_map, map_html
 from . import dataset
 from .api import _Blueprint, _json
 from .pages import page_language, tile_settings

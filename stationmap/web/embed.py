@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import __version__, coords, tiles, vocab
+from .. import __version__, coords, vocab
 from ..districts import area_codes, load_districts, outlines
-from ..embed import area_positions, sources, station_rows
 from ..index import Filters
+from ..maps import tiles
+from ..maps.station_rows import area_positions, sources, station_rows
 from . import dataset, problems
 from .schemas import _codes
 
@@ -231,7 +232,7 @@ def embed_map() -> Response:
                                   f"embedded map (at most {MAX_STATIONS}): choose a district or a station type"}], lang)
         settings["stations"] = station_rows(data.index, positions, display, lang)
     else:
-        from ..render import COVERAGE_CLASSES
+        from ..maps.style import COVERAGE_CLASSES
 
         settings["classes"] = [list(c) for c in COVERAGE_CLASSES]
     full = url_for("pages.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"

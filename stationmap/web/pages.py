@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
-from .. import coords, tiles, vocab
+from .. import coords, vocab
 from ..districts import outlines
+from ..maps import tiles
 from . import dataset
 
 bp = Blueprint("pages", __name__)

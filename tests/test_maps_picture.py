@@ -18,9 +18,9 @@ from pyproj import Geod
 from stationmap.dataset import Dataset
 from stationmap.districts import load_districts
 from stationmap.errors import InputError
-from stationmap.picture import (LocalProjection, check_glyphs, cjk_font, format_of, north_angle, render_picture,
-                                round_length, save_picture, scale_bar, stations_inside)
-from stationmap.render import TYPE_STYLE
+from stationmap.maps.picture import (LocalProjection, check_glyphs, cjk_font, format_of, north_angle, render_picture,
+                                     round_length, save_picture, scale_bar, stations_inside)
+from stationmap.maps.style import TYPE_STYLE
 
 GEOD = Geod(ellps="WGS84")
 TODAY = datetime(2026, 11, 25)
