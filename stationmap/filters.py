@@ -21,9 +21,9 @@ stationmap.errors.InputError: field 'type': unknown type 'nope'; use one of outd
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -53,7 +53,7 @@ class Filters:
     @classmethod
     def build(cls, *, types: Iterable[str] = (), access: Iterable[str] = (),
               amenities: Iterable[str] = (), open_at: str | datetime | None = None,
-              include_closed: bool = False) -> "Filters":
+              include_closed: bool = False) -> Filters:
         """Validated filters; raises :class:`InputError` naming the offending field."""
         checked = {}
         for name, values, vocabulary in (("type", types, vocab.STATION_TYPES),

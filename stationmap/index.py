@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -286,7 +287,7 @@ class StationIndex:
             m = min(n, m * 4)
         return out_pos, out_dist
 
-    # -- boxes and routes (the route search itself is in :mod:`stationmap.routes`) ---------------------------------------------------------------
+    # -- boxes and routes (the route search itself is in routes.py) ---------------------
 
     def within_bbox(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float, *,
                     filters: Filters = Filters()) -> IntArray:
