@@ -207,3 +207,20 @@ def test_dense_city_single_queries_match_brute_force_with_radius_and_include_clo
         radius = (None, 500.0, 2000.0)[i % 3]
         _same(shanghai.nearest(x, y, k=1 + i % 7, radius_m=radius, filters=filters),
               brute_force_nearest(shanghai, x, y, k=1 + i % 7, radius_m=radius, filters=filters))
+
+
+def test_a_dropped_index_is_freed_with_the_records_and_columns_made_from_it():
+    import gc
+    import weakref
+
+    from stationmap.records import station_record
+    from stationmap.stations import read_stations
+
+    index = StationIndex(read_stations())
+    station_record(index, 0)
+    assert index.column("type")[0] == index.columns["type"][0]
+    assert index.column("type") is index.column("type")
+    dropped = weakref.ref(index)
+    del index
+    gc.collect()
+    assert dropped() is None

@@ -15,12 +15,13 @@ from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 
 from .._paths import shipped
-from ..dataset import Dataset
+from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import problems
-from .config import Defaults
+from . import api, embed, hosts, limits, ogc, pictures, planner, problems, security, worker
+from ._common import EXTENSION, current_dataset
+from .config import Defaults, check
 
-EXTENSION = "stationmap"
+__all__ = ["EXTENSION", "create_app", "current_dataset"]
 
 
 def _env_value(raw: str) -> Any:
@@ -83,10 +84,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("STATIONMAP", loads=_env_value)
     if config:
         app.config.update(config)
+    check(app.config)                      # a bad setting stops the app here, naming the setting
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    app.extensions[EXTENSION] = Dataset.load(app.config["STATIONS_PATH"])
+    app.extensions[EXTENSION] = LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
 
     from . import ops
 
@@ -100,18 +102,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, coverage, embed, framing, ogc, pages
-
-    framing.init_app(app)
-    coverage.init_app(app, api.init_app(app))
-    ogc.init_app(app)
-    pages.init_app(app)
-    embed.init_app(app)
+    hosts.init_app(app)
+    limits.init_app(app)
+    security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
+    for module in (api, pictures, planner, ogc, worker, embed):
+        module.init_app(app)
     return app
-
-
-def dataset() -> Dataset:
-    """The current app's dataset."""
-    from flask import current_app
-
-    return current_app.extensions[EXTENSION]

@@ -65,9 +65,9 @@ def add_ready_check(app: Flask, name: str, check: ReadyCheck) -> None:
 
 
 def _dataset_check() -> tuple[bool, str]:
-    from . import dataset
+    from ._common import current_dataset
 
-    data = dataset()
+    data = current_dataset()
     return data.index is not None, f"{data.count} stations, register version {data.version}"
 
 
@@ -99,6 +99,7 @@ def _finish(response: Response) -> Response:
 
 def metrics() -> Response:
     """Prometheus text format; every worker's counts when several serve."""
+    _register_gauges()                     # the register may have been swapped since the last scrape
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         from prometheus_client import multiprocess
@@ -133,14 +134,18 @@ def readyz() -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the hooks first, so that the access log sees the final (compressed) size."""
-    from . import dataset
-
     app.before_request(_start)
     app.after_request(_finish)
     app.add_url_rule("/metrics", "metrics", metrics)
     app.add_url_rule("/readyz", "readyz", readyz)
     add_ready_check(app, "dataset", _dataset_check)
     with app.app_context():
-        data = dataset()
-        INDEX_STATIONS.set(data.count)
-        BUILD_INFO.labels(__version__, str(data.version)).set(1)
+        _register_gauges()
+
+
+def _register_gauges() -> None:
+    from ._common import current_dataset
+
+    data = current_dataset()
+    INDEX_STATIONS.set(data.count)
+    BUILD_INFO.labels(__version__, str(data.version)).set(1)
