@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import marshmallow as ma
+from werkzeug.datastructures import MultiDict
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)\Z")
 _INTEGER = re.compile(r"[+-]?\d+\Z")
@@ -111,7 +112,7 @@ class FastQuery:
         if any(hooks.get(kind) for kind in ("pre_load", "post_load")):
             raise ValueError("the fast path cannot run the schema's pre_load/post_load hooks")
 
-    def parse(self, args: Mapping[str, Any]) -> dict[str, Any] | None:
+    def parse(self, args: MultiDict[str, str]) -> dict[str, Any] | None:
         """``args`` is a werkzeug ``MultiDict`` (``request.args``)."""
         out: dict[str, Any] = {}
         for key, values in args.lists():
