@@ -94,7 +94,11 @@ def _run(script: str, probe: str, lua: str | None, target: str, args) -> dict[st
         return _wrk(target, lua, args.connections, args.seconds, args.threads)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)             # gthread workers finish their requests (graceful_timeout 30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
 
 
 def _in_process(paths: list[str], stations: str | None, rounds: int = 5) -> None:
