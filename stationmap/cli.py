@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     serve.add_argument("--stations", metavar="PATH", help="stations file (default: the shipped Shanghai sample)")
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
+    serve.add_argument("--access-log", default="-", metavar="PATH",
+                       help="JSON-lines access log: - for stderr (default), a file, or off "
+                            "(route templates only: no coordinates, query strings or client addresses)")
 
     cover = commands.add_parser("coverage", help="coverage by district: table, Excel, gaps and a map",
                                 description="How much of each district is within reach of a station.")
@@ -393,7 +396,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise InputError(f"{args.port} is not a TCP port", field="port")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"{args.workers} must be ≥ 1", field="workers")
-    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, dev=args.dev)
+    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, dev=args.dev,
+          access_log=args.access_log)
     return 0
 
 

@@ -90,6 +90,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions[EXTENSION] = LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
 
+    from . import ops
+
+    ops.init_app(app)      # first: its after_request runs last and sees the final response
+
     app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticCompressionCache)
     app.config.setdefault("COMPRESS_CACHE_KEY", _static_cache_key)
     Compress(app)
