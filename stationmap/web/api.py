@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import http
 import json
-from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -24,8 +23,20 @@ from ..districts import area_codes
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import dataset, problems
-from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MapImageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
-                      ProblemSchema, RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
+from .schemas import (
+    AlongRouteBody,
+    DistrictsArgs,
+    LanguageArgs,
+    MapImageArgs,
+    MetaSchema,
+    NearestArgs,
+    NearestResponseSchema,
+    ProblemSchema,
+    RouteResponseSchema,
+    StationsArgs,
+    StationSchema,
+    StationsResponseSchema,
+)
 
 
 class _Parser(FlaskParser):
@@ -141,7 +152,7 @@ def stations(args):
         query = request.args.to_dict()
         query["offset"] = str(stop)
         following = url_for("api.stations", _external=True, **query)
-    return _collection(records, {"matched": int(len(positions)), "limit": args["limit"],
+    return _collection(records, {"matched": len(positions), "limit": args["limit"],
                                  "offset": args["offset"], "next": following}, args["f"])
 
 
@@ -208,18 +219,17 @@ IMAGE_MAX_AGE = 3600
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-@lru_cache(maxsize=12)
 def _picture(version: str, fmt: str, adcode: str, layer: str, types: tuple[str, ...], title: str | None,
              lang: str, width: int) -> bytes:
-    """Rendered pictures, the last few kept in memory (a second or more each to draw). The
-    coverage layer's report comes from the planner's cache, under its cell budget."""
-    from ..districts import load_districts
-    from ..picture import render_picture
-    from .coverage import walking_answer
+    """A picture from the server's heavy-work pool, which keeps the last few drawn (bounded by
+    count and bytes; a second or more each to draw). The coverage layer's report comes from
+    the planner's cache, under its cell budget."""
+    from ..heavy import picture_body
+    from . import heavy
+    from .coverage import _cache
 
-    report = walking_answer(adcode).report if layer == "coverage" else None
-    return render_picture(load_districts(adcode), dataset(), layer=layer, types=types, title=title, lang=lang,
-                          width=width, fmt=fmt, adcode=adcode, report=report)
+    args = (fmt, adcode, layer, types, title, lang, width, int(current_app.config["COVERAGE_MAX_CELLS"]))
+    return heavy.run(("picture", version, *args), picture_body, args, cache=_cache())
 
 
 def _image(args: dict[str, Any], fmt: str) -> Response:

@@ -33,6 +33,20 @@ class Defaults:
     #: while drawing, and every distinct title is a new drawing (the command goes up to 6000).
     IMAGE_MAX_WIDTH = 3000
 
+    # The heavy-work pool (stationmap.jobs) that `stationmap serve` starts: coverage reports,
+    # recommendations and pictures run there, never in the request workers.
+    #: Worker processes of the pool (heavy jobs running at once, on the whole server).
+    HEAVY_PROCESSES = 2
+    #: Jobs that may wait for a pool worker; beyond that the answer is 503 with Retry-After.
+    HEAVY_QUEUE = 4
+    #: Jobs a pool worker runs before it is replaced, so its memory goes back to the system.
+    HEAVY_RECYCLE_AFTER = 20
+    #: Time limit of one heavy job (and a request's wait for it), below gunicorn's 60 s.
+    HEAVY_TIMEOUT_S = 45
+    #: Finished answers the pool keeps for every request worker: at most this many, and bytes.
+    HEAVY_KEEP = 32
+    HEAVY_KEEP_BYTES = 64 * 2**20
+
     # flask-smorest / OpenAPI
     API_TITLE = "stationmap"
     API_VERSION = "v1"

@@ -16,9 +16,10 @@ from .. import planner, reports, vocab
 from ..coverage import Threshold
 from ..districts import area_codes, outlines
 from ..errors import InputError
-from ..render import COVERAGE_CLASSES, coverage_map, map_html
-from . import dataset
-from .api import _Blueprint, _json
+from ..heavy import coverage_body
+from ..render import COVERAGE_CLASSES
+from . import dataset, heavy
+from .api import _Blueprint
 from .pages import page_language, tile_settings
 from .schemas import CoverageArgs, CoverageResponseSchema
 
@@ -83,28 +84,18 @@ def coverage(args):
     station open at `at`. `f` picks the answer: the JSON table, the gaps as GeoJSON, the CSV or
     Excel file of `stationmap coverage`, or its HTML map. Answers are cached per worker.
     """
-    data = dataset()
     question = _question(args)
-    answer = _cache().get(question, data.index)
     lang = args["lang"] or current_app.config["DEFAULT_LANG"]
     f, coordsys = args["f"], args["coordsys"]
+    tiles, key = current_app.config["TILES"], current_app.config["TIANDITU_KEY"]
+    body = heavy.run(("coverage", question, f, lang, coordsys, tiles, key), coverage_body,
+                     (question, f, lang, coordsys, tiles, key), cache=_cache())
     stem = planner.file_stem(question)
-    if f == "csv":
-        return _attachment(reports.coverage_csv(answer.report, lang), f, stem)
-    if f == "xlsx":
-        return _attachment(reports.coverage_xlsx(answer.report, lang), f, stem)
+    if f in ("csv", "xlsx"):
+        return _attachment(body, f, stem)
     if f == "html":
-        m = coverage_map(answer.report, answer.districts, data.index, tile_provider=current_app.config["TILES"], lang=lang,
-                         tianditu_key=current_app.config["TIANDITU_KEY"], sites=answer.sites)
-        return _attachment(map_html(m), f, stem.replace("coverage-", "coverage-map-", 1))
-    if f == "geojson":
-        return _json(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
-    threshold = question.threshold
-    query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
-             "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
-             "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
-    return _json(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
-                                 stations=data.count, query=query))
+        return _attachment(body, f, stem.replace("coverage-", "coverage-map-", 1))
+    return Response(body, mimetype=MIMETYPES[f])
 
 
 #: Every string the planner page shows, in both languages.

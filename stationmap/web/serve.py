@@ -29,6 +29,9 @@ class _Gunicorn(BaseApplication):
 def run_wsgi(app, *, host: str, port: int, workers: int) -> None:
     """Serve any WSGI app under gunicorn with stationmap's production settings."""
     _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
+                    # threads wait on the heavy-work pool without holding the lookup up (the
+                    # serving model itself is issue 13's front part: h13front sets it)
+                    "worker_class": "gthread", "threads": 16,
                     "accesslog": None, "errorlog": "-", "loglevel": "warning",
                     "keepalive": 5, "timeout": 60}).run()
 
@@ -43,4 +46,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = No
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
+    from .heavy import start_pool
+
+    start_pool(app)                       # before gunicorn forks: one pool for the whole server
     run_wsgi(app, host=host, port=port, workers=workers or (os.cpu_count() or 1))
