@@ -36,7 +36,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from . import coords, geodesy, hours, vocab
+from . import along, coords, geodesy, hours, vocab
 from .errors import InputError
 from .stations import amenity_codes, check_lon_lat
 
@@ -337,45 +337,18 @@ class StationIndex:
         for x, y in xy:
             check_lon_lat(x, y)
         x, y = _points_to_wgs84(xy[:, 0], xy[:, 1], coordsys)
+        if np.ceil(np.hypot(np.diff(x), np.diff(y)) / _ROUTE_STEP_DEG).sum() > along.MAX_PIECES:
+            raise InputError(f"the route is too long for one query (more than {along.MAX_PIECES:,} pieces of "
+                             "about 550 m); split it", field="route")
         dense = np.asarray(shapely.segmentize(shapely.LineString(np.column_stack([x, y])),
                                               _ROUTE_STEP_DEG).coords)
         vlon, vlat = dense[:, 0], dense[:, 1]
-        vxyz = geodesy.ecef(vlon, vlat)
-        piece_m = geodesy.geodesic_m(vlon[:-1], vlat[:-1], vlon[1:], vlat[1:])
-        start_m = np.concatenate([[0.0], np.cumsum(piece_m)])
-        piece_chord = np.linalg.norm(vxyz[1:] - vxyz[:-1], axis=1)
-        # A station within D of a piece is within D + half the piece of one of its ends.
-        reach = distance_m + piece_chord.max(initial=0.0) / 2 + geodesy.CHORD_SLACK_M
-        near = self._tree.query_ball_point(vxyz, r=reach, workers=-1)
-        pairs_v = np.repeat(np.arange(len(near)), [len(h) for h in near])
-        pairs_s = np.fromiter((s for hits in near for s in hits), dtype=np.int64, count=len(pairs_v))
-        empty = RouteMatches(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), float(start_m[-1]))
-        if len(pairs_s) == 0:
-            return empty
-        # Each (vertex, station) pair tests the pieces on both sides of the vertex.
-        piece = np.concatenate([pairs_v - 1, pairs_v])
-        station = np.concatenate([pairs_s, pairs_s])
-        valid = (piece >= 0) & (piece < len(piece_m))
-        piece, station = piece[valid], station[valid]
-        a, b, p = vxyz[piece], vxyz[piece + 1], self._xyz[station]
-        ab = b - a
-        t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
-        t = np.clip(t, 0.0, 1.0)
-        foot_lon = vlon[piece] + t * (vlon[piece + 1] - vlon[piece])
-        foot_lat = vlat[piece] + t * (vlat[piece + 1] - vlat[piece])
-        dist = geodesy.geodesic_from_chord(foot_lon, foot_lat, geodesy.ecef(foot_lon, foot_lat),
-                                           self.lon[station], self.lat[station], p)
-        along = start_m[piece] + t * piece_m[piece]
-        # Keep, per station, the closest piece.
-        order = np.lexsort((dist, station))
-        station, dist, along = station[order], dist[order], along[order]
-        first = np.ones(len(station), dtype=bool)
-        first[1:] = station[1:] != station[:-1]
-        station, dist, along = station[first], dist[first], along[first]
-        keep = (dist <= distance_m) & self.admitted(station, filters)
-        station, dist, along = station[keep], dist[keep], along[keep]
-        order = np.lexsort((dist, along))
-        return RouteMatches(station[order], dist[order], along[order], float(start_m[-1]))
+        station, dist, at, length = along.best_pieces(vlon, vlat, geodesy.ecef(vlon, vlat), self.lon, self.lat,
+                                                      self._xyz, distance_m)
+        keep = self.admitted(station, filters)
+        station, dist, at = station[keep], dist[keep], at[keep]
+        order = np.lexsort((dist, at))
+        return RouteMatches(station[order], dist[order], at[order], length)
 
 
 def _check_k_radius(k: int, radius_m: float | None) -> tuple[int, float | None]:
