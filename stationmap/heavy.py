@@ -12,6 +12,7 @@ pool itself.
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -66,5 +67,8 @@ def picture_body(data: Dataset, fmt: str, adcode: str, layer: str, types: tuple[
         report = (cache or ANSWERS).get(planner.Question(adcode=adcode, threshold=Threshold.walking(15), max_cells=max_cells,
                                               version=data.version), data.index).report
     jobs.progress("drawing", None)
-    return render_picture(load_districts(adcode), data, layer=layer, types=types, title=title, lang=lang,
-                          width=width, fmt=fmt, adcode=adcode, report=report)
+    try:
+        return render_picture(load_districts(adcode), data, layer=layer, types=types, title=title, lang=lang,
+                              width=width, fmt=fmt, adcode=adcode, report=report)
+    finally:
+        gc.collect()                      # a drawing's objects are cyclic: give their memory back now
