@@ -115,3 +115,48 @@ def test_a_coverage_and_picture_flood_gets_503s_while_nearest_keeps_answering():
         assert all(status in (200, 503) for status, _, _ in answers), [(s, b[:300]) for s, _, b in answers if s not in (200, 503)]
     finally:
         server.stop()
+
+
+def _post(url: str, body: dict):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_a_client_past_its_limit_gets_429_problem_json_with_retry_after(tmp_path, storage):
+    import shutil
+    import subprocess
+
+    from conftest import _free_port
+
+    env = {"STATIONMAP_RATELIMIT_ALONG_ROUTE": "3 per minute"}
+    redis = None
+    if storage == "redis":
+        if not shutil.which("redis-server"):
+            pytest.skip("redis-server is not installed")
+        port = _free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                  "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        env["STATIONMAP_RATELIMIT_STORAGE_URL"] = f"redis://127.0.0.1:{port}/0"
+    server = Server(env=env)
+    try:
+        body = {"route": {"type": "LineString", "coordinates": [[121.47, 31.23], [121.48, 31.24]]}, "distance_m": 500}
+        answers = [_post(f"{server.url}/api/v1/stations/along-route", body) for _ in range(8)]
+        statuses = [status for status, _, _ in answers]
+        # in memory each of the 2 workers counts for itself; redis counts once for the server
+        assert statuses.count(200) <= (3 if storage == "redis" else 6) and 429 in statuses, statuses
+        for status, headers, payload in answers:
+            if status == 429:
+                assert int(headers["Retry-After"]) >= 1
+                assert headers["Content-Type"].startswith("application/problem+json")
+                assert json.loads(payload)["status"] == 429
+        assert _get(f"{server.url}/api/v1/stations/nearest?lon=121.47&lat=31.23")[0] == 200
+    finally:
+        server.stop()
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)

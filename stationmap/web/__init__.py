@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Mapping
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from flask_compress import Compress
@@ -30,23 +32,39 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
-class _StaticCompressionCache(dict):
-    """Flask-Compress's cache, holding compressed static files only (keyed by path).
+class _StaticCompressionCache(OrderedDict):
+    """Flask-Compress's cache, holding compressed static files only, keyed by the file's path
+    (never its query string: ``?v=`` cache busters, or a client inventing 5,000 of them, do not
+    make new entries), least recently used dropped beyond :data:`STATIC_CACHE_FILES` entries or
+    :data:`STATIC_CACHE_BYTES`.
 
     API answers change with the time of day (open now), so their key is empty and they are
     never stored.
     """
 
     def get(self, key: str):
-        return None if key.endswith(";") else super().get(key)
+        if key.endswith(";") or key not in self:
+            return None
+        self.move_to_end(key)
+        return self[key]
 
     def set(self, key: str, value) -> None:
-        if not key.endswith(";"):
-            self[key] = value
+        if key.endswith(";"):
+            return
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > 1 and (len(self) > STATIC_CACHE_FILES
+                                 or sum(len(v) for v in self.values() if isinstance(v, bytes)) > STATIC_CACHE_BYTES):
+            self.popitem(last=False)
+
+
+#: Bounds of the compressed-static cache, per worker (the shipped static files fit).
+STATIC_CACHE_FILES = 256
+STATIC_CACHE_BYTES = 32 * 2**20
 
 
 def _static_cache_key(request) -> str:
-    return request.full_path if request.endpoint == "static" else ""
+    return request.path if request.endpoint == "static" else ""
 
 
 def _buffer_static(response):
@@ -96,7 +114,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, coverage, embed, framing, heavy, ogc, pages
+    from . import api, coverage, embed, framing, heavy, ogc, pages, ratelimits
 
     framing.init_app(app)
     heavy.init_app(app)
@@ -104,6 +122,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ogc.init_app(app)
     pages.init_app(app)
     embed.init_app(app)
+    ratelimits.init_app(app)
     return app
 
 

@@ -47,6 +47,17 @@ class Defaults:
     HEAVY_KEEP = 32
     HEAVY_KEEP_BYTES = 64 * 2**20
 
+    # Per-client rate limits (Flask-Limiter; stationmap.web.ratelimits), "N per second|minute|hour".
+    #: Shared counters for several workers or app servers, e.g. ``redis://localhost:6379/0``;
+    #: empty: in memory, per worker process.
+    RATELIMIT_STORAGE_URL = ""
+    #: ``None``: on, except in an app built with ``TESTING`` (the suite's own test clients).
+    RATELIMIT_ENABLED: bool | None = None
+    #: Coverage questions (the planner page asks a few per question: table, gaps, downloads).
+    RATELIMIT_COVERAGE = "30 per minute"
+    RATELIMIT_PICTURES = "30 per minute"
+    RATELIMIT_ALONG_ROUTE = "60 per minute"
+
     # flask-smorest / OpenAPI
     API_TITLE = "stationmap"
     API_VERSION = "v1"
