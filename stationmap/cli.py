@@ -141,8 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     try:
         args = _parser().parse_args(argv)
-        if args.command == "nearest" and not 1 <= args.k <= K_MAX:
-            raise InputError(f"{args.k} must be between 1 and {K_MAX}", field="k")
+        if args.command == "nearest" and args.k > K_MAX:
+            raise InputError(f"{args.k} is more than one query may ask for (at most {K_MAX})", field="k")
         if args.command == "nearest":
             return _nearest(args)
         if args.command == "serve":
