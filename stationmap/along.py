@@ -64,7 +64,9 @@ def best_pieces(vlon: np.ndarray, vlat: np.ndarray, vxyz: np.ndarray, station_lo
         s, d, a = _measure(candidates[start:stop], radius[start:stop], tree, vlon, vlat, vxyz, piece_m,
                            start_m, station_lon, station_lat, station_xyz)
         keep = d <= distance_m
-        found_s.append(s[keep]), found_d.append(d[keep]), found_a.append(a[keep])
+        found_s.append(s[keep])
+        found_d.append(d[keep])
+        found_a.append(a[keep])
         start = stop
     return np.concatenate(found_s), np.concatenate(found_d), np.concatenate(found_a), float(start_m[-1])
 

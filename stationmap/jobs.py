@@ -32,6 +32,7 @@ Job API (for the planner's cancellable long questions, issue 16)
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 import pickle
 import secrets
@@ -133,7 +134,7 @@ def _work(conn, context: Any) -> None:
 class Job:
     id: str
     key: Hashable
-    fn: Callable
+    fn: Callable | None
     args: tuple
     timeout_s: float
     state: str = QUEUED
@@ -159,8 +160,8 @@ class _Slot:
 
     def __init__(self, pool: JobPool):
         self.pool = pool
-        self.process = None
-        self.conn = None
+        self.process: Any = None
+        self.conn: Any = None
         self.jobs_done = 0
         self.job: Job | None = None
 
@@ -207,7 +208,7 @@ class _Slot:
         except Exception as error:                          # noqa: BLE001 — e.g. unpicklable arguments
             self.pool._finish(job, FAILED, error=_error_payload(error))
             return
-        deadline = job.started + job.timeout_s
+        deadline = (job.started or time.monotonic()) + job.timeout_s
         while True:
             if job.state == CANCELLED:
                 self.stop(kill=True)
@@ -317,7 +318,7 @@ class JobPool:
                 self._lock.wait(left)
         if job.state == DONE:
             return job.result
-        if job.state == CANCELLED:
+        if job.state == CANCELLED or job.error is None:
             raise JobFailed("the job was cancelled")
         _raise(job.error)
 
@@ -445,7 +446,7 @@ def run_service(pool: JobPool, address: str, authkey: bytes, parent: int | None 
     while True:
         try:
             conn = listener.accept()
-        except (OSError, EOFError, connection.AuthenticationError):
+        except (OSError, EOFError, multiprocessing.AuthenticationError):
             continue
         threading.Thread(target=_handle, args=(conn, pool), daemon=True).start()
 

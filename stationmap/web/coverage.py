@@ -51,14 +51,6 @@ def _question(args: dict[str, Any]) -> planner.Question:
                             version=dataset().version)
 
 
-def walking_answer(adcode: str) -> planner.Answer:
-    """The default question's answer (15 minutes' walk, any time) for ``adcode``, from the same
-    cache as the API's: what the coverage picture draws."""
-    return _cache().get(planner.Question(adcode=adcode, threshold=Threshold.walking(15),
-                                         max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
-                                         version=dataset().version), dataset().index)
-
-
 def _attachment(body: bytes | str, f: str, stem: str) -> Response:
     response = Response(body, mimetype=MIMETYPES[f])
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{f}"'

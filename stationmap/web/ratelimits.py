@@ -36,6 +36,6 @@ def init_app(app: Flask) -> Limiter:
     for endpoint, setting in LIMITED.items():
         view = app.view_functions.get(endpoint)
         if view is not None:
-            app.view_functions[endpoint] = limiter.limit(str(app.config[setting]), scope=setting)(view)
+            app.view_functions[endpoint] = limiter.limit(str(app.config[setting]), scope=setting)(view)  # type: ignore[assignment]
     app.extensions["stationmap.limiter"] = limiter      # the limits refer to it weakly: keep it alive
     return limiter
