@@ -18,20 +18,26 @@ from typing import Any
 
 from . import jobs, planner, reports
 from .coverage import Threshold
-from .dataset import Dataset
+from .dataset import Dataset, LiveDataset
 
 #: Coverage answers kept per process (each can be tens of MB: the cells of the report).
 ANSWERS = planner.AnswerCache(4, max_bytes=400 * 2**20)
+
+
+def _current(data: Dataset | LiveDataset) -> Dataset:
+    """The register to answer from: the pool's context is the app's :class:`LiveDataset`."""
+    return data.current if isinstance(data, LiveDataset) else data
 
 
 def _json_bytes(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def coverage_body(data: Dataset, question: planner.Question, f: str, lang: str, coordsys: str,
+def coverage_body(data: Dataset | LiveDataset, question: planner.Question, f: str, lang: str, coordsys: str,
                   tiles: str = "osm", tianditu_key: str = "", *, cache: planner.AnswerCache | None = None) -> bytes:
     """``GET /api/v1/coverage``'s answer in format ``f`` (json, geojson, csv, xlsx, html);
     ``cache``: where answers are kept (default: this process's :data:`ANSWERS`)."""
+    data = _current(data)
     jobs.progress("coverage", None)
     answer = (cache or ANSWERS).get(question, data.index)
     jobs.progress("formatting", None)
@@ -40,7 +46,7 @@ def coverage_body(data: Dataset, question: planner.Question, f: str, lang: str, 
     if f == "xlsx":
         return reports.coverage_xlsx(answer.report, lang)
     if f == "html":
-        from .render import coverage_map, map_html
+        from .maps.html import coverage_map, map_html
 
         m = coverage_map(answer.report, answer.districts, data.index, tile_provider=tiles, lang=lang,
                          tianditu_key=tianditu_key, sites=answer.sites)
@@ -55,11 +61,12 @@ def coverage_body(data: Dataset, question: planner.Question, f: str, lang: str, 
                                        stations=data.count, query=query))
 
 
-def picture_body(data: Dataset, fmt: str, adcode: str, layer: str, types: tuple[str, ...], title: str | None,
+def picture_body(data: Dataset | LiveDataset, fmt: str, adcode: str, layer: str, types: tuple[str, ...], title: str | None,
                  lang: str, width: int, max_cells: int, *, cache: planner.AnswerCache | None = None) -> bytes:
     """A map picture (``/api/v1/maps/image.*``); the coverage layer draws 15 minutes' walk."""
+    data = _current(data)
     from .districts import load_districts
-    from .picture import render_picture
+    from .maps.picture import render_picture
 
     report = None
     if layer == "coverage":

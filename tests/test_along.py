@@ -8,7 +8,8 @@ import shapely
 
 from stationmap import geodesy
 from stationmap.errors import InputError
-from stationmap.index import _ROUTE_STEP_DEG, Filters
+from stationmap.filters import Filters
+from stationmap.routes import ROUTE_STEP_DEG as _ROUTE_STEP_DEG
 
 
 def brute_force(index, route: shapely.LineString, distance_m: float):
@@ -20,12 +21,13 @@ def brute_force(index, route: shapely.LineString, distance_m: float):
     start_m = np.concatenate([[0.0], np.cumsum(piece_m)])
     reach = distance_m + np.linalg.norm(vxyz[1:] - vxyz[:-1], axis=1).max() / 2 + geodesy.CHORD_SLACK_M
     best: dict[int, tuple[float, float]] = {}
-    for v, hits in enumerate(index._tree.query_ball_point(vxyz, r=reach)):
-        for s in hits:
+    vertices, stations = index.near_points(vxyz, reach)
+    for v, s in zip(vertices.tolist(), stations.tolist()):
+        if True:
             for piece in (v - 1, v):
                 if not 0 <= piece < len(piece_m):
                     continue
-                a, b, p = vxyz[piece], vxyz[piece + 1], index._xyz[s]
+                a, b, p = vxyz[piece], vxyz[piece + 1], index.xyz[s]
                 t = float(np.clip(np.dot(p - a, b - a) / max(np.dot(b - a, b - a), 1e-12), 0, 1))
                 flon = vlon[piece] + t * (vlon[piece + 1] - vlon[piece])
                 flat = vlat[piece] + t * (vlat[piece + 1] - vlat[piece])

@@ -9,20 +9,20 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Mapping
 
 from flask import Flask
 from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 
 from .._paths import shipped
-from ..dataset import Dataset
+from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import problems
-from .config import Defaults
+from . import api, embed, heavy, hosts, limits, ogc, pictures, planner, problems, ratelimits, security, worker
+from ._common import EXTENSION, current_dataset
+from .config import Defaults, check
 
-EXTENSION = "stationmap"
+__all__ = ["EXTENSION", "create_app", "current_dataset"]
 
 
 def _env_value(raw: str) -> Any:
@@ -101,10 +101,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("STATIONMAP", loads=_env_value)
     if config:
         app.config.update(config)
+    check(app.config)                      # a bad setting stops the app here, naming the setting
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    app.extensions[EXTENSION] = Dataset.load(app.config["STATIONS_PATH"])
+    app.extensions[EXTENSION] = LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
 
     app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticCompressionCache)
     app.config.setdefault("COMPRESS_CACHE_KEY", _static_cache_key)
@@ -114,20 +115,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, coverage, embed, framing, heavy, ogc, pages, ratelimits
-
-    framing.init_app(app)
+    hosts.init_app(app)
+    limits.init_app(app)
+    security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     heavy.init_app(app)
-    coverage.init_app(app, api.init_app(app))
-    ogc.init_app(app)
-    pages.init_app(app)
-    embed.init_app(app)
-    ratelimits.init_app(app)
+    for module in (api, pictures, planner, ogc, worker, embed):
+        module.init_app(app)
+    ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
     return app
-
-
-def dataset() -> Dataset:
-    """The current app's dataset."""
-    from flask import current_app
-
-    return current_app.extensions[EXTENSION]

@@ -15,9 +15,12 @@ from typing import Any
 from flask import Flask, current_app
 
 from ..jobs import JobTimeout, PoolClient, PoolFull, PoolUnavailable, start_service
-from . import dataset, problems
+from . import problems
+from ._common import current_dataset
 
 POOL = "stationmap.pool"
+#: The register's version the pool's processes were forked with.
+POOL_VERSION = "stationmap.pool.version"
 
 
 def start_pool(app: Flask) -> None:
@@ -28,6 +31,7 @@ def start_pool(app: Flask) -> None:
         recycle_after=int(config["HEAVY_RECYCLE_AFTER"]), timeout_s=float(config["HEAVY_TIMEOUT_S"]),
         keep=int(config["HEAVY_KEEP"]), keep_bytes=int(config["HEAVY_KEEP_BYTES"]))
     app.extensions[POOL] = PoolClient(address, authkey)
+    app.extensions[POOL_VERSION] = app.extensions["stationmap"].current.version
 
 
 def pool() -> PoolClient | None:
@@ -45,8 +49,11 @@ def run(key: Hashable, fn: Callable[..., bytes], args: tuple, **inline: Any) -> 
     """``fn(dataset, *args)`` in the pool, computed once per server for ``key``; in this
     process (with the keyword arguments ``inline``) when there is no pool."""
     client = pool()
-    if client is None:
-        return fn(dataset(), *args, **inline)
+    data = current_dataset()
+    if client is None or data.version != current_app.extensions.get(POOL_VERSION):
+        # no pool, or the register was replaced since the pool forked (its processes hold the
+        # old one): answer here, correct if not bounded, until the server restarts
+        return fn(data, *args, **inline)
     return client.run(key, fn, args, wait_s=float(current_app.config["HEAVY_TIMEOUT_S"]))
 
 
