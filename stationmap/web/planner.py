@@ -18,16 +18,8 @@ from ..heavy import coverage_body
 from ..maps.html import COVERAGE_CLASSES
 from ..texts import PLANNER
 from . import heavy
-from ._common import (
-    ApiBlueprint,
-    content_language,
-    current_dataset,
-    language,
-    openapi,
-    page_language,
-    served_adcode,
-    tile_settings,
-)
+from ._common import (ApiBlueprint, content_language, current_dataset, language, openapi, page_language, served_adcode,
+                      tile_settings)
 from .schemas import CoverageArgs, CoverageResponseSchema
 
 CACHE = "stationmap.coverage"
