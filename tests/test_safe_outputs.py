@@ -115,7 +115,7 @@ def test_a_district_file_with_a_bidi_override_is_refused_with_row_and_field(tmp_
 
 def test_a_picture_title_with_dollar_signs_is_drawn_as_text(shanghai):
     from stationmap.dataset import Dataset
-    from stationmap.picture import render_picture
+    from stationmap.maps.picture import render_picture
 
     svg = render_picture(load_districts("310101"), Dataset.load(None), title=r"$\foo{$ 驿站", width=400, fmt="svg")
     assert rb"$\foo{$" in svg
