@@ -125,6 +125,9 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = No
         if dev:
             app.run(host=host, port=port, debug=True, use_reloader=False)
             return
+        from .heavy import start_pool
+
+        start_pool(app)                   # before gunicorn forks: one pool for the whole server
         run_wsgi(app, host=host, port=port, workers=workers or (os.cpu_count() or 1), child_exit=_child_exit)
     finally:
         if metrics_dir:
