@@ -88,6 +88,7 @@ def test_readyz_is_200_with_its_checks_when_the_index_is_loaded(served):
     assert status == 200
     answer = json.loads(body)
     assert answer["status"] == "ready" and answer["checks"]["dataset"]["ok"] is True
+    assert answer["checks"]["pool"] == {"ok": True, "detail": "alive"}      # stationmap serve starts the pool
     assert _get(f"{served.url}/healthz")[0] == 200
 
 

@@ -65,6 +65,16 @@ def _busy(error: Exception):
     return problems.problem(503, "Service Unavailable", detail, headers={"Retry-After": str(retry)})
 
 
+def _pool_check() -> tuple[bool, str]:
+    client = pool()
+    if client is None:
+        return True, "no pool: heavy work runs in the request"
+    return (True, "alive") if client.alive() else (False, "the heavy-work pool does not answer")
+
+
 def init_app(app: Flask) -> None:
+    from .ops import add_ready_check
+
     for error in (PoolFull, JobTimeout, PoolUnavailable):
         app.register_error_handler(error, _busy)
+    add_ready_check(app, "pool", _pool_check)
