@@ -37,9 +37,32 @@ def _as_server_user(user: str | None) -> list[str]:
     return ["runuser", "-u", user, "--"] if user else []
 
 
+class PostgresServer:
+    """A running server; :meth:`database` makes a fresh PostGIS database from a template (fast)."""
+
+    def __init__(self, port: int, role: str):
+        self.port, self.role, self._count = port, role, 0
+
+    def _connect(self, dbname: str):
+        import psycopg
+
+        return psycopg.connect(host="127.0.0.1", port=self.port, user=self.role, dbname=dbname, autocommit=True)
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql+psycopg://{self.role}@127.0.0.1:{self.port}/{dbname}"
+
+    def database(self) -> str:
+        """A new empty database with PostGIS; returns its SQLAlchemy URL."""
+        self._count += 1
+        name = f"stationmap_{self._count}"
+        with self._connect("postgres") as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE stationmap_template")
+        return self.url(name)
+
+
 @contextlib.contextmanager
-def postgresql() -> Iterator[str]:
-    """Start a server, create database ``stationmap`` with PostGIS, yield its SQLAlchemy URL."""
+def postgresql() -> Iterator[PostgresServer]:
+    """Start a server with a PostGIS template database; yield it; stop it and remove its files."""
     root = Path(tempfile.mkdtemp(prefix="stationmap-pg-"))
     user = "postgres" if os.geteuid() == 0 else None
     role = user or getpass.getuser()
@@ -54,15 +77,12 @@ def postgresql() -> Iterator[str]:
                         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
                        check=True, capture_output=True, timeout=120)
         try:
-            import psycopg
-
-            with psycopg.connect(host="127.0.0.1", port=port, user=role, dbname="postgres",
-                                 autocommit=True) as conn:
-                conn.execute("CREATE DATABASE stationmap")
-            with psycopg.connect(host="127.0.0.1", port=port, user=role, dbname="stationmap",
-                                 autocommit=True) as conn:
+            server = PostgresServer(port, role)
+            with server._connect("postgres") as conn:
+                conn.execute("CREATE DATABASE stationmap_template")
+            with server._connect("stationmap_template") as conn:
                 conn.execute("CREATE EXTENSION postgis")
-            yield f"postgresql+psycopg://{role}@127.0.0.1:{port}/stationmap"
+            yield server
         finally:
             subprocess.run([*run, str(BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop"],
                            capture_output=True, timeout=120)
