@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import coords, vocab
+from . import cli_store, coords, vocab
 from .errors import DataFileError, InputError, StationmapError
 
 EXIT_INPUT = 2
@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     serve.add_argument("--stations", metavar="PATH", help="stations file (default: the shipped Shanghai sample)")
+    serve.add_argument("--database", metavar="URL", help="the register: sqlite:///FILE.gpkg or postgresql://… "
+                       "(default: $STATIONMAP_DATABASE_URL, else register.gpkg in the instance folder)")
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
 
     cover = commands.add_parser("coverage", help="coverage by district: table, Excel, gaps and a map",
@@ -98,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="base map (default none: no outside request at all)")
     page.add_argument("--out", required=True, metavar="FILE.html", help="where to write")
 
+    cli_store.add_parsers(commands)
+
     sample = commands.add_parser("sample", help="generate the synthetic sample stations",
                                  description="Deterministic synthetic stations (not real ones).")
     sample.add_argument("area", choices=("shanghai", "national"))
@@ -135,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _coverage(args)
         if args.command in ("export-image", "export-html"):
             return _export(args)
+        if args.command in ("db", "station"):
+            return cli_store.run(args)
         return _sample(args)
     except DataFileError as exc:
         print(f"stationmap: error: {exc}", file=sys.stderr)
@@ -399,7 +405,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise InputError(f"{args.port} is not a TCP port", field="port")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"{args.workers} must be ≥ 1", field="workers")
-    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, dev=args.dev)
+    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, database=args.database,
+          dev=args.dev)
     return 0
 
 

@@ -52,7 +52,7 @@ def _clean(field: str, value: Any) -> str:
 
 
 def merge(current: Mapping[str, Any], fields: Mapping[str, Any], *, station_id: str,
-          source: str = "edit") -> dict[str, Any]:
+          source: str | None = None) -> dict[str, Any]:
     """``current`` with ``fields`` applied, validated; raises :class:`DataFileError` listing every
     problem (field and reason).
 
@@ -73,6 +73,9 @@ def merge(current: Mapping[str, Any], fields: Mapping[str, Any], *, station_id: 
             None if value in (None, "", []) else [float(value[0]), float(value[1])])
     if "lon" in fields or "lat" in fields:
         lon, lat = _text(fields.get("lon")), _text(fields.get("lat"))
+        here = current.get("location")
+        if here is not None and ("lon" in fields) != ("lat" in fields):     # move along one axis
+            lon, lat = (lon, repr(here[1])) if "lon" in fields else (repr(here[0]), lat)
         if not lon and not lat:
             record["location"] = None
         else:
@@ -93,7 +96,7 @@ def merge(current: Mapping[str, Any], fields: Mapping[str, Any], *, station_id: 
         except InputError as exc:
             problems.append(exc)
     row = {c: station_id if c == "id" else record.get(c, "") for c in COLUMNS}
-    problems.extend(InputError(p.reason, field=p.field, source=source) for p in _check_row(row, 0, source))
+    problems.extend(InputError(p.reason, field=p.field, source=source) for p in _check_row(row, 0, source or ""))
     if record.get("closed_until"):
         from datetime import date
 

@@ -107,7 +107,14 @@ class Store:
     def open(cls, url: str | sa.URL, *, upgrade: bool = False) -> Store:
         """Connect to the store at ``url``; ``upgrade=True`` creates or migrates its schema first,
         otherwise a store not at the current schema raises :class:`SchemaError`."""
-        store = cls(make_engine(url))
+        parsed = normalise_url(url)
+        if not upgrade and parsed.get_backend_name() == "sqlite" and parsed.database:
+            from pathlib import Path
+
+            if not Path(parsed.database).is_file():     # do not leave an empty file behind
+                raise SchemaError(f"{describe(url)}: no such file; create it with `stationmap db upgrade` "
+                                  "or `stationmap db init --from FILE`")
+        store = cls(make_engine(parsed))
         if upgrade:
             store.upgrade()
         else:

@@ -8,10 +8,25 @@ can be, e.g. ``STATIONMAP_EMBED_ORIGINS='["https://news.example.cn"]'``); the ma
 
 from __future__ import annotations
 
+import os
+
+
+def instance_path() -> str:
+    """The instance folder the app uses (``STATIONMAP_INSTANCE_PATH``, else Flask's default), for
+    commands that open the default store without building the app."""
+    from flask import Flask
+
+    return Flask("stationmap", instance_path=os.environ.get("STATIONMAP_INSTANCE_PATH")).instance_path
+
 
 class Defaults:
-    #: Stations file; ``None`` is the shipped Shanghai sample.
+    #: The store of record (``sqlite:///FILE.gpkg`` or ``postgresql://USER@HOST/DB``); ``None``:
+    #: ``register.gpkg`` in the instance folder, seeded from the shipped Shanghai sample.
+    DATABASE_URL: str | None = None
+    #: A stations file served read-only instead of the store (``--stations``).
     STATIONS_PATH: str | None = None
+    #: Seconds between a SQLite store's version checks (PostgreSQL notifies at once).
+    WATCH_INTERVAL = 1.0
     #: Area of the district picker and outlines: an adcode (Shanghai's ship; others need the china extra).
     DISTRICTS_ADCODE = "310100"
     #: Language when a request does not say (``zh`` or ``en``).

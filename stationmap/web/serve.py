@@ -26,19 +26,28 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
+def _post_fork(server, worker) -> None:
+    """Each worker watches the store for itself: threads do not survive the fork."""
+    from .. import live
+
+    live.start()
+
+
 def run_wsgi(app, *, host: str, port: int, workers: int) -> None:
     """Serve any WSGI app under gunicorn with stationmap's production settings."""
     _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
                     "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                    "keepalive": 5, "timeout": 60}).run()
+                    "keepalive": 5, "timeout": 60, "post_fork": _post_fork}).run()
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
-          stations: str | None = None, dev: bool = False) -> None:
+          stations: str | None = None, database: str | None = None, dev: bool = False) -> None:
     """Serve the stations at ``host:port`` until interrupted."""
     from . import create_app
 
-    overrides = {"STATIONS_PATH": stations} if stations else {}
+    overrides: dict[str, Any] = {"STATIONS_PATH": stations} if stations else {}
+    if database:
+        overrides["DATABASE_URL"] = database
     app = create_app(overrides)
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=False)
