@@ -66,7 +66,6 @@ def database_url(explicit: str | None) -> str:
     """``--database``, else ``STATIONMAP_DATABASE_URL``, else the default file (created and seeded
     from the shipped sample the first time, as ``stationmap serve`` does)."""
     from .store.settings import ensure_default, resolve_url
-
     from .web.config import instance_path
 
     folder = instance_path()

@@ -33,7 +33,7 @@ class Dataset:
     sample: bool | None = None
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> "Dataset":
+    def load(cls, path: str | os.PathLike | None = None) -> Dataset:
         """Read, validate and index a stations file (``None``: the shipped Shanghai sample)."""
         path = Path(path) if path else default_path()
         stations = read_stations(path)
@@ -42,7 +42,7 @@ class Dataset:
         return cls(StationIndex(stations), path, digest, modified)
 
     @classmethod
-    def from_store(cls, store) -> "Dataset":
+    def from_store(cls, store) -> Dataset:
         """Index the live, located stations of a :class:`~stationmap.store.Store`."""
         frame, number = store.load()
         info = store.info()

@@ -17,13 +17,14 @@ import os
 import threading
 import time
 import weakref
+from typing import Any
 
 from .dataset import Dataset, LiveDataset
 
 log = logging.getLogger("stationmap.live")
 
 #: Watchers registered in this process (started once per process id, i.e. again after a fork).
-_registered: list[tuple[object, weakref.ref, float]] = []
+_registered: list[tuple[Any, weakref.ref, float]] = []
 _started: dict[int, set[int]] = {}
 _lock = threading.Lock()
 

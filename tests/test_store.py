@@ -36,7 +36,8 @@ def _snapshot(store: Store) -> list[tuple]:
     from stationmap.store.schema import history, imports, register, stations
 
     with store.engine.connect() as c:
-        return [sorted(map(tuple, c.execute(sa.select(t)).all()), key=repr) for t in (stations, history, imports, register)]
+        return [sorted(map(tuple, c.execute(sa.select(t)).all()), key=repr)
+                for t in (stations, history, imports, register)]
 
 
 def test_a_new_store_is_seeded_once_and_answers_with_its_register_version(store):
@@ -178,6 +179,7 @@ def test_postgis_holds_a_real_point_geometry(postgres):
     store.seed(_frame(), file_name="seed.csv", digest="")
     with store.engine.connect() as c:
         kind, srid, text = c.execute(sa.text(
-            "SELECT GeometryType(location), ST_SRID(location), ST_AsText(location) FROM stations WHERE id = 'T-0'")).one()
+            "SELECT GeometryType(location), ST_SRID(location), ST_AsText(location) "
+            "FROM stations WHERE id = 'T-0'")).one()
     store.close()
     assert (kind, srid, text) == ("POINT", 4326, "POINT(121.4 31.2)")

@@ -156,7 +156,7 @@ def _write(c: sa.Connection, inserts: list[dict], updates: list[dict], entries: 
     for values in updates:
         by_shape.setdefault(tuple(sorted(values)), []).append(values)
     for shape, group in by_shape.items():
-        columns = {k: sa.bindparam(k) for k in shape if k != "key"}
+        columns: dict[str, Any] = {k: sa.bindparam(k) for k in shape if k != "key"}
         c.execute(stations.update().where(stations.c.id == sa.bindparam("key")).values(**columns), group)
     if entries:
         c.execute(history.insert(), entries)

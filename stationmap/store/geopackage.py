@@ -42,10 +42,12 @@ def create(connection: Connection) -> None:
         "INSERT INTO gpkg_spatial_ref_sys VALUES "
         "('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),"
         "('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),"
-        "('WGS 84 geodetic', 4326, 'EPSG', 4326, :wgs84, 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')"),
+        "('WGS 84 geodetic', 4326, 'EPSG', 4326, :wgs84, "
+        "'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')"),
         {"wgs84": _WGS84})
     connection.exec_driver_sql(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id) "
+        "INSERT INTO gpkg_contents "
+        "(table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id) "
         "VALUES ('stations', 'features', 'stations', 'union rest stations (stationmap register)', "
         "-180, -90, 180, 90, 4326)")
     connection.exec_driver_sql(

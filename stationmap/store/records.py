@@ -51,22 +51,10 @@ def _clean(field: str, value: Any) -> str:
     return _text(value)
 
 
-def merge(current: Mapping[str, Any], fields: Mapping[str, Any], *, station_id: str,
-          source: str | None = None) -> dict[str, Any]:
-    """``current`` with ``fields`` applied, validated; raises :class:`DataFileError` listing every
-    problem (field and reason).
-
-    ``lon``/``lat`` (with an optional ``coordsys``: ``gcj02`` for a point picked on AMap) set the
-    position; ``location=None`` (or both empty) removes it, making the station "need a location".
-    """
+def _place(record: dict[str, Any], current: Mapping[str, Any], fields: Mapping[str, Any],
+           source: str | None) -> list[InputError]:
+    """Set ``record["location"]`` from ``location`` or ``lon``/``lat``[/``coordsys``]; the problems."""
     problems: list[InputError] = []
-    unknown = sorted(set(fields) - set(EDITABLE))
-    for field in unknown:
-        problems.append(InputError(f"unknown field; use one of {', '.join(EDITABLE)}", field=field, source=source))
-    record = dict(current)
-    for field, value in fields.items():
-        if field in TEXT_COLUMNS or field == "closed_until":
-            record[field] = _clean(field, value) or DEFAULTS.get(field, "")
     if "location" in fields:
         value = fields["location"]
         record["location"] = location_of(value) if isinstance(value, shapely.Point) else (
@@ -95,6 +83,26 @@ def merge(current: Mapping[str, Any], fields: Mapping[str, Any], *, station_id: 
             check_lon_lat(*record["location"], source=source)
         except InputError as exc:
             problems.append(exc)
+    return problems
+
+
+def merge(current: Mapping[str, Any], fields: Mapping[str, Any], *, station_id: str,
+          source: str | None = None) -> dict[str, Any]:
+    """``current`` with ``fields`` applied, validated; raises :class:`DataFileError` listing every
+    problem (field and reason).
+
+    ``lon``/``lat`` (with an optional ``coordsys``: ``gcj02`` for a point picked on AMap) set the
+    position; ``location=None`` (or both empty) removes it, making the station "need a location".
+    """
+    problems: list[InputError] = []
+    unknown = sorted(set(fields) - set(EDITABLE))
+    for field in unknown:
+        problems.append(InputError(f"unknown field; use one of {', '.join(EDITABLE)}", field=field, source=source))
+    record = dict(current)
+    for field, value in fields.items():
+        if field in TEXT_COLUMNS or field == "closed_until":
+            record[field] = _clean(field, value) or DEFAULTS.get(field, "")
+    problems.extend(_place(record, current, fields, source))
     row = {c: station_id if c == "id" else record.get(c, "") for c in COLUMNS}
     problems.extend(InputError(p.reason, field=p.field, source=source) for p in _check_row(row, 0, source or ""))
     if record.get("closed_until"):
@@ -118,7 +126,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
         if field == "location":
             same = (before is None and after is None) or (
                 before is not None and after is not None and all(math.isclose(a, b, abs_tol=1e-9)
-                                                                  for a, b in zip(before, after)))
+                                                                  for a, b in zip(before, after, strict=True)))
         else:
             same = (before or "") == (after or "")
         if not same:
@@ -126,7 +134,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
     return changes
 
 
-def from_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def from_row(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A database row as a record (``location`` as ``[lon, lat]`` or ``None``)."""
     record = {c: row[c] for c in TEXT_COLUMNS}
     record.update(id=row["id"], closed_until=row["closed_until"], location=location_of(row["location"]),

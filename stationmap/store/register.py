@@ -16,7 +16,7 @@ import getpass
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
@@ -93,7 +93,7 @@ def current_user() -> str:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Store:
@@ -151,6 +151,7 @@ class Store:
         """Every live, located station (the columns of ``COLUMNS`` plus ``version``) and the register
         version they belong to, read in one transaction."""
         columns = [stations.c[c] for c in COLUMNS] + [stations.c.version]
+        xy: list[Any]
         if self.backend == "postgresql":
             xy = [sa.func.ST_X(stations.c.location), sa.func.ST_Y(stations.c.location)]
         else:
@@ -161,7 +162,7 @@ class Store:
             version = int(c.execute(sa.select(register.c.version)).scalar_one())
             rows = c.execute(query).all()
         n = len(COLUMNS) + 1
-        frame = {name: [row[i] for row in rows] for i, name in enumerate([*COLUMNS, "version"])}
+        frame: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate([*COLUMNS, "version"])}
         if self.backend == "postgresql":
             lon = np.array([row[n] for row in rows], dtype=float)
             lat = np.array([row[n + 1] for row in rows], dtype=float)
@@ -218,7 +219,7 @@ class Store:
         with self.engine.connect() as c:
             c.execution_options(**WRITE)
             with c.begin():
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 version = int(c.execute(register.update().values(version=register.c.version + 1, changed=now)
                                         .returning(register.c.version)).scalar_one())
                 yield c, version, now

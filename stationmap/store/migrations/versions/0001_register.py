@@ -5,7 +5,7 @@ Revises:
 Create Date: 2026-11-25
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.Column("changed", sa.DateTime(timezone=True), nullable=False),
         sa.Column("is_sample", sa.Boolean, nullable=False, server_default=sa.false()),
     )
-    op.bulk_insert(register, [{"id": 1, "version": 0, "changed": datetime.now(timezone.utc), "is_sample": False}])
+    op.bulk_insert(register, [{"id": 1, "version": 0, "changed": datetime.now(UTC), "is_sample": False}])
 
 
 def downgrade() -> None:
