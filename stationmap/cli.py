@@ -108,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, default=186_100, help="national: how many stations (default 186100)")
     sample.add_argument("--seed", type=int, default=2024)
     sample.add_argument("--out", metavar="PATH", help="where to write (.geojson, .gpkg, .parquet, .csv)")
+
+    from .registers.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -141,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command in ("db", "station"):
             return cli_store.run(args)
+        if args.command in ("import", "export"):
+            from .registers.commands import run_export, run_import
+
+            return run_import(args) if args.command == "import" else run_export(args)
         return _sample(args)
     except DataFileError as exc:
         print(f"stationmap: error: {exc}", file=sys.stderr)

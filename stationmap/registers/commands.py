@@ -1,0 +1,84 @@
+"""``stationmap import`` and ``stationmap export``: their arguments and what they run.
+
+Kept here rather than in :mod:`stationmap.cli` so the CLI module stays small; ``cli`` only
+registers the two commands and dispatches to :func:`run_import` and :func:`run_export`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import coords, vocab
+from ..errors import InputError, StationmapError
+
+
+class StoreMissing(StationmapError):
+    """Applying an import needs the store of record, which this build does not have yet."""
+
+
+def add_commands(commands) -> None:
+    """Register ``import`` and ``export`` on the CLI's sub-command parsers."""
+    importer = commands.add_parser(
+        "import", help="import a union register (XLSX, CSV, GeoJSON, GeoPackage, GeoParquet)",
+        description="Read a union's sheet as it is kept (Chinese or English headers, hours written in "
+                    "Chinese, AMap coordinates) and show or apply what it changes.")
+    importer.add_argument("file", help="the register file")
+    importer.add_argument("--sheet", metavar="NAME", help="XLSX: the sheet to read (default: the first)")
+    importer.add_argument("--coordsys", choices=coords.COORDSYS,
+                          help="system of the sheet's coordinates unless a row's 坐标系 says otherwise "
+                               "(default gcj02 for sheets, as picked on AMap; wgs84 for geo files)")
+    importer.add_argument("--encoding", metavar="E", help="CSV text encoding (default: detected; e.g. gb18030, utf-8)")
+    importer.add_argument("--dry-run", action="store_true", help="only report what the import would do")
+    importer.add_argument("--mode", default="upsert", choices=("upsert", "replace-area"),
+                          help="upsert (default) or replace-area: also remove the area's stations the sheet omits")
+    importer.add_argument("--adcode", help="replace-area: the area (a district's or city's 6-digit code)")
+    importer.add_argument("--reason", metavar="TEXT", help="why: recorded with the import")
+    importer.add_argument("--report", metavar="FILE.xlsx", help="also write the report as an Excel workbook")
+    importer.add_argument("--stations", metavar="CURRENT", help="the current register to compare with "
+                                                                "(default: the shipped Shanghai sample)")
+    importer.add_argument("--lang", default="zh", choices=vocab.LANGUAGES, help="report language (default zh)")
+
+    exporter = commands.add_parser("export", help="export the register for open data (.gpkg, .geojson, .csv, .xlsx)",
+                                   description="CSV with a BOM for Excel; formula-like cells written as text.")
+    exporter.add_argument("file", help="where to write: .gpkg, .geojson, .csv or .xlsx")
+    exporter.add_argument("--stations", metavar="FILE", help="stations file (default: the shipped Shanghai sample)")
+    exporter.add_argument("--lang", default="en", choices=vocab.LANGUAGES,
+                          help="CSV/XLSX headers and labels: zh (Chinese) or en (schema codes, default)")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Plan the import, print its report, write the Excel report; apply needs the store."""
+    from .._files import atomic_path
+    from ..stations import read_stations
+    from .importing import plan_import, refuse_if_bad
+    from .plan_report import text_report, xlsx_report
+
+    if args.mode == "replace-area" and not args.adcode:
+        raise InputError("--mode replace-area needs --adcode (the area it replaces)", field="adcode")
+    if args.adcode and args.mode != "replace-area":
+        raise InputError("--adcode is only for --mode replace-area", field="adcode")
+    current = read_stations(args.stations)
+    plan = plan_import(args.file, current, mode=args.mode, adcode=args.adcode, coordsys=args.coordsys,
+                       sheet=args.sheet, encoding=args.encoding)
+    sys.stdout.write(text_report(plan, args.lang))
+    if args.report:
+        with atomic_path(args.report) as temp:
+            temp.write_bytes(xlsx_report(plan))
+    refuse_if_bad(plan)
+    if args.dry_run:
+        return 0
+    raise StoreMissing("applying an import needs the station store (STATIONMAP_DATABASE_URL), which is not "
+                       "in this build yet; use --dry-run to see the report (导入需要站点数据库，尚未接入；"
+                       "请先用 --dry-run 查看报告)")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the register to a file for open data."""
+    from ..stations import read_stations
+    from .exporting import export_stations
+
+    stations = read_stations(args.stations)
+    out = export_stations(stations, args.file, lang=args.lang)
+    print(f"wrote {len(stations)} stations to {out}", file=sys.stderr)
+    return 0

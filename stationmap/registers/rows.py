@@ -1,0 +1,366 @@
+"""From a register's cells to validated station rows: fields, hours, coordinates, flags, ids.
+
+Every problem is collected (not just the first) as a :class:`Finding` with the sheet, the row
+as the user sees it, the column as the sheet names it, and the reason in Chinese and English.
+``error`` findings stop an import; ``warning`` findings (a point outside its stated district,
+far from every other station, hours that could not be read, a row with no coordinates) are
+imported as reported, so that staff can fix them, and are never silently accepted.
+
+Coordinates: a sheet's points are read in ``coordsys`` unless a row's 坐标系 cell says
+otherwise. The default for spreadsheets is **GCJ-02**, because union staff pick points on AMap
+(高德) far more than on anything else, and a GCJ-02 point read as WGS-84 is about 500 m off in
+Shanghai, which is worse than the reverse mistake's absence of a warning. Geo files
+(GeoJSON, GeoPackage, GeoParquet) are WGS-84 by their format.
+
+Ids: a row without one gets ``reg-`` and the first 10 hex digits of the SHA-1 of its
+normalised name and address, so re-importing the same sheet gives the same ids; a row whose
+name and address match one station of the current register takes that station's id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from .. import coords, districts, geodesy, vocab
+from ..safetext import spreadsheet_cell, text_problem
+from ..stations import COLUMNS, DEFAULTS
+from . import headers, hours_zh
+from .sheets import RawTable
+
+#: The columns of the validated rows: the station schema, the hours as written, the sheet row.
+ROW_COLUMNS = (*COLUMNS, "opening_hours_text", "row", "needs_location")
+FAR_M = 50_000.0
+_TEXT = ("name", "name_en", "address", "operator", "phone", "source", "id", "opening_hours_text")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem or flag, located as the user sees it."""
+
+    severity: str          # "error" stops the import; "warning" is imported and reported
+    row: int | None        # the sheet's row number (Excel's, header rows counted); None: the file
+    column: str | None     # the column's header in the sheet, or the field
+    en: str
+    zh: str
+    sheet: str | None = None
+    station_id: str | None = None
+
+    def text(self, lang: str = "zh") -> str:
+        where = []
+        if self.sheet:
+            where.append(f"工作表“{self.sheet}”" if lang == "zh" else f"sheet {self.sheet!r}")
+        if self.row is not None:
+            where.append(f"第 {self.row} 行" if lang == "zh" else f"row {self.row}")
+        if self.column:
+            where.append(f"“{self.column}”列" if lang == "zh" else f"column {self.column!r}")
+        reason = self.zh if lang == "zh" else self.en
+        return f"{'，'.join(where) if lang == 'zh' else ', '.join(where)}: {reason}" if where else reason
+
+
+@dataclass
+class ReadRows:
+    """What :func:`read_rows` found: the rows, where each field came from, every finding."""
+
+    rows: gpd.GeoDataFrame
+    fields: dict[str, str]          # field → the sheet's header it was read from
+    unknown_columns: list[str]
+    findings: list[Finding]
+
+
+class _Collector:
+    def __init__(self, sheet: str | None):
+        self.sheet = sheet
+        self.findings: list[Finding] = []
+
+    def add(self, severity: str, row: int | None, column: str | None, en: str, zh: str,
+            station_id: str | None = None) -> None:
+        self.findings.append(Finding(severity, row, column, en, zh, self.sheet, station_id))
+
+
+def generated_id(name: str, address: str) -> str:
+    """The stable id of a row that has none (see the module's notes)."""
+    digest = hashlib.sha1(f"{headers.key(name)}|{headers.key(address)}".encode()).hexdigest()
+    return f"reg-{digest[:10]}"
+
+
+def _map_columns(table: RawTable, out: _Collector) -> tuple[dict[str, int], list[str]]:
+    where: dict[str, int] = {}
+    unknown: list[str] = []
+    for i, name in enumerate(table.headers):
+        if not name:
+            continue
+        field = headers.field_of(name)
+        if field is None:
+            unknown.append(name)
+            out.add("warning", table.header_row or None, name, "column not imported (not a station field)",
+                    "该列不导入（不是站点字段）")
+        elif field and field in where:
+            unknown.append(name)
+            first = table.headers[where[field]]
+            out.add("warning", table.header_row or None, name, f"names the same field as column {first!r}, which is used",
+                    f"与“{first}”列含义相同，已使用“{first}”列")
+        elif field:
+            where[field] = i
+    if "name" not in where:
+        out.add("error", table.header_row or None, None, "no name column (站点名称/name)", "缺少“站点名称”列")
+    if ("lon" in where) != ("lat" in where):
+        out.add("error", table.header_row or None, None, "longitude and latitude must both be columns",
+                "经度和纬度两列须同时存在")
+    return where, unknown
+
+
+def _check_value(field: str, value: str, row: int, column: str, out: _Collector, area: str | None) -> str:
+    """The stored form of one cell, or the cell itself after reporting why it is refused."""
+    if field in _TEXT:
+        problem = text_problem(value, multiline=field == "address")
+        if problem:
+            out.add("error", row, column, problem, "含有不可见的控制字符，请删除")
+        elif spreadsheet_cell(value) != value:
+            out.add("warning", row, column, "starts like a spreadsheet formula; stored as text",
+                    "以公式符号开头，按文本保存")
+        return value
+    if not value:
+        return ""
+    if field == "type":
+        code = headers.station_type(value)
+        if code is None:
+            names = "、".join(v["zh"] for v in vocab.STATION_TYPES.values())
+            out.add("error", row, column, f"unknown station type {value!r}; use one of {', '.join(vocab.STATION_TYPES)}",
+                    f"未知站点类型“{value}”，可用：{names}")
+        return code or value
+    if field in ("access", "status"):
+        vocabulary = vocab.ACCESS if field == "access" else vocab.STATUSES
+        code = headers.vocabulary_code(vocabulary, value)
+        if code is None:
+            names = "、".join(v["zh"] for v in vocabulary.values())
+            out.add("error", row, column, f"unknown value {value!r}; use one of {', '.join(vocabulary)}",
+                    f"未知取值“{value}”，可用：{names}")
+        return code or value
+    if field == "amenities":
+        codes, unknown = headers.amenity_codes(value)
+        if unknown:
+            out.add("warning", row, column, f"not a known amenity, left out: {', '.join(unknown)}",
+                    f"未识别的服务内容（未导入）：{'、'.join(unknown)}")
+        return ";".join(codes)
+    if field == "adcode":
+        code, reason = headers.adcode(value, area)
+        if code is None:
+            out.add("error", row, column, reason or "unknown district", f"无法识别的行政区“{value}”，请填写区名或六位行政区划代码")
+        return code or ""
+    if field == "last_verified":
+        try:
+            return date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            out.add("error", row, column, f"{value!r} is not a date (YYYY-MM-DD)", f"“{value}”不是日期（年-月-日）")
+    return value
+
+
+def _number(value: str, field: str, limit: float, row: int, column: str, out: _Collector) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        out.add("error", row, column, f"{value!r} is not a number", f"“{value}”不是数字")
+        return math.nan
+    if not math.isfinite(number) or abs(number) > limit:
+        hint = " (longitude and latitude swapped?)" if field == "lat" and abs(number) <= 180 else ""
+        out.add("error", row, column, f"{value} is outside -{limit:g}..{limit:g}{hint}",
+                f"{value} 超出范围 -{limit:g}..{limit:g}" + ("（经纬度是否写反？）" if hint else ""))
+        return math.nan
+    return number
+
+
+def _area_hint(table: RawTable, column: int | None, area: str | None,
+               current: gpd.GeoDataFrame | None) -> str | None:
+    """The area that decides a district name shared across China (宝山区 is in Shanghai and in
+    Shuangyashan): the import's own; else the city most of the sheet's unambiguous districts
+    are in; else the city most of the current register is in."""
+    if area or column is None:
+        return area
+    cities: Counter[str] = Counter()
+    for row in table.rows:
+        code, _ = headers.adcode(row[column]) if row[column] else (None, None)
+        if code:
+            cities[code[:4] + "00"] += 1
+    if not cities and current is not None and len(current):
+        cities.update(str(c)[:4] + "00" for c in current["adcode"] if c)
+    return cities.most_common(1)[0][0] if cities else None
+
+
+def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = None,
+              current: gpd.GeoDataFrame | None = None) -> ReadRows:
+    """Validate a register's rows; see the module's notes for the rules."""
+    coordsys = coords.check_coordsys(coordsys)
+    out = _Collector(table.sheet)
+    for problem in table.problems:
+        out.add("error", problem.row, problem.field, problem.reason, "几何类型不是点，站点必须是点")
+    where, unknown = _map_columns(table, out)
+    hint = _area_hint(table, where.get("adcode"), area, current)
+    n = len(table.rows)
+    if n == 0:
+        out.add("error", None, None, "has no rows below the header", "表头下没有数据行")
+    records: dict[str, list[str]] = {f: [""] * n for f in (*COLUMNS, "opening_hours_text")}
+    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    systems = np.full(n, coordsys, dtype=object)
+    for i, (cells, row) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
+        _read_cells(i, cells, row, table, where, records, out, hint)
+        if not records["name"][i] and "name" in where:
+            out.add("error", row, table.headers[where["name"]], "is empty; every station needs a name", "站点名称为空")
+        if "lon" in where and "lat" in where:
+            _read_point(i, cells, row, table, where, lon, lat, systems, out)
+    for system in set(systems):
+        chosen = (systems == system) & np.isfinite(lon) & np.isfinite(lat)
+        if system != "wgs84" and chosen.any():
+            lon[chosen], lat[chosen] = coords.to_wgs84(lon[chosen], lat[chosen], system)
+    for field, default in DEFAULTS.items():
+        records[field] = [v or default for v in records[field]]
+    _fill_ids(records, table.row_numbers, current, out,
+              table.headers[where["id"]] if "id" in where else "站点编号（自动生成 generated）")
+    located = np.isfinite(lon) & np.isfinite(lat)
+    for i in map(int, np.flatnonzero(~located)):
+        if "lon" not in where or not (table.rows[i][where["lon"]].strip() or table.rows[i][where["lat"]].strip()):
+            out.add("warning", table.row_numbers[i], None, "no coordinates: imported as needing a location, never "
+                    "answered as nearest until placed on the map", "无坐标：作为“待定位”导入，在地图上标注前不会被推荐",
+                    records["id"][i])
+    frame = gpd.GeoDataFrame(
+        {**records, "row": table.row_numbers, "needs_location": ~located, "lon": lon, "lat": lat},
+        geometry=[shapely.Point(x, y) if ok else None for x, y, ok in zip(lon, lat, located)], crs="EPSG:4326")
+    _flag_places(frame, where, table, out, area, current)
+    return ReadRows(frame, {f: table.headers[i] for f, i in where.items()}, unknown, out.findings)
+
+
+def _read_cells(i: int, cells: list[str], row: int, table: RawTable, where: dict[str, int],
+                records: dict[str, list[str]], out: _Collector, hint: str | None) -> None:
+    """One row's fields other than its point, into ``records``."""
+    for field, at in where.items():
+        value, column = cells[at].strip() if at < len(cells) else "", table.headers[at]
+        if field in ("lon", "lat", "coordsys"):
+            continue
+        if field == "opening_hours":
+            expression, reason = hours_zh.to_osm(value)
+            records["opening_hours"][i] = expression
+            if value and value != expression and not records["opening_hours_text"][i]:
+                records["opening_hours_text"][i] = value
+            if reason:
+                out.add("warning", row, column, f"hours {value!r} kept as text, shown as unknown: {reason}",
+                        f"开放时间“{value}”无法识别，按“时间不详”显示")
+            continue
+        records[field][i] = _check_value(field, value, row, column, out, hint)
+
+
+def _read_point(i: int, cells: list[str], row: int, table: RawTable, where: dict[str, int],
+                lon: np.ndarray, lat: np.ndarray, systems: np.ndarray, out: _Collector) -> None:
+    x, y = cells[where["lon"]].strip(), cells[where["lat"]].strip()
+    if not x and not y:
+        return
+    if not x or not y:
+        missing = table.headers[where["lon"] if not x else where["lat"]]
+        out.add("error", row, missing, "is empty while the other coordinate is given", "只填了经纬度中的一个")
+        return
+    lon[i] = _number(x, "lon", 180.0, row, table.headers[where["lon"]], out)
+    lat[i] = _number(y, "lat", 90.0, row, table.headers[where["lat"]], out)
+    if "coordsys" in where and cells[where["coordsys"]].strip():
+        value = cells[where["coordsys"]].strip()
+        system = headers.coordsys(value)
+        if system is None:
+            out.add("error", row, table.headers[where["coordsys"]],
+                    f"unknown coordinate system {value!r}; use wgs84, gcj02 or bd09",
+                    f"未知坐标系“{value}”，可用 wgs84（GPS）、gcj02（高德）、bd09（百度）")
+        else:
+            systems[i] = system
+
+
+def _fill_ids(records: dict[str, list[str]], row_numbers: list[int], current: gpd.GeoDataFrame | None,
+              out: _Collector, column: str) -> None:
+    known: dict[tuple[str, str], list[str]] = {}
+    if current is not None and len(current):
+        for sid, name, address in zip(current["id"], current["name"], current["address"]):
+            known.setdefault((headers.key(name), headers.key(address)), []).append(str(sid))
+    seen: dict[str, int] = {}
+    for i, row in enumerate(row_numbers):
+        if not records["id"][i] and records["name"][i]:
+            match = known.get((headers.key(records["name"][i]), headers.key(records["address"][i])), [])
+            records["id"][i] = match[0] if len(match) == 1 else generated_id(records["name"][i], records["address"][i])
+        sid = records["id"][i]
+        if sid and sid in seen:
+            out.add("error", row, column, f"duplicate id {sid!r} (first on row {seen[sid]})",
+                    f"编号“{sid}”重复（首次出现在第 {seen[sid]} 行）", sid)
+        seen.setdefault(sid, row)
+
+
+def _district_shapes(codes: set[str], area: str | None) -> gpd.GeoDataFrame | None:
+    """Polygons of the districts the rows name: Shanghai's shipped ones, others if installed."""
+    frames = []
+    wanted = {c for c in codes if c}
+    if any(c.startswith("31") for c in wanted):
+        frames.append(districts.load_districts())
+    for prefix in sorted({c[:4] for c in wanted if not c.startswith("31")}):
+        try:
+            frames.append(districts.load_districts(prefix + "00"))
+        except Exception:         # no boundaries for this area here: the check is skipped
+            continue
+    if not frames:
+        return None
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+
+
+def _flag_places(frame: gpd.GeoDataFrame, where: dict[str, int], table: RawTable, out: _Collector,
+                 area: str | None, current: gpd.GeoDataFrame | None) -> None:
+    located = ~frame["needs_location"].to_numpy()
+    lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+    shapes = _district_shapes(set(frame["adcode"]), area)
+    if shapes is not None and located.any():
+        owner = districts.district_of(shapes, lon[located], lat[located])
+        found = np.where(owner >= 0, shapes["adcode"].to_numpy()[np.maximum(owner, 0)], "")
+        for i, inside in zip(np.flatnonzero(located), found):
+            stated = frame.at[i, "adcode"]
+            if stated and inside and inside != stated:
+                names = (districts.SHANGHAI.get(stated), districts.SHANGHAI.get(inside))
+                told = f"{names[0].name}（{stated}）" if names[0] else stated
+                lies = f"{names[1].name}（{inside}）" if names[1] else inside
+                out.add("warning", int(frame.at[i, "row"]), table.headers[where["adcode"]],
+                        f"the point lies in {lies}, not in the stated district {told}: check the coordinates "
+                        "and their system", f"坐标位于{lies}，不在所填的{told}内：请核对坐标及坐标系",
+                        frame.at[i, "id"])
+            elif not stated and inside:
+                frame.at[i, "adcode"] = inside
+    _flag_far(frame, located, lon, lat, out, current)
+
+
+def _flag_far(frame: gpd.GeoDataFrame, located: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+              out: _Collector, current: gpd.GeoDataFrame | None) -> None:
+    """Flag points more than 50 km from every other station of their city (first 4 adcode
+    digits): the other rows, and the current register's stations that the sheet does not name."""
+    ref_lon, ref_lat, ref_code = lon[located], lat[located], list(frame["adcode"][located])
+    if current is not None and len(current):
+        others = current[~current["id"].isin(set(frame["id"])) & ~current.geometry.is_empty
+                         & current.geometry.notna()]
+        ref_lon = np.concatenate([ref_lon, others.geometry.x.to_numpy()])
+        ref_lat = np.concatenate([ref_lat, others.geometry.y.to_numpy()])
+        ref_code += [str(c) for c in others["adcode"]]
+    ref_city = np.array([c[:4] if c else "" for c in ref_code], dtype=object)
+    positions = np.flatnonzero(located)
+    for city in set(ref_city[:len(positions)]):
+        pool = np.flatnonzero(ref_city == city)
+        if len(pool) < 2:
+            continue
+        mine = pool[pool < len(positions)]
+        tree = cKDTree(geodesy.ecef(ref_lon[pool], ref_lat[pool]))
+        _, nearest = tree.query(geodesy.ecef(ref_lon[mine], ref_lat[mine]), k=2)
+        other = pool[nearest[:, 1]]
+        metres = geodesy.geodesic_m(ref_lon[mine], ref_lat[mine], ref_lon[other], ref_lat[other])
+        for k, far in zip(mine, metres):
+            if far > FAR_M:
+                i = positions[k]
+                out.add("warning", int(frame.at[i, "row"]), None,
+                        f"{far / 1000:.0f} km from every other station of its area: check the coordinates",
+                        f"距同一地区其他所有站点均超过 {far / 1000:.0f} 公里：请核对坐标", frame.at[i, "id"])
