@@ -9,7 +9,7 @@ names it, which is what :func:`revert_import` undoes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,24 +39,34 @@ class ImportResult:
 
 
 def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], list[InputError]]:
-    """The frame's rows as records, checked by the station rules (rows numbered from 1)."""
+    """The frame's rows as full records, checked by the station rules (rows numbered by the
+    frame's ``row`` column when it has one, the sheet's own numbers, else from 1)."""
     problems: list[InputError] = []
     geometry = frame.geometry.array if isinstance(frame, gpd.GeoDataFrame) else [None] * len(frame)
     present = [c for c in TEXT_COLUMNS if c in frame.columns]
-    ids = [_text(v) for v in frame["id"].tolist()] if "id" in frame.columns else [""] * len(frame)
+    ids = [_text(v) for v in frame["id"].tolist()]
+    numbers = [int(v) for v in frame["row"].tolist()] if "row" in frame.columns else range(1, len(frame) + 1)
     columns = {c: frame[c].tolist() for c in present}
     rows = []
-    for i in range(len(frame)):
+    for i, number in enumerate(numbers):
         record = records.blank()
         for c in present:
             value = columns[c][i]
             record[c] = (";".join(amenity_codes(value)) if c == "amenities" else _text(value)) or DEFAULTS.get(c, "")
         point = geometry[i]
         record["location"] = records.location_of(point) if point is not None else None
-        record["id"] = ids[i]
-        problems.extend(_check_row({c: record.get(c, "") for c in COLUMNS}, i + 1, source))
+        record["id"], record["row"] = ids[i], number
+        problems.extend(_check_row({c: record.get(c, "") for c in COLUMNS}, number, source))
         rows.append(record)
     return rows, problems
+
+
+def _carried(frame: pd.DataFrame, fields: Sequence[str] | None) -> tuple[str, ...]:
+    """The tracked fields an import writes: those the file carries (``geometry`` = location)."""
+    if fields is None:
+        fields = [*frame.columns] + (["geometry"] if isinstance(frame, gpd.GeoDataFrame) else [])
+    names = {"location" if f == "geometry" else f for f in fields}
+    return tuple(f for f in records.TRACKED if f in names)
 
 
 def _in_area(adcode: str, area: str) -> bool:
@@ -69,13 +79,16 @@ def _in_area(adcode: str, area: str) -> bool:
 
 def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adcode: str | None = None,
                  who: str | None = None, reason: str = "", file_name: str = "", digest: str = "",
-                 seed_sample: bool | None = None) -> ImportResult:
+                 fields: Sequence[str] | None = None, seed_sample: bool | None = None) -> ImportResult:
     """Apply a table of stations to the register, all or nothing.
 
     ``frame`` is in the station schema (:data:`stationmap.stations.COLUMNS`, WGS-84 point
     geometry, ``None`` for a row that needs a location; optional ``opening_hours_text``).
     ``upsert`` adds new ids and changes existing ones; ``replace-area`` also removes (soft-deletes)
-    the live stations of ``adcode`` that the frame does not hold. Raises
+    the live stations of ``adcode`` that the frame does not hold. ``fields`` names the fields the
+    file carries (``geometry`` for its coordinates; default: the frame's columns): an existing
+    station keeps every other field, so a three-column sheet never blanks a phone number or
+    removes a position. New stations get the defaults for what the file lacks. Raises
     :class:`~stationmap.errors.DataFileError` listing every bad row, changing nothing.
     """
     source = file_name or "import"
@@ -93,6 +106,7 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
             file_name=file_name, sha256=digest, mode=mode, adcode=adcode or "", counts=counts, reason=reason,
             who=who or _who(), at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
         rows, problems = _incoming(frame, source)
+        carried = _carried(frame, fields)
         seen: dict[str, int] = {}
         inserts, updates, entries = [], [], []
 
@@ -101,21 +115,24 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
                             "who": who or _who(), "at": now, "action": action, "changes": dict(changes),
                             "reason": reason, "import_id": import_id})
 
-        for number, record in enumerate(rows, start=1):
-            station_id = record.pop("id")
+        for record in rows:
+            station_id, number = record.pop("id"), record.pop("row")
             if station_id in seen:
                 problems.append(InputError(f"duplicate id {station_id!r} (first on row {seen[station_id]})",
                                            field="id", row=number, source=source))
                 continue
             seen[station_id] = number
-            counts["needs_location"] += record["location"] is None
             old = existing.get(station_id)
-            values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
             if old is None:
+                counts["needs_location"] += record["location"] is None
+                values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
                 inserts.append(values | {"id": station_id, "version": 1})
                 entry(station_id, 1, "created", records.diff({}, record))
                 counts["added"] += 1
                 continue
+            record = {**old, **{f: record[f] for f in carried}}
+            counts["needs_location"] += record["location"] is None
+            values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
             changes = records.diff(old, record)
             if old["deleted"]:
                 changes["deleted"] = [True, False]
