@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 
 from ..errors import DataFileError, InputError
@@ -42,7 +44,7 @@ def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], l
     """The frame's rows as full records, checked by the station rules (rows numbered by the
     frame's ``row`` column when it has one, the sheet's own numbers, else from 1)."""
     problems: list[InputError] = []
-    geometry = frame.geometry.array if isinstance(frame, gpd.GeoDataFrame) else [None] * len(frame)
+    locations = _locations(frame)
     present = [c for c in TEXT_COLUMNS if c in frame.columns]
     ids = [_text(v) for v in frame["id"].tolist()]
     numbers = [int(v) for v in frame["row"].tolist()] if "row" in frame.columns else range(1, len(frame) + 1)
@@ -52,13 +54,27 @@ def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], l
         record = records.blank()
         for c in present:
             value = columns[c][i]
-            record[c] = (";".join(amenity_codes(value)) if c == "amenities" else _text(value)) or DEFAULTS.get(c, "")
-        point = geometry[i]
-        record["location"] = records.location_of(point) if point is not None else None
+            if c == "amenities" and not isinstance(value, str):
+                value = ";".join(amenity_codes(value))
+            record[c] = _text(value) or DEFAULTS.get(c, "")
+        record["location"] = locations[i]
         record["id"], record["row"] = ids[i], number
         problems.extend(_check_row({c: record.get(c, "") for c in COLUMNS}, number, source))
         rows.append(record)
     return rows, problems
+
+
+def _locations(frame: pd.DataFrame) -> list[list[float] | None]:
+    """Each row's ``[lon, lat]``, or ``None`` where the row has no (or an empty) point."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return [None] * len(frame)
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    xy = shapely.get_coordinates(geoms[located]).round(9).tolist()
+    out: list[list[float] | None] = [None] * len(frame)
+    for position, pair in zip(np.flatnonzero(located).tolist(), xy, strict=True):
+        out[position] = pair
+    return out
 
 
 def _carried(frame: pd.DataFrame, fields: Sequence[str] | None) -> tuple[str, ...]:
@@ -100,11 +116,12 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
         raise DataFileError(source, [InputError("required column 'id' is missing", field="id", source=source)])
     counts = dict.fromkeys(("rows", "added", "changed", "unchanged", "removed", "restored", "needs_location"), 0)
     counts["rows"] = len(frame)
+    who = who or _who()
     with store.transaction() as (c, register_version, now):
         existing = {r["id"]: records.from_row(r) for r in c.execute(sa.select(stations)).mappings()}
         import_id = int(c.execute(imports.insert().values(
             file_name=file_name, sha256=digest, mode=mode, adcode=adcode or "", counts=counts, reason=reason,
-            who=who or _who(), at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
+            who=who, at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
         rows, problems = _incoming(frame, source)
         carried = _carried(frame, fields)
         seen: dict[str, int] = {}
@@ -112,7 +129,7 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
 
         def entry(station_id: str, version: int, action: str, changes: Mapping[str, Any]) -> None:
             entries.append({"station_id": station_id, "version": version, "register_version": register_version,
-                            "who": who or _who(), "at": now, "action": action, "changes": dict(changes),
+                            "who": who, "at": now, "action": action, "changes": dict(changes),
                             "reason": reason, "import_id": import_id})
 
         for record in rows:
@@ -197,6 +214,7 @@ def revert_import(store: Store, import_id: int, *, who: str | None = None, reaso
     """
     from .register import Conflict, NotFound
 
+    who = who or _who()
     with store.transaction() as (c, register_version, now):
         found = c.execute(sa.select(imports).where(imports.c.id == import_id)).mappings().first()
         if found is None:
@@ -222,13 +240,13 @@ def revert_import(store: Store, import_id: int, *, who: str | None = None, reaso
                 undone = {f: [new, old] for f, (old, new) in changes.items()}
                 for field, (old, _new) in changes.items():
                     if field == "location":
-                        values["location"] = records.point_of(old)
+                        values["location"] = None if old is None else tuple(old)
                     else:
                         values[field] = old
                 action = "deleted" if values.get("deleted") else ("restored" if "deleted" in changes else "updated")
             updates.append(values)
             entries.append({"station_id": d["station_id"], "version": d["version"] + 1,
-                            "register_version": register_version, "who": who or _who(), "at": now,
+                            "register_version": register_version, "who": who, "at": now,
                             "action": action, "changes": undone, "reason": text, "import_id": None})
         _write(c, [], updates, entries)
         c.execute(imports.update().where(imports.c.id == import_id).values(reverted=True,
