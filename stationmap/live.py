@@ -48,9 +48,10 @@ def start(*, catch_up: bool = False) -> None:
                 continue
             started.add(id(live_ref))
             store.engine.dispose(close=False)      # never share the parent's connections
-            if catch_up:
+            holder = live_ref()
+            if catch_up and holder is not None:
                 try:
-                    refresh(store, live_ref())
+                    refresh(store, holder)
                 except Exception:
                     log.exception("could not catch up with %s; the watcher will retry", store.label)
             threading.Thread(target=_watch, args=(store, live_ref, interval), name="stationmap-watcher",
