@@ -16,14 +16,6 @@ from .. import tiles, vocab
 from ..errors import DataFileError, InputError
 
 
-def instance_path() -> str:
-    """The instance folder the app uses (``STATIONMAP_INSTANCE_PATH``, else Flask's default), for
-    commands that open the default store without building the app."""
-    from flask import Flask
-
-    return Flask("stationmap", instance_path=os.environ.get("STATIONMAP_INSTANCE_PATH")).instance_path
-
-
 class Defaults:
     #: The store of record (``sqlite:///FILE.gpkg`` or ``postgresql://USER@HOST/DB``); ``None``:
     #: ``register.gpkg`` in the instance folder, seeded from the shipped Shanghai sample.
