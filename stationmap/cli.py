@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import coords, vocab
+from . import cli_store, coords, vocab
 from .errors import DataFileError, InputError, StationmapError
 from .safetext import for_terminal
 
@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     serve.add_argument("--stations", metavar="PATH", help="stations file (default: the shipped Shanghai sample)")
+    serve.add_argument("--database", metavar="URL", help="the register: sqlite:///FILE.gpkg or postgresql://… "
+                       "(default: $STATIONMAP_DATABASE_URL, else register.gpkg in the instance folder)")
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
     serve.add_argument("--access-log", default="-", metavar="PATH",
                        help="JSON-lines access log: - for stderr (default), a file, or off "
@@ -110,6 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     page.add_argument("--tiles", default="none", choices=("none", "osm", "amap"),
                       help="base map (default none: no outside request at all)")
     page.add_argument("--out", required=True, metavar="FILE.html", help="where to write")
+
+    cli_store.add_parsers(commands)
 
     sample = commands.add_parser("sample", help="generate the synthetic sample stations",
                                  description="Deterministic synthetic stations (not real ones).")
@@ -154,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _coverage(args)
         if args.command in ("export-image", "export-html"):
             return _export(args)
+        if args.command in ("db", "station"):
+            return cli_store.run(args)
         if args.command in ("import", "export"):
             from .registers.commands import run_export, run_import
 
@@ -419,8 +425,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise InputError(f"{args.port} is not a TCP port", field="port")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"{args.workers} must be ≥ 1", field="workers")
-    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, dev=args.dev,
-          access_log=args.access_log)
+    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, database=args.database,
+          dev=args.dev, access_log=args.access_log)
     return 0
 
 

@@ -116,6 +116,29 @@ def offline_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL 15 + PostGIS server in a temporary directory (tests/postgres.py)."""
+    import os
+
+    import postgres as pg
+
+    if not pg.available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL 15 and PostGIS are not installed (scripts/test.sh installs them)")
+        pytest.skip("PostgreSQL 15 and PostGIS are not installed (scripts/test.sh installs them)")
+    with pg.postgresql() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """An empty database of each backend: a GeoPackage file, and a fresh PostGIS database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'register.gpkg'}"
+    return request.getfixturevalue("postgres").database()
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium (Debian's), one per test module."""

@@ -1,7 +1,10 @@
 """The web layer: it translates HTTP to calls on the core and back, nothing more.
 
-``create_app`` builds the app and loads the stations once (under gunicorn with
-``preload_app`` that happens before the workers fork, so they share the index).
+``create_app`` builds the app and loads the stations (under gunicorn with ``preload_app`` that
+happens before the workers fork, so they share the index). Stations come from the store of record
+(``DATABASE_URL``; default: ``register.gpkg`` in the instance folder, seeded from the shipped
+sample on first start), kept live by a watcher in each process (:mod:`stationmap.live`), or, with
+``STATIONS_PATH``, from a file read once (read-only mode).
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    app.extensions[EXTENSION] = LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
+    app.extensions[EXTENSION] = _live_dataset(app)
 
     from . import ops
 
@@ -127,3 +130,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         module.init_app(app)
     ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
     return app
+
+
+def _live_dataset(app: Flask) -> LiveDataset:
+    """The file (read-only mode) or the store, with a watcher per process for the store."""
+    if app.config["STATIONS_PATH"]:
+        return LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
+    from .. import live
+    from ..store import Store
+    from ..store.settings import ensure_default, resolve_url
+
+    url = resolve_url(app.config["DATABASE_URL"], app.instance_path)
+    if url == f"sqlite:///{os.path.join(os.path.realpath(app.instance_path), 'register.gpkg')}":
+        ensure_default(app.instance_path)
+    store = Store.open(url)
+    holder = LiveDataset(Dataset.from_store(store))
+    live.register(store, holder, interval=float(app.config["WATCH_INTERVAL"]))
+    app.before_request(live.start)          # started after gunicorn's fork (post_fork) or here
+    return holder
+

@@ -19,8 +19,13 @@ from ..maps import tiles
 
 
 class Defaults:
-    #: Stations file; ``None`` is the shipped Shanghai sample.
+    #: The store of record (``sqlite:///FILE.gpkg`` or ``postgresql://USER@HOST/DB``); ``None``:
+    #: ``register.gpkg`` in the instance folder, seeded from the shipped Shanghai sample.
+    DATABASE_URL: str | None = None
+    #: A stations file served read-only instead of the store (``--stations``).
     STATIONS_PATH: str | None = None
+    #: Seconds between a SQLite store's version checks (PostgreSQL notifies at once).
+    WATCH_INTERVAL = 1.0
     #: Area of the district picker and outlines: an adcode (Shanghai's ship; others need the china extra).
     DISTRICTS_ADCODE = "310100"
     #: Language when a request does not say (``zh`` or ``en``).
@@ -155,6 +160,30 @@ def _stations_path(value: Any) -> Any:
     return value or None
 
 
+def _database_url(value: Any) -> str | None:
+    if not value:
+        return None
+    import sqlalchemy as sa
+
+    try:
+        backend = sa.make_url(str(value)).get_backend_name()
+    except sa.exc.ArgumentError:
+        backend = ""
+    if backend not in ("sqlite", "postgresql"):
+        raise InputError("must be sqlite:///FILE.gpkg or postgresql://USER@HOST/DB", field="DATABASE_URL")
+    return str(value)
+
+
+def _seconds(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if not 0.05 <= number <= 60:
+        raise InputError(f"must be a number of seconds between 0.05 and 60, not {value!r}", field=name)
+    return number
+
+
 def check(config: MutableMapping[str, Any]) -> None:
     """Check every stationmap setting in ``config`` and normalise it in place (adcode as text,
     numbers as int, origins as ``scheme://host[:port]``), or stop the app.
@@ -177,6 +206,8 @@ def check(config: MutableMapping[str, Any]) -> None:
 
     checks = {
         "STATIONS_PATH": _stations_path,
+        "DATABASE_URL": _database_url,
+        "WATCH_INTERVAL": lambda v: _seconds("WATCH_INTERVAL", v),
         "DISTRICTS_ADCODE": _adcode,
         "DEFAULT_LANG": lambda v: _one_of("DEFAULT_LANG", v, vocab.LANGUAGES),
         "TILES": lambda v: _one_of("TILES", v, tiles.PROVIDERS),

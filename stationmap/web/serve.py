@@ -46,6 +46,15 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
+def _post_fork(server, worker) -> None:
+    """Each worker catches up with the store before it serves (a worker forked late, e.g. after
+    ``max_requests``, must not answer from the master's older register), then watches it in a
+    thread of its own: threads do not survive the fork."""
+    from .. import live
+
+    live.start(catch_up=True)
+
+
 #: Threads per worker process: one per connection being read or answered (see the module's text).
 THREADS = 256
 #: Connections one process holds open: its threads plus a few kept alive between requests.
@@ -68,7 +77,7 @@ def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
             "max_requests": MAX_REQUESTS, "max_requests_jitter": MAX_REQUESTS_JITTER,
             "accesslog": None, "errorlog": "-", "loglevel": "warning",
             "keepalive": 5, "timeout": 60, "graceful_timeout": 30,
-            "limit_request_line": 8190, "secure_scheme_headers": {}}
+            "limit_request_line": 8190, "secure_scheme_headers": {}, "post_fork": _post_fork}
 
 
 def run_wsgi(app, *, host: str, port: int, workers: int, **settings: Any) -> None:
@@ -101,7 +110,8 @@ def _access_log(target: str) -> None:
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
-          stations: str | None = None, dev: bool = False, access_log: str = "-") -> None:
+          stations: str | None = None, database: str | None = None, dev: bool = False,
+          access_log: str = "-") -> None:
     """Serve the stations at ``host:port`` until interrupted.
 
     Metrics from every gunicorn worker meet in a fresh temporary directory (prometheus-client's
@@ -119,7 +129,9 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = No
     try:
         from . import create_app, hosts
 
-        overrides = {"STATIONS_PATH": stations} if stations else {}
+        overrides: dict[str, Any] = {"STATIONS_PATH": stations} if stations else {}
+        if database:
+            overrides["DATABASE_URL"] = database
         app = create_app(overrides)
         hosts.trust_address(app, host)
         if dev:
