@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Iterable
+from typing import Any, Callable, Hashable, Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -149,6 +149,16 @@ class StationIndex:
 
     def __len__(self) -> int:
         return len(self.lon)
+
+    def derived(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """A structure built from this index on first use and kept with it (e.g. the search of
+        :mod:`stationmap.search`). Replacing the index on a register change drops them all
+        together, so nothing answers from an old register; a module-level cache keyed by the
+        index could not promise that."""
+        store = self.__dict__.setdefault("_derived", {})
+        if key not in store:
+            store[key] = build()
+        return store[key]
 
     @cached_property
     def columns(self) -> dict[str, list]:
