@@ -286,6 +286,8 @@ class StationSearch:
             doc_adcode.append(adcode or None), lon.append(lon[pick]), lat.append(lat[pick])
             count.append(len(members))
 
+        #: District names by adcode (zh, en), to say which district a road result is in.
+        self.districts: dict[str, tuple[str, str | None]] = {}
         if districts is not None and len(districts):
             per_district: dict[str, int] = {}
             for a in adcodes:
@@ -293,6 +295,7 @@ class StationSearch:
             points = shapely.point_on_surface(np.asarray(districts.geometry.array))
             for row, point in zip(districts.itertuples(index=False), points):
                 english = getattr(row, "name_en", None)
+                self.districts[str(row.adcode)] = (str(row.name), english if isinstance(english, str) else None)
                 kind.append("district"), ref.append(str(row.adcode)), label.append(str(row.name))
                 label_en.append(english if isinstance(english, str) and english else None)
                 doc_adcode.append(str(row.adcode)), lon.append(point.x), lat.append(point.y)
@@ -478,9 +481,9 @@ def split_query(query: str) -> list[str]:
     """The words of a query, normalised; raises :class:`InputError` (field ``q``) if none."""
     if query is None or not str(query).strip():
         raise InputError("is empty; type part of a name, a road, a district, or its pinyin", field="q")
+    if len(str(query)) > MAX_QUERY:
+        raise InputError(f"is {len(str(query))} characters long; at most {MAX_QUERY}", field="q")
     text = unicodedata.normalize("NFKC", str(query))
-    if len(text) > MAX_QUERY:
-        raise InputError(f"is {len(text)} characters long; at most {MAX_QUERY}", field="q")
     terms = [normalise(word) for word in text.split()]
     terms = [t for t in terms if t]
     if not terms:
@@ -488,10 +491,17 @@ def split_query(query: str) -> list[str]:
     return terms[:4]
 
 
-def for_index(index: "StationIndex", districts: "gpd.GeoDataFrame | None" = None, key: str = "") -> StationSearch:
-    """The search of ``index`` for an area (``key``, e.g. its adcode), built on first use and
-    kept on the index, so a replaced register never answers from an old search."""
-    return index.derived(("search", key), lambda: StationSearch(index, districts))
+def for_index(index: "StationIndex", area: str | None = None) -> StationSearch:
+    """The search of ``index`` with the districts of ``area`` (an adcode, e.g. the served
+    ``310100``; ``None``: no districts), built on first use and kept on the index, so a replaced
+    register never answers from an old search."""
+
+    def build() -> StationSearch:
+        from .districts import load_districts
+
+        return StationSearch(index, load_districts(area) if area else None)
+
+    return index.derived(("search", area), build)
 
 
 def geodesic_bound(chord_m: float) -> float:

@@ -15,7 +15,7 @@ PEOPLES_SQUARE = (121.4737, 31.2304)
 
 @pytest.fixture(scope="module")
 def search(shanghai):
-    return for_index(shanghai, load_districts(), key="310100")
+    return for_index(shanghai, "310100")
 
 
 def _stations(matches):
@@ -117,10 +117,10 @@ def test_empty_or_overlong_queries_are_refused_naming_q(search, query):
 
 
 def test_the_search_lives_with_its_index_and_a_new_index_gets_a_new_search(shanghai):
-    first = for_index(shanghai, None, key="none")
-    assert for_index(shanghai, None, key="none") is first
+    first = for_index(shanghai, None)
+    assert for_index(shanghai, None) is first and for_index(shanghai, "310104") is not first
     other = StationIndex(shanghai.stations)
-    assert for_index(other, None, key="none") is not first
+    assert for_index(other, None) is not first
 
 
 def test_brute_force_agrees_on_random_two_character_queries(search, shanghai):

@@ -96,10 +96,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, coverage, embed, framing, ogc, pages
+    from . import api, coverage, embed, framing, ogc, pages, search
 
     framing.init_app(app)
-    coverage.init_app(app, api.init_app(app))
+    api_docs = api.init_app(app)
+    coverage.init_app(app, api_docs)
+    search.init_app(app, api_docs)
     ogc.init_app(app)
     pages.init_app(app)
     embed.init_app(app)
