@@ -15,12 +15,13 @@ from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 
 from .._paths import shipped
-from ..dataset import Dataset
+from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import problems
-from .config import Defaults
+from . import api, embed, framing, ogc, pictures, planner, problems, search, station, worker
+from ._common import EXTENSION, current_dataset
+from .config import Defaults, check
 
-EXTENSION = "stationmap"
+__all__ = ["EXTENSION", "create_app", "current_dataset"]
 
 
 def _env_value(raw: str) -> Any:
@@ -83,10 +84,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("STATIONMAP", loads=_env_value)
     if config:
         app.config.update(config)
+    check(app.config)                      # a bad setting stops the app here, naming the setting
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    app.extensions[EXTENSION] = Dataset.load(app.config["STATIONS_PATH"])
+    app.extensions[EXTENSION] = LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
 
     app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticCompressionCache)
     app.config.setdefault("COMPRESS_CACHE_KEY", _static_cache_key)
@@ -96,20 +98,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, coverage, embed, framing, ogc, pages, search
-
     framing.init_app(app)
-    api_docs = api.init_app(app)
-    coverage.init_app(app, api_docs)
-    search.init_app(app, api_docs)
-    ogc.init_app(app)
-    pages.init_app(app)
-    embed.init_app(app)
+    for module in (api, pictures, planner, ogc, worker, embed, search, station):
+        module.init_app(app)
     return app
-
-
-def dataset() -> Dataset:
-    """The current app's dataset."""
-    from flask import current_app
-
-    return current_app.extensions[EXTENSION]

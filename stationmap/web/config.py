@@ -3,10 +3,17 @@
 Order of precedence (last wins): :class:`Defaults`; ``stationmap.cfg`` (Python syntax) in the
 instance folder; environment variables prefixed ``STATIONMAP_`` (values parsed as JSON when they
 can be, e.g. ``STATIONMAP_EMBED_ORIGINS='["https://news.example.cn"]'``); the mapping passed to
-``create_app``.
+``create_app``. :func:`check` validates every setting when the app is created.
 """
 
 from __future__ import annotations
+
+import os
+import re
+from typing import Any, Iterable, MutableMapping
+
+from .. import tiles, vocab
+from ..errors import DataFileError, InputError
 
 
 class Defaults:
@@ -53,3 +60,91 @@ class Defaults:
     #: Static files: cached by browsers for a day, revalidated by ETag after that.
     SEND_FILE_MAX_AGE_DEFAULT = 86400
     JSON_SORT_KEYS = False
+
+
+#: Whole-number settings and the range each must fall in (the picture API draws 300–6000 px).
+_WHOLE_NUMBERS = {"COVERAGE_MAX_CELLS": (1, None), "COVERAGE_CACHE_SIZE": (1, None), "IMAGE_MAX_WIDTH": (300, 6000)}
+
+
+def _whole_number(name: str, value: Any) -> int:
+    low, high = _WHOLE_NUMBERS[name]
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"must be a whole number, not {value!r}", field=name)
+    if value < low or (high is not None and value > high):
+        raise InputError(f"must be between {low} and {high}, not {value}" if high else f"must be ≥ {low}, not {value}",
+                         field=name)
+    return value
+
+
+def _one_of(name: str, value: Any, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    if value not in choices:
+        raise InputError(f"unknown value {value!r}; use one of {', '.join(choices)}", field=name)
+    return str(value)
+
+
+def _adcode(value: Any) -> str:
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"\d{6}", text):
+        raise InputError(f"must be a 6-digit administrative code such as \"310100\", not {value!r}",
+                         field="DISTRICTS_ADCODE")
+    return text
+
+
+def _text(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"must be text, not {value!r}", field=name)
+    return value
+
+
+def _stations_path(value: Any) -> Any:
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise InputError(f"must be a file path, not {value!r}", field="STATIONS_PATH")
+    return value or None
+
+
+def check(config: MutableMapping[str, Any]) -> None:
+    """Check every stationmap setting in ``config`` and normalise it in place (adcode as text,
+    numbers as int, origins as ``scheme://host[:port]``), or stop the app.
+
+    A wrong setting found at start is one clear line for the operator; found at the first
+    request it is a 500 for a reader, or (as an unknown ``TILES`` once did) silently another
+    base map. Raises :class:`~stationmap.errors.InputError` naming the setting, or, when
+    several are wrong, :class:`~stationmap.errors.DataFileError` listing each.
+
+    Examples
+    --------
+    >>> settings = {name: getattr(Defaults, name) for name in dir(Defaults) if name.isupper()}
+    >>> check({**settings, "DISTRICTS_ADCODE": 310100, "COVERAGE_CACHE_SIZE": "4"})
+    >>> check({**settings, "TILES": "google"})
+    Traceback (most recent call last):
+    ...
+    stationmap.errors.InputError: field 'TILES': unknown value 'google'; use one of osm, amap, tianditu, none
+    """
+    from .framing import check_origins
+
+    checks = {
+        "STATIONS_PATH": _stations_path,
+        "DISTRICTS_ADCODE": _adcode,
+        "DEFAULT_LANG": lambda v: _one_of("DEFAULT_LANG", v, vocab.LANGUAGES),
+        "TILES": lambda v: _one_of("TILES", v, tiles.PROVIDERS),
+        # No key with TILES = "tianditu" is allowed: the pages fall back to district outlines
+        # (Tianditu refuses keyless requests), which the tests and the README promise.
+        "TIANDITU_KEY": lambda v: _text("TIANDITU_KEY", v),
+        "EMBED_ORIGINS": check_origins,
+        **{name: (lambda v, name=name: _whole_number(name, v)) for name in _WHOLE_NUMBERS},
+    }
+    problems: list[InputError] = []
+    for name, checker in checks.items():
+        try:
+            config[name] = checker(config.get(name, getattr(Defaults, name)))
+        except InputError as exc:
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise DataFileError("settings (stationmap.cfg, STATIONMAP_* variables, create_app)", problems)

@@ -88,6 +88,5 @@ def frame_headers(response):
 
 
 def init_app(app) -> None:
-    """Validate ``EMBED_ORIGINS`` (fail at start, not at the first reader) and install the hook."""
-    app.config["EMBED_ORIGINS"] = check_origins(app.config.get("EMBED_ORIGINS"))
+    """Install the hook (``EMBED_ORIGINS`` was checked at start by :func:`stationmap.web.config.check`)."""
     app.after_request(frame_headers)

@@ -15,8 +15,7 @@ from flask import current_app
 from .. import coords, hours
 from ..records import station_record
 from ..search import KINDS, MAX_QUERY, Match, for_index
-from . import dataset
-from .api import _Blueprint, _json, _lang
+from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
 from .schemas import LanguageArgs, StationSchema
 
 MAX_LIMIT = 50
@@ -73,11 +72,11 @@ class SearchResponseSchema(ma.Schema):
     results = ma.fields.List(ma.fields.Nested(SearchResultSchema))
 
 
-bp = _Blueprint("search", __name__, url_prefix="/api/v1", description="Find stations, roads and districts by name.")
+bp = ApiBlueprint("search", __name__, url_prefix="/api/v1", description="Find stations, roads and districts by name.")
 
 
 def _result(match: Match, districts: dict[str, tuple[str, str | None]], lang: str, when) -> dict[str, Any]:
-    index = dataset().index
+    index = current_dataset().index
     gcj_lon, gcj_lat = (float(v) for v in coords.wgs84_to_gcj02(match.lon, match.lat))
     names = districts.get(match.adcode or "")
     district = None if names is None else (names[1] or names[0]) if lang == "en" else names[0]
@@ -103,24 +102,24 @@ def search(args):
     metres on WGS-84). Without a position: districts, then roads, then stations.
     """
     area = current_app.config["DISTRICTS_ADCODE"]
-    finder = for_index(dataset().index, str(area) if area else None)
+    finder = for_index(current_dataset().index, str(area) if area else None)
     lon, lat = args["lon"], args["lat"]
     if lon is not None and args["coordsys"] != "wgs84":
         lon, lat = (float(v) for v in coords.to_wgs84(lon, lat, args["coordsys"]))
     kinds = [args["kind"]] if args["kind"] else KINDS
     matches = finder.find(args["q"], lon=lon, lat=lat, limit=args["limit"], kinds=kinds)
-    lang, when = _lang(args), hours.parse_when("now")
+    lang, when = language(args["lang"]), hours.parse_when("now")
     results = [_result(m, finder.districts, lang, when) for m in matches]
     query = {"q": args["q"], "lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"],
              "wgs84": None if lon is None else [round(lon, 7), round(lat, 7)], "limit": args["limit"],
              "kind": args["kind"], "lang": lang}
-    return _json({"query": query, "count": len(results), "results": results})
+    return json_response({"query": query, "count": len(results), "results": results})
 
 
-def init_app(app, api) -> None:
+def init_app(app) -> None:
     """Register the search on the API (its OpenAPI document) and build the search now, so
     that gunicorn's preloaded app shares it with every worker."""
-    api.register_blueprint(bp)
+    openapi(app).register_blueprint(bp)
     with app.app_context():
         area = app.config["DISTRICTS_ADCODE"]
-        for_index(dataset().index, str(area) if area else None)
+        for_index(current_dataset().index, str(area) if area else None)
