@@ -305,7 +305,6 @@ class StationSearch:
         self.ref, self.label, self.label_en, self.adcode, self.count = ref, label, label_en, doc_adcode, count
         self.lon, self.lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         self.xyz = geodesy.ecef(self.lon, self.lat)
-        self.xyz_squared = np.einsum("ij,ij->i", self.xyz, self.xyz)
         self.name_length = np.fromiter((len(t) for t in label), dtype=np.int64, count=len(label))
         #: Order among equal matches without a position: districts, roads, stations; short names first.
         self.static_rank = np.empty(len(label), dtype=np.int64)
@@ -360,18 +359,18 @@ class StationSearch:
         allowed = np.zeros(len(KINDS), dtype=bool)
         allowed[[KINDS.index(k) for k in kinds]] = True
         provisional = np.zeros(len(self), dtype=np.int64)
+        alive = allowed[self.kind]
         for term in terms:
             best = self._provisional(term)
-            provisional = np.maximum(provisional, 0) + best if provisional.any() else best
-            provisional[best < 0] = -1
-        candidates = np.flatnonzero((provisional >= 0) & allowed[self.kind])
+            alive &= best >= 0
+            provisional += best
+        candidates = np.flatnonzero(alive)
         if len(candidates) == 0:
             return []
         if lon is not None and lat is not None:
             point = np.asarray(geodesy.ecef_point(lon, lat))
-            # |x − p|² = |x|² + |p|² − 2 x·p: one matrix-vector product for every document.
-            squared = self.xyz_squared + point @ point - 2.0 * (self.xyz @ point)
-            second = np.sqrt(np.maximum(squared[candidates], 0.0))
+            delta = self.xyz[candidates] - point
+            second = np.sqrt(np.einsum("ij,ij->i", delta, delta))          # chord metres
         else:
             second = self.static_rank[candidates].astype(float)
         keys = provisional[candidates]
@@ -386,8 +385,12 @@ class StationSearch:
                 if entries is None or len(entries) == 0:
                     continue
                 whole = field.lengths[entries] == len(variant)
-                rank = 4 * field.tier - 2 * whole + (1 if variant_no else 0)
-                np.minimum.at(best, field.docs[entries], rank)
+                rank = 4 * field.tier + (1 if variant_no else 0)
+                # Two plain fancy assignments (each writes one value, so repeated documents
+                # agree); ufunc.at would cost ten times more on 186,100 candidates.
+                for docs, value in ((field.docs[entries[~whole]], rank), (field.docs[entries[whole]], rank - 2)):
+                    if len(docs):
+                        best[docs] = np.minimum(best[docs], value)
         best[best == np.iinfo(np.int64).max] = -1
         return best
 
