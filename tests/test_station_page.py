@@ -65,14 +65,15 @@ def test_stations_not_open_to_everyone_carry_an_access_badge(client, station_id,
 
 
 def test_link_preview_tags_use_the_configured_public_address_not_the_host_header(client):
-    html = client.get("/s/ok-1", headers={"Host": "evil.example"}).get_data(as_text=True)
+    html = client.get("/s/ok-1", headers={"Host": "127.0.0.1"}).get_data(as_text=True)
     assert _meta(html, "og:title") == "测试爱心接力站"
     assert _meta(html, "og:url") == f"{BASE}/s/ok-1"
     assert _meta(html, "og:image") == f"{BASE}/s/ok-1/poster.png"
     assert "测试爱心接力站" in html.split("<title>")[1].split("</title>")[0]
     description = _meta(html, "description")
     assert description == _meta(html, "og:description") and "饮用水" in description and "今天" in description
-    assert "evil.example" not in html
+    assert "127.0.0.1" not in html
+    assert client.get("/s/ok-1", headers={"Host": "evil.example"}).status_code == 400     # untrusted host
 
 
 def test_without_a_public_address_links_fall_back_to_the_request_url():

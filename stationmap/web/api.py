@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from flask import Flask, Response, current_app, request, url_for
+from flask import Flask, Response, current_app, request
 from werkzeug.routing import BaseConverter
 
 from .. import coords, hours, travel, vocab
@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import problems
+from .hosts import external_url
 from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
 from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
                       RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
@@ -98,7 +99,7 @@ def stations(args):
     if stop < len(positions):
         query = request.args.to_dict()
         query["offset"] = str(stop)
-        following = url_for("api.stations", _external=True, **query)
+        following = external_url("api.stations", **query)
     return _collection(records, {"matched": int(len(positions)), "limit": args["limit"],
                                  "offset": args["offset"], "next": following}, args["f"])
 

@@ -3,8 +3,8 @@
 The page is what a shared link opens (WeChat shows its title, description and picture in the
 chat: the ``og:*`` tags), so it is rendered on the server and needs no script. Absolute links
 (``og:url``, ``og:image``, the posters' QR codes) come from the ``PUBLIC_BASE_URL`` setting when
-it is set, never from the request's Host header, which a client chooses; without it they fall
-back to Flask's ``url_for(_external=True)``.
+it is set, never from the request's Host header, which a client chooses; without it, from the
+request's host, which ``TRUSTED_HOSTS`` has vetted (:func:`~stationmap.web.hosts.external_url`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import threading
 from collections import OrderedDict
 from datetime import datetime
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from .. import __version__, hours
 from ..poster import FORMATS, DistrictEntry, district_poster, station_poster
 from ..station_info import StationInfo, station_info, week_hours
 from ..texts import STATION, WORKER
 from ._common import content_language, current_dataset, page_language, served_adcode
+from .hosts import external_url
 
 bp = Blueprint("station", __name__)
 
@@ -30,14 +31,6 @@ POSTER_MAX_AGE = 3600
 _KEPT = 32
 _posters: OrderedDict[str, bytes] = OrderedDict()
 _lock = threading.Lock()
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """An absolute link: ``PUBLIC_BASE_URL`` + the path when configured, else ``url_for(_external=True)``."""
-    base = str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 def _lang_values(lang: str) -> dict[str, str]:
@@ -73,8 +66,8 @@ def station_page(station_id: str) -> Response:
     now_text = WORKER[lang]["open" if state == "open" else "closed" if state == "closed" else "unknown"]
     html = render_template(
         "station.html", info=info, description=info.description(), now_text=now_text,
-        page_url=absolute_url("station.station_page", station_id=station_id, **_lang_values(lang)),
-        image_url=absolute_url("station.poster_png", station_id=station_id, **_lang_values(lang)), **common)
+        page_url=external_url("station.station_page", station_id=station_id, **_lang_values(lang)),
+        image_url=external_url("station.poster_png", station_id=station_id, **_lang_values(lang)), **common)
     return _html(html, lang)
 
 
@@ -109,7 +102,7 @@ def _station_poster(station_id: str, fmt: str) -> Response:
         return _html(render_template("station.html", info=None, lang=lang, text=STATION[lang],
                                      other_lang="en" if lang == "zh" else "zh",
                                      version=current_dataset().version, station_id=station_id), lang, status=404)
-    url = absolute_url("station.station_page", station_id=station_id, **_lang_values(lang))
+    url = external_url("station.station_page", station_id=station_id, **_lang_values(lang))
     key = (current_dataset().version, "station", station_id, lang, url, when.date().isoformat(), fmt)
     response = _cached(key, lambda: station_poster(info, url, fmt=fmt))
     if fmt == "pdf":
@@ -171,7 +164,7 @@ def _district_poster(adcode: str, fmt: str) -> Response:
     positions.sort(key=lambda p: columns["name"][p])
     badges = {"union_members": "会员专用" if lang == "zh" else "members only",
               "employees": "本单位职工专用" if lang == "zh" else "staff only"}
-    url = absolute_url("worker.worker_page", district=chosen, **_lang_values(lang))
+    url = external_url("worker.worker_page", district=chosen, **_lang_values(lang))
     key = (data.version, "district", chosen, lang, url, when.date().isoformat(), fmt)
 
     def draw() -> bytes:
