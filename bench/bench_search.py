@@ -19,6 +19,7 @@ import os
 import platform
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 
@@ -74,9 +75,9 @@ def run(n: int, repeat: int) -> None:
     print(f"{'query':<14}{'pos':>4}{'median ms':>11}{'max ms':>9}{'baseline ms':>13}{'first result':>16}")
     for query in QUERIES:
         for position in (None, POSITION):
-            kw = {} if position is None else {"lon": position[0], "lat": position[1]}
-            times = _times_ms(lambda: search.find(query, limit=10, **kw), repeat)
-            base = statistics.median(_times_ms(lambda: _baseline(search, query.split()[0], position), 3))
+            kw: dict[str, Any] = {} if position is None else {"lon": position[0], "lat": position[1]}
+            times = _times_ms(lambda q=query, k=kw: search.find(q, limit=10, **k), repeat)
+            base = statistics.median(_times_ms(lambda q=query, p=position: _baseline(search, q.split()[0], p), 3))
             first = search.find(query, limit=1, **kw)
             every += times
             if statistics.median(times) > worst[1]:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -36,11 +36,14 @@ RED = "#b71c1c"
 _TEXT = {
     "zh": {"hours": "开放时间", "facilities": "设施", "scan": "扫码查看最新开放时间、节假日安排和导航",
            "holidays": "法定节假日以扫码页面为准", "address": "地址", "weekdays": "周一 周二 周三 周四 周五 周六 周日",
-           "district_scan": "扫码查找离你最近的站点和导航", "more": "另有 {n} 个站点，请扫码查看", "count": "共 {n} 个站点",
+           "district_scan": "扫码查找离你最近的站点和导航", "more": "另有 {n} 个站点，请扫码查看",
+           "count": "共 {n} 个站点",
            "heading": "工会驿站 · 户外劳动者服务站点"},
-    "en": {"hours": "Opening hours", "facilities": "Facilities", "scan": "Scan for current hours, holidays and directions",
+    "en": {"hours": "Opening hours", "facilities": "Facilities",
+           "scan": "Scan for current hours, holidays and directions",
            "holidays": "Public holidays: see the page behind the code", "address": "Address",
-           "weekdays": "Mon Tue Wed Thu Fri Sat Sun", "district_scan": "Scan to find the nearest station and directions",
+           "weekdays": "Mon Tue Wed Thu Fri Sat Sun",
+           "district_scan": "Scan to find the nearest station and directions",
            "more": "{n} more stations: scan the code", "count": "{n} stations",
            "heading": "Union rest station · Outdoor workers welcome"},
 }
@@ -143,8 +146,8 @@ def station_poster(info: StationInfo, url: str, *, fmt: str = "pdf") -> bytes:
           fontweight="bold" if info.badge else "normal")
     y -= 0.045
     if r.get("address"):
-        for line in _wrap(f"{words['address']}：{r['address']}" if lang == "zh" else f"{words['address']}: {r['address']}",
-                          lang, 30, 64)[:2]:
+        address = f"{words['address']}{'：' if lang == 'zh' else ': '}{r['address']}"
+        for line in _wrap(address, lang, 30, 64)[:2]:
             _text(fig, 0.06, y, line, family, 13, va="top", color="#333333")
             y -= 0.03
     y -= 0.015

@@ -49,8 +49,9 @@ import heapq
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -73,7 +74,8 @@ _HAN_FIELDS = ("name", "address")       # indexed by single characters too
 _ROAD_CHARS = "路道街"
 _DROP = re.compile(r"[\W_]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_ADMIN_PREFIX = re.compile(r"^(?:[\u3400-\u9fff]{1,9}?(?:特别行政区|自治区|自治州|自治县|省|市|地区|盟|区|县|旗|镇|乡|街道))+")
+_ADMIN_PREFIX = re.compile(
+    r"^(?:[\u3400-\u9fff]{1,9}?(?:特别行政区|自治区|自治州|自治县|省|市|地区|盟|区|县|旗|镇|乡|街道))+")
 _ROAD = re.compile(r"[\u3400-\u9fff]{1,16}?(?:大道|大街|公路|胡同|路|道|街|巷|弄)(?=\d|[一二三四五六七八九十]|$)")
 #: Largest heteronym product kept for a district or road name's pinyin.
 _MAX_READINGS = 6
@@ -107,7 +109,7 @@ def road_variants(term: str) -> list[str]:
     out = [term]
     for choice in itertools.product(_ROAD_CHARS, repeat=len(slots)):
         chars = list(term)
-        for i, ch in zip(slots, choice):
+        for i, ch in zip(slots, choice, strict=True):
             chars[i] = ch
         variant = "".join(chars)
         if variant not in out:
@@ -140,8 +142,8 @@ class _Pinyin:
         readings = lazy_pinyin(chars, style=Style.NORMAL, errors="ignore") if chars else []
         if len(readings) != len(chars):       # a character without a reading: ask one by one
             readings = [(lazy_pinyin(ch, style=Style.NORMAL, errors="ignore") or [""])[0] for ch in chars]
-        self.full = str.maketrans(dict(zip(chars, readings)))
-        self.initials = str.maketrans({ch: r[:1] for ch, r in zip(chars, readings)})
+        self.full = str.maketrans(dict(zip(chars, readings, strict=True)))
+        self.initials = str.maketrans({ch: r[:1] for ch, r in zip(chars, readings, strict=True)})
 
     @staticmethod
     def phrase_readings(name: str) -> list[tuple[str, ...]]:
@@ -212,7 +214,7 @@ class _Field:
         codes = [ord(c) for c in term]
         if len(codes) == 1:
             return self.posting(codes[0]) if self.unigrams else None
-        lists = sorted((self.posting((a << 21) | b) for a, b in zip(codes, codes[1:])), key=len)
+        lists = sorted((self.posting((a << 21) | b) for a, b in zip(codes, codes[1:], strict=False)), key=len)
         found = lists[0]
         for other in lists[1:3]:          # the rarest pairs narrow enough; checking is exact
             if len(found) == 0:
@@ -260,7 +262,7 @@ class StationSearch:
         district results.
     """
 
-    def __init__(self, index: "StationIndex", districts: "gpd.GeoDataFrame | None" = None):
+    def __init__(self, index: StationIndex, districts: gpd.GeoDataFrame | None = None):
         import shapely
 
         stations = index.stations
@@ -281,12 +283,22 @@ class StationSearch:
             road = road_of(address)
             if road:
                 roads.setdefault((adcodes[p], road), []).append(p)
+
+        def add(what: str, key: int | str | None, name: str, english: str | None, adcode: str | None,
+                x: float, y: float, stations: int) -> None:
+            kind.append(what)
+            ref.append(key)
+            label.append(name)
+            label_en.append(english)
+            doc_adcode.append(adcode)
+            lon.append(x)
+            lat.append(y)
+            count.append(stations)
+
         for (adcode, road), members in roads.items():
             x, y = index.lon[members], index.lat[members]
             pick = members[int(np.argmin((x - x.mean()) ** 2 + (y - y.mean()) ** 2))]
-            kind.append("road"), ref.append(None), label.append(road), label_en.append(None)
-            doc_adcode.append(adcode or None), lon.append(lon[pick]), lat.append(lat[pick])
-            count.append(len(members))
+            add("road", None, road, None, adcode or None, lon[pick], lat[pick], len(members))
 
         #: District names by adcode (zh, en), to say which district a road result is in.
         self.districts: dict[str, tuple[str, str | None]] = {}
@@ -295,13 +307,11 @@ class StationSearch:
             for a in adcodes:
                 per_district[a] = per_district.get(a, 0) + 1
             points = shapely.point_on_surface(np.asarray(districts.geometry.array))
-            for row, point in zip(districts.itertuples(index=False), points):
+            for row, point in zip(districts.itertuples(index=False), points, strict=True):
                 english = getattr(row, "name_en", None)
                 self.districts[str(row.adcode)] = (str(row.name), english if isinstance(english, str) else None)
-                kind.append("district"), ref.append(str(row.adcode)), label.append(str(row.name))
-                label_en.append(english if isinstance(english, str) and english else None)
-                doc_adcode.append(str(row.adcode)), lon.append(point.x), lat.append(point.y)
-                count.append(per_district.get(str(row.adcode), 0))
+                add("district", str(row.adcode), str(row.name), self.districts[str(row.adcode)][1] or None,
+                    str(row.adcode), point.x, point.y, per_district.get(str(row.adcode), 0))
 
         self.kind = np.array([KINDS.index(k) for k in kind], dtype=np.int8)
         self.ref, self.label, self.label_en, self.adcode, self.count = ref, label, label_en, doc_adcode, count
@@ -489,7 +499,7 @@ class StationSearch:
                      adcode=self.adcode[d], lon=float(self.lon[d]), lat=float(self.lat[d]),
                      distance_m=None if m is None else round(float(m), 2), rank=rank, field=field,
                      stations=self.count[d])
-               for (rank, _, d, field), m in zip(results, metres)]
+               for (rank, _, d, field), m in zip(results, metres, strict=True)]
         if lon is not None:
             out.sort(key=lambda m: (m.rank, m.distance_m))          # geodesic, not chord, decides (stable)
         return out
@@ -509,7 +519,7 @@ def split_query(query: str) -> list[str]:
     return terms[:4]
 
 
-def for_index(index: "StationIndex", area: str | None = None) -> StationSearch:
+def for_index(index: StationIndex, area: str | None = None) -> StationSearch:
     """The search of ``index`` with the districts of ``area`` (an adcode, e.g. the served
     ``310100``; ``None``: no districts), built on first use and kept on the index, so a replaced
     register never answers from an old search."""

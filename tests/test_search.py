@@ -7,7 +7,13 @@ from stationmap import geodesy
 from stationmap.districts import load_districts
 from stationmap.errors import InputError
 from stationmap.index import StationIndex
-from stationmap.search import StationSearch, for_index, normalise, road_of, road_variants
+from stationmap.search import (
+    StationSearch,
+    for_index,
+    normalise,
+    road_of,
+    road_variants,
+)
 from stationmap.stations import from_frame
 
 PEOPLES_SQUARE = (121.4737, 31.2304)
@@ -32,7 +38,7 @@ def test_a_chinese_substring_finds_every_station_whose_name_holds_it(search, sha
 
 def test_a_road_is_found_as_a_road_once_per_district_it_runs_through(search, shanghai):
     roads = search.find("人民路", limit=100, kinds=["road"])
-    districts_with_it = {a for a, addr in zip(shanghai.stations["adcode"], shanghai.stations["address"])
+    districts_with_it = {a for a, addr in zip(shanghai.stations["adcode"], shanghai.stations["address"], strict=True)
                          if road_of(addr) == "人民路"}
     assert {m.adcode for m in roads} == districts_with_it
     assert all(m.name == "人民路" and m.stations >= 1 for m in roads)

@@ -2,11 +2,10 @@
 
 import pandas as pd
 import pytest
-
-from stationmap.stations import from_frame, write_stations
-
 from browser import Watch
 from conftest import Server
+
+from stationmap.stations import from_frame, write_stations
 
 PHONE = {"width": 390, "height": 844}
 BASE = "https://stations.example.cn"

@@ -32,7 +32,8 @@ class SearchArgs(LanguageArgs):
     lon = ma.fields.Float(load_default=None, validate=ma.validate.Range(-180, 180),
                           metadata={"description": "longitude of the rider (with lat)"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
-                                metadata={"description": "system of lat/lon: wgs84 (GPS), gcj02 (AMap, Tencent), bd09 (Baidu)"})
+                                metadata={"description": "system of lat/lon: wgs84 (GPS), gcj02 (AMap, Tencent), "
+                                                         "bd09 (Baidu)"})
     limit = ma.fields.Integer(validate=ma.validate.Range(1, MAX_LIMIT), load_default=10,
                               metadata={"description": f"how many results, 1..{MAX_LIMIT}"})
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS), load_default=None,
@@ -63,7 +64,8 @@ class SearchResultSchema(ma.Schema):
     distance_m = ma.fields.Float(allow_none=True, metadata={"description": "geodesic metres from lat/lon, if given"})
     stations = ma.fields.Integer(metadata={"description": "stations it stands for (1 for a station)"})
     match = ma.fields.Nested(_MatchSchema)
-    station = ma.fields.Nested(StationSchema, allow_none=True, metadata={"description": "the station record (stations only)"})
+    station = ma.fields.Nested(StationSchema, allow_none=True,
+                               metadata={"description": "the station record (stations only)"})
 
 
 class SearchResponseSchema(ma.Schema):
@@ -87,7 +89,8 @@ def _result(match: Match, districts: dict[str, tuple[str, str | None]], lang: st
         "lon": round(match.lon, 7), "lat": round(match.lat, 7), "gcj02": [round(gcj_lon, 7), round(gcj_lat, 7)],
         "distance_m": match.distance_m, "stations": match.stations,
         "match": {"field": match.field, "rank": match.rank},
-        "station": station_record(index, match.ref, when=when, lang=lang) if match.kind == "station" else None,
+        "station": station_record(index, int(match.ref), when=when, lang=lang)          # type: ignore[arg-type]
+        if match.kind == "station" else None,
     }
 
 

@@ -156,11 +156,12 @@ def _district_poster(adcode: str, fmt: str) -> Response:
     index = data.index
     frame = load_districts(chosen)
     names = [n if lang == "zh" or not isinstance(e, str) or not e else e
-             for n, e in zip(frame["name"], frame["name_en"])]
+             for n, e in zip(frame["name"], frame["name_en"], strict=True)]
     district = names[0] if len(frame) == 1 else ("、".join(names[:3]) if lang == "zh" else ", ".join(names[:3]))
     when = hours.parse_when("now")
     columns = index.columns
-    positions = [p for p, a in enumerate(columns["adcode"]) if a == chosen or (len(frame) > 1 and a in set(frame["adcode"]))]
+    wanted = set(frame["adcode"]) | {chosen}
+    positions = [p for p, a in enumerate(columns["adcode"]) if a in wanted]
     positions.sort(key=lambda p: columns["name"][p])
     badges = {"union_members": "会员专用" if lang == "zh" else "members only",
               "employees": "本单位职工专用" if lang == "zh" else "staff only"}
