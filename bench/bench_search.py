@@ -86,7 +86,8 @@ def run(n: int, repeat: int) -> None:
             if statistics.median(times) > worst[1]:
                 worst = (f"{query} {'pos' if position else ''}", statistics.median(times))
             print(f"{query:<14}{'yes' if position else 'no':>4}{statistics.median(times):>11.2f}{max(times):>9.2f}"
-                  f"{statistics.median(cpu):>8.2f}{base:>13.1f}  {first[0].kind + ' ' + first[0].name if first else '—'}")
+                  f"{statistics.median(cpu):>8.2f}{base:>13.1f}  "
+                  f"{first[0].kind + ' ' + first[0].name if first else '—'}")
     print(f"all queries: median {statistics.median(every):.2f} ms, p95 {np.percentile(every, 95):.2f} ms, "
           f"worst query median {worst[1]:.2f} ms ({worst[0]}); CPU time: median {statistics.median(cpus):.2f} ms, "
           f"p95 {np.percentile(cpus, 95):.2f} ms, max {max(cpus):.2f} ms")
