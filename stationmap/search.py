@@ -529,7 +529,7 @@ def for_index(index: StationIndex, area: str | None = None) -> StationSearch:
 
         return StationSearch(index, load_districts(area) if area else None)
 
-    return index.derived(("search", area), build)
+    return index.memo(f"search:{area or ''}", build)
 
 
 def geodesic_bound(chord_m: float) -> float:

@@ -12,8 +12,9 @@ import os
 import re
 from typing import Any, Iterable, MutableMapping
 
-from .. import tiles, vocab
+from .. import vocab
 from ..errors import DataFileError, InputError
+from ..maps import tiles
 
 
 class Defaults:
