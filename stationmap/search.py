@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from . import geodesy
 from .errors import InputError
@@ -82,6 +83,10 @@ _MAX_READINGS = 6
 #: Earth's smallest radius of curvature (the meridian at the equator): chords of length c are
 #: at most c·(1 + c²/(8R²)) as geodesics — generous; the true factor is about 1 + c²/(24R²).
 _R_MIN = 6_335_439.0
+#: From this many candidates on, a query with a position first looks among the nearest
+#: documents (a k-d tree over every document) and only falls back to ranking all candidates
+#: when that cannot prove the answer: "爱心接力站" near People's Square need not measure 186,100.
+NEARBY_FROM = 4096
 #: Largest rounding error of a chord computed from squared norms (about 0.06 m), with margin.
 _CHORD_ROUNDING_M = 0.5
 
@@ -317,6 +322,7 @@ class StationSearch:
         self.ref, self.label, self.label_en, self.adcode, self.count = ref, label, label_en, doc_adcode, count
         self.lon, self.lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         self.xyz = geodesy.ecef(self.lon, self.lat)
+        self.tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
         self.xyz_squared = np.einsum("ij,ij->i", self.xyz, self.xyz)
         self.name_length = np.fromiter((len(t) for t in label), dtype=np.int64, count=len(label))
         #: Order among equal matches without a position: districts, roads, stations; short names first.
@@ -381,11 +387,42 @@ class StationSearch:
         if len(candidates) == 0:
             return []
         if lon is not None and lat is not None:
+            if len(candidates) >= NEARBY_FROM:
+                nearby = self._nearby(terms, candidates, provisional[candidates], lon, lat, limit)
+                if nearby is not None:
+                    return nearby
             second = self._chords(lon, lat, candidates)
         else:
             second = self.static_rank[candidates].astype(float)
         keys = provisional[candidates]
         return self._settle(terms, candidates, keys, second, lon, lat, limit)
+
+    def _nearby(self, terms: list[str], candidates: NDArray[np.int64], keys: NDArray[np.int64], lon: float,
+                lat: float, limit: int) -> list[Match] | None:
+        """The answer from the documents nearest the position, or ``None`` if it is not proved.
+
+        Among the ``m`` documents nearest by chord, take the candidates of the best provisional
+        rank and settle them. The answer stands when it has ``limit`` results, all of that rank,
+        and the last one's geodesic is no longer than the m-th chord: every other candidate of
+        that rank is at least that far by chord, so at least that far by geodesic, and every
+        candidate of a worse rank ranks after it anyway.
+        """
+        best = int(keys.min())
+        in_group = np.zeros(len(self), dtype=bool)
+        in_group[candidates[keys == best]] = True
+        point = np.asarray(geodesy.ecef_point(lon, lat))
+        m = min(len(self), max(16 * limit, 256))
+        chords, docs = self.tree.query(point, k=m)
+        keep = in_group[docs]
+        near = docs[keep].astype(np.int64)
+        if len(near) < limit:
+            return None
+        found = self._settle(terms, near, np.full(len(near), best, dtype=np.int64), chords[keep], lon, lat, limit)
+        if len(found) < limit or any(f.rank != best for f in found):
+            return None
+        if m < len(self) and (found[-1].distance_m or 0.0) > chords[-1] - geodesy.CHORD_SLACK_M - _CHORD_ROUNDING_M:
+            return None
+        return found
 
     def _chords(self, lon: float, lat: float, candidates: NDArray[np.int64]) -> NDArray[np.float64]:
         """Chord metres from a WGS-84 point to each candidate.

@@ -141,3 +141,14 @@ def test_brute_force_agrees_on_random_two_character_queries(search, shanghai):
         expected = {i for i, n in enumerate(names) if query in normalise(n)}
         found = {m.ref for m in search.find(query, limit=2000, kinds=["station"]) if m.field == "name"}
         assert found == expected, query
+
+
+def test_the_nearby_shortcut_gives_the_same_answer_as_ranking_every_candidate(search, monkeypatch):
+    import stationmap.search as module
+
+    lon, lat = PEOPLES_SQUARE
+    queries = ["爱心接力站", "站", "ai", "xhq", "路", "徐汇"]
+    slow = {q: search.find(q, lon=lon, lat=lat, limit=12) for q in queries}
+    monkeypatch.setattr(module, "NEARBY_FROM", 1)
+    for q in queries:
+        assert search.find(q, lon=lon, lat=lat, limit=12) == slow[q], q
