@@ -100,8 +100,32 @@ EMBED_BUILDER = {
     },
 }
 
+#: A station's own page (``/s/<id>``), its posters, and the district poster.
+STATION = {
+    "zh": {"title": "工会驿站", "subtitle": "户外劳动者服务站点", "switch": "English", "address": "地址",
+           "hours": "未来 7 天开放时间", "facilities": "设施", "no_facilities": "未登记设施", "access": "谁可以进",
+           "verified": "最近核实", "not_verified": "未核实", "phone": "电话", "navigate": "高德导航",
+           "marker": "在高德地图中查看", "baidu": "在百度地图中查看", "nearby": "附近其他站点",
+           "poster": "打印海报（PDF）", "poster_png": "海报图片（PNG）", "now": "现在", "operator": "管理单位",
+           "not_found_title": "找不到这个站点", "not_found": "没有编号为 {id} 的站点。它可能已被删除或编号有误。",
+           "back": "查找附近站点", "scan": "扫码查看开放时间和导航", "district_title": "{district}工会驿站",
+           "district_scan": "扫码查找附近站点", "stations_count": "共 {n} 个站点", "more": "另有 {n} 个站点，请扫码查看",
+           "hours_note": "按北京时间计算，含法定节假日"},
+    "en": {"title": "Union rest station", "subtitle": "Outdoor worker station", "switch": "中文", "address": "Address",
+           "hours": "Hours for the next 7 days", "facilities": "Facilities", "no_facilities": "No facilities recorded",
+           "access": "Who may enter", "verified": "Last verified", "not_verified": "not verified", "phone": "Phone",
+           "navigate": "Navigate (AMap)", "marker": "Show in AMap", "baidu": "Show in Baidu Maps",
+           "nearby": "Other stations nearby", "poster": "Print a poster (PDF)", "poster_png": "Poster picture (PNG)",
+           "now": "Now", "operator": "Run by", "not_found_title": "Station not found",
+           "not_found": "There is no station with id {id}. It may have been removed, or the id is wrong.",
+           "back": "Find a station nearby", "scan": "Scan for hours and directions",
+           "district_title": "Union rest stations in {district}", "district_scan": "Scan to find a station nearby",
+           "stations_count": "{n} stations", "more": "{n} more stations: scan the code",
+           "hours_note": "China Standard Time, public holidays included"},
+}
+
 PAGES: dict[str, dict[str, dict]] = {"worker": WORKER, "planner": PLANNER, "embed_map": EMBED_MAP,
-                                     "embed_builder": EMBED_BUILDER}
+                                     "embed_builder": EMBED_BUILDER, "station": STATION}
 
 
 def page_text(page: str, lang: str) -> dict:

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import api, embed, heavy, hosts, limits, ogc, pictures, planner, problems, ratelimits, security, worker
+from . import api, embed, heavy, hosts, limits, ogc, pictures, planner, problems, ratelimits, search, security, station, worker
 from ._common import EXTENSION, current_dataset
 from .config import Defaults, check
 
@@ -126,7 +126,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     heavy.init_app(app)
-    for module in (api, pictures, planner, ogc, worker, embed):
+    for module in (api, pictures, planner, ogc, worker, embed, search, station):
         module.init_app(app)
     ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
     return app
