@@ -14,7 +14,7 @@ from stationmap.search import (
     road_of,
     road_variants,
 )
-from stationmap.stations import from_frame
+from stationmap.stations import default_path, from_frame
 
 PEOPLES_SQUARE = (121.4737, 31.2304)
 
@@ -152,3 +152,18 @@ def test_the_nearby_shortcut_gives_the_same_answer_as_ranking_every_candidate(se
     monkeypatch.setattr(module, "NEARBY_FROM", 1)
     for q in queries:
         assert search.find(q, lon=lon, lat=lat, limit=12) == slow[q], q
+
+
+def test_a_new_register_gets_its_search_before_it_is_swapped_in():
+    """The live register prepares the search off the request path: the first rider to search
+    after an edit does not wait seconds for it to be built."""
+    from stationmap.dataset import Dataset
+    from stationmap.web import create_app
+    from stationmap.web._common import EXTENSION
+
+    app = create_app({"TESTING": True, "STATIONS_PATH": str(default_path())})
+    live = app.extensions[EXTENSION]
+    new = Dataset.load(default_path())
+    assert "search:310100" not in new.index._memo
+    live.swap(new)
+    assert "search:310100" in new.index._memo

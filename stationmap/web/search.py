@@ -15,7 +15,7 @@ from flask import current_app
 from .. import coords, hours
 from ..records import station_record
 from ..search import KINDS, MAX_QUERY, Match, for_index
-from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
+from ._common import EXTENSION, ApiBlueprint, current_dataset, json_response, language, openapi
 from .schemas import LanguageArgs, StationSchema
 
 MAX_LIMIT = 50
@@ -123,6 +123,7 @@ def init_app(app) -> None:
     """Register the search on the API (its OpenAPI document) and build the search now, so
     that gunicorn's preloaded app shares it with every worker."""
     openapi(app).register_blueprint(bp)
-    with app.app_context():
-        area = app.config["DISTRICTS_ADCODE"]
-        for_index(current_dataset().index, str(area) if area else None)
+    area = str(app.config["DISTRICTS_ADCODE"] or "") or None
+    live = app.extensions[EXTENSION]
+    for_index(live.current.index, area)
+    live.before_swap(lambda new: for_index(new.index, area))    # a changed register: built before the swap
