@@ -63,7 +63,8 @@ def shanghai(repeat: int) -> None:
 
 def open_in_chromium(path: Path) -> tuple[float, float, int]:
     """Seconds from navigation until the map has drawn its districts, and until every station
-    is clustered (the stations are clustered in chunks after the map shows); the station count."""
+    is clustered (the stations are clustered in chunks after the map shows); the station count.
+    """
     from playwright.sync_api import sync_playwright
 
     flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

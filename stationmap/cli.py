@@ -10,9 +10,9 @@ import argparse
 import json
 import sys
 import unicodedata
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

@@ -58,12 +58,12 @@ class Threshold:
             raise InputError(f"{self.radius_m!r} must be a positive number of metres", field="radius_m")
 
     @classmethod
-    def radius(cls, metres: float) -> "Threshold":
+    def radius(cls, metres: float) -> Threshold:
         """Covered means within ``metres`` in a straight line."""
         return cls(metres)
 
     @classmethod
-    def walking(cls, minutes: float = 15, mode: str = "walk") -> "Threshold":
+    def walking(cls, minutes: float = 15, mode: str = "walk") -> Threshold:
         """What ``minutes`` of walking (or e-bike riding) reach, by :mod:`stationmap.travel`'s assumptions."""
         if mode not in travel.SPEEDS_KMH:
             raise InputError(f"unknown mode {mode!r}; use one of {', '.join(travel.MODES)}", field="mode")
@@ -86,7 +86,8 @@ class Threshold:
 
 def resolution_for(radius_m: float) -> int:
     """The coarsest H3 resolution whose cells' edges are at most a quarter of the radius
-    (962 m → resolution 9, edges about 200 m), between 5 and 11."""
+    (962 m → resolution 9, edges about 200 m), between 5 and 11.
+    """
     for res in range(5, 12):
         if h3.average_hexagon_edge_length(res, unit="m") <= radius_m / 4:
             return res

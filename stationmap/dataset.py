@@ -28,7 +28,7 @@ class Dataset:
     modified: datetime
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> "Dataset":
+    def load(cls, path: str | os.PathLike | None = None) -> Dataset:
         """Read, validate and index a stations file (``None``: the shipped Shanghai sample)."""
         path = Path(path) if path else default_path()
         stations = read_stations(path)

@@ -235,7 +235,8 @@ def _china_county_units() -> gpd.GeoDataFrame:
 @lru_cache(maxsize=8)
 def outlines(adcode: str | None = None, coordsys: str = "wgs84", tolerance_deg: float = 0.0002) -> dict:
     """Districts as a light GeoJSON dict for maps: outlines simplified to about 20 m, a label
-    point inside each, everything in ``coordsys`` (GCJ-02 for AMap tiles)."""
+    point inside each, everything in ``coordsys`` (GCJ-02 for AMap tiles).
+    """
     frame = load_districts(adcode)
     features = []
     for row in frame.itertuples(index=False):

@@ -53,7 +53,8 @@ class Problem:
 
 def problem_from_report(report: CoverageReport, districts, demand=None, index=None) -> Problem:
     """The uncovered cells of ``report`` as demand (or, given a ``demand`` layer and the
-    station ``index``, its points not yet within reach), their centres as candidate sites."""
+    station ``index``, its points not yet within reach), their centres as candidate sites.
+    """
     cells = report.cells
     population = districts.set_index("adcode")["population"] if "population" in districts else None
     weight = cells["area_km2"].to_numpy(dtype=float).copy()

@@ -6,8 +6,8 @@ Tencent links a worker taps need GCJ-02 and a GIS analyst needs WGS-84.
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 

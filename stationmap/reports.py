@@ -65,7 +65,8 @@ def coverage_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
 
 def gaps_geojson(report: CoverageReport, lang: str = "zh", coordsys: str = "wgs84") -> dict[str, Any]:
     """The uncovered area per district as a GeoJSON FeatureCollection in ``coordsys``
-    (GCJ-02 for AMap tiles), coordinates to 6 decimals (about 0.1 m)."""
+    (GCJ-02 for AMap tiles), coordinates to 6 decimals (about 0.1 m).
+    """
     note = report.assumptions(lang)
 
     features = [{"type": "Feature",

@@ -39,7 +39,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 
 def spreadsheet_cell(value: Any) -> Any:
     """``value`` as a spreadsheet should store it: text that would run as a formula gets a
-    leading apostrophe; numbers, plain numeric text and everything else pass unchanged."""
+    leading apostrophe; numbers, plain numeric text and everything else pass unchanged.
+    """
     if not isinstance(value, str) or not value.startswith(_FORMULA_START):
         return value
     if _NUMBER.match(value.strip()):

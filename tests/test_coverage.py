@@ -10,8 +10,14 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from stationmap.coverage import (Threshold, coverage_by_district, coverage_report, exact_covered_share,
-                                 plan_resolutions, resolution_for)
+from stationmap.coverage import (
+    Threshold,
+    coverage_by_district,
+    coverage_report,
+    exact_covered_share,
+    plan_resolutions,
+    resolution_for,
+)
 from stationmap.districts import load_districts
 from stationmap.errors import InputError
 from stationmap.index import Filters, StationIndex

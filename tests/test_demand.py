@@ -5,13 +5,12 @@ import json
 import pandas as pd
 import pytest
 from pyproj import Geod
+from test_coverage import CENTRE, one_station, square_district
 
 from stationmap.coverage import Threshold, coverage_report
 from stationmap.demand import read_demand
 from stationmap.errors import DataFileError
 from stationmap.recommend import recommend
-
-from test_coverage import CENTRE, one_station, square_district
 
 GEOD = Geod(ellps="WGS84")
 

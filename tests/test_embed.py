@@ -18,18 +18,17 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pandas as pd
 import pytest
+from browser import Watch
+from conftest import Server
 
 from stationmap import coords
 from stationmap.dataset import Dataset
 from stationmap.districts import load_districts
-from stationmap.maps.station_rows import TYPE_CODES, area_positions, station_rows
 from stationmap.index import Filters, StationIndex
+from stationmap.maps.station_rows import TYPE_CODES, area_positions, station_rows
 from stationmap.maps.style import COVERAGE_CLASSES
 from stationmap.stations import from_frame, write_stations
 from stationmap.web import create_app
-
-from browser import Watch
-from conftest import Server
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 

@@ -8,16 +8,24 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from browser import Watch, chromium
 
 from stationmap.coverage import Threshold, coverage_report
 from stationmap.districts import load_districts
 from stationmap.index import StationIndex
-from stationmap.maps.html import (NAMED_STATIONS, coverage_map, detail_for, gap_cells_for_map, gap_shapes, map_html,
-                                  parents, save_map, stations_map)
+from stationmap.maps.html import (
+    NAMED_STATIONS,
+    coverage_map,
+    detail_for,
+    gap_cells_for_map,
+    gap_shapes,
+    map_html,
+    parents,
+    save_map,
+    stations_map,
+)
 from stationmap.maps.picture import stations_inside
 from stationmap.stations import from_frame
-
-from browser import Watch, chromium
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 

@@ -6,7 +6,6 @@ import urllib.request
 
 import pytest
 import shapely
-
 from browser import Watch
 from conftest import Server
 

@@ -6,12 +6,11 @@ import re
 import urllib.request
 
 import pandas as pd
+from browser import Watch
+from conftest import Server
 
 from stationmap import coords
 from stationmap.stations import from_frame, write_stations
-
-from browser import Watch
-from conftest import Server
 
 LUJIAZUI = {"latitude": 31.2397, "longitude": 121.4998}
 PHONE = {"width": 390, "height": 844}

@@ -177,7 +177,8 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
                outlines: np.ndarray | None = None) -> list[tuple[str, shapely.Geometry]]:
     """The gap layer as (colour, WGS-84 geometry) per distance band (:data:`GAP_BANDS`), from
     :func:`gap_cells_for_map`; merged parents are clipped to the districts (to ``outlines``,
-    their simplified shapes, when given)."""
+    their simplified shapes, when given).
+    """
     cells = gap_cells_for_map(report.cells, report.threshold.radius_m, limit)
     area = None
     shapes = []
@@ -275,7 +276,8 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
                  tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
                  title: str = "", caption: str = "") -> folium.Map:
     """District outlines, stations clustered and coloured by type, a legend by type, a title and
-    a source line: the stations at ``positions`` (see :func:`stationmap.maps.picture.stations_inside`)."""
+    a source line: the stations at ``positions`` (see :func:`stationmap.maps.picture.stations_inside`).
+    """
     m, system = _base_map(districts, tile_provider, tianditu_key)
     t = TEXT[lang]
     outlines, _, decimals = _outlines(districts)
@@ -310,7 +312,8 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
                  tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
                  sites: pd.DataFrame | None = None, title: str = "", caption: str = "") -> folium.Map:
     """Choropleth by district, the gap layer by distance, stations (clustered), recommended
-    sites (from :func:`stationmap.recommend.recommend`), layer control."""
+    sites (from :func:`stationmap.recommend.recommend`), layer control.
+    """
     m, system = _base_map(districts, tile_provider, tianditu_key)
     t = TEXT[lang]
 

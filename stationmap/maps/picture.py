@@ -26,10 +26,11 @@ import math
 import os
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -104,7 +105,8 @@ def cjk_font(*, system: bool = True, packaged: bool = True) -> tuple[str, str]:
 @functools.cache
 def _register(files: tuple[str, ...]) -> tuple[str, str]:
     """Add font files to matplotlib once per process (each addfont grows its font list and
-    clears its lookup cache); the family name and the first file."""
+    clears its lookup cache); the family name and the first file.
+    """
     from matplotlib import font_manager
 
     with _LOCK:
@@ -141,7 +143,7 @@ class LocalProjection:
     lat_0: float
 
     @classmethod
-    def centred_on(cls, geometry: shapely.Geometry) -> "LocalProjection":
+    def centred_on(cls, geometry: shapely.Geometry) -> LocalProjection:
         west, south, east, north = geometry.bounds
         return cls((west + east) / 2, (south + north) / 2)
 
@@ -177,7 +179,8 @@ def round_length(limit_m: float) -> float:
 def scale_bar(projection: LocalProjection, x0: float, y0: float, map_width_m: float,
               fraction: float = 0.22) -> tuple[float, float]:
     """A scale bar starting at ``(x0, y0)`` (projected metres): its true length in metres and its
-    length in map units, corrected by the geodesic at that place so the bar is exact there."""
+    length in map units, corrected by the geodesic at that place so the bar is exact there.
+    """
     length_m = round_length(map_width_m * fraction)
     lon, lat = projection.inverse([x0, x0 + length_m], [y0, y0])
     true_m = _GEOD.inv(lon[0], lat[0], lon[1], lat[1])[2]
@@ -298,7 +301,7 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
                    types: Iterable[str] = (), title: str | None = None, lang: str = "zh",
                    width: int = DEFAULT_WIDTH, fmt: str = "png", adcode: str | None = None,
                    districts_source: str | None = None, today: datetime | None = None,
-                   report: "CoverageReport | None" = None) -> bytes:
+                   report: CoverageReport | None = None) -> bytes:
     """A map picture of ``districts`` as PNG or SVG bytes.
 
     Parameters
@@ -533,7 +536,8 @@ _OFFSETS = [(0, 0)] + [(round(r * math.cos(a)), round(r * math.sin(a)))
 
 def _place_labels(ax, renderer, labels, taken: list, halo) -> None:
     """District names, largest district first, each at the first free place near its anchor;
-    one moved off its anchor gets a thin leader line."""
+    one moved off its anchor gets a thin leader line.
+    """
     frame = ax.get_window_extent(renderer)
     for text, x, y in labels:
         chosen = None

@@ -45,7 +45,8 @@ def area_positions(index: StationIndex, districts: gpd.GeoDataFrame, filters: Fi
 def station_rows(index: StationIndex, positions: np.ndarray, coordsys: str = "wgs84",
                  lang: str = "zh") -> list[list]:
     """``[lon, lat, name, type index, address]`` per station, coordinates in ``coordsys``
-    (the base map's) rounded to 6 decimals (about 0.1 m)."""
+    (the base map's) rounded to 6 decimals (about 0.1 m).
+    """
     columns = index.columns
     if coordsys == "wgs84":
         xs, ys = index.lon[positions], index.lat[positions]

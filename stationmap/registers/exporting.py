@@ -34,7 +34,8 @@ FORMATS = (".gpkg", ".geojson", ".csv", ".xlsx")
 
 def table(stations: gpd.GeoDataFrame, lang: str = "en") -> pd.DataFrame:
     """Stations as a flat table: schema columns, WGS-84 ``lon``/``lat``, ``coordsys``; cells
-    neutralised for spreadsheets."""
+    neutralised for spreadsheets.
+    """
     columns = [*COLUMNS]
     if "opening_hours_text" in stations.columns:
         columns.insert(columns.index("opening_hours") + 1, "opening_hours_text")

@@ -86,7 +86,8 @@ _AMENITY_SPLIT = re.compile(r"[;,，；、/\s]+")
 
 def key(text: object) -> str:
     """How names are compared: NFKC (full-width to ASCII), lower case, without spaces and
-    a bracketed note such as "（GCJ-02）" or "(选填)"."""
+    a bracketed note such as "（GCJ-02）" or "(选填)".
+    """
     plain = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
     plain = re.sub(r"\(.*?\)|\[.*?\]|【.*?】|\*", "", plain)
     return re.sub(r"\s+", "", plain)

@@ -183,7 +183,8 @@ def _area_hint(table: RawTable, column: int | None, area: str | None,
                current: gpd.GeoDataFrame | None) -> str | None:
     """The area that decides a district name shared across China (宝山区 is in Shanghai and in
     Shuangyashan): the import's own; else the city most of the sheet's unambiguous districts
-    are in; else the city most of the current register is in."""
+    are in; else the city most of the current register is in.
+    """
     if area or column is None:
         return area
     cities: Counter[str] = Counter()
@@ -339,7 +340,8 @@ def _flag_places(frame: gpd.GeoDataFrame, where: dict[str, int], table: RawTable
 def _flag_far(frame: gpd.GeoDataFrame, located: np.ndarray, lon: np.ndarray, lat: np.ndarray,
               out: _Collector, current: gpd.GeoDataFrame | None) -> None:
     """Flag points more than 50 km from every other station of their city (first 4 adcode
-    digits): the other rows, and the current register's stations that the sheet does not name."""
+    digits): the other rows, and the current register's stations that the sheet does not name.
+    """
     ref_lon, ref_lat, ref_code = lon[located], lat[located], list(frame["adcode"][located])
     if current is not None and len(current):
         others = current[~current["id"].isin(set(frame["id"])) & ~current.geometry.is_empty

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from flask_compress import Compress
@@ -52,7 +53,8 @@ def _static_cache_key(request) -> str:
 
 def _buffer_static(response):
     """Static files stream from disk, and Flask-Compress does not gzip streams; read them into
-    memory (they are small) so they are compressed once and served from its cache."""
+    memory (they are small) so they are compressed once and served from its cache.
+    """
     from flask import request
 
     if request.endpoint == "static" and response.status_code == 200 and response.is_streamed:

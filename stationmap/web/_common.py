@@ -133,5 +133,6 @@ def current_dataset() -> Dataset:
 
 def tile_settings(name: str | None = None) -> dict:
     """The base map ``name`` (default: the configured ``TILES``), with the coordinate system
-    every overlay must use."""
+    every overlay must use.
+    """
     return tiles.provider(name or current_app.config["TILES"], current_app.config["TIANDITU_KEY"])

@@ -17,15 +17,26 @@ from ..errors import InputError
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import problems
-from .hosts import external_url
 from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
-from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
-                      RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
+from .hosts import external_url
+from .schemas import (
+    AlongRouteBody,
+    DistrictsArgs,
+    LanguageArgs,
+    MetaSchema,
+    NearestArgs,
+    NearestResponseSchema,
+    RouteResponseSchema,
+    StationsArgs,
+    StationSchema,
+    StationsResponseSchema,
+)
 
 
 class StationIdConverter(BaseConverter):
     """Any id but the names of the collection's own endpoints, so that ``GET
-    /stations/along-route`` is a 405 and not a search for a station called "along-route"."""
+    /stations/along-route`` is a 405 and not a search for a station called "along-route".
+    """
 
     regex = r"(?!(?:nearest|along-route)$)[^/]+"
 

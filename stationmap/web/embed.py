@@ -24,8 +24,8 @@ from ..maps import tiles
 from ..maps.station_rows import area_positions, sources, station_rows
 from ..texts import EMBED_BUILDER, EMBED_MAP
 from . import problems, security
-from .hosts import external_url
 from ._common import content_language, current_dataset, language, served_adcode, tile_settings
+from .hosts import external_url
 from .schemas import code_list
 
 bp = Blueprint("embed", __name__)

@@ -92,7 +92,8 @@ def trust_address(app, address: str) -> None:
 
 def external_url(endpoint: str, **values: Any) -> str:
     """The absolute URL of ``endpoint``: from ``PUBLIC_BASE_URL`` when set, else from the request's
-    host (which :data:`TRUSTED_HOSTS` has already vetted)."""
+    host (which :data:`TRUSTED_HOSTS` has already vetted).
+    """
     base = current_app.config.get("PUBLIC_BASE_URL")
     if not base:
         return url_for(endpoint, _external=True, **values)

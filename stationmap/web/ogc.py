@@ -9,7 +9,7 @@ GCJ-02 position is given as two extra properties for AMap users.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -20,8 +20,8 @@ from ..dataset import Dataset
 from ..errors import InputError
 from ..index import Filters
 from . import problems
-from .hosts import external_url
 from ._common import current_dataset, json_response
+from .hosts import external_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -188,7 +188,7 @@ def items(collection_id: str) -> Response:
         "features": [_feature(data, int(p)) for p in page],
         "numberMatched": int(len(positions)),
         "numberReturned": int(len(page)),
-        "timeStamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
     }, mimetype=GEOJSON)
 

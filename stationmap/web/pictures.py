@@ -31,7 +31,8 @@ IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 def _picture(version: str, fmt: str, adcode: str, layer: str, types: tuple[str, ...], title: str | None,
              lang: str, width: int) -> bytes:
     """Rendered pictures, the last few kept in memory (a second or more each to draw). The
-    coverage layer's report comes from the planner's cache, under its cell budget."""
+    coverage layer's report comes from the planner's cache, under its cell budget.
+    """
     from ..districts import load_districts
     from ..maps.picture import render_picture
 

@@ -16,8 +16,17 @@ from ..coverage import Threshold
 from ..districts import outlines
 from ..maps.html import COVERAGE_CLASSES, coverage_map, map_html
 from ..texts import PLANNER
-from ._common import (ApiBlueprint, content_language, current_dataset, json_response, language, openapi, page_language,
-                      served_adcode, tile_settings)
+from ._common import (
+    ApiBlueprint,
+    content_language,
+    current_dataset,
+    json_response,
+    language,
+    openapi,
+    page_language,
+    served_adcode,
+    tile_settings,
+)
 from .schemas import CoverageArgs, CoverageResponseSchema
 
 CACHE = "stationmap.coverage"
@@ -47,7 +56,8 @@ def _question(args: dict[str, Any]) -> planner.Question:
 
 def walking_answer(adcode: str) -> planner.Answer:
     """The default question's answer (15 minutes' walk, any time) for ``adcode``, from the same
-    cache as the API's: what the coverage picture draws."""
+    cache as the API's: what the coverage picture draws.
+    """
     data = current_dataset()
     return _cache().get(planner.Question(adcode=adcode, threshold=Threshold.walking(15),
                                          max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),

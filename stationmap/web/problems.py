@@ -7,7 +7,8 @@ that leaks nothing. The ``errors`` extension member lists ``{"parameter", "reaso
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Response
 from werkzeug.exceptions import HTTPException

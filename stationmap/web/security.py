@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
 
-from ..maps import tiles
 from ..errors import InputError
+from ..maps import tiles
 from . import framing
 
 #: Seconds browsers and proxies may keep a stable answer before asking again (with its ETag).

@@ -56,7 +56,7 @@ MAX_REQUESTS_JITTER = 500
 
 
 def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
-    """gunicorn's settings for ``stationmap serve``.
+    """Gunicorn's settings for ``stationmap serve``.
 
     ``secure_scheme_headers`` is empty: whether ``X-Forwarded-Proto`` is believed is the app's
     ``PROXY_COUNT`` setting (werkzeug's ProxyFix), the same under ``--dev`` and gunicorn.
