@@ -73,7 +73,7 @@ class Threshold:
 
     def describe(self, lang: str = "zh") -> str:
         """The threshold and its assumptions, for every output that uses it."""
-        if self.minutes is None:
+        if self.minutes is None or self.mode is None:
             return f"覆盖半径：直线 {self.radius_m:.0f} 米。" if lang == "zh" else \
                 f"Covered: within {self.radius_m:.0f} m in a straight line."
         if lang == "zh":

@@ -191,8 +191,8 @@ class StationIndex:
             if filters.status_only and not filters.include_closed:
                 candidates = [p for p in idx[:seen] if self._masks.active_list[p]]
             else:
-                candidates = np.array(idx[:seen], dtype=np.int64)
-                candidates = candidates[self.admitted(candidates, filters)].tolist()
+                within = np.array(idx[:seen], dtype=np.int64)
+                candidates = within[self.admitted(within, filters)].tolist()
             ranked = []
             for p in candidates:
                 distance = geodesy.geodesic_from_chord_point(lon, lat, point, self._lon_list[p],

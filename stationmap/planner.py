@@ -128,7 +128,7 @@ class AnswerCache:
                 return self._answers[key]
             pending = self._pending.get(key)
             owner = pending is None
-            if owner:
+            if pending is None:
                 pending = self._pending[key] = Future()
         if not owner:
             return pending.result()               # raises what the computation raised

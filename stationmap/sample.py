@@ -126,7 +126,7 @@ def shanghai_sample(seed: int = 2024) -> gpd.GeoDataFrame:
     districts = load_districts().set_index("adcode")
     rows = []
     counts = _district_counts()
-    extra = {code: [] for code in SHANGHAI}
+    extra: dict[str, list[tuple[str, str]]] = {code: [] for code in SHANGHAI}
     codes = np.array(list(SHANGHAI))
     weights = np.array([d.population for d in SHANGHAI.values()], dtype=float)
     for kind, access, how_many in OTHER_TYPES:
@@ -169,16 +169,20 @@ def national_sample(n: int = 186_100, seed: int = 2024) -> gpd.GeoDataFrame:
     area = units.to_crs("+proj=cea +datum=WGS84").area.to_numpy()
     weight = 0.5 / len(units) + 0.5 * area / area.sum()
     counts = rng.multinomial(n, weight / weight.sum())
-    lon, lat, adcodes, names = [], [], [], []
-    for (code, name, polygon), count in zip(units[["adcode", "name", "geometry"]].itertuples(index=False), counts):
+    lon_parts: list[np.ndarray] = []
+    lat_parts: list[np.ndarray] = []
+    adcodes: list[str] = []
+    names: list[str] = []
+    units_rows = units[["adcode", "name", "geometry"]].itertuples(index=False)
+    for (code, name, polygon), count in zip(units_rows, counts, strict=True):
         if count == 0:
             continue
         xy = _points_in(polygon, int(count), rng)
-        lon.append(xy[:, 0])
-        lat.append(xy[:, 1])
+        lon_parts.append(xy[:, 0])
+        lat_parts.append(xy[:, 1])
         adcodes += [code] * int(count)
         names += [name] * int(count)
-    lon, lat = np.concatenate(lon), np.concatenate(lat)
+    lon, lat = np.concatenate(lon_parts), np.concatenate(lat_parts)
     number = pd.Series(adcodes).groupby(adcodes).cumcount().to_numpy() + 1
     kinds = rng.choice(np.array(["outdoor_worker_station", "driver_home", "new_employment_hub", "worker_home"]),
                        n, p=[0.88, 0.04, 0.04, 0.04])

@@ -19,8 +19,10 @@ import html
 import math
 import os
 from pathlib import Path
+from typing import cast
 
 import folium
+from branca.element import Figure
 import geopandas as gpd
 import h3.api.numpy_int as h3i
 import numpy as np
@@ -195,13 +197,18 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
     return shapes
 
 
+def _root(m: folium.Map) -> Figure:
+    """The page a map is drawn in (folium's ``get_root`` is typed as any element; a map's is a Figure)."""
+    return cast(Figure, m.get_root())
+
+
 def _inline_assets(m: folium.Map) -> None:
     m.default_js, m.default_css = [], []
     for kind, relative in ASSETS:
         text = (shipped("static") / relative).read_text(encoding="utf-8")
         if kind == "script":
             text = text.replace("</script", "<\\/script")
-        m.get_root().header.add_child(folium.Element(f"<{kind}>{text}</{kind}>"), name=f"stationmap:{relative}")
+        _root(m).header.add_child(folium.Element(f"<{kind}>{text}</{kind}>"), name=f"stationmap:{relative}")
 
 
 def _legend(report: CoverageReport, lang: str) -> str:
@@ -260,7 +267,7 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
                                          "chunkProgress": JsCode(_LOADED)})
     cluster.default_js, cluster.default_css = [], []
     cluster.add_to(m)
-    m.get_root().header.add_child(folium.Element(_marker_style()), name="stationmap:markers")
+    _root(m).header.add_child(folium.Element(_marker_style()), name="stationmap:markers")
 
 
 def _heading(title: str, caption: str) -> str:
@@ -292,12 +299,12 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
     rows = "".join(
         f'<div><i style="background:{colour}"></i>{html.escape(vocab.label(vocab.STATION_TYPES, code, lang))}'
         f" ({int((kinds == code).sum()):,})</div>" for code, (colour, _) in TYPE_STYLE.items() if (kinds == code).any())
-    m.get_root().html.add_child(folium.Element(f"""<div style="position:fixed;bottom:40px;left:12px;z-index:1000;
+    _root(m).html.add_child(folium.Element(f"""<div style="position:fixed;bottom:40px;left:12px;z-index:1000;
         background:#fff;padding:8px 10px;font:13px/1.5 system-ui,'Noto Sans CJK SC',sans-serif;border:1px solid #999;
         border-radius:6px"><style>.sm-legend i{{display:inline-block;width:10px;height:10px;border-radius:50%;
         margin-right:6px}}</style><div class="sm-legend"><strong>{html.escape(t['types'])}</strong>{rows}</div></div>"""))
     if title or caption:
-        m.get_root().html.add_child(folium.Element(_heading(title, caption)))
+        _root(m).html.add_child(folium.Element(_heading(title, caption)))
     folium.LayerControl(collapsed=False).add_to(m)     # collapsed, it would load Leaflet's layers.png
     _fit(m, districts, system)
     return m
@@ -355,16 +362,16 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
                                 tooltip=f"{t['site']} {int(rank)}: +{gain:,.0f}").add_to(group)
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().html.add_child(folium.Element(_legend(report, lang)))
+    _root(m).html.add_child(folium.Element(_legend(report, lang)))
     if title or caption:
-        m.get_root().html.add_child(folium.Element(_heading(title, caption)))
+        _root(m).html.add_child(folium.Element(_heading(title, caption)))
     _fit(m, districts, system)
     return m
 
 
 def map_html(m: folium.Map) -> str:
     """The map as one self-contained HTML document (what :func:`save_map` writes)."""
-    return m.get_root().render()
+    return _root(m).render()
 
 
 def save_map(m: folium.Map, path: str | os.PathLike) -> Path:

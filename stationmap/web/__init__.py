@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +33,13 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
+class _JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, keeping the order answers were built in and Chinese as Chinese (not \\u escapes)."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+
 class _StaticCompressionCache(dict):
     """Flask-Compress's cache, holding compressed static files only (keyed by path).
 
@@ -39,8 +47,8 @@ class _StaticCompressionCache(dict):
     never stored.
     """
 
-    def get(self, key: str):
-        return None if key.endswith(";") else super().get(key)
+    def get(self, key: str, default: Any = None) -> Any:
+        return default if key.endswith(";") else super().get(key, default)
 
     def set(self, key: str, value) -> None:
         if not key.endswith(";"):
@@ -87,8 +95,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     check(app.config)                      # a bad setting stops the app here, naming the setting
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    app.json = _JSONProvider(app)
 
     app.extensions[EXTENSION] = LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
 

@@ -8,9 +8,10 @@ can be, e.g. ``STATIONMAP_EMBED_ORIGINS='["https://news.example.cn"]'``); the ma
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
 from .. import vocab
@@ -150,7 +151,7 @@ def check(config: MutableMapping[str, Any]) -> None:
     """
     from .framing import check_origins
 
-    checks = {
+    checks: dict[str, Callable[[Any], Any]] = {
         "STATIONS_PATH": _stations_path,
         "DISTRICTS_ADCODE": _adcode,
         "DEFAULT_LANG": lambda v: _one_of("DEFAULT_LANG", v, vocab.LANGUAGES),
@@ -159,7 +160,7 @@ def check(config: MutableMapping[str, Any]) -> None:
         # (Tianditu refuses keyless requests), which the tests and the README promise.
         "TIANDITU_KEY": lambda v: _text("TIANDITU_KEY", v),
         "EMBED_ORIGINS": check_origins,
-        **{name: (lambda v, name=name: _whole_number(name, v)) for name in _WHOLE_NUMBERS},
+        **{name: functools.partial(_whole_number, name) for name in _WHOLE_NUMBERS},
     }
     problems: list[InputError] = []
     for name, checker in checks.items():

@@ -97,18 +97,19 @@ def _bad_request(errors: list[dict[str, str]], lang: str) -> Response:
     return problems.problem(400, "Invalid request parameters", None, errors)
 
 
-def _parse(lang: str) -> tuple[dict[str, Any] | None, Response | None]:
+def _parse(lang: str) -> dict[str, Any] | Response:
+    """The map's parameters, checked; or the 400 answer naming every bad one."""
     try:
         args = EmbedMapArgs().load(request.args.to_dict())
     except ma.ValidationError as error:
-        return None, _bad_request(problems.flatten(error.messages), lang)
+        return _bad_request(problems.flatten(error.messages), lang)
     try:
         adcode = served_adcode(args["adcode"])
     except InputError as error:
-        return None, _bad_request([{"parameter": error.field or "adcode", "reason": error.reason}], lang)
+        return _bad_request([{"parameter": error.field or "adcode", "reason": error.reason}], lang)
     args["adcode"] = None if adcode == str(current_app.config["DISTRICTS_ADCODE"]) else adcode
     args["type"], args["amenity"] = sorted(args["type"]), sorted(args["amenity"])
-    return args, None
+    return args
 
 
 def _etag(parts: Any) -> str:
@@ -142,12 +143,20 @@ def _cacheable(response: Response) -> Response:
     return response
 
 
+def _display_center(center: list[float] | None, display: str) -> list[float] | None:
+    """The requested WGS-84 centre in the tiles' system, rounded to about 0.1 m."""
+    if not center:
+        return None
+    lon, lat = center
+    return [round(float(v), 6) for v in coords.from_wgs84(lon, lat, display)]
+
+
 @bp.get("/embed/map")
 def embed_map() -> Response:
     """The map for an iframe: stations (clustered) or coverage by district, with caption and link."""
-    args, error = _parse(language(request.args.get("lang")))
-    if error is not None:
-        return error
+    args = _parse(language(request.args.get("lang")))
+    if isinstance(args, Response):
+        return args
     lang = language(args["lang"])
     config = current_app.config
     tile_name = args["tiles"] or config["TILES"]
@@ -168,7 +177,7 @@ def embed_map() -> Response:
     settings: dict[str, Any] = {
         "lang": lang, "text": EMBED_MAP[lang], "layer": args["layer"], "tiles": layer, "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
         "zoom": args["zoom"], "outlines": districts,
-        "center": [round(float(v), 6) for v in coords.from_wgs84(*args["center"], display)] if args["center"] else None,
+        "center": _display_center(args["center"], display),
         "types": [vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES],
     }
     if args["layer"] == "stations":

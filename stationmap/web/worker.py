@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory
 
 from .. import coords, vocab
+from .._paths import shipped
 from ..districts import outlines
 from ..texts import WORKER
 from ._common import content_language, current_dataset, page_language, tile_settings
@@ -44,7 +45,7 @@ def worker_page() -> Response:
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """Browsers ask for it on every page (the API docs page declares none)."""
-    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml")
+    return send_from_directory(shipped("static"), "favicon.svg", mimetype="image/svg+xml")
 
 
 def init_app(app: Flask) -> None:
