@@ -57,7 +57,7 @@ def _wait(url: str, server: subprocess.Popen, seconds: float = 180) -> None:
                 return
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError("server exited")
+                raise RuntimeError("server exited") from None
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer")
 

@@ -1,4 +1,4 @@
-"""Slow clients against a running server: does nearest keep answering?
+"""Slow clients against a running server: does nearest keep answering them all.
 
 Opens ``--header-clients`` sockets that send their request headers one byte at a time (never
 finishing) and ``--body-clients`` sockets that send complete headers of a ``POST`` and then

@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import geopandas as gpd
 import h3
@@ -232,6 +233,42 @@ class CoverageReport:
         return f"{text} {even}"
 
 
+def _resolution_plan(polygon_km2: np.ndarray, threshold: Threshold, resolution: int | None,
+                     max_cells: int) -> np.ndarray:
+    """The H3 resolution of each district: the one asked for (refused if it needs too many cells), or planned."""
+    if resolution is None:
+        return plan_resolutions(polygon_km2, resolution_for(threshold.radius_m), max_cells)
+    if not (isinstance(resolution, (int, np.integer)) and 0 <= resolution <= 15):
+        raise InputError(f"{resolution!r} is not an H3 resolution (0–15)", field="resolution")
+    needed = polygon_km2.sum() / h3.average_hexagon_area(resolution, unit="km^2")
+    if needed > max_cells:
+        raise InputError(f"resolution {resolution} would sample about {needed:,.0f} cells, more than the "
+                         f"{max_cells:,} allowed; choose a coarser one or a smaller area", field="resolution")
+    return np.full(len(polygon_km2), resolution)
+
+
+def _demand_reach(demand: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: StationIndex, any_station: bool,
+                  filters: Filters, threshold: Threshold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each demand point's district (position), weight, and whether an admitted station is within reach."""
+    demand_lon, demand_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
+    demand_home = district_of(districts, demand_lon, demand_lat)
+    demand_weight = demand["weight"].to_numpy(dtype=float)
+    if any_station and len(demand_lon):
+        _, reach = index.nearest_batch(demand_lon, demand_lat, k=1, filters=filters)
+        demand_within = np.nan_to_num(reach[:, 0], nan=np.inf) <= threshold.radius_m
+    else:
+        demand_within = np.zeros(len(demand_lon), dtype=bool)
+    return demand_home, demand_weight, demand_within
+
+
+def _area_and_population(district: Any, polygon_km2: float) -> tuple[float, int | None]:
+    """A district's land area (the official figure when given, else its polygon's) and population if known."""
+    land_km2 = getattr(district, "land_area_km2", None)
+    area_km2 = float(land_km2) if land_km2 is not None and not pd.isna(land_km2) else polygon_km2
+    population = getattr(district, "population", None)
+    return area_km2, (None if population is None or pd.isna(population) else int(population))
+
+
 def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
                     at: str | datetime | None = None, resolution: int | None = None,
                     demand: gpd.GeoDataFrame | None = None, max_cells: int = MAX_CELLS,
@@ -255,28 +292,13 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
         raise InputError("there are no stations to measure coverage from", field="stations")
     filters = Filters.build(open_at=at) if at is not None else Filters()
     polygon_km2 = districts.geometry.to_crs("+proj=cea +datum=WGS84").area.to_numpy() / 1e6
-    if resolution is not None:
-        if not (isinstance(resolution, (int, np.integer)) and 0 <= resolution <= 15):
-            raise InputError(f"{resolution!r} is not an H3 resolution (0–15)", field="resolution")
-        needed = polygon_km2.sum() / h3.average_hexagon_area(resolution, unit="km^2")
-        if needed > max_cells:
-            raise InputError(f"resolution {resolution} would sample about {needed:,.0f} cells, more than the "
-                             f"{max_cells:,} allowed; choose a coarser one or a smaller area", field="resolution")
-        plan = np.full(len(districts), resolution)
-    else:
-        plan = plan_resolutions(polygon_km2, resolution_for(threshold.radius_m), max_cells)
+    plan = _resolution_plan(polygon_km2, threshold, resolution, max_cells)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
     home = district_of(districts, index.lon[admitted], index.lat[admitted])
     types = index.column("type")[admitted]
     if demand is not None:
-        demand_lon, demand_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
-        demand_home = district_of(districts, demand_lon, demand_lat)
-        demand_weight = demand["weight"].to_numpy(dtype=float)
-        if len(admitted) and len(demand_lon):
-            _, reach = index.nearest_batch(demand_lon, demand_lat, k=1, filters=filters)
-            demand_within = np.nan_to_num(reach[:, 0], nan=np.inf) <= threshold.radius_m
-        else:
-            demand_within = np.zeros(len(demand_lon), dtype=bool)
+        demand_home, demand_weight, demand_within = _demand_reach(demand, districts, index, len(admitted) > 0,
+                                                                  filters, threshold)
     rows, gap_rows, cell_tables = [], [], []
     for i, district in enumerate(districts.itertuples(index=False)):
         polygon, res = district.geometry, int(plan[i])
@@ -291,10 +313,7 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
         cell_tables.append(pd.DataFrame({"cell": cells, "adcode": district.adcode, "lon": lon, "lat": lat,
                                          "distance_m": distance, "area_km2": areas, "resolution": res}))
         inside = home == i
-        land_km2 = getattr(district, "land_area_km2", None)
-        area_km2 = float(land_km2) if land_km2 is not None and not pd.isna(land_km2) else float(polygon_km2[i])
-        population = getattr(district, "population", None)
-        population = None if population is None or pd.isna(population) else int(population)
+        area_km2, population = _area_and_population(district, float(polygon_km2[i]))
         gap_km2, gap_lon, gap_lat = _largest_gap(geodesy.ecef(lon, lat), ~covered, areas, lon, lat)
         share = 100.0 * float(areas[covered].sum() / areas.sum())
         people_share = share

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import cast
 
 import folium
-from branca.element import Figure
 import geopandas as gpd
 import h3.api.numpy_int as h3i
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Figure
 from folium.plugins import FastMarkerCluster
 from folium.utilities import JsCode
 

@@ -122,30 +122,11 @@ def _map_columns(table: RawTable, out: _Collector) -> tuple[dict[str, int], list
 def _check_value(field: str, value: str, row: int, column: str, out: _Collector, area: str | None) -> str:
     """The stored form of one cell, or the cell itself after reporting why it is refused."""
     if field in _TEXT:
-        problem = text_problem(value, multiline=field == "address")
-        if problem:
-            out.add("error", row, column, problem, "含有不可见的控制字符，请删除")
-        elif spreadsheet_cell(value) != value:
-            out.add("warning", row, column, "starts like a spreadsheet formula; stored as text",
-                    "以公式符号开头，按文本保存")
-        return value
+        return _check_text(field, value, row, column, out)
     if not value:
         return ""
-    if field == "type":
-        code = headers.station_type(value)
-        if code is None:
-            names = "、".join(v["zh"] for v in vocab.STATION_TYPES.values())
-            out.add("error", row, column, f"unknown station type {value!r}; use one of {', '.join(vocab.STATION_TYPES)}",
-                    f"未知站点类型“{value}”，可用：{names}")
-        return code or value
-    if field in ("access", "status"):
-        vocabulary = vocab.ACCESS if field == "access" else vocab.STATUSES
-        code = headers.vocabulary_code(vocabulary, value)
-        if code is None:
-            names = "、".join(v["zh"] for v in vocabulary.values())
-            out.add("error", row, column, f"unknown value {value!r}; use one of {', '.join(vocabulary)}",
-                    f"未知取值“{value}”，可用：{names}")
-        return code or value
+    if field in ("type", "access", "status"):
+        return _check_vocabulary(field, value, row, column, out)
     if field == "amenities":
         codes, unknown = headers.amenity_codes(value)
         if unknown:
@@ -163,6 +144,36 @@ def _check_value(field: str, value: str, row: int, column: str, out: _Collector,
         except ValueError:
             out.add("error", row, column, f"{value!r} is not a date (YYYY-MM-DD)", f"“{value}”不是日期（年-月-日）")
     return value
+
+
+def _check_text(field: str, value: str, row: int, column: str, out: _Collector) -> str:
+    """Free text, kept as given: refused with control characters, warned about when it looks like a formula."""
+    problem = text_problem(value, multiline=field == "address")
+    if problem:
+        out.add("error", row, column, problem, "含有不可见的控制字符，请删除")
+    elif spreadsheet_cell(value) != value:
+        out.add("warning", row, column, "starts like a spreadsheet formula; stored as text",
+                "以公式符号开头，按文本保存")
+    return value
+
+
+def _check_vocabulary(field: str, value: str, row: int, column: str, out: _Collector) -> str:
+    """The code of a station type, access or status written in Chinese or English (or the cell, refused)."""
+    if field == "type":
+        code = headers.station_type(value)
+        if code is None:
+            names = "、".join(v["zh"] for v in vocab.STATION_TYPES.values())
+            out.add("error", row, column,
+                    f"unknown station type {value!r}; use one of {', '.join(vocab.STATION_TYPES)}",
+                    f"未知站点类型“{value}”，可用：{names}")
+        return code or value
+    vocabulary = vocab.ACCESS if field == "access" else vocab.STATUSES
+    code = headers.vocabulary_code(vocabulary, value)
+    if code is None:
+        names = "、".join(v["zh"] for v in vocabulary.values())
+        out.add("error", row, column, f"unknown value {value!r}; use one of {', '.join(vocabulary)}",
+                f"未知取值“{value}”，可用：{names}")
+    return code or value
 
 
 def _number(value: str, field: str, limit: float, row: int, column: str, out: _Collector) -> float:

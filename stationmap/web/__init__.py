@@ -34,7 +34,7 @@ def _env_value(raw: str) -> Any:
 
 
 class _JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, keeping the order answers were built in and Chinese as Chinese (not \\u escapes)."""
+    r"""Flask's JSON, keeping the order answers were built in and Chinese as Chinese (not \u escapes)."""
 
     sort_keys = False
     ensure_ascii = False

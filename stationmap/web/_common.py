@@ -1,4 +1,4 @@
-"""The web layer's toolkit: what every blueprint module shares, in one place.
+r"""The web layer's toolkit: what every blueprint module shares, in one place.
 
 Each view module (api, pictures, planner, ogc, worker, embed) imports from here and from
 :mod:`~stationmap.web.problems` and :mod:`~stationmap.web.schemas` only, never from another
@@ -9,7 +9,7 @@ What lives here
 ---------------
 - :class:`ApiBlueprint`: a flask-smorest blueprint whose invalid parameters are a 400.
 - :func:`openapi`: the app's one flask-smorest ``Api`` (one OpenAPI document), problem+json errors.
-- :func:`json_response`: compact UTF-8 JSON (Chinese stays readable, no ``\\uXXXX``).
+- :func:`json_response`: compact UTF-8 JSON (Chinese stays readable, no ``\uXXXX``).
 - :func:`language`, :func:`page_language`: the answer's language, with the configured fallback.
 - :func:`served_adcode`: the one rule "an adcode must be the served area or one of its districts".
 - :func:`current_dataset`: the register this request answers from (pinned for the whole request).

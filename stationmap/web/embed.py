@@ -58,6 +58,8 @@ class _Centre(ma.fields.Field):
 
 
 class EmbedMapArgs(ma.Schema):
+    """The parameters of /embed/map, checked by marshmallow."""
+
     class Meta:
         unknown = ma.EXCLUDE
 
