@@ -61,7 +61,8 @@ def probe(url: str, timeout: float) -> float:
     return time.monotonic() - start
 
 
-def run_probes(url: str, seconds: float, interval: float, timeout: float, stop: threading.Event | None = None) -> Probes:
+def run_probes(url: str, seconds: float, interval: float, timeout: float,
+               stop: threading.Event | None = None) -> Probes:
     """Probe every ``interval`` seconds for ``seconds`` seconds."""
     result = Probes()
     end = time.monotonic() + seconds

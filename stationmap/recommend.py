@@ -182,7 +182,8 @@ def recommend(report: CoverageReport, districts, n: int, *, method: str = "auto"
         gcj = coords.wgs84_to_gcj02(lon, lat)
         rows.append({"rank": rank, "lon": round(lon, 6), "lat": round(lat, 6),
                      "gcj02_lon": round(float(gcj[0]), 6), "gcj02_lat": round(float(gcj[1]), 6),
-                     "gain": round(gain, 1), "gain_share_of_uncovered_pct": round(100 * gain / total, 3) if total else 0.0,
+                     "gain": round(gain, 1),
+                     "gain_share_of_uncovered_pct": round(100 * gain / total, 3) if total else 0.0,
                      "cumulative_gain": round(cumulative, 1),
                      "method": "mclp-highs" if use_solver else "greedy"})
     return pd.DataFrame(rows, columns=["rank", "lon", "lat", "gcj02_lon", "gcj02_lat", "gain",

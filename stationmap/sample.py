@@ -47,9 +47,11 @@ BASE_KIT = ("air_conditioning", "fridge", "microwave", "drinking_water", "phone_
 X_ITEMS = ("wifi", "first_aid", "books")
 UPGRADE = ("medicine", "books", "wifi", "toilet", "first_aid")                                          # "10+X"
 KIT_BY_TYPE = {
-    "driver_home": ("truck_parking", "shower", "laundry", "drinking_water", "microwave", "toilet", "seating", "phone_charging"),
+    "driver_home": ("truck_parking", "shower", "laundry", "drinking_water", "microwave", "toilet", "seating",
+                    "phone_charging"),
     "worker_home": ("books", "seating", "air_conditioning", "drinking_water", "wifi", "toilet"),
-    "new_employment_hub": ("drinking_water", "microwave", "phone_charging", "ebike_charging", "seating", "toilet", "wifi", "legal_aid"),
+    "new_employment_hub": ("drinking_water", "microwave", "phone_charging", "ebike_charging", "seating", "toilet",
+                           "wifi", "legal_aid"),
     "rest_room": ("seating", "microwave", "fridge", "drinking_water", "air_conditioning"),
 }
 NAME_BY_TYPE = {"outdoor_worker_station": "爱心接力站", "driver_home": "司机之家", "worker_home": "职工之家",

@@ -125,7 +125,8 @@ def _drawable(geometry: shapely.Geometry, system: str, tolerance: float, decimal
 def _outlines(districts: gpd.GeoDataFrame) -> tuple[np.ndarray, float, int]:
     """The districts' outlines simplified for drawing (all at once), and the detail used."""
     tolerance, decimals = detail_for(districts)
-    return shapely.simplify(np.asarray(districts.geometry.array), tolerance, preserve_topology=True), tolerance, decimals
+    simplified = shapely.simplify(np.asarray(districts.geometry.array), tolerance, preserve_topology=True)
+    return simplified, tolerance, decimals
 
 
 def parents(cells: np.ndarray, res: int) -> np.ndarray:
@@ -197,6 +198,11 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
     return shapes
 
 
+def _metres(value: float | None) -> str:
+    """A distance in whole metres for a tooltip; a dash where there is none (no station anywhere)."""
+    return "—" if value is None or np.isnan(value) else f"{value:.0f}"
+
+
 def _root(m: folium.Map) -> Figure:
     """The page a map is drawn in (folium's ``get_root`` is typed as any element; a map's is a Figure)."""
     return cast(Figure, m.get_root())
@@ -263,8 +269,8 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
     # Each marker is clustered at every zoom level below the one that shows single markers; a
     # national map (no names) shows them from zoom 13, city maps from 15.
     cluster = FastMarkerCluster(rows, callback=_MARKER, name=name,
-                                options={"disableClusteringAtZoom": 15 if named else 13, "chunkedLoading": True, "chunkDelay": 10,
-                                         "chunkProgress": JsCode(_LOADED)})
+                                options={"disableClusteringAtZoom": 15 if named else 13, "chunkedLoading": True,
+                                         "chunkDelay": 10, "chunkProgress": JsCode(_LOADED)})
     cluster.default_js, cluster.default_css = [], []
     cluster.add_to(m)
     _root(m).header.add_child(folium.Element(_marker_style()), name="stationmap:markers")
@@ -292,7 +298,8 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
                  "properties": {"name": html.escape(_name(row, lang))}}
                 for row, shape in zip(districts.itertuples(index=False), outlines)]
     folium.GeoJson({"type": "FeatureCollection", "features": features}, name=t["districts_layer"],
-                   style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2, "fillOpacity": 0.35},
+                   style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2,
+                                             "fillOpacity": 0.35},
                    tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t["name"]])).add_to(m)
     _cluster(m, index, positions, system, t["stations"], coloured=True)
     kinds = index.column("type")[positions]
@@ -302,7 +309,8 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
     _root(m).html.add_child(folium.Element(f"""<div style="position:fixed;bottom:40px;left:12px;z-index:1000;
         background:#fff;padding:8px 10px;font:13px/1.5 system-ui,'Noto Sans CJK SC',sans-serif;border:1px solid #999;
         border-radius:6px"><style>.sm-legend i{{display:inline-block;width:10px;height:10px;border-radius:50%;
-        margin-right:6px}}</style><div class="sm-legend"><strong>{html.escape(t['types'])}</strong>{rows}</div></div>"""))
+        margin-right:6px}}</style><div class="sm-legend"><strong>{html.escape(t['types'])}</strong>{rows}</div>
+        </div>"""))
     if title or caption:
         _root(m).html.add_child(folium.Element(_heading(title, caption)))
     folium.LayerControl(collapsed=False).add_to(m)     # collapsed, it would load Leaflet's layers.png
@@ -333,13 +341,13 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
                          "properties": {
                              "name": html.escape(_name(district, lang)), "share": f"{row['area_covered_pct']:.1f}%",
                              "stations": int(row["stations"]),
-                             "mean": "—" if row["mean_dist_m"] is None or np.isnan(row["mean_dist_m"]) else f"{row['mean_dist_m']:.0f}",
-                             "p90": "—" if row["p90_dist_m"] is None or np.isnan(row["p90_dist_m"]) else f"{row['p90_dist_m']:.0f}",
+                             "mean": _metres(row["mean_dist_m"]), "p90": _metres(row["p90_dist_m"]),
                              "gap": f"{row['largest_gap_km2']:.1f}",
                              "colour": coverage_colour(row["area_covered_pct"])}})
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name=t["districts"],
-        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333", "weight": 1, "fillOpacity": 0.45},
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333", "weight": 1,
+                                  "fillOpacity": 0.45},
         tooltip=folium.GeoJsonTooltip(fields=["name", "share", "stations", "mean", "p90", "gap"],
                                       aliases=[t["name"], t["covered"], t["count"], t["mean"], t["p90"], t["gap"]]),
     ).add_to(m)

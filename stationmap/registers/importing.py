@@ -200,9 +200,10 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
             continue
         seen.add(sid)
         if mode == "replace-area" and adcode and not _in_area(incoming["adcode"], adcode):
-            findings.append(Finding("error", row, read.fields.get("adcode", "adcode"),
-                                    f"district {incoming['adcode'] or '(none)'} is not in the area {adcode} being replaced",
-                                    f"所属区“{incoming['adcode'] or '空'}”不在本次替换的地区 {adcode} 内", table.sheet, sid))
+            findings.append(Finding(
+                "error", row, read.fields.get("adcode", "adcode"),
+                f"district {incoming['adcode'] or '(none)'} is not in the area {adcode} being replaced",
+                f"所属区“{incoming['adcode'] or '空'}”不在本次替换的地区 {adcode} 内", table.sheet, sid))
         if sid in known:
             changes = _diff(sid, incoming, records[known[sid]], fields, row)
             if changes:

@@ -107,7 +107,8 @@ def _map_columns(table: RawTable, out: _Collector) -> tuple[dict[str, int], list
         elif field and field in where:
             unknown.append(name)
             first = table.headers[where[field]]
-            out.add("warning", table.header_row or None, name, f"names the same field as column {first!r}, which is used",
+            out.add("warning", table.header_row or None, name,
+                    f"names the same field as column {first!r}, which is used",
                     f"与“{first}”列含义相同，已使用“{first}”列")
         elif field:
             where[field] = i
@@ -136,7 +137,8 @@ def _check_value(field: str, value: str, row: int, column: str, out: _Collector,
     if field == "adcode":
         code, reason = headers.adcode(value, area)
         if code is None:
-            out.add("error", row, column, reason or "unknown district", f"无法识别的行政区“{value}”，请填写区名或六位行政区划代码")
+            out.add("error", row, column, reason or "unknown district",
+                    f"无法识别的行政区“{value}”，请填写区名或六位行政区划代码")
         return code or ""
     if field == "last_verified":
         try:

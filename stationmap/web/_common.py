@@ -64,7 +64,8 @@ class _Api(Api):
     def _register_responses(self):
         for status in [*http.HTTPStatus, "DEFAULT_ERROR"]:
             name = status.name if isinstance(status, http.HTTPStatus) else status
-            response: dict[str, Any] = {"description": status.phrase if isinstance(status, http.HTTPStatus) else "Error"}
+            phrase = status.phrase if isinstance(status, http.HTTPStatus) else "Error"
+            response: dict[str, Any] = {"description": phrase}
             if name == "DEFAULT_ERROR" or not (100 <= status < 200 or status in (204, 304)):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, problems.MIMETYPE)

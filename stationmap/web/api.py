@@ -125,7 +125,8 @@ def one_station(args, station_id: str):
     position = data.index.position(station_id)
     if position is None:
         return problems.problem(404, "Not Found", f"no station with id {station_id!r}")
-    return json_response(station_record(data.index, position, when=hours.parse_when("now"), lang=language(args["lang"])))
+    record = station_record(data.index, position, when=hours.parse_when("now"), lang=language(args["lang"]))
+    return json_response(record)
 
 
 @bp.route("/stations/along-route", methods=["POST"])

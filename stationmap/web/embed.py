@@ -133,8 +133,9 @@ def _not_modified(tag: str) -> Response | None:
 def content_policy(tile_url: str | None) -> str:
     """The page policy of :mod:`stationmap.web.security`, with no form anywhere in an embed.
 
-    >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'none'"
+    >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")  # doctest: +NORMALIZE_WHITESPACE
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
+     img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'none'"
     """
     return security.content_policy(tile_url, form_action="'none'")
 
@@ -177,7 +178,8 @@ def embed_map() -> Response:
     if args["adcode"]:
         districts = {**districts, "features": [f for f in districts["features"] if f["id"] == args["adcode"]]}
     settings: dict[str, Any] = {
-        "lang": lang, "text": EMBED_MAP[lang], "layer": args["layer"], "tiles": layer, "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
+        "lang": lang, "text": EMBED_MAP[lang], "layer": args["layer"], "tiles": layer,
+        "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
         "zoom": args["zoom"], "outlines": districts,
         "center": _display_center(args["center"], display),
         "types": [vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES],
@@ -212,14 +214,17 @@ def builder() -> Response:
     lang = language(request.args.get("lang"))
     text = EMBED_BUILDER[lang]
     districts = [{"adcode": f["properties"]["adcode"],
-                  "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
+                  "name": (f["properties"]["name"] if lang == "zh"
+                           else f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in _districts("wgs84")["features"]]
     settings = {"lang": lang, "text": text, "map_url": external_url("embed.embed_map"),
                 "image_url": "/api/v1/maps/image.png",
-                "titles": {code: {layer: EMBED_MAP[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
+                "titles": {code: {layer: EMBED_MAP[code][f"title_{layer}"] for layer in LAYERS}
+                           for code in vocab.LANGUAGES},
                 "default_tiles": current_app.config["TILES"]}
     html = render_template("embed_builder.html", lang=lang, text=text, settings=settings, districts=districts,
-                           tiles=list(tiles.PROVIDERS), types=[(c, vocab.label(vocab.STATION_TYPES, c, lang)) for c in vocab.STATION_TYPES],
+                           tiles=list(tiles.PROVIDERS),
+                           types=[(c, vocab.label(vocab.STATION_TYPES, c, lang)) for c in vocab.STATION_TYPES],
                            default_tiles=current_app.config["TILES"], other_lang="en" if lang == "zh" else "zh",
                            version=_asset_version())
     response = Response(html, mimetype="text/html")

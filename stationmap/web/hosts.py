@@ -42,10 +42,11 @@ def check_base_url(value: Any) -> str | None:
     'https://stations.example.cn'
     >>> check_base_url("https://example.cn/stationmap")
     'https://example.cn/stationmap'
-    >>> check_base_url("stations.example.cn")
+    >>> check_base_url("stations.example.cn")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    stationmap.errors.InputError: field 'PUBLIC_BASE_URL': 'stations.example.cn' must be http(s)://host[:port][/path], with no query or fragment
+    stationmap.errors.InputError: field 'PUBLIC_BASE_URL': 'stations.example.cn' must be
+    http(s)://host[:port][/path], with no query or fragment
     """
     if value in (None, ""):
         return None

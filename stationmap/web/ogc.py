@@ -68,7 +68,8 @@ def _collection_document(data: Dataset) -> dict[str, Any]:
     return {
         "id": COLLECTION,
         "title": "Union service stations",
-        "description": "户外劳动者服务站点、司机之家、职工之家 … with type, access, amenities, opening hours and status",
+        "description": ("户外劳动者服务站点、司机之家、职工之家 … "
+                        "with type, access, amenities, opening hours and status"),
         "itemType": "feature",
         "crs": [CRS84],
         "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
@@ -145,7 +146,10 @@ def _matching(data: Dataset, args) -> np.ndarray:
     filters = Filters.build(amenities=amenities, include_closed=True)   # raises InputError(field="amenity")
     if "bbox" in args:
         west, south, east, north = _parse_bbox(args["bbox"])
-        boxes = [(west, south, east, north)] if west <= east else [(west, south, 180, north), (-180, south, east, north)]
+        if west <= east:
+            boxes = [(west, south, east, north)]
+        else:                                     # across the antimeridian: the two halves
+            boxes = [(west, south, 180, north), (-180, south, east, north)]
         positions = np.unique(np.concatenate([index.within_bbox(*b, filters=filters) for b in boxes]))
     else:
         positions = np.arange(len(index))

@@ -100,8 +100,8 @@ def coverage(args):
     if f == "xlsx":
         return _attachment(reports.coverage_xlsx(answer.report, lang), f, stem)
     if f == "html":
-        m = coverage_map(answer.report, answer.districts, data.index, tile_provider=current_app.config["TILES"], lang=lang,
-                         tianditu_key=current_app.config["TIANDITU_KEY"], sites=answer.sites)
+        m = coverage_map(answer.report, answer.districts, data.index, tile_provider=current_app.config["TILES"],
+                         lang=lang, tianditu_key=current_app.config["TIANDITU_KEY"], sites=answer.sites)
         return _attachment(map_html(m), f, stem.replace("coverage-", "coverage-map-", 1))
     if f == "geojson":
         return json_response(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
@@ -123,7 +123,8 @@ def coverage_page() -> Response:
     area = str(current_app.config["DISTRICTS_ADCODE"])
     which = 0 if lang == "zh" else 1
     districts = [{"adcode": f["properties"]["adcode"],
-                  "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
+                  "name": (f["properties"]["name"] if lang == "zh"
+                           else f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in outlines(area)["features"]]
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
     settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,

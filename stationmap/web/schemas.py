@@ -18,8 +18,10 @@ _MAX_RADIUS_M = 50_000.0
 def code_list(vocabulary, what: str):
     """A comma-separated list of codes from `vocabulary` (validated, documented with its choices)."""
     return webargs_fields.DelimitedList(
-        ma.fields.String(validate=ma.validate.OneOf(list(vocabulary), error=f"unknown {what} {{input!r}}; use one of {{choices}}")),
-        load_default=list, validate=ma.validate.Length(min=1, error="give at least one code, or leave the parameter out"),
+        ma.fields.String(validate=ma.validate.OneOf(list(vocabulary),
+                                                    error=f"unknown {what} {{input!r}}; use one of {{choices}}")),
+        load_default=list,
+        validate=ma.validate.Length(min=1, error="give at least one code, or leave the parameter out"),
         metadata={"description": f"{what} codes, comma-separated: {', '.join(vocabulary)}"})
 
 
@@ -43,9 +45,11 @@ class LanguageArgs(_Lenient):
 class _WhenArgs(LanguageArgs):
     """Filters by time and status, shared by query strings and JSON bodies."""
 
-    open_now = ma.fields.Boolean(load_default=False, metadata={"description": "only stations open now (China Standard Time)"})
+    open_now = ma.fields.Boolean(load_default=False,
+                                 metadata={"description": "only stations open now (China Standard Time)"})
     open_at = ma.fields.String(load_default=None, validate=_check_when,
-                               metadata={"description": "only stations open at this ISO 8601 time (no offset: China Standard Time)",
+                               metadata={"description": "only stations open at this ISO 8601 time "
+                                                        "(no offset: China Standard Time)",
                                          "format": "date-time"})
     include_closed = ma.fields.Boolean(load_default=False,
                                        metadata={"description": "also return closed and temporarily closed stations"})
@@ -72,7 +76,8 @@ class NearestArgs(FilterArgs):
     lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90), metadata={"description": "latitude"})
     lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180), metadata={"description": "longitude"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
-                                metadata={"description": "system of lat/lon: wgs84 (GPS), gcj02 (AMap, Tencent), bd09 (Baidu)"})
+                                metadata={"description": "system of lat/lon: wgs84 (GPS), gcj02 (AMap, Tencent), "
+                                                         "bd09 (Baidu)"})
     k = ma.fields.Integer(validate=ma.validate.Range(1, _MAX_K), load_default=5,
                           metadata={"description": f"how many stations, 1..{_MAX_K}"})
     radius_m = ma.fields.Float(validate=ma.validate.Range(1, _MAX_RADIUS_M), load_default=None,
@@ -83,7 +88,8 @@ class NearestArgs(FilterArgs):
 
 class DistrictsArgs(LanguageArgs):
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
-                                metadata={"description": "system of the outlines: wgs84, gcj02 (for AMap tiles) or bd09"})
+                                metadata={"description": "system of the outlines: wgs84, gcj02 (for AMap tiles) "
+                                                         "or bd09"})
 
 
 class MapImageArgs(LanguageArgs):
@@ -164,8 +170,10 @@ COVERAGE_FORMATS = ("json", "geojson", "csv", "xlsx", "html")
 
 
 class CoverageArgs(LanguageArgs):
-    adcode = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$", error="must be a 6-digit code"),
-                              metadata={"description": "the configured area (default, e.g. 310100) or one of its districts (e.g. 310115)",
+    adcode = ma.fields.String(load_default=None,
+                              validate=ma.validate.Regexp(r"^\d{6}$", error="must be a 6-digit code"),
+                              metadata={"description": "the configured area (default, e.g. 310100) "
+                                                       "or one of its districts (e.g. 310115)",
                                         "example": "310115"})
     mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="walk",
                             metadata={"description": "walk or ebike: what `minutes` of travel reach"})
@@ -174,12 +182,14 @@ class CoverageArgs(LanguageArgs):
     radius_m = ma.fields.Float(validate=ma.validate.Range(0, 20_000, min_inclusive=False), load_default=None,
                                metadata={"description": "or: covered within this many straight-line metres (≤ 20000)"})
     at = ma.fields.String(load_default=None, validate=_check_at,
-                          metadata={"description": "only stations open then: HH:MM today or ISO 8601 (China Standard Time "
-                                                   "unless an offset is given); empty: any time", "example": "02:00"})
+                          metadata={"description": "only stations open then: HH:MM today or ISO 8601 "
+                                                   "(China Standard Time unless an offset is given); empty: any time",
+                                    "example": "02:00"})
     recommend = ma.fields.Integer(validate=ma.validate.Range(0, 20), load_default=0,
                                   metadata={"description": "also propose this many new sites (0–20)"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(("wgs84", "gcj02")), load_default="wgs84",
-                                metadata={"description": "system of every output coordinate: wgs84 or gcj02 (AMap tiles)"})
+                                metadata={"description": "system of every output coordinate: wgs84 "
+                                                         "or gcj02 (AMap tiles)"})
     f = ma.fields.String(validate=ma.validate.OneOf(COVERAGE_FORMATS), load_default="json",
                          metadata={"description": "json (default), geojson (the gaps), csv, xlsx, html (the map)"})
 
@@ -232,7 +242,8 @@ class StationSchema(ma.Schema):
     status = ma.fields.String()
     open_now = ma.fields.Boolean()
     hours_state = ma.fields.String(metadata={"description": "open, closed or unknown"})
-    next_change = ma.fields.String(allow_none=True, metadata={"description": "ISO 8601 time of the next opening or closing"})
+    next_change = ma.fields.String(allow_none=True,
+                                   metadata={"description": "ISO 8601 time of the next opening or closing"})
     next_change_text = ma.fields.String(allow_none=True, metadata={"description": "e.g. 'closes 17:00'"})
     operator = ma.fields.String(allow_none=True)
     address = ma.fields.String(allow_none=True)

@@ -23,7 +23,8 @@ def worker_page() -> Response:
     layer = tile_settings()
     data = current_dataset()
     districts = [{"adcode": f["properties"]["adcode"],
-                  "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"]),
+                  "name": (f["properties"]["name"] if lang == "zh"
+                           else f["properties"]["name_en"] or f["properties"]["name"]),
                   "point": f["properties"]["label_point"]}
                  for f in outlines(current_app.config["DISTRICTS_ADCODE"], layer["coordsys"])["features"]]
     centre = [float(v) for v in coords.from_wgs84(float(data.index.lon.mean()), float(data.index.lat.mean()),
