@@ -108,7 +108,7 @@ def main() -> None:
     lon = stations.geometry.x.to_numpy()[pick] + rng.normal(0, 1000, 5000) / (111_320 * np.cos(np.radians(lat)))
     work = Path(tempfile.mkdtemp(prefix="stationmap-bench-"))
     (work / "paths.txt").write_text("".join(
-        f"/api/v1/stations/nearest?lat={y:.6f}&lon={x:.6f}&k=5&radius_m=2000\n" for x, y in zip(lon, lat)))
+        f"/api/v1/stations/nearest?lat={y:.6f}&lon={x:.6f}&k=5&radius_m=2000\n" for x, y in zip(lon, lat, strict=True)))
     lua = work / "nearest.lua"
     lua.write_text(LUA.format(paths=work / "paths.txt"))
     base = f"http://127.0.0.1:{args.port}"

@@ -57,7 +57,7 @@ def _queries(index: StationIndex, count: int, seed: int = 1) -> tuple[np.ndarray
 
 def _latencies_us(call, lon, lat) -> np.ndarray:
     out = np.empty(len(lon))
-    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist())):
+    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
         start = time.perf_counter_ns()
         call(x, y)
         out[i] = (time.perf_counter_ns() - start) / 1000

@@ -262,7 +262,7 @@ def _table(results: list[dict], lang: str, when) -> str:
     if not rows:
         return "附近没有符合条件的站点。" if zh else "No matching station nearby."
     widths = [max(_display_width(row[i]) for row in rows + [heads]) for i in range(len(heads))]
-    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in [heads] + rows]
+    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [heads] + rows]
     stamp = when.strftime("%Y-%m-%d %H:%M")
     footer = (f"距离为 WGS-84 椭球面测地线直线距离；开放状态按北京时间 {stamp} 计算。" if zh else
               f"Distances are straight-line geodesic metres on WGS-84; open status at {stamp} China Standard Time.")

@@ -92,7 +92,8 @@ def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: 
     bearings = geodesy.azimuth_deg(np.full(len(found), lon), np.full(len(found), lat),
                                    index.lon[found.positions], index.lat[found.positions])
     results = []
-    for rank, (position, distance, bearing) in enumerate(zip(found.positions, found.distance_m, bearings), 1):
+    nearest_first = zip(found.positions, found.distance_m, bearings, strict=True)
+    for rank, (position, distance, bearing) in enumerate(nearest_first, 1):
         results.append({
             "rank": rank,
             "distance_m": round(float(distance), 2),
@@ -109,7 +110,7 @@ def route_records(index: StationIndex, matches: RouteMatches, *, when: datetime 
     return [{"distance_m": round(float(d), 2), "along_m": round(float(a), 1),
              "est_minutes": round(travel.minutes(float(d), mode), 1),
              **station_record(index, p, when=when, lang=lang, mode=mode)}
-            for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m)]
+            for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m, strict=True)]
 
 
 def feature(record: dict[str, Any]) -> dict[str, Any]:

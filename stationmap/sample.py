@@ -139,7 +139,7 @@ def shanghai_sample(seed: int = 2024) -> gpd.GeoDataFrame:
         kinds = [("outdoor_worker_station", "public")] * counts[code] + extra[code]
         centres = _centres(polygon, max(2, len(kinds) // 10), rng)
         xy = _points_in(polygon, len(kinds), rng, centres, spread_deg=0.012)
-        for i, ((kind, access), (x, y)) in enumerate(zip(kinds, xy), start=1):
+        for i, ((kind, access), (x, y)) in enumerate(zip(kinds, xy, strict=True), start=1):
             road, road_en = ROADS[rng.integers(len(ROADS))]
             kit = _outdoor_kit(rng) if kind == "outdoor_worker_station" else ";".join(KIT_BY_TYPE[kind])
             rows.append({
@@ -189,8 +189,8 @@ def national_sample(n: int = 186_100, seed: int = 2024) -> gpd.GeoDataFrame:
     kinds = rng.choice(np.array(["outdoor_worker_station", "driver_home", "new_employment_hub", "worker_home"]),
                        n, p=[0.88, 0.04, 0.04, 0.04])
     frame = pd.DataFrame({
-        "id": [f"CN-{c}-{k:05d}" for c, k in zip(adcodes, number)],
-        "name": [f"{u}{NAME_BY_TYPE[t]}（{k}号）" for u, t, k in zip(names, kinds, number)],
+        "id": [f"CN-{c}-{k:05d}" for c, k in zip(adcodes, number, strict=True)],
+        "name": [f"{u}{NAME_BY_TYPE[t]}（{k}号）" for u, t, k in zip(names, kinds, number, strict=True)],
         "type": kinds,
         "access": np.where(kinds == "worker_home", "union_members", "public"),
         "amenities": [";".join(BASE_KIT) if t == "outdoor_worker_station" else ";".join(KIT_BY_TYPE[t]) for t in kinds],

@@ -44,7 +44,7 @@ def test_json_matches_the_index(shanghai):
     results = data["results"]
     expected = shanghai.nearest(121.4998, 31.2397, k=5, radius_m=3000)
     assert [r["id"] for r in results] == shanghai.ids[expected.positions].tolist()
-    for r, d in zip(results, expected.distance_m):
+    for r, d in zip(results, expected.distance_m, strict=True):
         assert set(r) >= {"id", "name", "type", "distance_m", "lon", "lat", "gcj02"}
         assert abs(r["distance_m"] - d) < 0.01
         gcj = coords.wgs84_to_gcj02(r["lon"], r["lat"])

@@ -212,8 +212,8 @@ def test_amap_tiles_get_gcj02_markers(browser, server):
     positions = area_positions(data.index, load_districts("310101"))
     assert len(drawn) == len(positions)
     x, y = coords.wgs84_to_gcj02(data.index.lon[positions], data.index.lat[positions])
-    assert np.allclose(np.array(sorted(drawn)), np.array(sorted(zip(x.tolist(), y.tolist()))), atol=2e-6, rtol=0)
-    assert min(abs(d[0] - w) for d, w in zip(sorted(drawn), sorted(data.index.lon[positions]))) > 0.003
+    assert np.allclose(np.array(sorted(drawn)), np.array(sorted(zip(x.tolist(), y.tolist(), strict=True))), atol=2e-6, rtol=0)
+    assert min(abs(d[0] - w) for d, w in zip(sorted(drawn), sorted(data.index.lon[positions]), strict=True)) > 0.003
 
 
 # -- the builder -----------------------------------------------------------------------------

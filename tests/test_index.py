@@ -35,7 +35,7 @@ def test_matches_brute_force_across_china(china, city, k, radius_m, filters):
 
 def test_matches_brute_force_at_random_points(china):
     lon, lat = random_points_in_china(200, seed=11)
-    for x, y in zip(lon, lat):
+    for x, y in zip(lon, lat, strict=True):
         _same(china.nearest(x, y, k=5), brute_force_nearest(china, x, y, k=5))
 
 
@@ -147,7 +147,7 @@ def test_along_route_matches_a_dense_brute_force(china):
     expected = sorted(_route_reference(china, route, 15_000), key=lambda r: r[2])
     assert sorted(found.positions.tolist()) == sorted(p for p, _, _ in expected)
     by_station = {p: (d, a) for p, d, a in expected}
-    for p, d, a in zip(found.positions, found.distance_m, found.along_m):
+    for p, d, a in zip(found.positions, found.distance_m, found.along_m, strict=True):
         assert abs(d - by_station[p][0]) < 0.5      # reference is 2 m steps: within half a metre
         assert abs(a - by_station[p][1]) < 2.0
     assert (np.diff(found.along_m) >= 0).all()

@@ -168,6 +168,6 @@ def test_vectorised_parents_equal_h3s_own():
     rng = np.random.default_rng(5)
     lat, lon = rng.uniform(18, 54, 300), rng.uniform(73, 135, 300)
     for res in (5, 9, 11):
-        cells = np.array([h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon)], dtype=np.uint64)
+        cells = np.array([h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon, strict=True)], dtype=np.uint64)
         for coarser in range(0, res):
             assert parents(cells, coarser).tolist() == [int(h3.cell_to_parent(c, coarser)) for c in cells]

@@ -158,6 +158,6 @@ def test_amap_tiles_get_gcj02_overlays(browser):
                 gaps = json.loads(response.read())
             return shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in gaps["features"]]).bounds
         assert drawn == pytest.approx(list(bounds("gcj02")), abs=1e-6)
-        assert max(abs(a - b) for a, b in zip(drawn, bounds("wgs84"))) > 0.003
+        assert max(abs(a - b) for a, b in zip(drawn, bounds("wgs84"), strict=True)) > 0.003
     finally:
         server.stop()

@@ -265,7 +265,7 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
     number = {code: i for i, code in enumerate(TYPE_STYLE)}
     rows = [[round(float(b), 5), round(float(a), 5), *([str(n)] if named or coloured else []),
              *([number.get(k, -1)] if coloured else [])]
-            for a, b, n, k in zip(x, y, names, kinds)]
+            for a, b, n, k in zip(x, y, names, kinds, strict=True)]
     # Each marker is clustered at every zoom level below the one that shows single markers; a
     # national map (no names) shows them from zoom 13, city maps from 15.
     cluster = FastMarkerCluster(rows, callback=_MARKER, name=name,
@@ -296,7 +296,7 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
     outlines, _, decimals = _outlines(districts)
     features = [{"type": "Feature", "geometry": _drawable(shape, system, 0, decimals),
                  "properties": {"name": html.escape(_name(row, lang))}}
-                for row, shape in zip(districts.itertuples(index=False), outlines)]
+                for row, shape in zip(districts.itertuples(index=False), outlines, strict=True)]
     folium.GeoJson({"type": "FeatureCollection", "features": features}, name=t["districts_layer"],
                    style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2,
                                              "fillOpacity": 0.35},
@@ -335,7 +335,7 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     table = report.table.set_index("adcode")
     outlines, tolerance, decimals = _outlines(districts)
     features = []
-    for district, shape in zip(districts.itertuples(index=False), outlines):
+    for district, shape in zip(districts.itertuples(index=False), outlines, strict=True):
         row = table.loc[district.adcode]
         features.append({"type": "Feature", "geometry": _drawable(shape, system, 0, decimals),
                          "properties": {
@@ -364,7 +364,7 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     if sites is not None and len(sites):
         group = folium.FeatureGroup(name=t["sites"])
         x, y = coords.from_wgs84(sites["lon"].to_numpy(), sites["lat"].to_numpy(), system)
-        for rank, gain, a, b in zip(sites["rank"], sites["gain"], x, y):
+        for rank, gain, a, b in zip(sites["rank"], sites["gain"], x, y, strict=True):
             folium.CircleMarker([float(b), float(a)], radius=9, color="#fff", weight=2, fill=True,
                                 fill_color="#6a1b9a", fill_opacity=1,
                                 tooltip=f"{t['site']} {int(rank)}: +{gain:,.0f}").add_to(group)

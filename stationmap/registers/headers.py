@@ -205,7 +205,7 @@ def _district_names() -> dict[str, tuple[str, ...]]:
     except Exception:          # the optional extra is absent: Shanghai's names only
         table = None
     if table is not None:
-        for code, name in zip(table["adcode"], table["name"]):
+        for code, name in zip(table["adcode"], table["name"], strict=True):
             if isinstance(code, str):
                 add(str(name), code)
     return {name: tuple(sorted(codes)) for name, codes in names.items()}

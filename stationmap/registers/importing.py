@@ -214,7 +214,7 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
             plan.add.append(sid)
     if mode == "replace-area" and adcode and len(current):
         named = set(rows["id"])
-        plan.remove = [str(s) for s, code in zip(current["id"], current["adcode"])
+        plan.remove = [str(s) for s, code in zip(current["id"], current["adcode"], strict=True)
                        if s not in named and _in_area(_value(code), adcode)]
     plan.problems = [f for f in findings if f.severity == "error"]
     plan.warnings = [f for f in findings if f.severity != "error"]

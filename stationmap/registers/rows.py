@@ -247,7 +247,8 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
                     records["id"][i])
     frame = gpd.GeoDataFrame(
         {**records, "row": table.row_numbers, "needs_location": ~located, "lon": lon, "lat": lat},
-        geometry=[shapely.Point(x, y) if ok else None for x, y, ok in zip(lon, lat, located)], crs="EPSG:4326")
+        geometry=[shapely.Point(x, y) if ok else None for x, y, ok in zip(lon, lat, located, strict=True)],
+        crs="EPSG:4326")
     _flag_places(frame, where, table, out, area, current)
     return ReadRows(frame, {f: table.headers[i] for f, i in where.items()}, unknown, out.findings)
 
@@ -297,7 +298,7 @@ def _fill_ids(records: dict[str, list[str]], row_numbers: list[int], current: gp
               out: _Collector, column: str) -> None:
     known: dict[tuple[str, str], list[str]] = {}
     if current is not None and len(current):
-        for sid, name, address in zip(current["id"], current["name"], current["address"]):
+        for sid, name, address in zip(current["id"], current["name"], current["address"], strict=True):
             known.setdefault((headers.key(name), headers.key(address)), []).append(str(sid))
     seen: dict[str, int] = {}
     for i, row in enumerate(row_numbers):
@@ -335,7 +336,7 @@ def _flag_places(frame: gpd.GeoDataFrame, where: dict[str, int], table: RawTable
     if shapes is not None and located.any():
         owner = districts.district_of(shapes, lon[located], lat[located])
         found = np.where(owner >= 0, shapes["adcode"].to_numpy()[np.maximum(owner, 0)], "")
-        for i, inside in zip(np.flatnonzero(located), found):
+        for i, inside in zip(np.flatnonzero(located), found, strict=True):
             stated = frame.at[i, "adcode"]
             if stated and inside and inside != stated:
                 names = (districts.SHANGHAI.get(stated), districts.SHANGHAI.get(inside))
@@ -373,7 +374,7 @@ def _flag_far(frame: gpd.GeoDataFrame, located: np.ndarray, lon: np.ndarray, lat
         _, nearest = tree.query(geodesy.ecef(ref_lon[mine], ref_lat[mine]), k=2)
         other = pool[nearest[:, 1]]
         metres = geodesy.geodesic_m(ref_lon[mine], ref_lat[mine], ref_lon[other], ref_lat[other])
-        for k, far in zip(mine, metres):
+        for k, far in zip(mine, metres, strict=True):
             if far > FAR_M:
                 i = positions[k]
                 out.add("warning", int(frame.at[i, "row"]), None,

@@ -206,7 +206,7 @@ def _read_geofile(data: bytes | Path, name: str, suffix: str, digest: str) -> Ra
     columns = [c for c in frame.columns if c != frame.geometry.name and c not in ("lon", "lat", "coordsys")]
     problems = []
     rows = []
-    for i, (values, geom) in enumerate(zip(frame[columns].itertuples(index=False), frame.geometry.array)):
+    for i, (values, geom) in enumerate(zip(frame[columns].itertuples(index=False), frame.geometry.array, strict=True)):
         lon = lat = ""
         if geom is not None and not geom.is_empty and shapely.get_type_id(geom) == 0:
             lon, lat = repr(float(geom.x)), repr(float(geom.y))
