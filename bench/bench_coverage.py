@@ -33,6 +33,7 @@ from stationmap.stations import read_stations
 
 
 def shanghai(repeat: int) -> None:
+    """Time each stage of the Shanghai coverage run (report, files, map), ``repeat`` times."""
     districts, index = load_districts(), StationIndex(read_stations())
     stages: dict[str, list[float]] = {}
     for _ in range(repeat):
@@ -87,6 +88,7 @@ def open_in_chromium(path: Path) -> tuple[float, float, int]:
 
 
 def national(stations: str) -> None:
+    """Time the national coverage report over the stations file ``stations``."""
     out = Path(tempfile.mkdtemp())
     command = [sys.executable, "-m", "stationmap", "coverage", "--adcode", "100000", "--stations", stations,
                "--out", str(out)]
@@ -109,6 +111,7 @@ def national(stations: str) -> None:
 
 
 def main() -> None:
+    """Parse the command line and run the chosen benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--national", metavar="STATIONS", help="time the national report on this stations file")

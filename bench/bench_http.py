@@ -90,6 +90,7 @@ def _run(script: str, probe: str, lua: str | None, target: str, args) -> dict[st
 
 
 def main() -> None:
+    """Start the server, drive it with wrk, and print requests per second and latencies."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", help="stations file (default: the shipped Shanghai sample)")
     parser.add_argument("--workers", type=int, default=2)

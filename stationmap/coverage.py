@@ -222,6 +222,7 @@ class CoverageReport:
     on_demand: bool = False
 
     def assumptions(self, lang: str = "zh") -> str:
+        """What the figures assume (threshold, time of day, population), for every output."""
         text = self.threshold.describe(lang)
         if self.at is not None:
             stamp = self.at.strftime("%Y-%m-%d %H:%M")

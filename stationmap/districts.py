@@ -36,6 +36,8 @@ from .errors import DataFileError, InputError
 
 
 class District(NamedTuple):
+    """A Shanghai district: names, 2020 census population and official land area."""
+
     name: str
     name_en: str
     population: int      # 2020 census
@@ -71,6 +73,7 @@ CHINA = "100000"
 
 
 def shipped_path() -> Path:
+    """The shipped Shanghai district outlines (WGS-84 GeoJSON)."""
     return data_file("shanghai_districts.geojson")
 
 

@@ -82,6 +82,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Answer:
+    """A computed coverage answer: the question, its districts, report and recommended sites."""
+
     question: Question
     districts: gpd.GeoDataFrame
     report: CoverageReport
@@ -119,6 +121,7 @@ class AnswerCache:
         self.computed = 0
 
     def get(self, question: Question, index: StationIndex) -> Answer:
+        """The answer to ``question`` over ``index``, computed once however many requests ask at once."""
         # Keyed by the index's serial too (not the index, which the cache must not keep
         # alive): an answer about a swapped-out register is never served for the new one.
         key = (index.serial, question)

@@ -48,6 +48,7 @@ class Problem:
 
     @property
     def size(self) -> int:
+        """Demand points times candidate sites: the size of the covering model."""
         return len(self.weight) * len(self.covers)
 
 

@@ -42,6 +42,7 @@ HEADERS = {
 
 
 def ordered(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with the leading columns first, then the rest in their order."""
     return table[[*LEADING, *[c for c in table.columns if c not in LEADING]]]
 
 

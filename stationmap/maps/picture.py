@@ -146,22 +146,27 @@ class LocalProjection:
 
     @classmethod
     def centred_on(cls, geometry: shapely.Geometry) -> LocalProjection:
+        """The projection centred on the middle of ``geometry``'s bounds."""
         west, south, east, north = geometry.bounds
         return cls((west + east) / 2, (south + north) / 2)
 
     @property
     def crs(self) -> CRS:
+        """The projection as a pyproj CRS."""
         return CRS.from_proj4(f"+proj=laea +lat_0={self.lat_0} +lon_0={self.lon_0} +datum=WGS84 +units=m +no_defs")
 
     def forward(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """WGS-84 lon/lat to projected metres."""
         x, y = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(lon, lat)
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
     def inverse(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Projected metres back to WGS-84 lon/lat."""
         lon, lat = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True).transform(x, y)
         return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
     def geometry(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """A WGS-84 shapely geometry in projected metres."""
         transformer = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
@@ -257,6 +262,7 @@ def area_name(adcode: str | None, districts: gpd.GeoDataFrame, lang: str = "zh")
 
 
 def default_title(area: str, layer: str, lang: str) -> str:
+    """The picture's title when none is given: per layer and language, naming the area."""
     if lang == "en":
         return TEXT["en"][f"{layer}_title"].format(area=f" in {area}" if area else "")
     return TEXT["zh"][f"{layer}_title"].format(area=area)

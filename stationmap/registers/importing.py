@@ -116,9 +116,11 @@ class ImportPlan:
 
     @property
     def nothing_to_do(self) -> bool:
+        """Whether the import would change nothing in the register."""
         return not (self.add or self.change or self.remove)
 
     def counts(self) -> dict[str, int]:
+        """How many rows were read and would be added, changed, left and removed; problems and warnings."""
         return {"rows_read": self.rows_read, "add": len(self.add), "change": len(self.change),
                 "leave": len(self.leave), "remove": len(self.remove), "problems": len(self.problems),
                 "warnings": len(self.warnings),

@@ -56,6 +56,7 @@ class Finding:
     station_id: str | None = None
 
     def text(self, lang: str = "zh") -> str:
+        """The finding as one line in ``lang``: where (sheet, row, column, station) and why."""
         where = []
         if self.sheet:
             where.append(f"工作表“{self.sheet}”" if lang == "zh" else f"sheet {self.sheet!r}")

@@ -197,6 +197,7 @@ def healthz():
 
 
 def init_app(app: Flask) -> None:
+    """Register the API's blueprint on ``app``."""
     app.url_map.converters["station_id"] = StationIdConverter
     api = openapi(app)
     api.register_converter(StationIdConverter, lambda converter: {"type": "string"})

@@ -20,6 +20,8 @@ from ..maps import tiles
 
 
 class Defaults:
+    """Every setting and its default; an operator overrides them in stationmap.cfg or STATIONMAP_* variables."""
+
     #: Stations file; ``None`` is the shipped Shanghai sample.
     STATIONS_PATH: str | None = None
     #: Area of the district picker and outlines: an adcode (Shanghai's ship; others need the china extra).

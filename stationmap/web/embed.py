@@ -233,4 +233,5 @@ def builder() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Register the embed blueprint on ``app``."""
     app.register_blueprint(bp)

@@ -47,6 +47,7 @@ def _link(endpoint: str, rel: str, mimetype: str, title: str | None = None, **va
 @bp.get("")
 @bp.get("/")
 def landing() -> Response:
+    """The OGC API landing page: links to the API definition, conformance and collections."""
     return json_response({
         "title": "stationmap",
         "description": "Union rest stations for outdoor workers in China (OGC API - Features)",
@@ -58,6 +59,7 @@ def landing() -> Response:
 
 @bp.get("/conformance")
 def conformance() -> Response:
+    """The OGC API conformance classes this service implements."""
     return json_response({"conformsTo": CONFORMANCE})
 
 
@@ -80,6 +82,7 @@ def _collection_document(data: Dataset) -> dict[str, Any]:
 
 @bp.get("/collections")
 def collections() -> Response:
+    """The one collection (stations), with its extent and links."""
     return json_response({"links": [_link("ogc.collections", "self", "application/json")],
                   "collections": [_collection_document(current_dataset())]})
 
@@ -92,6 +95,7 @@ def _unknown_collection(collection_id: str) -> Response | None:
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
+    """The stations collection's document, or a 404 for any other id."""
     return _unknown_collection(collection_id) or json_response(_collection_document(current_dataset()))
 
 
@@ -167,6 +171,7 @@ def _matching(data: Dataset, args) -> np.ndarray:
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str) -> Response:
+    """Stations as GeoJSON features, filtered by bbox and paged by limit/offset."""
     missing = _unknown_collection(collection_id)
     if missing:
         return missing
@@ -199,6 +204,7 @@ def items(collection_id: str) -> Response:
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def item(collection_id: str, feature_id: str) -> Response:
+    """One station as a GeoJSON feature, or a 404."""
     missing = _unknown_collection(collection_id)
     if missing:
         return missing
@@ -214,4 +220,5 @@ def item(collection_id: str, feature_id: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Register the OGC API blueprint on ``app``."""
     app.register_blueprint(bp)

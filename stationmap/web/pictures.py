@@ -83,4 +83,5 @@ def map_image_svg(args):
 
 
 def init_app(app: Flask) -> None:
+    """Register the picture endpoints on ``app``."""
     openapi(app).register_blueprint(bp)

@@ -117,6 +117,7 @@ def coverage(args):
 
 @pages.get("/coverage")
 def coverage_page() -> Response:
+    """The planners' coverage page: the map, the table and the downloads."""
     lang = page_language()
     layer = tile_settings()
     data = current_dataset()
@@ -138,6 +139,7 @@ def coverage_page() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Register the planner page and API on ``app``."""
     openapi(app).register_blueprint(bp)
     app.register_blueprint(pages)
 

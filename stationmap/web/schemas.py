@@ -38,6 +38,8 @@ class _Lenient(ma.Schema):
 
 
 class LanguageArgs(_Lenient):
+    """The ``lang`` parameter every endpoint takes."""
+
     lang = ma.fields.String(validate=ma.validate.OneOf(vocab.LANGUAGES), load_default=None,
                             metadata={"description": "label language: zh (default) or en"})
 
@@ -66,6 +68,8 @@ def _mode(default: str):
 
 
 class FilterArgs(_WhenArgs):
+    """The station filters of a query string (types, amenities, access, opening time, status) and the travel mode."""
+
     type = code_list(vocab.STATION_TYPES, "type")
     amenity = code_list(vocab.AMENITIES, "amenity")
     access = code_list(vocab.ACCESS, "access")
@@ -73,6 +77,8 @@ class FilterArgs(_WhenArgs):
 
 
 class NearestArgs(FilterArgs):
+    """Parameters of ``/stations/nearest``: a point, how many, how far, and filters."""
+
     lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90), metadata={"description": "latitude"})
     lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180), metadata={"description": "longitude"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
@@ -87,6 +93,8 @@ class NearestArgs(FilterArgs):
 
 
 class DistrictsArgs(LanguageArgs):
+    """Parameters of ``/districts``: the system of the outlines."""
+
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
                                 metadata={"description": "system of the outlines: wgs84, gcj02 (for AMap tiles) "
                                                          "or bd09"})
@@ -132,6 +140,8 @@ def _finite(x: float) -> bool:
 
 
 class StationsArgs(FilterArgs):
+    """Parameters of ``/stations``: filters and a bounding box."""
+
     bbox = BBoxField(load_default=None, metadata={"description": "minlon,minlat,maxlon,maxlat (WGS-84)",
                                                   "type": "string", "example": "121.4,31.1,121.6,31.3"})
     limit = ma.fields.Integer(validate=ma.validate.Range(1, 1000), load_default=100)
@@ -140,6 +150,8 @@ class StationsArgs(FilterArgs):
 
 
 class LineStringSchema(ma.Schema):
+    """A GeoJSON LineString in WGS-84 (the route of ``along-route``)."""
+
     type = ma.fields.String(required=True, validate=ma.validate.Equal("LineString"))
     coordinates = ma.fields.List(
         ma.fields.List(ma.fields.Float(), validate=ma.validate.Length(2, 3)),
@@ -147,6 +159,8 @@ class LineStringSchema(ma.Schema):
 
 
 class AlongRouteBody(_WhenArgs):
+    """The JSON body of ``/stations/along-route``: the route, the distance off it, and filters."""
+
     route = ma.fields.Nested(LineStringSchema, required=True,
                              metadata={"description": "GeoJSON LineString geometry"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84")
@@ -170,6 +184,8 @@ COVERAGE_FORMATS = ("json", "geojson", "csv", "xlsx", "html")
 
 
 class CoverageArgs(LanguageArgs):
+    """Parameters of ``/coverage``: area, threshold, time of day, new sites to propose, output system and format."""
+
     adcode = ma.fields.String(load_default=None,
                               validate=ma.validate.Regexp(r"^\d{6}$", error="must be a 6-digit code"),
                               metadata={"description": "the configured area (default, e.g. 310100) "
@@ -203,6 +219,8 @@ class CoverageArgs(LanguageArgs):
 # -- responses (documentation; views build the JSON directly) ---------------------------------
 
 class ProblemDetailSchema(ma.Schema):
+    """One bad parameter of a problem: its name and the reason."""
+
     parameter = ma.fields.String()
     reason = ma.fields.String()
 
@@ -218,11 +236,15 @@ class ProblemSchema(ma.Schema):
 
 
 class AmenitySchema(ma.Schema):
+    """An amenity code with its label in the requested language."""
+
     code = ma.fields.String()
     label = ma.fields.String()
 
 
 class LinksSchema(ma.Schema):
+    """Links of a station: AMap and Baidu markers and navigation, and a ``geo:`` URI."""
+
     amap_marker = ma.fields.String()
     amap_navigation = ma.fields.String()
     baidu_marker = ma.fields.String()
@@ -230,6 +252,8 @@ class LinksSchema(ma.Schema):
 
 
 class StationSchema(ma.Schema):
+    """A station as the API returns it."""
+
     id = ma.fields.String()
     name = ma.fields.String()
     name_en = ma.fields.String(allow_none=True)
@@ -257,6 +281,8 @@ class StationSchema(ma.Schema):
 
 
 class NearestResultSchema(StationSchema):
+    """A station in a nearest answer: with rank, distance, bearing and travel time."""
+
     rank = ma.fields.Integer()
     distance_m = ma.fields.Float(metadata={"description": "geodesic metres on WGS-84"})
     bearing_deg = ma.fields.Float(metadata={"description": "from the query point, clockwise from north"})
@@ -264,12 +290,16 @@ class NearestResultSchema(StationSchema):
 
 
 class RouteResultSchema(StationSchema):
+    """A station along a route: with its distance off the route and along it."""
+
     distance_m = ma.fields.Float(metadata={"description": "geodesic metres from the route"})
     along_m = ma.fields.Float(metadata={"description": "metres along the route from its start"})
     est_minutes = ma.fields.Float(metadata={"description": "detour estimate from the route and back is not included"})
 
 
 class NearestResponseSchema(ma.Schema):
+    """The answer of ``/stations/nearest``: the query echoed and the results."""
+
     query = ma.fields.Dict()
     assumptions = ma.fields.String()
     count = ma.fields.Integer()
@@ -277,6 +307,8 @@ class NearestResponseSchema(ma.Schema):
 
 
 class StationsResponseSchema(ma.Schema):
+    """The answer of ``/stations``: one page of matching stations, with counts and the next page."""
+
     matched = ma.fields.Integer()
     count = ma.fields.Integer()
     limit = ma.fields.Integer()
@@ -286,6 +318,8 @@ class StationsResponseSchema(ma.Schema):
 
 
 class RouteResponseSchema(ma.Schema):
+    """The answer of ``/stations/along-route``: the results, nearest to the start first."""
+
     route_length_m = ma.fields.Float()
     distance_m = ma.fields.Float()
     assumptions = ma.fields.String()
@@ -294,6 +328,8 @@ class RouteResponseSchema(ma.Schema):
 
 
 class MetaSchema(ma.Schema):
+    """The answer of ``/meta``: the register and every vocabulary with its labels."""
+
     dataset = ma.fields.Dict()
     types = ma.fields.Dict()
     access = ma.fields.Dict()
@@ -304,6 +340,8 @@ class MetaSchema(ma.Schema):
 
 
 class CoverageResponseSchema(ma.Schema):
+    """The answer of ``/coverage`` as JSON: assumptions, one row per district, totals and recommendations."""
+
     query = ma.fields.Dict()
     assumptions = ma.fields.String()
     dataset = ma.fields.Dict()

@@ -19,6 +19,7 @@ bp = Blueprint("worker", __name__)
 
 @bp.get("/")
 def worker_page() -> Response:
+    """The worker page: nearest stations to where the worker is, on a map and in a list."""
     lang = page_language()
     layer = tile_settings()
     data = current_dataset()
@@ -50,4 +51,5 @@ def favicon() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Register the worker page on ``app``."""
     app.register_blueprint(bp)
