@@ -98,8 +98,10 @@ def test_threshold_states_its_assumptions():
     assert resolution_for(962) == 9
 
 
-@pytest.mark.parametrize("make, field", [(lambda: Threshold.radius(0), "radius_m"), (lambda: Threshold.radius(-5), "radius_m"),
-                                         (lambda: Threshold.walking(0), "minutes"), (lambda: Threshold.walking(15, "car"), "mode")])
+@pytest.mark.parametrize("make, field", [(lambda: Threshold.radius(0), "radius_m"),
+                                         (lambda: Threshold.radius(-5), "radius_m"),
+                                         (lambda: Threshold.walking(0), "minutes"),
+                                         (lambda: Threshold.walking(15, "car"), "mode")])
 def test_bad_thresholds(make, field):
     with pytest.raises(InputError) as info:
         make()

@@ -106,7 +106,8 @@ def test_stations_map_opens_from_disk_with_markers_by_type_and_names_as_text(sta
         page.locator(".leaflet-marker-icon").first.hover()
         page.wait_for_selector(".leaflet-tooltip")
         assert page.locator(".leaflet-tooltip").first.inner_text() in (HOSTILE, "正常站", "司机之家一号")
-        colours = page.eval_on_selector_all(".leaflet-marker-icon", "els => els.map(e => getComputedStyle(e).backgroundColor)")
+        colours = page.eval_on_selector_all(".leaflet-marker-icon",
+                                            "els => els.map(e => getComputedStyle(e).backgroundColor)")
         assert len(colours) == 3 and len(set(colours)) == 2          # two types, two colours
 
 
