@@ -451,7 +451,9 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
     t = TEXT[lang]
     lay = _layout(districts, dataset, positions, layer=layer, notes=notes, footer=footer, width=width)
     with rc_context({"font.family": [family, "DejaVu Sans"], "svg.fonttype": "none", "axes.unicode_minus": False,
-                     "svg.hashsalt": "stationmap", "pdf.fonttype": 42}):
+                     "svg.hashsalt": "stationmap", "pdf.fonttype": 42,
+                     # titles and names are text, never mathematics: "$\\foo{$" must draw as typed
+                     "text.parse_math": False}):
         fig = Figure(figsize=(FIG_WIDTH_IN, lay.fig_h), dpi=lay.dpi, facecolor="white")
         canvas = FigureCanvasAgg(fig)     # no pyplot: no global figure manager, no GUI backend
         ax = fig.add_axes(((FIG_WIDTH_IN - lay.map_w) / 2 / FIG_WIDTH_IN, (lay.bottom + lay.legend_h) / lay.fig_h,
@@ -469,6 +471,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
         buffer = io.BytesIO()
         metadata = {"Title": title} if fmt == "svg" else {"Title": title, "Software": "stationmap"}
         fig.savefig(buffer, format=fmt, dpi=lay.dpi, facecolor="white", metadata=metadata)
+        fig.clear()                       # break the artists' reference cycles now, not at the next GC
     return buffer.getvalue()
 
 
