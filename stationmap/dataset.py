@@ -54,6 +54,7 @@ class Dataset:
 
     @property
     def count(self) -> int:
+        """How many stations the register holds."""
         return len(self.index)
 
     @property
