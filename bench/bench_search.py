@@ -46,7 +46,8 @@ def _data(n: int):
 
 def _baseline(search: StationSearch, query: str, position):
     """Linear scan in Python over the same texts (names, pinyin, initials, addresses): what
-    the inverted index replaces. Ranked by distance only, so it does less than the search."""
+    the inverted index replaces. Ranked by distance only, so it does less than the search.
+    """
     q = normalise(query)
     hits = sorted({int(field.docs[e]) for field in search.fields for e, text in enumerate(field.texts) if q in text})
     if position is not None and hits:
@@ -65,6 +66,7 @@ def _times_ms(call, repeat: int, clock=time.perf_counter) -> list[float]:
 
 
 def run(n: int, repeat: int) -> None:
+    """Time the search at ``n`` stations, ``repeat`` times per query, and print the figures."""
     stations, districts = _data(n)
     index = StationIndex(stations)
     start = time.perf_counter()
@@ -94,6 +96,7 @@ def run(n: int, repeat: int) -> None:
 
 
 def main() -> None:
+    """The command line: sizes and repeats."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1446, 186_100])
     parser.add_argument("--repeat", type=int, default=20)

@@ -115,7 +115,8 @@ class LiveDataset:
     def before_swap(self, prepare: Callable[[Dataset], object]) -> None:
         """Run ``prepare(new)`` on every new register before it is swapped in (off the request
         path): what the first request would otherwise build while riders wait, such as the
-        search over names and addresses."""
+        search over names and addresses.
+        """
         self._prepare.append(prepare)
 
     @property

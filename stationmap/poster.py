@@ -1,4 +1,4 @@
-"""Printable A4 posters: one for a station's door, one for a district union's notice board.
+r"""Printable A4 posters: one for a station's door, one for a district union's notice board.
 
 A station poster shows the name, access badge, address, the hours by weekday, the facilities
 and a QR code to the station's page (where hours, holidays and reports stay current); a

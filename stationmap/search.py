@@ -154,7 +154,8 @@ class _Pinyin:
     def phrase_readings(name: str) -> list[tuple[str, ...]]:
         """Readings of a short name as syllables: the phrase reading, then the same with one
         heteronym read another way (长宁: *zhangning*, then *changning*), at most
-        :data:`_MAX_READINGS` in all."""
+        :data:`_MAX_READINGS` in all.
+        """
         from pypinyin import Style, lazy_pinyin, pinyin
 
         first = tuple(lazy_pinyin(name, style=Style.NORMAL, errors="ignore"))
@@ -172,7 +173,8 @@ class _Pinyin:
 
 class _Field:
     """One searchable field: texts of entries, the document each belongs to, and an inverted
-    index from character pairs (and single characters for Chinese fields) to entries."""
+    index from character pairs (and single characters for Chinese fields) to entries.
+    """
 
     def __init__(self, name: str, texts: Sequence[str], docs: NDArray[np.int64], unigrams: bool, n_docs: int):
         self.name = name
@@ -215,7 +217,8 @@ class _Field:
 
     def candidates(self, term: str) -> NDArray[np.int32] | None:
         """Entries that may contain ``term`` (a superset), or ``None`` if this field cannot
-        narrow it (a single character in a field without single-character keys)."""
+        narrow it (a single character in a field without single-character keys).
+        """
         codes = [ord(c) for c in term]
         if len(codes) == 1:
             return self.posting(codes[0]) if self.unigrams else None
@@ -559,7 +562,8 @@ def split_query(query: str) -> list[str]:
 def for_index(index: StationIndex, area: str | None = None) -> StationSearch:
     """The search of ``index`` with the districts of ``area`` (an adcode, e.g. the served
     ``310100``; ``None``: no districts), built on first use and kept on the index, so a replaced
-    register never answers from an old search."""
+    register never answers from an old search.
+    """
 
     def build() -> StationSearch:
         from .districts import load_districts
@@ -571,7 +575,8 @@ def for_index(index: StationIndex, area: str | None = None) -> StationSearch:
 
 def geodesic_bound(chord_m: float) -> float:
     """The longest geodesic a chord of ``chord_m`` can be (see :data:`_R_MIN`), allowing for
-    the rounding of :meth:`StationSearch._chords`."""
+    the rounding of :meth:`StationSearch._chords`.
+    """
     return chord_m * (1.0 + chord_m * chord_m / (8.0 * _R_MIN * _R_MIN)) + _CHORD_ROUNDING_M
 
 

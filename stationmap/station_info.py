@@ -61,10 +61,12 @@ class StationInfo:
 
     @property
     def name(self) -> str:
+        """The station's name as stored (Chinese)."""
         return str(self.record["name"])
 
     @property
     def amenity_labels(self) -> list[str]:
+        """Facility labels in the page's language, in the vocabulary's order."""
         return [a["label"] for a in self.record["amenities"]]
 
     def description(self) -> str:

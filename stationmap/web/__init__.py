@@ -23,7 +23,22 @@ from werkzeug.exceptions import HTTPException
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import api, embed, heavy, hosts, limits, ogc, pictures, planner, problems, ratelimits, search, security, station, worker
+from . import (
+    api,
+    embed,
+    heavy,
+    hosts,
+    limits,
+    ogc,
+    pictures,
+    planner,
+    problems,
+    ratelimits,
+    search,
+    security,
+    station,
+    worker,
+)
 from ._common import EXTENSION, current_dataset
 from .config import Defaults, check
 

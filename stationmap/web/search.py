@@ -22,6 +22,8 @@ MAX_LIMIT = 50
 
 
 class SearchArgs(LanguageArgs):
+    """Parameters of ``GET /api/v1/search``."""
+
     q = ma.fields.String(required=True, validate=ma.validate.Length(1, MAX_QUERY),
                          metadata={"description": "what to find: part of a station's name or address, a road, a "
                                                   "district; in Chinese (路/道/街 interchangeable, full-width "
@@ -52,6 +54,8 @@ class _MatchSchema(ma.Schema):
 
 
 class SearchResultSchema(ma.Schema):
+    """One search result (documentation: the view builds the JSON)."""
+
     kind = ma.fields.String(metadata={"description": "station, road or district"})
     id = ma.fields.String(allow_none=True, metadata={"description": "station id, or district adcode; null for roads"})
     name = ma.fields.String()
@@ -69,6 +73,8 @@ class SearchResultSchema(ma.Schema):
 
 
 class SearchResponseSchema(ma.Schema):
+    """The search answer (documentation)."""
+
     query = ma.fields.Dict()
     count = ma.fields.Integer()
     results = ma.fields.List(ma.fields.Nested(SearchResultSchema))
@@ -121,7 +127,8 @@ def search(args):
 
 def init_app(app) -> None:
     """Register the search on the API (its OpenAPI document) and build the search now, so
-    that gunicorn's preloaded app shares it with every worker."""
+    that gunicorn's preloaded app shares it with every worker.
+    """
     openapi(app).register_blueprint(bp)
     area = str(app.config["DISTRICTS_ADCODE"] or "") or None
     live = app.extensions[EXTENSION]

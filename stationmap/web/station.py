@@ -73,7 +73,8 @@ def station_page(station_id: str) -> Response:
 
 def _cached(key: tuple, draw) -> Response:
     """A poster with an ETag (dataset version, code version, parameters, the day) and the
-    last few kept in memory."""
+    last few kept in memory.
+    """
     etag = hashlib.sha256(repr((__version__, *key)).encode()).hexdigest()[:24]
     fmt = key[-1]
     if request.if_none_match.contains(etag):
@@ -194,6 +195,7 @@ def district_poster_png(adcode: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Register the station pages and posters."""
     app.register_blueprint(bp)
 
 
