@@ -148,6 +148,8 @@ def _work(conn, context: Any) -> None:
 
 @dataclass
 class Job:
+    """One piece of heavy work: what runs, its state and progress, and its result or error."""
+
     id: str
     key: Hashable
     fn: Callable | None
@@ -329,7 +331,8 @@ class JobPool:
                version: int | None = None) -> str:
         """A job id for ``fn(context, *args)``: an existing job's when ``key`` (on ``version``)
         is queued, running or finished and kept; else a new job, answered from the context at
-        ``version`` or newer (see the module's text). Raises :class:`PoolFull`."""
+        ``version`` or newer (see the module's text). Raises :class:`PoolFull`.
+        """
         if version is not None:
             key = ("version", version, key)
         with self._lock:
@@ -355,7 +358,8 @@ class JobPool:
 
     def result(self, job_id: str, wait_s: float | None = None) -> Any:
         """The job's result, waiting at most ``wait_s`` (then :class:`JobTimeout`); re-raises
-        its :class:`~stationmap.errors.InputError`, or :class:`JobFailed`."""
+        its :class:`~stationmap.errors.InputError`, or :class:`JobFailed`.
+        """
         end = None if wait_s is None else time.monotonic() + wait_s
         with self._lock:
             job = self._job(job_id)
@@ -372,7 +376,8 @@ class JobPool:
 
     def cancel(self, job_id: str) -> bool:
         """Stop a queued or running job (its worker is killed and replaced); ``False`` if it
-        had already ended."""
+        had already ended.
+        """
         with self._lock:
             job = self._job(job_id)
             if job.state not in (QUEUED, RUNNING):
@@ -499,7 +504,8 @@ def _handle(conn, pool: JobPool) -> None:
 
 def run_service(pool: JobPool, address: str, authkey: bytes, parent: int | None = None) -> None:
     """Answer :class:`PoolClient` calls on the Unix socket ``address`` until the ``parent``
-    process is gone (or forever)."""
+    process is gone (or forever).
+    """
     listener = connection.Listener(address, family="AF_UNIX", authkey=authkey)
 
     def watch() -> None:
@@ -622,5 +628,6 @@ class PoolClient:
     def run(self, key: Hashable, fn: Callable, args: tuple = (), wait_s: float | None = None,
             version: int | None = None) -> Any:
         """Submit (or join) and wait for the result, answered from ``version`` or newer: what a
-        request does."""
+        request does.
+        """
         return self.result(self.submit(key, fn, args, wait_s, version), wait_s)

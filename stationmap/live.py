@@ -75,7 +75,8 @@ def refresh(store, live: LiveDataset) -> bool:
 def catch_up(live: LiveDataset, version: int | None = None) -> None:
     """Bring ``live`` up to the store's version now, in this thread (the heavy-work pool does
     this when a job asks for a newer register than it holds: it must not wait for the watcher).
-    ``version`` is the one asked for; the store's newest is read, which is that one or later."""
+    ``version`` is the one asked for; the store's newest is read, which is that one or later.
+    """
     for store, live_ref, _interval in _registered:
         if live_ref() is live:
             refresh(store, live)

@@ -58,7 +58,8 @@ def run(key: Hashable, fn: Callable[..., bytes], args: tuple, **inline: Any) -> 
     """``fn(dataset, *args)`` in the pool, computed once per server for ``key`` on the
     request's register version (answered from that version or, if the register moved on
     meanwhile, a newer one); in this process (with the keyword arguments ``inline``) when there
-    is no pool."""
+    is no pool.
+    """
     client = pool()
     data = current_dataset()
     if client is None:
