@@ -102,3 +102,19 @@ def test_after_an_edit_on_sqlite_coverage_comes_through_the_pool_from_the_new_re
 @pytest.mark.slow
 def test_after_an_edit_on_postgresql_coverage_comes_through_the_pool_from_the_new_register(postgres):
     _check_pool_follows_the_register(_seeded(postgres.database()))
+
+
+def test_in_file_mode_heavy_answers_still_come_from_the_pool_unversioned():
+    from stationmap.dataset import Dataset
+    from stationmap.stations import default_path
+
+    server = Server("--stations", str(default_path()), env={"STATIONMAP_HEAVY_QUEUE": "1",
+                                                           "STATIONMAP_HEAVY_PROCESSES": "1"}, workers=1)
+    try:
+        status, _, body = _coverage(server.url, 800)
+        assert status == 200 and body["dataset"]["version"] == Dataset.load().version
+        with ThreadPoolExecutor(6) as flood:
+            answers = list(flood.map(lambda r: _coverage(server.url, r), [300 + 50 * i for i in range(6)]))
+        assert any(status == 503 for status, _, _ in answers), [status for status, _, _ in answers]
+    finally:
+        server.stop()
