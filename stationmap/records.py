@@ -91,16 +91,33 @@ def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: 
             "bearing_deg": round(float(bearing), 1),
             "est_minutes": round(travel.minutes(float(distance), mode), 1),
             **station_record(index, position, when=when, lang=lang, mode=mode),
+            "week_hours": _week_hours(index, int(position), when, lang),
         })
     return results
 
 
+def _week_hours(index: StationIndex, p: int, when: datetime | None, lang: str) -> list[dict[str, str]] | None:
+    """The next seven days' hours (:func:`stationmap.hours.week`) of an open station, else None.
+
+    Only on the short answers (nearest, along a route), which a rider reads card by card.
+    """
+    if when is None or index.columns["status"][p] != "open":
+        return None
+    return hours.week(index.columns["opening_hours"][p], when, lang)
+
+
 def route_records(index: StationIndex, matches: RouteMatches, *, when: datetime | None = None,
                   lang: str = "zh", mode: str = "ebike") -> list[dict[str, Any]]:
-    """Records for an along-route query, in the order the route meets them."""
+    """Records for an along-route query, in the order the route meets them.
+
+    ``detour_minutes`` is the leaving and rejoining: twice the distance from the route, by
+    ``mode``'s speed and street detour (:mod:`stationmap.travel`).
+    """
     return [{"distance_m": round(float(d), 2), "along_m": round(float(a), 1),
              "est_minutes": round(travel.minutes(float(d), mode), 1),
-             **station_record(index, p, when=when, lang=lang, mode=mode)}
+             "detour_minutes": round(travel.minutes(2 * float(d), mode), 1),
+             **station_record(index, p, when=when, lang=lang, mode=mode),
+             "week_hours": _week_hours(index, int(p), when, lang)}
             for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m)]
 
 
