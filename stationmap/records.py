@@ -47,7 +47,7 @@ def _static_record(index: StationIndex, p: int, lang: str, mode: str) -> dict[st
         "access": col["access"][p],
         "access_label": vocab.label(vocab.ACCESS, col["access"][p], lang),
         "amenities": [{"code": a, "label": vocab.label(vocab.AMENITIES, a, lang)}
-                      for a in amenity_codes(col["amenities"][p])],
+                      for a in _in_vocabulary_order(amenity_codes(col["amenities"][p]))],
         "opening_hours": col["opening_hours"][p] or None,
         "status": col["status"][p],
         "operator": col["operator"][p] or None,
@@ -61,6 +61,15 @@ def _static_record(index: StationIndex, p: int, lang: str, mode: str) -> dict[st
         "links": navigation_links(lon, lat, name, mode=mode, gcj02=(col["gcj02_lon"][p], col["gcj02_lat"][p]),
                                   bd09=(col["bd09_lon"][p], col["bd09_lat"][p])),
     }
+
+
+_AMENITY_ORDER = {code: i for i, code in enumerate(vocab.AMENITIES)}
+
+
+def _in_vocabulary_order(codes: list[str]) -> list[str]:
+    """Amenities in the vocabulary's order (water first, …), whatever order a register listed
+    them in, so every card reads the same way; codes outside the vocabulary go last."""
+    return sorted(codes, key=lambda code: _AMENITY_ORDER.get(code, len(_AMENITY_ORDER)))
 
 
 def _hours_fields(index: StationIndex, p: int, when: datetime, lang: str) -> dict[str, Any]:

@@ -52,3 +52,14 @@ def test_district_outlines_have_an_etag_and_a_day_of_cache(client):
     assert again.status_code == 304 and again.data == b""
     gcj = client.get("/api/v1/districts?coordsys=gcj02")
     assert gcj.headers["ETag"] != first.headers["ETag"]
+
+
+def test_amenities_come_in_the_vocabulary_order(client):
+    from stationmap import vocab
+
+    order = list(vocab.AMENITIES)
+    body = client.get("/api/v1/stations/nearest?lat=31.2304&lon=121.4737&k=50").get_json()
+    lists = [[a["code"] for a in r["amenities"]] for r in body["results"]]
+    assert any(len(codes) > 1 for codes in lists)
+    for codes in lists:
+        assert codes == sorted(codes, key=order.index)
