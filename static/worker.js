@@ -59,11 +59,25 @@
       })
       .catch(function () { /* outlines are decoration; the list still works */ });
   }
-  var stations = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 30, showCoverageOnHover: false });
+  // Clusters as markercluster draws them, but 44 × 44 px: a thumb's tap target.
+  function clusterIcon(cluster) {
+    var n = cluster.getChildCount();
+    var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+    var icon = el("div");
+    icon.appendChild(el("span", {}, n));
+    return L.divIcon({ html: icon.outerHTML, className: "marker-cluster marker-cluster-" + size, iconSize: L.point(44, 44) });
+  }
+  // A pin: a 44 × 44 px tap target around a coloured dot (CSS).
+  function pinIcon(state) {
+    return L.divIcon({ className: "pin pin-" + state, iconSize: [44, 44] });
+  }
+  var stations = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 30, showCoverageOnHover: false,
+                                        iconCreateFunction: clusterIcon });
   map.addLayer(stations);
   var you = null;
   // Every station in view (when zoomed in far enough to be useful), behind the results.
-  var around = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 40, showCoverageOnHover: false });
+  var around = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 40, showCoverageOnHover: false,
+                                      iconCreateFunction: clusterIcon });
   map.addLayer(around);
   var routeLine = null, destinationMarker = null;
   var markers = {};                               // station id -> its marker among the results
@@ -276,7 +290,7 @@
       shown[record.id] = true;
       var at = latLngOf(record);
       // markercluster clusters L.Marker; a CSS dot keeps it free of image files.
-      var marker = L.marker(at, { icon: L.divIcon({ className: "pin pin-" + stateOf(record), iconSize: [18, 18] }),
+      var marker = L.marker(at, { icon: pinIcon(stateOf(record)),
                                   keyboard: false, title: "" });
       marker.bindPopup(popupContent(record));
       marker.bindTooltip(el("span", {}, nameOf(record)));
@@ -474,7 +488,7 @@
     body.results.forEach(function (record, i) {
       record.rank = i + 1;
       shown[record.id] = true;
-      var marker = L.marker(latLngOf(record), { icon: L.divIcon({ className: "pin pin-" + stateOf(record), iconSize: [18, 18] }),
+      var marker = L.marker(latLngOf(record), { icon: pinIcon(stateOf(record)),
                                                 keyboard: false, title: "" });
       marker.bindPopup(popupContent(record));
       marker.on("click", function () { choose(record.id, false); });
@@ -529,7 +543,7 @@
         around.clearLayers();
         body.results.forEach(function (record) {
           if (shown[record.id]) return;
-          var marker = L.marker(latLngOf(record), { icon: L.divIcon({ className: "pin pin-other", iconSize: [12, 12] }),
+          var marker = L.marker(latLngOf(record), { icon: pinIcon("other"),
                                                     keyboard: false, title: "" });
           var box = el("div", { "class": "popup" });
           box.appendChild(el("strong", {}, nameOf(record)));
