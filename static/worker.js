@@ -50,15 +50,7 @@
   L.MarkerCluster.prototype.options = L.Util.extend(Object.create(L.Marker.prototype.options), { keyboard: false });
   var map = L.map("map", { zoomControl: true, maxZoom: settings.tiles.max_zoom, keyboard: false })
     .setView([settings.centre[1], settings.centre[0]], 11);
-  if (!stationmap.baseMap(map, settings.tiles, T.no_tiles)) {
-    fetch("/api/v1/districts?coordsys=" + display + "&lang=" + settings.lang)
-      .then(function (r) { return r.json(); })
-      .then(function (geojson) {
-        L.geoJSON(geojson, { style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6 },
-                             interactive: false }).addTo(map);
-      })
-      .catch(function () { /* outlines are decoration; the list still works */ });
-  }
+  var withoutTiles = !stationmap.baseMap(map, settings.tiles, T.no_tiles);
   // Clusters as markercluster draws them, but 44 × 44 px: a thumb's tap target.
   function clusterIcon(cluster) {
     var n = cluster.getChildCount();
@@ -204,7 +196,11 @@
   }
 
   function getJson(url, options) {
-    return fetch(url, options).then(function (r) {
+    var early = window.stationmapEarly;         // started in the page's head for a shared link
+    var answer;
+    if (early && early.url === url) { window.stationmapEarly = null; answer = early.answer; }
+    else answer = fetch(url, options);
+    return answer.then(function (r) {
       if (r.ok) return r.json();
       throw new Failure(r.status === 429 ? "busy" : r.status >= 500 ? "server_error" : "bad_request");
     }, function () { throw new Failure(navigator.onLine === false ? "offline_none" : "network_error"); });
@@ -225,6 +221,7 @@
   function showSaved(error) {
     var kept = null;
     try { kept = JSON.parse(localStorage.getItem(SAVED) || "null"); } catch (e) { kept = null; }
+    afterFirst();
     if (!kept || !kept.body) { say(failureText(error)); return false; }
     if (kept.kind === "route") renderRoute(kept.body, false); else render(kept.body, false);
     noticesEl.textContent = "";
@@ -320,6 +317,7 @@
     if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false });
     else map.setView(bounds[0], 14, { animate: false });
     restoreSelection();
+    afterFirst();
   }
 
   // -- cards ---------------------------------------------------------------------------
@@ -506,6 +504,7 @@
     if (live) say(body.results.length ? T.found.replace("{n}", body.results.length) : T.route_none.replace("{d}", distanceText(body.distance_m)));
     map.fitBounds(line, { padding: [24, 24], maxZoom: 16, animate: false });
     restoreSelection();
+    afterFirst();
   }
 
   pickButton.addEventListener("click", function () {
@@ -603,13 +602,32 @@
     else { clearRoute(); stations.clearLayers(); resultsEl.textContent = ""; noticesEl.textContent = ""; say(T.tap_hint); }
   });
 
+  // -- after the first answer: what can wait on a weak signal ------------------------------
+  // District outlines (without tiles) and the offline copy (static/sw.js, served at /sw.js)
+  // share the phone's bandwidth with the answer a rider is waiting for, so they come after it.
+  var afterFirst = (function () {
+    var done = false;
+    return function () {
+      if (done) return;
+      done = true;
+      if (withoutTiles) {
+        fetch("/api/v1/districts?coordsys=" + display)
+          .then(function (r) { return r.json(); })
+          .then(function (geojson) {
+            L.geoJSON(geojson, { style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6 },
+                                 interactive: false }).addTo(map);
+          })
+          .catch(function () { /* outlines are decoration; the list still works */ });
+      }
+      if ("serviceWorker" in navigator && settings.service_worker) {
+        navigator.serviceWorker.register(settings.service_worker, { scope: "/" })
+          .catch(function () { /* no offline copy (e.g. plain http off localhost); the page works */ });
+      }
+    };
+  })();
+
   // -- start: the URL's state, or (offline, nothing asked) the last answer kept -------------
   if (readState()) run();
   else if (navigator.onLine === false) showSaved(new Failure("offline_none"));
-
-  // An installable app that opens offline (static/sw.js, served at /sw.js).
-  if ("serviceWorker" in navigator && settings.service_worker) {
-    navigator.serviceWorker.register(settings.service_worker, { scope: "/" })
-      .catch(function () { /* no offline copy (e.g. plain http off localhost); the page works */ });
-  }
+  if (!point) afterFirst();
 })();
