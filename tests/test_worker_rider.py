@@ -47,7 +47,7 @@ def test_every_card_carries_its_access_badge_in_both_languages(browser, small_se
         page, watch = page_at(browser, f"{small_server}/?lang={lang}&at=31.2397,121.4998&cs=wgs84")
         page.wait_for_selector("li.station")
         badges = {li.get_attribute("data-id"): li.locator(".access").inner_text() for li in page.locator("li.station").all()}
-        assert badges == dict(zip(["all", "members", "staff"], words))
+        assert badges == dict(zip(["all", "members", "staff"], words, strict=True))
         assert watch.errors == []
         page.context.close()
 

@@ -20,8 +20,18 @@ from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import problems
 from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
-from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
-                      RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
+from .schemas import (
+    AlongRouteBody,
+    DistrictsArgs,
+    LanguageArgs,
+    MetaSchema,
+    NearestArgs,
+    NearestResponseSchema,
+    RouteResponseSchema,
+    StationsArgs,
+    StationSchema,
+    StationsResponseSchema,
+)
 
 
 class StationIdConverter(BaseConverter):
