@@ -160,7 +160,7 @@ def _load_index(path: str | None):
 
 
 def _filters(args: argparse.Namespace):
-    from .index import Filters
+    from .filters import Filters
 
     return Filters.build(types=args.type, access=args.access, amenities=args.amenity,
                          open_at=args.open_at, include_closed=args.include_closed)
@@ -177,8 +177,8 @@ def _nearest(args: argparse.Namespace) -> int:
     if args.out:
         raise InputError("--out is for batch mode (--queries)", field="out")
     from . import hours
+    from .coords import check_lon_lat
     from .records import nearest_records
-    from .stations import check_lon_lat
 
     lon, lat = check_lon_lat(args.lon, args.lat)
     filters = _filters(args)
@@ -237,9 +237,8 @@ def _table(results: list[dict], lang: str, when) -> str:
     return "\n".join(lines + ["", footer])
 
 
-def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from .stations import check_lon_lat
-
+def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Query ids and their points in WGS-84 (each row in its own ``coordsys``)."""
     source = str(path)
     if not Path(path).is_file():
         raise DataFileError(source, [InputError("no such file")])
@@ -252,35 +251,22 @@ def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
         raise DataFileError(source, [InputError(f"required column {c!r} is missing", field=c) for c in missing])
     if len(table) == 0:
         raise DataFileError(source, [InputError("has no queries")])
-    problems: list[InputError] = []
-    lon = pd.to_numeric(table["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(table["lat"], errors="coerce").to_numpy(dtype=float)
-    suspicious = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
-    for i in np.flatnonzero(suspicious):
-        try:
-            check_lon_lat(table["lon"].iat[i], table["lat"].iat[i], row=int(i) + 1)
-        except InputError as exc:
-            problems.append(exc)
+    lon, lat, problems = coords.points_from_rows(table)
     ids = table["id"].to_numpy(dtype=object)
     for i in np.flatnonzero(table["id"].str.strip().to_numpy() == ""):
         problems.append(InputError("is empty; every query needs an id", field="id", row=int(i) + 1))
-    systems = (table["coordsys"].str.strip().str.lower().replace("", "wgs84").to_numpy(dtype=object)
-               if "coordsys" in table.columns else np.full(len(table), "wgs84", dtype=object))
-    for i in np.flatnonzero(~np.isin(systems, coords.COORDSYS)):
-        problems.append(InputError(f"unknown coordinate system {systems[i]!r}; use one of "
-                                   f"{', '.join(coords.COORDSYS)}", field="coordsys", row=int(i) + 1))
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise DataFileError(source, problems)
-    return ids, lon, lat, systems
+    return ids, lon, lat
 
 
 def _nearest_batch(args: argparse.Namespace) -> int:
-    ids, lon, lat, systems = _read_queries(args.queries)
+    ids, lon, lat = _read_queries(args.queries)
     filters = _filters(args)
     index = _load_index(args.stations)
     positions, distances = index.nearest_batch(lon, lat, k=args.k, radius_m=args.radius,
-                                               filters=filters, coordsys=systems)
+                                               filters=filters)
     found = positions >= 0
     rows, ranks = np.nonzero(found)
     table = pd.DataFrame({
@@ -314,7 +300,7 @@ def _coverage(args: argparse.Namespace) -> int:
     threshold = Threshold.radius(args.radius_m) if args.radius_m is not None else \
         Threshold.walking(args.minutes if args.minutes is not None else 15, args.mode)
     at = parse_at(args.at)
-    from .render import coverage_map, save_map
+    from .maps.html import coverage_map, save_map
 
     districts = load_districts(args.adcode, path=args.districts)
     index = _load_index(args.stations)
@@ -351,13 +337,13 @@ def _coverage(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .dataset import Dataset
     from .districts import load_districts
-    from .index import Filters
+    from .filters import Filters
 
     html = args.command == "export-html"
     if html and Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{args.out!r} must end in .html", field="out")
     if not html:
-        from .picture import check_width, format_of
+        from .maps.picture import check_width, format_of
 
         format_of(args.out)
         width = check_width(args.width)
@@ -367,13 +353,13 @@ def _export(args: argparse.Namespace) -> int:
     source = Path(args.districts).name if args.districts else None
     adcode = None if args.districts else (args.adcode or "310100")
     if not html:
-        from .picture import save_picture
+        from .maps.picture import save_picture
 
         written = save_picture(args.out, districts, data, layer=args.layer, types=args.type, title=args.title,
                                lang=args.lang, width=width, adcode=adcode, districts_source=source)
     else:
-        from .picture import area_name, default_title, stations_inside
-        from .render import coverage_map, save_map, stations_map
+        from .maps.html import coverage_map, save_map, stations_map
+        from .maps.picture import area_name, default_title, stations_inside
 
         title = args.title or default_title(area_name(adcode, districts, args.lang), args.layer, args.lang)
         if args.layer == "coverage":

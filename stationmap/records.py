@@ -7,14 +7,16 @@ Tencent links a worker taps need GCJ-02 and a GIS analyst needs WGS-84.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
 
 from . import geodesy, hours, travel, vocab
-from .index import Neighbours, RouteMatches, StationIndex
+from .index import Neighbours, StationIndex
 from .links import navigation_links
+from .routes import RouteMatches
 from .stations import amenity_codes
 
 
@@ -22,22 +24,28 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
                    lang: str = "zh", mode: str = "walk") -> dict[str, Any]:
     """One station as a JSON-ready dict; ``when`` adds ``open_now`` and the next change."""
     p = int(position)
-    record = dict(_static_record(index, p, lang, mode))
+    record = dict(_static_records(index)(p, lang, mode))
     if when is not None:
         record.update(_hours_fields(index, p, when, lang))
     return record
 
 
-@lru_cache(maxsize=16_384)
-def _static_record(index: StationIndex, p: int, lang: str, mode: str) -> dict[str, Any]:
-    """The parts of a record that do not change with the time of the request.
+def _static_records(index: StationIndex) -> Callable[[int, str, str], dict[str, Any]]:
+    """:func:`_static_record` for one index, its last 16,384 answers cached.
 
-    Cached: a worker's neighbourhood asks about the same stations all day. Callers copy the
-    dict before adding to it and never mutate the nested values.
+    Cached: a worker's neighbourhood asks about the same stations all day. The cache lives on
+    the index (and holds its columns, not the index), so a swapped-out index takes its records
+    along. Callers copy the dict before adding to it and never mutate the nested values.
     """
-    col = index.columns
+    col, lons, lats = index.columns, index._lon_list, index._lat_list
+    return index.memo("records.static", lambda: lru_cache(maxsize=16_384)(partial(_static_record, col, lons, lats)))
+
+
+def _static_record(col: dict[str, list], lons: list[float], lats: list[float], p: int, lang: str, mode: str
+                   ) -> dict[str, Any]:
+    """The parts of a record that do not change with the time of the request."""
     name = col["name"][p]
-    lon, lat = index._lon_list[p], index._lat_list[p]
+    lon, lat = lons[p], lats[p]
     return {
         "id": col["id"][p],
         "name": name,

@@ -194,3 +194,20 @@ def test_stations_in_the_same_building_tie_by_row_in_single_and_batch_queries():
     index = StationIndex(from_frame(frame))
     assert index.nearest(121.501, 31.2, k=3).positions.tolist() == [0, 1, 2]
     assert index.nearest_batch([121.501], [31.2], k=3)[0].tolist() == [[0, 1, 2]]
+
+
+def test_a_dropped_index_is_freed_with_the_records_and_columns_made_from_it():
+    import gc
+    import weakref
+
+    from stationmap.records import station_record
+    from stationmap.stations import read_stations
+
+    index = StationIndex(read_stations())
+    station_record(index, 0)
+    assert index.column("type")[0] == index.columns["type"][0]
+    assert index.column("type") is index.column("type")
+    dropped = weakref.ref(index)
+    del index
+    gc.collect()
+    assert dropped() is None

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import api, embed, framing, ogc, pictures, planner, problems, worker
+from . import api, embed, hosts, limits, ogc, pictures, planner, problems, security, worker
 from ._common import EXTENSION, current_dataset
 from .config import Defaults, check
 
@@ -98,7 +98,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    framing.init_app(app)
+    hosts.init_app(app)
+    limits.init_app(app)
+    security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     for module in (api, pictures, planner, ogc, worker, embed):
         module.init_app(app)
     return app

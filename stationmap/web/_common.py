@@ -27,10 +27,11 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 
-from .. import tiles, vocab
+from .. import vocab
 from ..dataset import Dataset, LiveDataset
 from ..districts import area_codes
 from ..errors import InputError
+from ..maps import tiles
 from . import problems
 from .schemas import ProblemSchema
 

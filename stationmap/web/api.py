@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import shapely
-from flask import Flask, Response, current_app, request, url_for
+from flask import Flask, Response, current_app, request
 from werkzeug.routing import BaseConverter
 
 from .. import coords, hours, travel, vocab
@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import problems
+from .hosts import external_url
 from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
 from .schemas import (
     AlongRouteBody,
@@ -124,7 +125,7 @@ def stations(args):
     if stop < len(positions):
         query = request.args.to_dict()
         query["offset"] = str(stop)
-        following = url_for("api.stations", _external=True, **query)
+        following = external_url("api.stations", **query)
     return _collection(records, {"matched": int(len(positions)), "limit": args["limit"],
                                  "offset": args["offset"], "next": following}, args["f"])
 

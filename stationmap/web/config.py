@@ -12,8 +12,9 @@ import os
 import re
 from typing import Any, Iterable, MutableMapping
 
-from .. import tiles, vocab
+from .. import vocab
 from ..errors import DataFileError, InputError
+from ..maps import tiles
 
 
 class Defaults:
@@ -39,6 +40,27 @@ class Defaults:
     #: Widest picture ``/api/v1/maps/image.*`` draws: a 3000 px PNG takes about 2 s and 60 MB
     #: while drawing, and every distinct title is a new drawing (the command goes up to 6000).
     IMAGE_MAX_WIDTH = 3000
+
+    # Safe to expose (stationmap.web.hosts, .limits, .security): every value checked at start.
+    #: Where readers reach this site, e.g. ``https://stations.example.cn``: every absolute URL
+    #: (``next`` links, OGC links, the embed snippet) starts with it. ``None``: the request's
+    #: host, which ``TRUSTED_HOSTS`` has vetted.
+    PUBLIC_BASE_URL: str | None = None
+    #: Host names this server answers to (others get a 400); ``None`` accepts any host (only with
+    #: ``PUBLIC_BASE_URL``). The public base URL's host and ``serve --host``'s address are added.
+    TRUSTED_HOSTS: list[str] | None = ["localhost", "127.0.0.1"]
+    #: Proxies in front of the app whose ``X-Forwarded-*`` headers are believed (1 behind nginx).
+    PROXY_COUNT = 0
+    #: Largest request body in bytes (413 beyond): a 10,000-vertex route is about 250 KB.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    #: Deepest JSON nesting accepted (400 beyond): a GeoJSON route in a request is 4 levels.
+    MAX_JSON_DEPTH = 32
+    #: Longest query string in bytes (414 beyond); gunicorn's request line limit is 8,190.
+    MAX_QUERY_STRING_LENGTH = 4096
+    #: Sites whose scripts may call the read API (CORS): ``"*"`` or a list of origins.
+    CORS_ORIGINS: str | list[str] = "*"
+    #: ``Strict-Transport-Security`` max-age, sent only over HTTPS; 0 sends none.
+    HSTS_MAX_AGE = 31_536_000
 
     # flask-smorest / OpenAPI
     API_TITLE = "stationmap"

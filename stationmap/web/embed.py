@@ -12,18 +12,19 @@ import hashlib
 import json
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
-from .. import __version__, coords, tiles, vocab
+from .. import __version__, coords, vocab
 from ..districts import load_districts, outlines
-from ..embed import area_positions, sources, station_rows
 from ..errors import InputError
 from ..index import Filters
+from ..maps import tiles
+from ..maps.station_rows import area_positions, sources, station_rows
 from ..texts import EMBED_BUILDER, EMBED_MAP
-from . import problems
+from . import problems, security
+from .hosts import external_url
 from ._common import content_language, current_dataset, language, served_adcode, tile_settings
 from .schemas import code_list
 
@@ -127,24 +128,12 @@ def _not_modified(tag: str) -> Response | None:
 
 
 def content_policy(tile_url: str | None) -> str:
-    """What the map page may load: its own files, and images from the tile server only.
-
-    Station names are untrusted; should one ever slip into markup, this stops it from running
-    script or calling out. Leaflet positions everything with inline styles, hence 'unsafe-inline'
-    for styles (not scripts).
+    """The page policy of :mod:`stationmap.web.security`, with no form anywhere in an embed.
 
     >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'none'"
     """
-    images = "'self' data:"
-    if tile_url:
-        parts = urlsplit(tile_url)
-        host = parts.hostname or ""
-        if "{s}" in parts.netloc:
-            host = "*." + host.split(".", 1)[1]
-        images += f" {parts.scheme}://{host}"
-    return (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src {images}; "
-            "connect-src 'self'; base-uri 'none'; form-action 'none'")
+    return security.content_policy(tile_url, form_action="'none'")
 
 
 def _cacheable(response: Response) -> Response:
@@ -190,7 +179,7 @@ def embed_map() -> Response:
                                   f"embedded map (at most {MAX_STATIONS}): choose a district or a station type"}], lang)
         settings["stations"] = station_rows(data.index, positions, display, lang)
     else:
-        from ..render import COVERAGE_CLASSES
+        from ..maps.style import COVERAGE_CLASSES
 
         settings["classes"] = [list(c) for c in COVERAGE_CLASSES]
     full = url_for("worker.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"
@@ -214,7 +203,7 @@ def builder() -> Response:
     districts = [{"adcode": f["properties"]["adcode"],
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in _districts("wgs84")["features"]]
-    settings = {"lang": lang, "text": text, "map_url": url_for("embed.embed_map", _external=True),
+    settings = {"lang": lang, "text": text, "map_url": external_url("embed.embed_map"),
                 "image_url": "/api/v1/maps/image.png",
                 "titles": {code: {layer: EMBED_MAP[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
                 "default_tiles": current_app.config["TILES"]}

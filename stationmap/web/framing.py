@@ -72,8 +72,10 @@ def _check_origin(entry: Any) -> str:
 
 
 def frame_headers(response):
-    """The one after-request hook: the embeddable map may be framed by the allowed origins,
-    nothing else may be framed at all."""
+    """The embeddable map may be framed by the allowed origins, nothing else may be framed at all.
+
+    Called last by :func:`stationmap.web.security.secure_headers`, the one after-request hook,
+    after the page's own policy is set: ``frame-ancestors`` is appended to it."""
     from flask import current_app
 
     if request.endpoint in FRAMEABLE:
@@ -86,7 +88,3 @@ def frame_headers(response):
     response.headers["Content-Security-Policy"] = f"{policy}; {ancestors}" if policy else ancestors
     return response
 
-
-def init_app(app) -> None:
-    """Install the hook (``EMBED_ORIGINS`` was checked at start by :func:`stationmap.web.config.check`)."""
-    app.after_request(frame_headers)

@@ -13,13 +13,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Flask, Response, request, url_for
+from flask import Blueprint, Flask, Response, request
 
 from .. import vocab
 from ..dataset import Dataset
 from ..errors import InputError
 from ..index import Filters
 from . import problems
+from .hosts import external_url
 from ._common import current_dataset, json_response
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -37,7 +38,7 @@ GEOJSON = "application/geo+json"
 
 
 def _link(endpoint: str, rel: str, mimetype: str, title: str | None = None, **values) -> dict[str, str]:
-    link = {"href": url_for(endpoint, _external=True, **values), "rel": rel, "type": mimetype}
+    link = {"href": external_url(endpoint, **values), "rel": rel, "type": mimetype}
     if title:
         link["title"] = title
     return link
@@ -155,7 +156,7 @@ def _matching(data: Dataset, args) -> np.ndarray:
             continue
         if vocabulary is not None and value not in vocabulary:
             raise InputError(f"unknown value {value!r}; use one of {', '.join(vocabulary)}", field=name)
-        column = np.asarray(index.columns[name], dtype=object)
+        column = index.column(name)
         positions = positions[column[positions] == value]
     return positions
 

@@ -1,6 +1,6 @@
 """Map pictures for articles that cannot embed a live map: ``/api/v1/maps/image.png|svg``.
 
-Drawn without any tile server (:mod:`stationmap.picture`), kept in memory per worker (a second
+Drawn without any tile server (:mod:`stationmap.maps.picture`), kept in memory per worker (a second
 or more each to draw) and cached by browsers and proxies by ETag: an article's readers arrive
 together.
 """
@@ -33,7 +33,7 @@ def _picture(version: str, fmt: str, adcode: str, layer: str, types: tuple[str, 
     """Rendered pictures, the last few kept in memory (a second or more each to draw). The
     coverage layer's report comes from the planner's cache, under its cell budget."""
     from ..districts import load_districts
-    from ..picture import render_picture
+    from ..maps.picture import render_picture
 
     report = walking_answer(adcode).report if layer == "coverage" else None
     return render_picture(load_districts(adcode), current_dataset(), layer=layer, types=types, title=title,

@@ -2,7 +2,7 @@
 
 The view parses parameters, asks the app's :class:`~stationmap.planner.AnswerCache`, and sends
 the answer in the asked format; computing and caching live in :mod:`stationmap.planner`,
-files in :mod:`stationmap.reports` and :mod:`stationmap.render`.
+files in :mod:`stationmap.reports` and :mod:`stationmap.maps.html`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from .. import planner, reports, vocab
 from ..coverage import Threshold
 from ..districts import outlines
+from ..maps.html import COVERAGE_CLASSES, coverage_map, map_html
 from ..texts import PLANNER
-from ..render import COVERAGE_CLASSES, coverage_map, map_html
 from ._common import (ApiBlueprint, content_language, current_dataset, json_response, language, openapi, page_language,
                       served_adcode, tile_settings)
 from .schemas import CoverageArgs, CoverageResponseSchema
