@@ -6,8 +6,6 @@ document), call the core, and return JSON. Nothing here computes anything itself
 
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -101,7 +99,7 @@ def _served_area(lon: float, lat: float, lang: str) -> dict[str, Any]:
     listing stations in the next province as if they were nearby.
     """
     from ..districts import area_contains, load_districts
-    from ..picture import area_name
+    from ..maps.picture import area_name
 
     area = str(current_app.config["DISTRICTS_ADCODE"])
     return {"in_served_area": area_contains(area, lon, lat),
@@ -178,34 +176,16 @@ def _require_json_body():
 @bp.route("/districts")
 @bp.arguments(DistrictsArgs(), location="query", as_kwargs=False)
 @bp.response(200, description="GeoJSON FeatureCollection", content_type="application/geo+json")
-@bp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def districts(args):
     """District outlines (simplified to about 20 m) with names, population and a label point
 
-    They change only with a release or the served area: an ETag and a day's `Cache-Control`
-    let phones on a weak signal keep them (the worker page's offline copy revalidates them).
+    Stable between releases: an ETag and `Cache-Control` (web/security.py) let phones on a
+    weak signal keep them; the worker page's offline copy revalidates them.
     """
-    body, etag = _district_outlines(str(current_app.config["DISTRICTS_ADCODE"]), args["coordsys"])
-    if request.if_none_match.contains(etag) or request.if_none_match.contains(f"{etag}:gzip"):   # Flask-Compress
-        response = Response(status=304)
-    else:
-        response = Response(body, mimetype="application/geo+json")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = f"public, max-age={DISTRICTS_MAX_AGE}"
-    return response
-
-
-#: Seconds a browser or proxy may keep the district outlines without asking again.
-DISTRICTS_MAX_AGE = 86400
-
-
-@lru_cache(maxsize=8)
-def _district_outlines(area: str, coordsys: str) -> tuple[bytes, str]:
-    """The outlines' JSON and its ETag (a digest of the body: same outlines, same tag)."""
     from ..districts import outlines
 
-    body = json_response(outlines(area, coordsys)).get_data()
-    return body, hashlib.sha256(body).hexdigest()[:24]
+    return json_response(outlines(current_app.config["DISTRICTS_ADCODE"], args["coordsys"]),
+                         mimetype="application/geo+json")
 
 
 @bp.route("/meta")

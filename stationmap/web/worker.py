@@ -75,6 +75,9 @@ def service_worker() -> Response:
     with open(f"{current_app.static_folder}/sw.js", encoding="utf-8") as source:
         response = Response(preamble + source.read(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"        # a new release is picked up on the next visit
+    # A worker's own policy governs its fetches: nothing, like every non-page answer, except
+    # fetching this site's files (without connect-src the offline copy could not be kept).
+    response.headers["Content-Security-Policy"] = "default-src 'none'; connect-src 'self'"
     return response
 
 
