@@ -6,6 +6,7 @@ document), call the core, and return JSON. Nothing here computes anything itself
 
 from __future__ import annotations
 
+from functools import lru_cache, wraps
 from typing import Any
 
 import shapely
@@ -17,8 +18,9 @@ from ..errors import InputError
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import problems
-from .hosts import external_url
 from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
+from .fastargs import FastQuery
+from .hosts import external_url
 from .schemas import (
     AlongRouteBody,
     DistrictsArgs,
@@ -67,15 +69,20 @@ def _collection(records: list[dict[str, Any]], extra: dict[str, Any], f: str) ->
     return json_response({**extra, "count": len(records), "results": records})
 
 
-@bp.route("/stations/nearest")
-@bp.arguments(NearestArgs(), location="query", as_kwargs=False)
-@bp.response(200, NearestResponseSchema)
-@bp.doc(**_json_or_geojson(NearestResponseSchema))
-def nearest(args):
-    """The nearest stations to a point
+def _fast_query(fast: FastQuery, answer):
+    """Serve plain query strings through ``fast`` and ``answer``, all others through the
+    decorated view (webargs + marshmallow: the same values, and every error message). The
+    view's OpenAPI description is kept (``wraps`` copies it)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            parsed = fast.parse(request.args)
+            return view(*args, **kwargs) if parsed is None else answer(parsed)
+        return wrapper
+    return decorator
 
-    Distances are geodesic metres on WGS-84; `est_minutes` is an estimate (see `assumptions`).
-    """
+
+def _nearest_answer(args: dict[str, Any]) -> Response:
     data = current_dataset()
     filters, when = _filters_and_time(args)
     lang, mode = language(args["lang"]), args["mode"]
@@ -98,12 +105,33 @@ def _served_area(lon: float, lat: float, lang: str) -> dict[str, Any]:
     A client tells a rider "outside the area this service covers (上海市)" from this instead of
     listing stations in the next province as if they were nearby.
     """
-    from ..districts import area_contains, load_districts
-    from ..maps.picture import area_name
+    from ..districts import area_contains
 
     area = str(current_app.config["DISTRICTS_ADCODE"])
     return {"in_served_area": area_contains(area, lon, lat),
-            "served_area": {"adcode": area, "name": area_name(area, load_districts(area), lang) or area}}
+            "served_area": {"adcode": area, "name": _area_name(area, lang)}}
+
+
+@lru_cache(maxsize=16)
+def _area_name(area: str, lang: str) -> str:
+    """What to call the served area ("上海市"), worked out once per area and language."""
+    from ..districts import load_districts
+    from ..maps.picture import area_name
+
+    return area_name(area, load_districts(area), lang) or area
+
+
+@bp.route("/stations/nearest")
+@_fast_query(FastQuery(NearestArgs(), slow=("open_now", "open_at")), _nearest_answer)
+@bp.arguments(NearestArgs(), location="query", as_kwargs=False)
+@bp.response(200, NearestResponseSchema)
+@bp.doc(**_json_or_geojson(NearestResponseSchema))
+def nearest(args):
+    """The nearest stations to a point
+
+    Distances are geodesic metres on WGS-84; `est_minutes` is an estimate (see `assumptions`).
+    """
+    return _nearest_answer(args)
 
 
 @bp.route("/stations")
@@ -124,7 +152,7 @@ def stations(args):
         query = request.args.to_dict()
         query["offset"] = str(stop)
         following = external_url("api.stations", **query)
-    return _collection(records, {"matched": int(len(positions)), "limit": args["limit"],
+    return _collection(records, {"matched": len(positions), "limit": args["limit"],
                                  "offset": args["offset"], "next": following}, args["f"])
 
 
