@@ -602,6 +602,13 @@
     else { clearRoute(); stations.clearLayers(); resultsEl.textContent = ""; noticesEl.textContent = ""; say(T.tap_hint); }
   });
 
+  // The skip link moves focus to the list itself (not only the scroll position), so the next
+  // Tab is the first station, never a map control.
+  document.querySelector("a.skip").addEventListener("click", function (e) {
+    e.preventDefault();
+    resultsEl.focus();
+  });
+
   // -- after the first answer: what can wait on a weak signal ------------------------------
   // District outlines (without tiles) and the offline copy (static/sw.js, served at /sw.js)
   // share the phone's bandwidth with the answer a rider is waiting for, so they come after it.

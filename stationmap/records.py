@@ -145,7 +145,7 @@ def route_records(index: StationIndex, matches: RouteMatches, *, when: datetime 
              "detour_minutes": round(travel.minutes(2 * float(d), mode), 1),
              **station_record(index, p, when=when, lang=lang, mode=mode),
              "week_hours": _week_hours(index, int(p), when, lang)}
-            for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m)]
+            for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m, strict=True)]
 
 
 def feature(record: dict[str, Any]) -> dict[str, Any]:

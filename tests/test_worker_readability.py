@@ -77,6 +77,7 @@ def test_focus_ring_is_visible_and_the_list_is_reached_without_the_markers(brows
     assert ring[0] != "none" and ring[1] >= 2
     assert page.locator("a.skip").bounding_box()["x"] >= 0               # shown when focused
     page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'results'")
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.closest('li.station') !== null")
     page.context.close()
