@@ -11,6 +11,7 @@ import json
 from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory, url_for
 
 from .. import __version__, coords, vocab
+from .._paths import shipped
 from ..districts import outlines
 from ..texts import WORKER
 from ._common import content_language, current_dataset, language, page_language, tile_settings
@@ -20,11 +21,13 @@ bp = Blueprint("worker", __name__)
 
 @bp.get("/")
 def worker_page() -> Response:
+    """The worker page: nearest stations to where the worker is, on a map and in a list."""
     lang = page_language()
     layer = tile_settings()
     data = current_dataset()
     districts = [{"adcode": f["properties"]["adcode"],
-                  "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"]),
+                  "name": (f["properties"]["name"] if lang == "zh"
+                           else f["properties"]["name_en"] or f["properties"]["name"]),
                   "point": f["properties"]["label_point"]}
                  for f in outlines(current_app.config["DISTRICTS_ADCODE"], layer["coordsys"])["features"]]
     centre = [float(v) for v in coords.from_wgs84(float(data.index.lon.mean()), float(data.index.lat.mean()),
@@ -72,7 +75,7 @@ def service_worker() -> Response:
     precache += [url_for("worker.manifest"), url_for("api.districts", coordsys=tile_settings()["coordsys"])]
     preamble = "self.STATIONMAP = " + json.dumps({"cache": _cache_name(), "precache": precache,
                                                   "default_lang": page_language_default()}) + ";\n"
-    with open(f"{current_app.static_folder}/sw.js", encoding="utf-8") as source:
+    with open(shipped("static") / "sw.js", encoding="utf-8") as source:
         response = Response(preamble + source.read(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"        # a new release is picked up on the next visit
     # A worker's own policy governs its fetches: nothing, like every non-page answer, except
@@ -98,8 +101,9 @@ def manifest() -> Response:
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """Browsers ask for it on every page (the API docs page declares none)."""
-    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml")
+    return send_from_directory(shipped("static"), "favicon.svg", mimetype="image/svg+xml")
 
 
 def init_app(app: Flask) -> None:
+    """Register the worker page on ``app``."""
     app.register_blueprint(bp)
