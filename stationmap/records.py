@@ -85,7 +85,8 @@ _AMENITY_ORDER = {code: i for i, code in enumerate(vocab.AMENITIES)}
 
 def _in_vocabulary_order(codes: list[str]) -> list[str]:
     """Amenities in the vocabulary's order (water first, …), whatever order a register listed
-    them in, so every card reads the same way; codes outside the vocabulary go last."""
+    them in, so every card reads the same way; codes outside the vocabulary go last.
+    """
     return sorted(codes, key=lambda code: _AMENITY_ORDER.get(code, len(_AMENITY_ORDER)))
 
 

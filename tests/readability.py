@@ -27,7 +27,8 @@ TEXT_STYLES = """() => {
     if (!own) continue;
     const style = getComputedStyle(node);
     const box = node.getBoundingClientRect();
-    if (style.visibility !== "visible" || box.width === 0 || box.height === 0 || node.closest("[hidden], script, style")) continue;
+    if (style.visibility !== "visible" || box.width === 0 || box.height === 0) continue;
+    if (node.closest("[hidden], script, style")) continue;
     if (node.closest("details:not([open])") && !node.closest("summary")) continue;
     const bg = background(node);
     out.push({ text: node.textContent.trim().slice(0, 40), tag: node.tagName + "." + node.className,
@@ -39,7 +40,8 @@ TEXT_STYLES = """() => {
 #: Everything a finger taps, with its size (a checkbox's or radio's label is its target; links
 #: inside a sentence, as in the map's attribution, are WCAG 2.5.8's inline exception).
 TAP_TARGETS = """() => [...document.querySelectorAll(
-    "a[href], button, select, summary, label:has(input), input:not([type=checkbox]):not([type=radio]), .leaflet-marker-icon")]
+    "a[href], button, select, summary, label:has(input), .leaflet-marker-icon, " +
+    "input:not([type=checkbox]):not([type=radio])")]
   .filter(n => { const b = n.getBoundingClientRect(); return b.width > 0 && b.height > 0 &&
                  getComputedStyle(n).visibility === "visible" && !n.closest(".leaflet-control-attribution"); })
   .map(n => { const b = n.getBoundingClientRect();

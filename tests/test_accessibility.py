@@ -2,7 +2,6 @@
 public pages, in both languages, with the worker page's high contrast on and off."""
 
 import pytest
-
 from readability import axe_violations
 
 PHONE = {"width": 390, "height": 844}

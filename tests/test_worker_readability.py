@@ -3,7 +3,6 @@ high-contrast mode, text of 14 px or more, 44 × 44 px tap targets, a visible fo
 the list reachable by keyboard without going through the map's markers."""
 
 import pytest
-
 from readability import TAP_TARGETS, TEXT_STYLES, contrast
 
 PHONE = {"width": 390, "height": 844}

@@ -7,12 +7,11 @@ import urllib.request
 
 import pandas as pd
 import pytest
+from browser import Watch
+from conftest import Server
 
 from stationmap import travel
 from stationmap.stations import from_frame, write_stations
-
-from browser import Watch
-from conftest import Server
 
 PHONE = {"width": 390, "height": 844}
 LUJIAZUI = {"latitude": 31.2397, "longitude": 121.4998}
@@ -46,7 +45,7 @@ def test_every_card_carries_its_access_badge_in_both_languages(browser, small_se
                         ("en", ["Open to outdoor workers", "Union members only", "Host employer's staff only"])):
         page, watch = page_at(browser, f"{small_server}/?lang={lang}&at=31.2397,121.4998&cs=wgs84")
         page.wait_for_selector("li.station")
-        badges = {li.get_attribute("data-id"): li.locator(".access").inner_text() for li in page.locator("li.station").all()}
+        badges = {li.get_attribute("data-id"): li.locator(".access").inner_text() for li in page.locator("li.station").all()}  # noqa: E501
         assert badges == dict(zip(["all", "members", "staff"], words, strict=True))
         assert watch.errors == []
         page.context.close()
@@ -56,7 +55,8 @@ def test_the_week_and_last_verified_are_one_tap_away_and_amenities_in_vocabulary
     page, _ = page_at(browser, f"{small_server}/?lang=zh&at=31.2397,121.4998&cs=wgs84")
     card = page.locator("li.station[data-id=members]")
     card.wait_for()
-    assert card.locator(".amenity-list").inner_text().split("\n") == ["微波炉", "无线网络"]   # vocabulary: microwave first
+    # vocabulary order: microwave before Wi-Fi
+    assert card.locator(".amenity-list").inner_text().split("\n") == ["微波炉", "无线网络"]
     summary = card.locator(".week summary")
     assert "本周开放时间" in summary.inner_text() and "未记录核实日期" in summary.inner_text()
     assert "最近核实：2026-10-01" in page.locator("li.station[data-id=all] .week summary").inner_text()
@@ -79,7 +79,8 @@ def test_a_far_nearest_station_is_warned_about(browser, small_server):
 
 
 def test_outside_the_served_area_it_says_so_and_does_not_widen(browser, small_server):
-    for lang, words in (("zh", "不在本服务覆盖范围（上海市）"), ("en", "outside the area this service covers (Shanghai)")):
+    for lang, words in (("zh", "不在本服务覆盖范围（上海市）"),
+                        ("en", "outside the area this service covers (Shanghai)")):
         page, watch = page_at(browser, f"{small_server}/?lang={lang}&at=30.2741,120.1551&cs=wgs84")   # Hangzhou
         page.wait_for_selector(".notice.warn")
         assert words in page.locator(".notice.warn").inner_text()

@@ -41,7 +41,7 @@ def test_a_shared_link_and_a_reload_restore_the_list_the_filters_and_the_selecti
         other.wait_for_selector("li.station.selected")
         assert listed_ids(other) == seen
         assert other.locator("li.station.selected").get_attribute("data-id") == chosen
-        assert other.get_by_role("radio", name="E-bike").is_checked() and other.get_by_label("Drinking water").is_checked()
+        assert other.get_by_role("radio", name="E-bike").is_checked() and other.get_by_label("Drinking water").is_checked()  # noqa: E501
         assert other.locator("html").get_attribute("lang") == "en"
         assert other.locator(".leaflet-popup-content").inner_text().startswith(
             other.locator("li.station.selected h2").inner_text().split(". ", 1)[1])   # its pin, in view
@@ -60,11 +60,11 @@ def test_back_returns_to_the_previous_place(browser, offline_server):
     context, page, _ = located(browser, offline_server)
     first = listed_ids(page)
     page.locator("#district").select_option(label="嘉定区")
-    page.wait_for_function("first => [...document.querySelectorAll('li.station')].map(i => i.dataset.id).join() !== first",
+    page.wait_for_function("first => [...document.querySelectorAll('li.station')].map(i => i.dataset.id).join() !== first",  # noqa: E501
                            arg=",".join(first))
     assert "d=310114" in page.url
     page.go_back()
-    page.wait_for_function("first => [...document.querySelectorAll('li.station')].map(i => i.dataset.id).join() === first",
+    page.wait_for_function("first => [...document.querySelectorAll('li.station')].map(i => i.dataset.id).join() === first",  # noqa: E501
                            arg=",".join(first))
     assert page.locator("#district").input_value() == ""
     context.close()
@@ -121,7 +121,8 @@ def failing(status):
 
 
 def test_errors_are_shown_in_the_pages_language(browser, offline_server):
-    for status, zh, en in [(500, "服务器暂时出错", "The server had a problem"), (429, "请求太频繁", "Too many requests")]:
+    for status, zh, en in [(500, "服务器暂时出错", "The server had a problem"),
+                           (429, "请求太频繁", "Too many requests")]:
         for lang, words in (("zh", zh), ("en", en)):
             context = browser.new_context(viewport=PHONE, service_workers="block")
             context.route(re.compile(r".*/api/v1/stations/nearest.*"), failing(status))

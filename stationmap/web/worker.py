@@ -68,7 +68,8 @@ def _cache_name() -> str:
 @bp.get("/sw.js")
 def service_worker() -> Response:
     """The service worker (``static/sw.js``), served from the root so its scope is the whole
-    site, with what to keep for offline use written in front of it."""
+    site, with what to keep for offline use written in front of it.
+    """
     version = current_dataset().version
     precache = [url_for("worker.worker_page", lang=lang) for lang in vocab.LANGUAGES]
     precache += [url_for("static", filename=name, v=version) for name in OFFLINE_ASSETS]
