@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from flask import Blueprint, Flask, Response, current_app, render_template
 
-from .. import planner, reports, vocab
+from .. import planner, reports, sites, vocab
 from ..coverage import Threshold
 from ..districts import outlines
+from ..heat import heat_payload
 from ..maps.html import COVERAGE_CLASSES, coverage_map, map_html
+from ..maps.style import palette
 from ..texts import PLANNER
 from ._common import (ApiBlueprint, content_language, current_dataset, json_response, language, openapi, page_language,
                       served_adcode, tile_settings)
@@ -23,6 +26,7 @@ from .schemas import CoverageArgs, CoverageResponseSchema
 CACHE = "stationmap.coverage"
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "html": "text/html", "geojson": "application/geo+json", "json": "application/json"}
+SITE_FILES = {"sites-csv": "csv", "sites-xlsx": "xlsx", "sites-geojson": "geojson"}
 
 bp = ApiBlueprint("coverage", __name__, url_prefix="/api/v1",
                 description="Coverage by district for union planners.")
@@ -95,12 +99,36 @@ def coverage(args):
         return _attachment(map_html(m), f, stem.replace("coverage-", "coverage-map-", 1))
     if f == "geojson":
         return json_response(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
+    if f == "cells":
+        return json_response(heat_payload(answer.report, coordsys))
+    table = (sites.site_details(answer.sites, answer.districts, data.index, answer.report.filters, lang)
+             if answer.sites is not None else None)
+    if f in SITE_FILES:
+        return _sites_file(table, answer, question, f, lang, coordsys)
     threshold = question.threshold
     query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
              "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
              "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
     return json_response(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
-                                 stations=data.count, query=query))
+                                         stations=data.count, query=query, sites=table))
+
+
+def _sites_file(table, answer: planner.Answer, question: planner.Question, f: str, lang: str,
+                coordsys: str) -> Response:
+    """The recommended sites as a file named for what it holds (no sites asked: an empty table)."""
+    if table is None:
+        table = pd.DataFrame(columns=list(sites.SITE_COLUMNS))
+    note = answer.report.assumptions(lang)
+    threshold = question.threshold
+    stem = sites.sites_stem(question.adcode, threshold.mode, threshold.minutes, threshold.radius_m, question.at)
+    kind = SITE_FILES[f]
+    if kind == "csv":
+        return _attachment(sites.sites_csv(table, note, lang), kind, stem)
+    if kind == "xlsx":
+        return _attachment(sites.sites_xlsx(table, note, lang), kind, stem)
+    response = json_response(sites.sites_geojson(table, note, coordsys), mimetype="application/geo+json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.geojson"'
+    return response
 
 
 
@@ -117,7 +145,7 @@ def coverage_page() -> Response:
                  for f in outlines(area)["features"]]
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
     settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
-                "columns": columns, "classes": COVERAGE_CLASSES,
+                "columns": columns, "classes": COVERAGE_CLASSES, "palette": palette(),
                 "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES}}
     html = render_template("coverage.html", lang=lang, text=PLANNER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
