@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 
 #: Sequential blues, light → dark: minutes to the nearest open station, in five equal bands up
-#: to the threshold (ColorBrewer *Blues*, its lightest class left out: it vanishes on a base map).
-HEAT_COLOURS = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+#: to the threshold (classes of ColorBrewer *Blues* 9 chosen for even lightness steps, L* 92 → 21: every
+#: neighbouring pair stays ≥ 14 ΔE apart under deuteranopia, protanopia and tritanopia, tests/test_style.py).
+HEAT_COLOURS = ("#deebf7", "#9ecae1", "#6baed6", "#2171b5", "#08306b")
 #: Okabe–Ito vermillion: cells beyond the threshold (gaps), and cells no station reaches at all.
 GAP_COLOUR = "#d55e00"
 #: District outlines drawn over the heat layer, and the halo behind their labels.
