@@ -10,15 +10,16 @@ import argparse
 import json
 import sys
 import unicodedata
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import coords, vocab
+from . import cli_store, coords, vocab
 from .errors import DataFileError, InputError, StationmapError
+from .safetext import for_terminal
 
 EXIT_INPUT = 2
 
@@ -30,6 +31,15 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
+#: Most stations one ``nearest`` query may ask for (``-k``): a rider needs a handful; a larger
+#: number is a bulk export, which ``--queries`` and the OGC API do in bounded pages.
+K_MAX = 100
+#: What ``coverage --out DIR`` writes: a DIR holding only these may be replaced.
+COVERAGE_FILES = ("coverage.csv", "coverage.xlsx", "gaps.geojson", "recommendations.csv", "map.html")
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stationmap", description="Union rest stations for outdoor workers in China.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -39,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     near.add_argument("--lat", help="latitude of the query point")
     near.add_argument("--lon", help="longitude of the query point")
     near.add_argument("--coordsys", default="wgs84", help="system of --lat/--lon: wgs84 (GPS), gcj02 (AMap, Tencent) or bd09 (Baidu)")
-    near.add_argument("-k", type=int, default=5, help="how many stations (default 5)")
+    near.add_argument("-k", type=int, default=5, help=f"how many stations (default 5, at most {K_MAX})")
     near.add_argument("--radius", type=float, metavar="METRES", help="only stations within this many metres")
     near.add_argument("--type", action="append", default=[], metavar="T", help=f"station type, repeatable: {', '.join(vocab.STATION_TYPES)}")
     near.add_argument("--amenity", action="append", default=[], metavar="A", help=f"required amenity, repeatable: {', '.join(vocab.AMENITIES)}")
@@ -58,7 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     serve.add_argument("--stations", metavar="PATH", help="stations file (default: the shipped Shanghai sample)")
+    serve.add_argument("--database", metavar="URL", help="the register: sqlite:///FILE.gpkg or postgresql://… "
+                       "(default: $STATIONMAP_DATABASE_URL, else register.gpkg in the instance folder)")
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
+    serve.add_argument("--access-log", default="-", metavar="PATH",
+                       help="JSON-lines access log: - for stderr (default), a file, or off "
+                            "(route templates only: no coordinates, query strings or client addresses)")
 
     cover = commands.add_parser("coverage", help="coverage by district: table, Excel, gaps and a map",
                                 description="How much of each district is within reach of a station.")
@@ -98,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="base map (default none: no outside request at all)")
     page.add_argument("--out", required=True, metavar="FILE.html", help="where to write")
 
+    cli_store.add_parsers(commands)
+
     sample = commands.add_parser("sample", help="generate the synthetic sample stations",
                                  description="Deterministic synthetic stations (not real ones).")
     sample.add_argument("area", choices=("shanghai", "national"))
@@ -131,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     try:
         args = _parser().parse_args(argv)
+        if args.command == "nearest" and args.k > K_MAX:
+            raise InputError(f"{args.k} is more than one query may ask for (at most {K_MAX})", field="k")
         if args.command == "nearest":
             return _nearest(args)
         if args.command == "serve":
@@ -139,17 +158,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _coverage(args)
         if args.command in ("export-image", "export-html"):
             return _export(args)
+        if args.command in ("db", "station"):
+            return cli_store.run(args)
         if args.command in ("import", "export"):
             from .registers.commands import run_export, run_import
 
             return run_import(args) if args.command == "import" else run_export(args)
         return _sample(args)
     except DataFileError as exc:
-        print(f"stationmap: error: {exc}", file=sys.stderr)
+        print(f"stationmap: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except StationmapError as exc:
-        print(f"stationmap: error: {exc}", file=sys.stderr)
+        print(f"stationmap: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("stationmap: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _load_index(path: str | None):
@@ -226,7 +250,8 @@ def _table(results: list[dict], lang: str, when) -> str:
         else:
             now = "未开放" if zh else "closed"
         name = r["name"] if zh or not r["name_en"] else r["name_en"]
-        rows.append([str(r["rank"]), distance, now, name, r["type_label"], r["id"]])
+        rows.append([str(r["rank"]), distance, now, for_terminal(name), for_terminal(r["type_label"]),
+                     for_terminal(r["id"])])
     if not rows:
         return "附近没有符合条件的站点。" if zh else "No matching station nearby."
     widths = [max(_display_width(row[i]) for row in rows + [heads]) for i in range(len(heads))]
@@ -276,7 +301,9 @@ def _nearest_batch(args: argparse.Namespace) -> int:
         "distance_m": np.round(distances[found], 2),
     })
     if args.out:
-        _write_atomically(Path(args.out), lambda f: table.to_csv(f, index=False, lineterminator="\n"))
+        from .reports import as_cells
+
+        _write_atomically(Path(args.out), lambda f: as_cells(table).to_csv(f, index=False, lineterminator="\n"))
         print(f"wrote {len(table)} rows for {len(ids)} queries to {args.out}", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False, lineterminator="\n")
@@ -292,16 +319,20 @@ def _write_atomically(path: Path, write) -> None:
 
 
 def _coverage(args: argparse.Namespace) -> int:
+    from ._files import atomic_dir
     from .coverage import MAX_CELLS, Threshold, coverage_report
     from .districts import load_districts
     from .planner import parse_at
-    from .reports import write_coverage
+    from .reports import as_cells, write_coverage
 
     threshold = Threshold.radius(args.radius_m) if args.radius_m is not None else \
         Threshold.walking(args.minutes if args.minutes is not None else 15, args.mode)
     at = parse_at(args.at)
     from .maps.html import coverage_map, save_map
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{args.out!r} is a file; --out names a directory", field="out")
     districts = load_districts(args.adcode, path=args.districts)
     index = _load_index(args.stations)
     if args.recommend is not None and args.recommend < 1:
@@ -316,18 +347,19 @@ def _coverage(args: argparse.Namespace) -> int:
     with _progress(len(districts), "districts" if args.lang == "en" else "区县") as progress:
         report = coverage_report(districts, index, threshold, at=at, demand=demand, progress=progress,
                                  max_cells=args.max_cells or MAX_CELLS)
-    written = write_coverage(report, args.out, args.lang)
     sites = None
     if args.recommend:
-        from ._files import atomic_path
         from .recommend import recommend
 
         sites = recommend(report, districts, args.recommend, demand=demand, index=index)
-        with atomic_path(Path(args.out) / "recommendations.csv") as temp:
-            sites.assign(assumptions=report.assumptions(args.lang)).to_csv(temp, index=False, encoding="utf-8")
-        written.append(Path(args.out) / "recommendations.csv")
-    written.append(save_map(coverage_map(report, districts, index, tile_provider=args.tiles, lang=args.lang,
-                                         sites=sites), Path(args.out) / "map.html"))
+    with atomic_dir(out, replaceable=COVERAGE_FILES) as temp:
+        write_coverage(report, temp, args.lang)
+        if sites is not None:
+            as_cells(sites.assign(assumptions=report.assumptions(args.lang))).to_csv(
+                temp / "recommendations.csv", index=False, encoding="utf-8")
+        save_map(coverage_map(report, districts, index, tile_provider=args.tiles, lang=args.lang, sites=sites),
+                 temp / "map.html")
+        written = [out / p.name for p in sorted(temp.iterdir())]
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     print(report.assumptions(args.lang), file=sys.stderr)
@@ -393,7 +425,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise InputError(f"{args.port} is not a TCP port", field="port")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"{args.workers} must be ≥ 1", field="workers")
-    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, dev=args.dev)
+    serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, database=args.database,
+          dev=args.dev, access_log=args.access_log)
     return 0
 
 

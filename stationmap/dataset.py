@@ -1,7 +1,9 @@
-"""The stations a service answers from, loaded once, with a version people can cite.
+"""The stations a service answers from, with a version people can cite.
 
-The version is a digest of the file's bytes, so a cached page, an API answer and an exported
-map can each say exactly which register they came from.
+From a file, the version is a digest of its bytes; from the store of record, it is the register
+version (``r`` and the number, zero-padded so versions sort as text), so a cached page, an API
+answer and an exported map can each say exactly which register they came from. A
+:class:`LiveDataset` holds the current one and is swapped whole when the register changes.
 """
 
 from __future__ import annotations
@@ -26,15 +28,28 @@ class Dataset:
     path: Path
     version: str
     modified: datetime
+    #: The store's register version (``None`` for a file).
+    register_version: int | None = None
+    #: Whether a store was seeded from the shipped synthetic sample (``None``: judge by the path).
+    sample: bool | None = None
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> "Dataset":
+    def load(cls, path: str | os.PathLike | None = None) -> Dataset:
         """Read, validate and index a stations file (``None``: the shipped Shanghai sample)."""
         path = Path(path) if path else default_path()
         stations = read_stations(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         modified = datetime.fromtimestamp(path.stat().st_mtime, TIMEZONE)
         return cls(StationIndex(stations), path, digest, modified)
+
+    @classmethod
+    def from_store(cls, store) -> Dataset:
+        """Index the live, located stations of a :class:`~stationmap.store.Store`."""
+        frame, number = store.load()
+        info = store.info()
+        where = Path(store.engine.url.database) if store.backend == "sqlite" else Path(store.label)
+        return cls(StationIndex(frame), where, register_label(number), info.changed.astimezone(TIMEZONE),
+                   register_version=number, sample=info.is_sample)
 
     @property
     def count(self) -> int:
@@ -43,6 +58,8 @@ class Dataset:
     @property
     def is_sample(self) -> bool:
         """Whether this is the shipped synthetic sample (every map made from it must say so)."""
+        if self.sample is not None:
+            return self.sample
         try:
             return self.path.resolve() == default_path().resolve()
         except OSError:
@@ -62,6 +79,11 @@ class Dataset:
         """The newest ``last_verified`` date in the register, as text."""
         dates = [d for d in self.index.stations["last_verified"] if d]
         return max(dates) if dates else None
+
+
+def register_label(number: int) -> str:
+    """A register version as text: ``r00000000042`` (sorts as text; the same length as a file digest)."""
+    return f"r{number:011d}"
 
 
 class LiveDataset:

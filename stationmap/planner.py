@@ -109,8 +109,10 @@ class AnswerCache:
     one report at a time, so its work stays bounded by the cell budget.
     """
 
-    def __init__(self, size: int = 6):
+    def __init__(self, size: int = 6, max_bytes: int | None = None):
         self.size = size
+        #: Bound on the answers' bytes (their cells and gaps): a Shanghai answer is tens of MB.
+        self.max_bytes = max_bytes
         self._answers: OrderedDict[tuple[int, Question], Answer] = OrderedDict()
         self._pending: dict[tuple[int, Question], Future] = {}
         self._lock = threading.Lock()             # guards the two dicts, held only briefly
@@ -143,11 +145,19 @@ class AnswerCache:
         with self._lock:
             self.computed += 1
             self._answers[key] = answer
-            while len(self._answers) > self.size:
+            while len(self._answers) > self.size or (
+                    self.max_bytes is not None and len(self._answers) > 1
+                    and sum(map(_answer_bytes, self._answers.values())) > self.max_bytes):
                 self._answers.popitem(last=False)
             del self._pending[key]
         pending.set_result(answer)
         return answer
+
+
+def _answer_bytes(answer: Answer) -> int:
+    """About what ``answer`` holds in memory: its report's cells and gaps, its districts."""
+    frames = [answer.report.cells, answer.report.gaps, answer.report.table, answer.districts]
+    return int(sum(frame.memory_usage(deep=False).sum() for frame in frames if frame is not None))
 
 
 def _plain(value: Any) -> Any:

@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from . import coords, geodesy
+from . import along, coords, geodesy
 from .coords import check_lon_lat
 from .errors import InputError
 from .filters import Filters
@@ -57,7 +57,9 @@ def along_route(index: StationIndex, route: shapely.LineString, distance_m: floa
     """Stations of ``index`` within ``distance_m`` of a route, ordered by where the route passes them.
 
     The route is cut into pieces of at most about 550 m, and each station is measured to the
-    closest point of the closest piece by geodesic metres.
+    closest point of the closest piece by geodesic metres; the work is bounded as
+    :mod:`stationmap.along` explains (a route beyond :data:`stationmap.along.MAX_PIECES` pieces
+    is refused).
     """
     if not isinstance(route, shapely.LineString) or route.is_empty or len(route.coords) < 2:
         raise InputError("must be a LineString with at least two positions", field="route")
@@ -67,38 +69,15 @@ def along_route(index: StationIndex, route: shapely.LineString, distance_m: floa
     for x, y in xy:
         check_lon_lat(x, y)
     x, y = coords.points_to_wgs84(xy[:, 0], xy[:, 1], coordsys)
+    if np.ceil(np.hypot(np.diff(x), np.diff(y)) / ROUTE_STEP_DEG).sum() > along.MAX_PIECES:
+        raise InputError(f"the route is too long for one query (more than {along.MAX_PIECES:,} pieces of "
+                         "about 550 m); split it", field="route")
     dense = np.asarray(shapely.segmentize(shapely.LineString(np.column_stack([x, y])), ROUTE_STEP_DEG).coords)
     vlon, vlat = dense[:, 0], dense[:, 1]
-    vxyz = geodesy.ecef(vlon, vlat)
-    piece_m = geodesy.geodesic_m(vlon[:-1], vlat[:-1], vlon[1:], vlat[1:])
-    start_m = np.concatenate([[0.0], np.cumsum(piece_m)])
-    piece_chord = np.linalg.norm(vxyz[1:] - vxyz[:-1], axis=1)
-    # A station within D of a piece is within D + half the piece of one of its ends.
-    reach = distance_m + piece_chord.max(initial=0.0) / 2 + geodesy.CHORD_SLACK_M
-    pairs_v, pairs_s = index.near_points(vxyz, reach)
-    if len(pairs_s) == 0:
-        return RouteMatches(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), float(start_m[-1]))
-    # Each (vertex, station) pair tests the pieces on both sides of the vertex.
-    piece = np.concatenate([pairs_v - 1, pairs_v])
-    station = np.concatenate([pairs_s, pairs_s])
-    valid = (piece >= 0) & (piece < len(piece_m))
-    piece, station = piece[valid], station[valid]
-    a, b, p = vxyz[piece], vxyz[piece + 1], index.xyz[station]
-    ab = b - a
-    t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
-    t = np.clip(t, 0.0, 1.0)
-    foot_lon = vlon[piece] + t * (vlon[piece + 1] - vlon[piece])
-    foot_lat = vlat[piece] + t * (vlat[piece + 1] - vlat[piece])
-    dist = geodesy.geodesic_from_chord(foot_lon, foot_lat, geodesy.ecef(foot_lon, foot_lat),
-                                       index.lon[station], index.lat[station], p)
-    along = start_m[piece] + t * piece_m[piece]
-    # Keep, per station, the closest piece.
-    order = np.lexsort((dist, station))
-    station, dist, along = station[order], dist[order], along[order]
-    first = np.ones(len(station), dtype=bool)
-    first[1:] = station[1:] != station[:-1]
-    station, dist, along = station[first], dist[first], along[first]
-    keep = (dist <= distance_m) & index.admitted(station, filters)
-    station, dist, along = station[keep], dist[keep], along[keep]
-    order = np.lexsort((dist, along))
-    return RouteMatches(station[order], dist[order], along[order], float(start_m[-1]))
+    # Bounded by the route and the stations near it, not their product (stationmap/along.py).
+    station, dist, at, length = along.best_pieces(vlon, vlat, geodesy.ecef(vlon, vlat), index.lon, index.lat,
+                                                  index.xyz, distance_m)
+    keep = index.admitted(station, filters)
+    station, dist, at = station[keep], dist[keep], at[keep]
+    order = np.lexsort((dist, at))
+    return RouteMatches(station[order], dist[order], at[order], length)

@@ -114,3 +114,21 @@ def sites_stem(adcode: str, mode: str | None, minutes: float | None, radius_m: f
     reach = f"{mode}-{minutes:g}min" if minutes is not None else f"{radius_m:g}m"
     stem = f"recommended-sites-{adcode}-{reach}"
     return stem + at.strftime("-%H%M") if at is not None else stem
+
+
+#: The API's site formats: (file extension, what the file is).
+SITE_FORMATS = {"sites-csv": "csv", "sites-xlsx": "xlsx", "sites-geojson": "geojson"}
+
+
+def site_file(table: pd.DataFrame | None, note: str, f: str, lang: str = "zh", coordsys: str = "wgs84") -> bytes:
+    """The sites in API format ``f`` (:data:`SITE_FORMATS`) as bytes; no sites: an empty table."""
+    if table is None:
+        table = pd.DataFrame(columns=list(SITE_COLUMNS))
+    kind = SITE_FORMATS[f]
+    if kind == "csv":
+        return sites_csv(table, note, lang)
+    if kind == "xlsx":
+        return sites_xlsx(table, note, lang)
+    import json
+
+    return json.dumps(sites_geojson(table, note, coordsys), ensure_ascii=False).encode("utf-8")

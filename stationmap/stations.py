@@ -36,6 +36,7 @@ from ._files import atomic_path
 from ._paths import data_file
 from .coords import check_lon_lat
 from .errors import DataFileError, InputError
+from .safetext import text_problem
 
 #: Every column of a station record, in file order (``geometry`` last).
 COLUMNS: tuple[str, ...] = (
@@ -87,6 +88,11 @@ def _check_row(record: dict[str, Any], row: int, source: str) -> list[InputError
     for field in REQUIRED:
         if not record[field]:
             bad(field, "is empty; every station needs one")
+    for field in COLUMNS:
+        text = record[field]
+        reason = text_problem(text, multiline=field == "address") if isinstance(text, str) else None
+        if reason:
+            bad(field, reason)
     for field, vocabulary in (("type", vocab.STATION_TYPES), ("access", vocab.ACCESS),
                               ("status", vocab.STATUSES)):
         if record[field] not in vocabulary:

@@ -416,7 +416,9 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
     bottom = 0.15 + 0.19 * len(footer_lines)
     fig_h = top + map_h + legend_h + bottom
     rc = {"font.family": [family, "DejaVu Sans"], "svg.fonttype": "none", "axes.unicode_minus": False,
-          "svg.hashsalt": "stationmap", "pdf.fonttype": 42}
+          "svg.hashsalt": "stationmap", "pdf.fonttype": 42,
+          # titles and names are text, never mathematics: "$\\foo{$" must draw as typed
+          "text.parse_math": False}
     with rc_context(rc):
         fig = Figure(figsize=(FIG_WIDTH_IN, fig_h), dpi=dpi, facecolor="white")
         FigureCanvasAgg(fig)              # no pyplot: no global figure manager, no GUI backend
@@ -487,6 +489,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
         buffer = io.BytesIO()
         metadata = {"Title": title} if fmt == "svg" else {"Title": title, "Software": "stationmap"}
         fig.savefig(buffer, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+        fig.clear()                       # break the artists' reference cycles now, not at the next GC
     return buffer.getvalue()
 
 

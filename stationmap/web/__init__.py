@@ -1,13 +1,17 @@
 """The web layer: it translates HTTP to calls on the core and back, nothing more.
 
-``create_app`` builds the app and loads the stations once (under gunicorn with
-``preload_app`` that happens before the workers fork, so they share the index).
+``create_app`` builds the app and loads the stations (under gunicorn with ``preload_app`` that
+happens before the workers fork, so they share the index). Stations come from the store of record
+(``DATABASE_URL``; default: ``register.gpkg`` in the instance folder, seeded from the shipped
+sample on first start), kept live by a watcher in each process (:mod:`stationmap.live`), or, with
+``STATIONS_PATH``, from a file read once (read-only mode).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from typing import Any, Mapping
 
 from flask import Flask
@@ -17,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import api, embed, hosts, limits, ogc, pictures, planner, problems, security, worker
+from . import api, embed, heavy, hosts, limits, ogc, pictures, planner, problems, ratelimits, security, worker
 from ._common import EXTENSION, current_dataset
 from .config import Defaults, check
 
@@ -31,23 +35,39 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
-class _StaticCompressionCache(dict):
-    """Flask-Compress's cache, holding compressed static files only (keyed by path).
+class _StaticCompressionCache(OrderedDict):
+    """Flask-Compress's cache, holding compressed static files only, keyed by the file's path
+    (never its query string: ``?v=`` cache busters, or a client inventing 5,000 of them, do not
+    make new entries), least recently used dropped beyond :data:`STATIC_CACHE_FILES` entries or
+    :data:`STATIC_CACHE_BYTES`.
 
     API answers change with the time of day (open now), so their key is empty and they are
     never stored.
     """
 
     def get(self, key: str):
-        return None if key.endswith(";") else super().get(key)
+        if key.endswith(";") or key not in self:
+            return None
+        self.move_to_end(key)
+        return self[key]
 
     def set(self, key: str, value) -> None:
-        if not key.endswith(";"):
-            self[key] = value
+        if key.endswith(";"):
+            return
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > 1 and (len(self) > STATIC_CACHE_FILES
+                                 or sum(len(v) for v in self.values() if isinstance(v, bytes)) > STATIC_CACHE_BYTES):
+            self.popitem(last=False)
+
+
+#: Bounds of the compressed-static cache, per worker (the shipped static files fit).
+STATIC_CACHE_FILES = 256
+STATIC_CACHE_BYTES = 32 * 2**20
 
 
 def _static_cache_key(request) -> str:
-    return request.full_path if request.endpoint == "static" else ""
+    return request.path if request.endpoint == "static" else ""
 
 
 def _buffer_static(response):
@@ -88,7 +108,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    app.extensions[EXTENSION] = LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
+    app.extensions[EXTENSION] = _live_dataset(app)
+
+    from . import ops
+
+    ops.init_app(app)      # first: its after_request runs last and sees the final response
 
     app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticCompressionCache)
     app.config.setdefault("COMPRESS_CACHE_KEY", _static_cache_key)
@@ -101,6 +125,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     hosts.init_app(app)
     limits.init_app(app)
     security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
+    heavy.init_app(app)
     for module in (api, pictures, planner, ogc, worker, embed):
         module.init_app(app)
+    ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
     return app
+
+
+def _live_dataset(app: Flask) -> LiveDataset:
+    """The file (read-only mode) or the store, with a watcher per process for the store."""
+    if app.config["STATIONS_PATH"]:
+        return LiveDataset(Dataset.load(app.config["STATIONS_PATH"]))
+    from .. import live
+    from ..store import Store
+    from ..store.settings import ensure_default, resolve_url
+
+    url = resolve_url(app.config["DATABASE_URL"], app.instance_path)
+    if url == f"sqlite:///{os.path.join(os.path.realpath(app.instance_path), 'register.gpkg')}":
+        ensure_default(app.instance_path)
+    store = Store.open(url)
+    holder = LiveDataset(Dataset.from_store(store))
+    live.register(store, holder, interval=float(app.config["WATCH_INTERVAL"]))
+    app.before_request(live.start)          # started after gunicorn's fork (post_fork) or here
+    return holder
+

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterable, MutableMapping
+from collections.abc import Iterable, MutableMapping
+from typing import Any
 
 from .. import vocab
 from ..errors import DataFileError, InputError
@@ -18,8 +19,13 @@ from ..maps import tiles
 
 
 class Defaults:
-    #: Stations file; ``None`` is the shipped Shanghai sample.
+    #: The store of record (``sqlite:///FILE.gpkg`` or ``postgresql://USER@HOST/DB``); ``None``:
+    #: ``register.gpkg`` in the instance folder, seeded from the shipped Shanghai sample.
+    DATABASE_URL: str | None = None
+    #: A stations file served read-only instead of the store (``--stations``).
     STATIONS_PATH: str | None = None
+    #: Seconds between a SQLite store's version checks (PostgreSQL notifies at once).
+    WATCH_INTERVAL = 1.0
     #: Area of the district picker and outlines: an adcode (Shanghai's ship; others need the china extra).
     DISTRICTS_ADCODE = "310100"
     #: Language when a request does not say (``zh`` or ``en``).
@@ -40,6 +46,31 @@ class Defaults:
     #: Widest picture ``/api/v1/maps/image.*`` draws: a 3000 px PNG takes about 2 s and 60 MB
     #: while drawing, and every distinct title is a new drawing (the command goes up to 6000).
     IMAGE_MAX_WIDTH = 3000
+
+    # The heavy-work pool (stationmap.jobs) that `stationmap serve` starts: coverage reports,
+    # recommendations and pictures run there, never in the request workers.
+    #: Worker processes of the pool (heavy jobs running at once, on the whole server).
+    HEAVY_PROCESSES = 2
+    #: Jobs that may wait for a pool worker; beyond that the answer is 503 with Retry-After.
+    HEAVY_QUEUE = 4
+    #: Jobs a pool worker runs before it is replaced, so its memory goes back to the system.
+    HEAVY_RECYCLE_AFTER = 20
+    #: Time limit of one heavy job (and a request's wait for it), below gunicorn's 60 s.
+    HEAVY_TIMEOUT_S = 45
+    #: Finished answers the pool keeps for every request worker: at most this many, and bytes.
+    HEAVY_KEEP = 32
+    HEAVY_KEEP_BYTES = 64 * 2**20
+
+    # Per-client rate limits (Flask-Limiter; stationmap.web.ratelimits), "N per second|minute|hour".
+    #: Shared counters for several workers or app servers, e.g. ``redis://localhost:6379/0``;
+    #: empty: in memory, per worker process.
+    RATELIMIT_STORAGE_URL = ""
+    #: ``None``: on, except in an app built with ``TESTING`` (the suite's own test clients).
+    RATELIMIT_ENABLED: bool | None = None
+    #: Coverage questions (the planner page asks a few per question: table, gaps, downloads).
+    RATELIMIT_COVERAGE = "30 per minute"
+    RATELIMIT_PICTURES = "30 per minute"
+    RATELIMIT_ALONG_ROUTE = "60 per minute"
 
     # Safe to expose (stationmap.web.hosts, .limits, .security): every value checked at start.
     #: Where readers reach this site, e.g. ``https://stations.example.cn``: every absolute URL
@@ -129,6 +160,30 @@ def _stations_path(value: Any) -> Any:
     return value or None
 
 
+def _database_url(value: Any) -> str | None:
+    if not value:
+        return None
+    import sqlalchemy as sa
+
+    try:
+        backend = sa.make_url(str(value)).get_backend_name()
+    except sa.exc.ArgumentError:
+        backend = ""
+    if backend not in ("sqlite", "postgresql"):
+        raise InputError("must be sqlite:///FILE.gpkg or postgresql://USER@HOST/DB", field="DATABASE_URL")
+    return str(value)
+
+
+def _seconds(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if not 0.05 <= number <= 60:
+        raise InputError(f"must be a number of seconds between 0.05 and 60, not {value!r}", field=name)
+    return number
+
+
 def check(config: MutableMapping[str, Any]) -> None:
     """Check every stationmap setting in ``config`` and normalise it in place (adcode as text,
     numbers as int, origins as ``scheme://host[:port]``), or stop the app.
@@ -151,6 +206,8 @@ def check(config: MutableMapping[str, Any]) -> None:
 
     checks = {
         "STATIONS_PATH": _stations_path,
+        "DATABASE_URL": _database_url,
+        "WATCH_INTERVAL": lambda v: _seconds("WATCH_INTERVAL", v),
         "DISTRICTS_ADCODE": _adcode,
         "DEFAULT_LANG": lambda v: _one_of("DEFAULT_LANG", v, vocab.LANGUAGES),
         "TILES": lambda v: _one_of("TILES", v, tiles.PROVIDERS),

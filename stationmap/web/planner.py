@@ -9,24 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from flask import Blueprint, Flask, Response, current_app, render_template
 
 from .. import planner, reports, sites, vocab
 from ..coverage import Threshold
 from ..districts import outlines
-from ..heat import heat_payload
-from ..maps.html import COVERAGE_CLASSES, coverage_map, map_html
+from ..heavy import coverage_body
+from ..maps.html import COVERAGE_CLASSES
 from ..maps.style import palette
 from ..texts import PLANNER
-from ._common import (ApiBlueprint, content_language, current_dataset, json_response, language, openapi, page_language,
-                      served_adcode, tile_settings)
+from . import heavy
+from ._common import (ApiBlueprint, content_language, current_dataset, language, openapi, page_language, served_adcode,
+                      tile_settings)
 from .schemas import CoverageArgs, CoverageResponseSchema
 
 CACHE = "stationmap.coverage"
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "html": "text/html", "geojson": "application/geo+json", "json": "application/json"}
-SITE_FILES = {"sites-csv": "csv", "sites-xlsx": "xlsx", "sites-geojson": "geojson"}
+             "html": "text/html", "geojson": "application/geo+json", "json": "application/json",
+             "cells": "application/json"}
 
 bp = ApiBlueprint("coverage", __name__, url_prefix="/api/v1",
                 description="Coverage by district for union planners.")
@@ -38,6 +38,12 @@ def _cache() -> planner.AnswerCache:
     if CACHE not in extensions:
         extensions[CACHE] = planner.AnswerCache(int(current_app.config["COVERAGE_CACHE_SIZE"]))
     return extensions[CACHE]
+
+
+def answer_cache() -> planner.AnswerCache:
+    """This worker's coverage answers, when heavy work runs in the request (no pool): shared
+    with the pictures' coverage layer."""
+    return _cache()
 
 
 def _question(args: dict[str, Any]) -> planner.Question:
@@ -83,54 +89,26 @@ def coverage(args):
     station open at `at`. `f` picks the answer: the JSON table, the gaps as GeoJSON, the CSV or
     Excel file of `stationmap coverage`, or its HTML map. Answers are cached per worker.
     """
-    data = current_dataset()
     question = _question(args)
-    answer = _cache().get(question, data.index)
     lang = language(args["lang"])
     f, coordsys = args["f"], args["coordsys"]
+    tiles, key = current_app.config["TILES"], current_app.config["TIANDITU_KEY"]
+    body = heavy.run(("coverage", question, f, lang, coordsys, tiles, key), coverage_body,
+                     (question, f, lang, coordsys, tiles, key), cache=_cache())
     stem = planner.file_stem(question)
-    if f == "csv":
-        return _attachment(reports.coverage_csv(answer.report, lang), f, stem)
-    if f == "xlsx":
-        return _attachment(reports.coverage_xlsx(answer.report, lang), f, stem)
+    if f in ("csv", "xlsx"):
+        return _attachment(body, f, stem)
     if f == "html":
-        m = coverage_map(answer.report, answer.districts, data.index, tile_provider=current_app.config["TILES"], lang=lang,
-                         tianditu_key=current_app.config["TIANDITU_KEY"], sites=answer.sites)
-        return _attachment(map_html(m), f, stem.replace("coverage-", "coverage-map-", 1))
-    if f == "geojson":
-        return json_response(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
-    if f == "cells":
-        return json_response(heat_payload(answer.report, coordsys))
-    table = (sites.site_details(answer.sites, answer.districts, data.index, answer.report.filters, lang)
-             if answer.sites is not None else None)
-    if f in SITE_FILES:
-        return _sites_file(table, answer, question, f, lang, coordsys)
-    threshold = question.threshold
-    query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
-             "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
-             "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
-    return json_response(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
-                                         stations=data.count, query=query, sites=table))
-
-
-def _sites_file(table, answer: planner.Answer, question: planner.Question, f: str, lang: str,
-                coordsys: str) -> Response:
-    """The recommended sites as a file named for what it holds (no sites asked: an empty table)."""
-    if table is None:
-        table = pd.DataFrame(columns=list(sites.SITE_COLUMNS))
-    note = answer.report.assumptions(lang)
-    threshold = question.threshold
-    stem = sites.sites_stem(question.adcode, threshold.mode, threshold.minutes, threshold.radius_m, question.at)
-    kind = SITE_FILES[f]
-    if kind == "csv":
-        return _attachment(sites.sites_csv(table, note, lang), kind, stem)
-    if kind == "xlsx":
-        return _attachment(sites.sites_xlsx(table, note, lang), kind, stem)
-    response = json_response(sites.sites_geojson(table, note, coordsys), mimetype="application/geo+json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.geojson"'
-    return response
-
-
+        return _attachment(body, f, stem.replace("coverage-", "coverage-map-", 1))
+    if f in sites.SITE_FORMATS:
+        threshold = question.threshold
+        kind = sites.SITE_FORMATS[f]
+        response = _attachment(body, kind, sites.sites_stem(question.adcode, threshold.mode, threshold.minutes,
+                                                            threshold.radius_m, question.at))
+        if kind == "geojson":
+            response.mimetype = "application/geo+json"
+        return response
+    return Response(body, mimetype=MIMETYPES[f])
 
 
 @pages.get("/coverage")

@@ -1,0 +1,254 @@
+"""Many stations in one transaction: seeding a new store, applying an import, reverting one.
+
+All or nothing: every row is written inside one transaction that also bumps the register version
+once; a problem anywhere (a row that breaks the station rules, a database error) rolls back every
+row before it, so a bad file leaves the store row-for-row as it was. Each import is recorded
+(file name, SHA-256, counts, reason, who) and every station it touched gets a history entry that
+names it, which is what :func:`revert_import` undoes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from ..errors import DataFileError, InputError
+from ..stations import COLUMNS, DEFAULTS, _check_row, _text, amenity_codes
+from . import records
+from .schema import TEXT_COLUMNS, history, imports, register, stations
+
+if TYPE_CHECKING:
+    from .register import Store
+
+MODES = ("upsert", "replace-area")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an applied import did: its number (for ``--revert``), the register version it made,
+    and the counts (rows, added, changed, unchanged, removed, restored, needs_location)."""
+
+    import_id: int
+    register_version: int
+    counts: dict[str, int]
+
+
+def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], list[InputError]]:
+    """The frame's rows as full records, checked by the station rules (rows numbered by the
+    frame's ``row`` column when it has one, the sheet's own numbers, else from 1)."""
+    problems: list[InputError] = []
+    locations = _locations(frame)
+    present = [c for c in TEXT_COLUMNS if c in frame.columns]
+    ids = [_text(v) for v in frame["id"].tolist()]
+    numbers = [int(v) for v in frame["row"].tolist()] if "row" in frame.columns else range(1, len(frame) + 1)
+    columns = {c: frame[c].tolist() for c in present}
+    rows = []
+    for i, number in enumerate(numbers):
+        record = records.blank()
+        for c in present:
+            value = columns[c][i]
+            if c == "amenities" and not isinstance(value, str):
+                value = ";".join(amenity_codes(value))
+            record[c] = _text(value) or DEFAULTS.get(c, "")
+        record["location"] = locations[i]
+        record["id"], record["row"] = ids[i], number
+        problems.extend(_check_row({c: record.get(c, "") for c in COLUMNS}, number, source))
+        rows.append(record)
+    return rows, problems
+
+
+def _locations(frame: pd.DataFrame) -> list[list[float] | None]:
+    """Each row's ``[lon, lat]``, or ``None`` where the row has no (or an empty) point."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return [None] * len(frame)
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    xy = shapely.get_coordinates(geoms[located]).round(9).tolist()
+    out: list[list[float] | None] = [None] * len(frame)
+    for position, pair in zip(np.flatnonzero(located).tolist(), xy, strict=True):
+        out[position] = pair
+    return out
+
+
+def _carried(frame: pd.DataFrame, fields: Sequence[str] | None) -> tuple[str, ...]:
+    """The tracked fields an import writes: those the file carries (``geometry`` = location)."""
+    if fields is None:
+        fields = [*frame.columns] + (["geometry"] if isinstance(frame, gpd.GeoDataFrame) else [])
+    names = {"location" if f == "geometry" else f for f in fields}
+    return tuple(f for f in records.TRACKED if f in names)
+
+
+def _in_area(adcode: str, area: str) -> bool:
+    """Whether a station's district code lies in ``area`` (a district, city or province code)."""
+    prefix = area.rstrip("0") if area.endswith("00") else area
+    if len(prefix) % 2:
+        prefix += "0"
+    return bool(adcode) and adcode.startswith(prefix)
+
+
+def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adcode: str | None = None,
+                 who: str | None = None, reason: str = "", file_name: str = "", digest: str = "",
+                 fields: Sequence[str] | None = None, seed_sample: bool | None = None) -> ImportResult:
+    """Apply a table of stations to the register, all or nothing.
+
+    ``frame`` is in the station schema (:data:`stationmap.stations.COLUMNS`, WGS-84 point
+    geometry, ``None`` for a row that needs a location; optional ``opening_hours_text``).
+    ``upsert`` adds new ids and changes existing ones; ``replace-area`` also removes (soft-deletes)
+    the live stations of ``adcode`` that the frame does not hold. ``fields`` names the fields the
+    file carries (``geometry`` for its coordinates; default: the frame's columns): an existing
+    station keeps every other field, so a three-column sheet never blanks a phone number or
+    removes a position. New stations get the defaults for what the file lacks. Raises
+    :class:`~stationmap.errors.DataFileError` listing every bad row, changing nothing.
+    """
+    source = file_name or "import"
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", field="mode")
+    if mode == "replace-area" and not adcode:
+        raise InputError("replace-area needs --adcode: the area the file replaces", field="adcode")
+    if "id" not in frame.columns:
+        raise DataFileError(source, [InputError("required column 'id' is missing", field="id", source=source)])
+    counts = dict.fromkeys(("rows", "added", "changed", "unchanged", "removed", "restored", "needs_location"), 0)
+    counts["rows"] = len(frame)
+    who = who or _who()
+    with store.transaction() as (c, register_version, now):
+        existing = {r["id"]: records.from_row(r) for r in c.execute(sa.select(stations)).mappings()}
+        import_id = int(c.execute(imports.insert().values(
+            file_name=file_name, sha256=digest, mode=mode, adcode=adcode or "", counts=counts, reason=reason,
+            who=who, at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
+        rows, problems = _incoming(frame, source)
+        carried = _carried(frame, fields)
+        seen: dict[str, int] = {}
+        inserts, updates, entries = [], [], []
+
+        def entry(station_id: str, version: int, action: str, changes: Mapping[str, Any]) -> None:
+            entries.append({"station_id": station_id, "version": version, "register_version": register_version,
+                            "who": who, "at": now, "action": action, "changes": dict(changes),
+                            "reason": reason, "import_id": import_id})
+
+        for record in rows:
+            station_id, number = record.pop("id"), record.pop("row")
+            if station_id in seen:
+                problems.append(InputError(f"duplicate id {station_id!r} (first on row {seen[station_id]})",
+                                           field="id", row=number, source=source))
+                continue
+            seen[station_id] = number
+            old = existing.get(station_id)
+            if old is None:
+                counts["needs_location"] += record["location"] is None
+                values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
+                inserts.append(values | {"id": station_id, "version": 1})
+                entry(station_id, 1, "created", records.diff({}, record))
+                counts["added"] += 1
+                continue
+            record = {**old, **{f: record[f] for f in carried}}
+            counts["needs_location"] += record["location"] is None
+            values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
+            changes = records.diff(old, record)
+            if old["deleted"]:
+                changes["deleted"] = [True, False]
+            if not changes:
+                counts["unchanged"] += 1
+                continue
+            version = old["version"] + 1
+            updates.append(values | {"key": station_id, "version": version})
+            entry(station_id, version, "restored" if old["deleted"] else "updated", changes)
+            counts["restored" if old["deleted"] else "changed"] += 1
+        if problems:
+            problems.sort(key=lambda p: p.row or 0)
+            raise DataFileError(source, problems)
+        if mode == "replace-area":
+            for station_id, old in existing.items():
+                if not old["deleted"] and station_id not in seen and _in_area(old["adcode"], str(adcode)):
+                    updates.append({"key": station_id, "deleted": True, "version": old["version"] + 1,
+                                    "changed_in": register_version})
+                    entry(station_id, old["version"] + 1, "deleted", {"deleted": [False, True]})
+                    counts["removed"] += 1
+        _write(c, inserts, updates, entries)
+        c.execute(imports.update().where(imports.c.id == import_id).values(counts=counts))
+        if seed_sample is not None:
+            c.execute(register.update().values(is_sample=seed_sample))
+    return ImportResult(import_id, register_version, counts)
+
+
+def _who() -> str:
+    from .register import current_user
+
+    return current_user()
+
+
+def _write(c: sa.Connection, inserts: list[dict], updates: list[dict], entries: list[dict]) -> None:
+    if inserts:
+        c.execute(stations.insert(), inserts)
+    by_shape: dict[tuple[str, ...], list[dict]] = {}
+    for values in updates:
+        by_shape.setdefault(tuple(sorted(values)), []).append(values)
+    for shape, group in by_shape.items():
+        columns: dict[str, Any] = {k: sa.bindparam(k) for k in shape if k != "key"}
+        c.execute(stations.update().where(stations.c.id == sa.bindparam("key")).values(**columns), group)
+    if entries:
+        c.execute(history.insert(), entries)
+
+
+def seed(store: Store, frame: pd.DataFrame, *, file_name: str, digest: str, who: str | None = None,
+         reason: str = "", is_sample: bool = False) -> ImportResult:
+    """Fill a new, empty store (``stationmap db init --from FILE``); refuses one that holds stations."""
+    if store.count():
+        raise InputError(f"{store.label} already holds {store.count()} stations; `db init` only seeds an "
+                         "empty store (use `stationmap import` to change a register)", field="database")
+    return apply_import(store, frame, mode="upsert", who=who, reason=reason or "initial register",
+                        file_name=file_name, digest=digest, seed_sample=is_sample)
+
+
+def revert_import(store: Store, import_id: int, *, who: str | None = None, reason: str = "") -> int:
+    """Undo an import, all or nothing; returns the register version of the revert.
+
+    Refused (:class:`~stationmap.store.register.Conflict`) when a station it touched has changed
+    since: reverting would silently undo that later edit.
+    """
+    from .register import Conflict, NotFound
+
+    who = who or _who()
+    with store.transaction() as (c, register_version, now):
+        found = c.execute(sa.select(imports).where(imports.c.id == import_id)).mappings().first()
+        if found is None:
+            raise NotFound(f"no import {import_id}")
+        if found["reverted"]:
+            raise InputError(f"import {import_id} was already reverted (register version {found['reverted_in']})",
+                             field="revert")
+        done = c.execute(sa.select(history).where(history.c.import_id == import_id)).mappings().all()
+        current = {r["id"]: records.from_row(r) for r in c.execute(
+            sa.select(stations).where(stations.c.id.in_([d["station_id"] for d in done]))).mappings()}
+        updates, entries = [], []
+        text = f"revert of import {import_id}" + (f": {reason}" if reason else "")
+        for d in done:
+            now_record = current[d["station_id"]]
+            if now_record["version"] != d["version"]:
+                raise Conflict(d["station_id"], d["version"], now_record["version"])
+            changes = dict(d["changes"])
+            values: dict[str, Any] = {"key": d["station_id"], "version": d["version"] + 1,
+                                      "changed_in": register_version}
+            if d["action"] == "created":
+                values["deleted"], action, undone = True, "deleted", {"deleted": [False, True]}
+            else:
+                undone = {f: [new, old] for f, (old, new) in changes.items()}
+                for field, (old, _new) in changes.items():
+                    if field == "location":
+                        values["location"] = None if old is None else tuple(old)
+                    else:
+                        values[field] = old
+                action = "deleted" if values.get("deleted") else ("restored" if "deleted" in changes else "updated")
+            updates.append(values)
+            entries.append({"station_id": d["station_id"], "version": d["version"] + 1,
+                            "register_version": register_version, "who": who, "at": now,
+                            "action": action, "changes": undone, "reason": text, "import_id": None})
+        _write(c, [], updates, entries)
+        c.execute(imports.update().where(imports.c.id == import_id).values(reverted=True,
+                                                                           reverted_in=register_version))
+    return register_version

@@ -1,0 +1,357 @@
+"""The data-access API of the register: read it, edit one station, follow its history.
+
+Every write is one transaction that first bumps the register version (``UPDATE register SET
+version = version + 1``): that row lock serialises writers on PostgreSQL (``BEGIN IMMEDIATE`` does
+on SQLite), so versions are handed out in commit order and a reader that has seen version *n* has
+seen every change up to *n*. On PostgreSQL the same transaction sends ``NOTIFY stationmap_register``,
+delivered only if it commits, which wakes every app server's watcher.
+
+Edits carry the station version they started from (``expected_version``): a stale one raises
+:class:`Conflict` and changes nothing, so two people editing the same station never lose an update.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import sqlalchemy as sa
+
+from ..errors import InputError, StationmapError
+from ..stations import COLUMNS, CRS
+from . import geopackage, migrate, records
+from .engine import WRITE, make_engine, normalise_url
+from .schema import history, register, stations
+
+CHANNEL = "stationmap_register"
+
+
+class Conflict(StationmapError):
+    """The station changed since the version an edit started from (HTTP 412 on the web)."""
+
+    def __init__(self, station_id: str, expected: int | None, actual: int | None):
+        self.station_id, self.expected, self.actual = station_id, expected, actual
+        super().__init__(f"station {station_id!r} is at version {actual}, not {expected}: "
+                         "it was changed meanwhile; reload it and apply your edit again")
+
+
+class NotFound(StationmapError, KeyError):
+    """No station with that id (or no import with that number)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class SchemaError(StationmapError):
+    """The store's schema is missing or older than this stationmap: run ``stationmap db upgrade``."""
+
+
+class _Unchanged(Exception):
+    def __init__(self, version: int):
+        self.version = version
+
+
+@dataclass(frozen=True)
+class Change:
+    """One version of one station: who changed what, when and why."""
+
+    station_id: str
+    version: int
+    register_version: int
+    who: str
+    at: datetime
+    action: str                          # created | updated | deleted | restored
+    changes: dict[str, list[Any]]        # field -> [old, new]
+    reason: str
+    import_id: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"station_id": self.station_id, "version": self.version, "register_version": self.register_version,
+                "who": self.who, "at": self.at.isoformat(), "action": self.action, "changes": self.changes,
+                "reason": self.reason, "import_id": self.import_id}
+
+
+@dataclass(frozen=True)
+class RegisterInfo:
+    version: int
+    changed: datetime
+    is_sample: bool
+
+
+def current_user() -> str:
+    """Who a command-line change is recorded as: the operating-system user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Store:
+    """A station register in a database (see :mod:`stationmap.store`)."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self.backend = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str | sa.URL, *, upgrade: bool = False) -> Store:
+        """Connect to the store at ``url``; ``upgrade=True`` creates or migrates its schema first,
+        otherwise a store not at the current schema raises :class:`SchemaError`."""
+        parsed = normalise_url(url)
+        if not upgrade and parsed.get_backend_name() == "sqlite" and parsed.database:
+            from pathlib import Path
+
+            if not Path(parsed.database).is_file():     # do not leave an empty file behind
+                raise SchemaError(f"{describe(url)}: no such file; create it with `stationmap db upgrade` "
+                                  "or `stationmap db init --from FILE`")
+        store = cls(make_engine(parsed))
+        if upgrade:
+            store.upgrade()
+        else:
+            found = migrate.current(store.engine)
+            if found != migrate.head():
+                store.close()
+                state = "has no register" if found is None else f"is at schema {found}, not {migrate.head()}"
+                raise SchemaError(f"{describe(url)} {state}: run `stationmap db upgrade`")
+        return store
+
+    def upgrade(self) -> None:
+        migrate.upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def label(self) -> str:
+        return describe(self.engine.url)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def info(self) -> RegisterInfo:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(register.c.version, register.c.changed, register.c.is_sample)).one()
+        return RegisterInfo(int(row.version), _utc(row.changed), bool(row.is_sample))
+
+    def register_version(self) -> int:
+        """The register version: cheap enough to ask every second."""
+        with self.engine.connect() as c:
+            return int(c.execute(sa.select(register.c.version)).scalar_one())
+
+    def load(self) -> tuple[gpd.GeoDataFrame, int]:
+        """Every live, located station (the columns of ``COLUMNS`` plus ``version``) and the register
+        version they belong to, read in one transaction."""
+        columns = [stations.c[c] for c in COLUMNS] + [stations.c.version]
+        xy: list[Any]
+        if self.backend == "postgresql":
+            xy = [sa.func.ST_X(stations.c.location), sa.func.ST_Y(stations.c.location)]
+        else:
+            xy = [sa.type_coerce(stations.c.location, sa.LargeBinary)]
+        query = (sa.select(*columns, *xy).where(~stations.c.deleted, stations.c.location.is_not(None))
+                 .order_by(stations.c.fid))
+        with self.engine.connect() as c, c.begin():
+            version = int(c.execute(sa.select(register.c.version)).scalar_one())
+            rows = c.execute(query).all()
+        n = len(COLUMNS) + 1
+        frame: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate([*COLUMNS, "version"])}
+        if self.backend == "postgresql":
+            lon = np.array([row[n] for row in rows], dtype=float)
+            lat = np.array([row[n + 1] for row in rows], dtype=float)
+        else:
+            import shapely
+
+            points = shapely.from_wkb([bytes(row[n])[8:] for row in rows]) if rows else np.empty(0, dtype=object)
+            xy_ = shapely.get_coordinates(points) if rows else np.empty((0, 2))
+            lon, lat = xy_[:, 0], xy_[:, 1]
+        frame["version"] = np.asarray(frame["version"], dtype="int64")
+        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS), version
+
+    def needs_location(self) -> list[dict[str, Any]]:
+        """Live stations without a position: kept and listed for staff to place, never answered."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(stations).where(~stations.c.deleted, stations.c.location.is_(None))
+                             .order_by(stations.c.id)).mappings().all()
+        return [records.from_row(r) for r in rows]
+
+    def get(self, station_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
+        """One station's record with its ``version``; :class:`NotFound` if there is none."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
+        if row is None or (row["deleted"] and not include_deleted):
+            raise NotFound(f"no station {station_id!r}")
+        return records.from_row(row)
+
+    def count(self) -> int:
+        """Every station the store has ever held (live, deleted, unlocated)."""
+        with self.engine.connect() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(stations)).scalar_one())
+
+    def history(self, station_id: str) -> list[Change]:
+        """Every version of a station, oldest first (deleted ones too)."""
+        return self._changes(history.c.station_id == station_id)
+
+    def changes(self, since: int, *, limit: int = 1000) -> list[Change]:
+        """What changed after register version ``since``, oldest first, at most ``limit`` entries."""
+        return self._changes(history.c.register_version > since, limit=limit)
+
+    def _changes(self, where, *, limit: int | None = None) -> list[Change]:
+        query = sa.select(history).where(where).order_by(history.c.register_version, history.c.fid).limit(limit)
+        with self.engine.connect() as c:
+            rows = c.execute(query).mappings().all()
+        return [Change(r["station_id"], r["version"], r["register_version"], r["who"], _utc(r["at"]), r["action"],
+                       dict(r["changes"]), r["reason"], r["import_id"]) for r in rows]
+
+    # -- writing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[tuple[sa.Connection, int, datetime]]:
+        """One write transaction with the register version already bumped: yields the
+        connection, the new register version and the time of the change."""
+        with self.engine.connect() as c:
+            c.execution_options(**WRITE)
+            with c.begin():
+                now = datetime.now(UTC)
+                version = int(c.execute(register.update().values(version=register.c.version + 1, changed=now)
+                                        .returning(register.c.version)).scalar_one())
+                yield c, version, now
+                if self.backend == "postgresql":
+                    c.execute(sa.select(sa.func.pg_notify(CHANNEL, str(version))))
+                else:
+                    geopackage.touch(c)
+
+    def create(self, station_id: str, fields: Mapping[str, Any], *, who: str | None = None,
+               reason: str = "") -> int:
+        """Add a station (``fields`` as for :meth:`update`); returns its version (1).
+
+        Re-creating a deleted station's id restores it with these values.
+        """
+        if not str(station_id).strip():
+            raise InputError("is empty; every station needs one", field="id")
+        record = records.merge(records.blank(), fields, station_id=station_id)
+        with self.transaction() as (c, register_version, now):
+            row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
+            if row is not None and not row["deleted"]:
+                raise Conflict(station_id, None, row["version"])
+            old = records.from_row(row) if row is not None else records.blank()
+            version = (row["version"] + 1) if row is not None else 1
+            values = records.to_row(record) | {"version": version, "deleted": False, "changed_in": register_version}
+            if row is None:
+                c.execute(stations.insert().values(id=station_id, **values))
+            else:
+                c.execute(stations.update().where(stations.c.id == station_id).values(**values))
+            self._record(c, station_id, version, register_version, now, "created" if row is None else "restored",
+                         records.diff({} if row is None else old, record), who, reason)
+        return version
+
+    def update(self, station_id: str, fields: Mapping[str, Any], *, expected_version: int | None,
+               who: str | None = None, reason: str = "") -> int:
+        """Change some fields of a live station; returns its new version (unchanged if nothing
+        differs). ``expected_version=None`` skips the check (the command line's ``station set``
+        reads and writes in one step)."""
+        try:
+            with self.transaction() as (c, register_version, now):
+                current = self._live(c, station_id, expected_version)
+                record = records.merge(current, fields, station_id=station_id)
+                changes = records.diff(current, record)
+                if not changes:      # roll back: an edit that changes nothing is no new version
+                    raise _Unchanged(int(current["version"]))
+                version = int(current["version"]) + 1
+                c.execute(stations.update().where(stations.c.id == station_id)
+                          .values(**records.to_row(record), version=version, changed_in=register_version))
+                self._record(c, station_id, version, register_version, now, "updated", changes, who, reason)
+        except _Unchanged as same:
+            return same.version
+        return version
+
+    def delete(self, station_id: str, *, expected_version: int | None, who: str | None = None,
+               reason: str = "") -> int:
+        """Soft-delete a station: gone from answers, kept with its history; returns its version."""
+        with self.transaction() as (c, register_version, now):
+            current = self._live(c, station_id, expected_version)
+            version = int(current["version"]) + 1
+            c.execute(stations.update().where(stations.c.id == station_id)
+                      .values(deleted=True, version=version, changed_in=register_version))
+            self._record(c, station_id, version, register_version, now, "deleted", {"deleted": [False, True]},
+                         who, reason)
+        return version
+
+    def restore(self, station_id: str, *, expected_version: int | None, who: str | None = None,
+                reason: str = "") -> int:
+        """Bring a deleted station back as it was; returns its version."""
+        with self.transaction() as (c, register_version, now):
+            row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
+            if row is None or not row["deleted"]:
+                raise NotFound(f"no deleted station {station_id!r}")
+            if expected_version is not None and row["version"] != expected_version:
+                raise Conflict(station_id, expected_version, row["version"])
+            version = row["version"] + 1
+            c.execute(stations.update().where(stations.c.id == station_id)
+                      .values(deleted=False, version=version, changed_in=register_version))
+            self._record(c, station_id, version, register_version, now, "restored", {"deleted": [True, False]},
+                         who, reason)
+        return version
+
+    # -- many stations at once (see :mod:`stationmap.store.bulk`) ------------------------------
+
+    def seed(self, frame, *, file_name: str, digest: str, who: str | None = None, reason: str = "",
+             is_sample: bool = False):
+        """Fill an empty store from a validated stations table; returns an ``ImportResult``."""
+        from .bulk import seed
+
+        return seed(self, frame, file_name=file_name, digest=digest, who=who, reason=reason, is_sample=is_sample)
+
+    def apply_import(self, frame, *, mode: str = "upsert", adcode: str | None = None, who: str | None = None,
+                     reason: str = "", file_name: str = "", digest: str = "", fields=None):
+        """Apply an import all or nothing; returns an ``ImportResult`` (see :func:`.bulk.apply_import`)."""
+        from .bulk import apply_import
+
+        return apply_import(self, frame, mode=mode, adcode=adcode, who=who, reason=reason,
+                            file_name=file_name, digest=digest, fields=fields)
+
+    def revert_import(self, import_id: int, *, who: str | None = None, reason: str = "") -> int:
+        """Undo an import; returns the register version of the revert (see :func:`.bulk.revert_import`)."""
+        from .bulk import revert_import
+
+        return revert_import(self, import_id, who=who, reason=reason)
+
+    def imports(self) -> list[dict[str, Any]]:
+        """Every import, newest first (id, file name, digest, counts, reason, who, when, reverted)."""
+        from .schema import imports
+
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(sa.select(imports).order_by(imports.c.id.desc())).mappings()]
+
+    def _live(self, c: sa.Connection, station_id: str, expected_version: int | None) -> dict[str, Any]:
+        row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
+        if row is None or row["deleted"]:
+            raise NotFound(f"no station {station_id!r}")
+        if expected_version is not None and row["version"] != expected_version:
+            raise Conflict(station_id, expected_version, row["version"])
+        return records.from_row(row)
+
+    @staticmethod
+    def _record(c: sa.Connection, station_id: str, version: int, register_version: int, now: datetime,
+                action: str, changes: Mapping[str, Any], who: str | None, reason: str,
+                import_id: int | None = None) -> None:
+        c.execute(history.insert().values(station_id=station_id, version=version, register_version=register_version,
+                                          who=who or current_user(), at=now, action=action, changes=dict(changes),
+                                          reason=reason or "", import_id=import_id))
+
+
+def describe(url: str | sa.URL) -> str:
+    """The store as people name it, without a password: the file name, or database@host."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        from pathlib import Path
+
+        return Path(parsed.database or "memory").name
+    return f"PostgreSQL {parsed.database}@{parsed.host or 'localhost'}"

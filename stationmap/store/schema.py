@@ -1,0 +1,79 @@
+"""The register's tables, one schema for PostgreSQL + PostGIS and for the GeoPackage default.
+
+``stations`` holds every column of :data:`stationmap.stations.COLUMNS` plus what a living register
+needs: ``version`` (each station's own, for optimistic locking: an edit names the version it
+started from), ``deleted`` (a soft delete: history keeps everything), ``location`` (nullable: a
+station without one "needs a location", is kept and listed, and is never answered as nearest),
+``opening_hours_text`` (the hours as the union wrote them) and ``changed_in`` (the register
+version of its last change, for the changes feed). GeoPackage readers need an integer primary
+key on a feature table, hence ``fid`` beside the station's own ``id``.
+
+``register`` is a single row: the register version, one number bumped in the same transaction as
+every change (edits, imports, reverts), which answers, pages and the index name.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..stations import COLUMNS
+from .types import Json, Point
+
+metadata = sa.MetaData()
+Text = sa.Text
+UTC = sa.DateTime(timezone=True)
+
+#: The station record's own text columns (``id`` has its own definition).
+TEXT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "id") + ("opening_hours_text",)
+
+stations = sa.Table(
+    "stations", metadata,
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", Text, nullable=False, unique=True),
+    *(sa.Column(name, Text, nullable=False, server_default="") for name in TEXT_COLUMNS),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("closed_until", Text, nullable=False, server_default=""),
+    sa.Column("changed_in", sa.Integer, nullable=False, index=True),
+    sa.Column("location", Point, nullable=True),
+)
+
+imports = sa.Table(
+    "imports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", Text, nullable=False),
+    sa.Column("sha256", Text, nullable=False),
+    sa.Column("mode", Text, nullable=False),
+    sa.Column("adcode", Text, nullable=False, server_default=""),
+    sa.Column("counts", Json, nullable=False),
+    sa.Column("reason", Text, nullable=False, server_default=""),
+    sa.Column("who", Text, nullable=False),
+    sa.Column("at", UTC, nullable=False),
+    sa.Column("register_version", sa.Integer, nullable=False),
+    sa.Column("reverted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reverted_in", sa.Integer, nullable=True),
+)
+
+history = sa.Table(
+    "station_history", metadata,
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", Text, nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("register_version", sa.Integer, nullable=False, index=True),
+    sa.Column("who", Text, nullable=False),
+    sa.Column("at", UTC, nullable=False),
+    sa.Column("action", Text, nullable=False),      # created | updated | deleted | restored
+    sa.Column("changes", Json, nullable=False),  # {field: [old, new]}
+    sa.Column("reason", Text, nullable=False, server_default=""),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id"), nullable=True),
+    sa.UniqueConstraint("station_id", "version"),
+)
+
+register = sa.Table(
+    "register", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("changed", UTC, nullable=False),
+    #: Seeded from the shipped synthetic sample: every map made from it must say so.
+    sa.Column("is_sample", sa.Boolean, nullable=False, server_default=sa.false()),
+)
