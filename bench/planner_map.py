@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from browser import chromium  # noqa: E402
-from conftest import Server  # noqa: E402
+from browser import chromium
+from conftest import Server
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 VIEWS = {"desk": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -59,7 +59,7 @@ def screenshots(browser) -> list[Path]:
     written = []
     try:
         for view, query in (("day", ""), ("night", "at=02:00"), ("sites", "adcode=310112&recommend=5")):
-            for name, size in VIEWS.items():
+            for size in VIEWS.values():
                 page = browser.new_context(viewport=size, locale="zh-CN").new_page()
                 page.goto(f"{server.url}/coverage?{query}")
                 page.wait_for_function("() => document.getElementById('table').dataset.ready", timeout=600_000)

@@ -62,7 +62,7 @@ def heat_payload(report: CoverageReport, coordsys: str = "wgs84") -> dict:
         bx, by = coords.from_wgs84(boundary[:, 1], boundary[:, 0], coordsys)
         cy, cx = h3i.cell_to_latlng(cell)
         ox, oy = coords.from_wgs84(np.array([cx]), np.array([cy]), coordsys)
-        shapes.append([[int(round((a - float(ox[0])) / STEP_DEG)), int(round((b - float(oy[0])) / STEP_DEG))]
+        shapes.append([[round((a - float(ox[0])) / STEP_DEG), round((b - float(oy[0])) / STEP_DEG)]
                        for a, b in zip(np.asarray(bx), np.asarray(by))])
         shape_of[rows] = i
     order = np.lexsort((x, y // 500))                                # rows of about 5 km, west to east
@@ -72,4 +72,4 @@ def heat_payload(report: CoverageReport, coordsys: str = "wgs84") -> dict:
     flat = np.column_stack([dx, dy, tenths, shape_of]).ravel().tolist()
     return {"unit": unit, "threshold": threshold, "coordsys": coordsys, "step_deg": STEP_DEG,
             "bands": [[round(lo, 3), None if hi is None else round(hi, 3), colour] for lo, hi, colour in heat_bands(threshold)],
-            "origin": origin, "shapes": shapes, "count": int(len(x)), "cells": flat}
+            "origin": origin, "shapes": shapes, "count": len(x), "cells": flat}

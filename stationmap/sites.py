@@ -40,7 +40,7 @@ SITE_COLUMNS = {
 
 
 def site_details(sites: pd.DataFrame, districts: gpd.GeoDataFrame, index: StationIndex,
-                 filters: Filters = Filters(), lang: str = "zh") -> pd.DataFrame:
+                 filters: Filters | None = None, lang: str = "zh") -> pd.DataFrame:
     """``sites`` with :data:`SITE_COLUMNS`: district, nearest admitted station and its
     distance (geodesic metres, ``None`` when no station is admitted), AMap link."""
     table = sites.copy()
@@ -53,7 +53,7 @@ def site_details(sites: pd.DataFrame, districts: gpd.GeoDataFrame, index: Statio
     station_names: list[Any] = [None] * len(table)
     metres: list[Any] = [None] * len(table)
     if len(table) and len(index):
-        positions, distance = index.nearest_batch(lon, lat, k=1, filters=filters)
+        positions, distance = index.nearest_batch(lon, lat, k=1, filters=filters or Filters())
         for i, (p, d) in enumerate(zip(positions[:, 0], distance[:, 0])):
             if p >= 0:
                 ids[i], station_names[i], metres[i] = str(index.ids[p]), str(index.columns["name"][p]), round(float(d), 1)

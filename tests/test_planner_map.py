@@ -43,7 +43,7 @@ def test_the_heat_legend_and_the_drawn_cells_use_the_one_palette(browser, offlin
         return Object.keys(seen); }""")
     palette = {",".join(map(str, rgb(c))) for c in (*HEAT_COLOURS, GAP_COLOUR)}
     assert set(colours) <= palette and ",".join(map(str, rgb(GAP_COLOUR))) in colours and len(colours) >= 4
-    headers, body = get(offline_server, f="cells", coordsys="wgs84")
+    _headers, body = get(offline_server, f="cells", coordsys="wgs84")
     assert page.evaluate("() => window.stationmapCoverage.heat.data().n") == json.loads(body)["count"]
     # Districts are outlines, never filled under the heat; their share is a label.
     assert page.evaluate("() => { let f = []; window.stationmapCoverage.districts.eachLayer(g => g.eachLayer && "

@@ -9,11 +9,18 @@ import pandas as pd
 from pyproj import Geod
 
 from stationmap import coords
+from stationmap.coverage import Threshold, coverage_report
 from stationmap.districts import load_districts
 from stationmap.heat import heat_payload, heat_values
-from stationmap.coverage import Threshold, coverage_report
 from stationmap.index import StationIndex
-from stationmap.sites import SITE_COLUMNS, site_details, sites_csv, sites_geojson, sites_stem, sites_xlsx
+from stationmap.sites import (
+    SITE_COLUMNS,
+    site_details,
+    sites_csv,
+    sites_geojson,
+    sites_stem,
+    sites_xlsx,
+)
 from stationmap.stations import from_frame
 
 HOSTILE = '=HYPERLINK("http://evil.example","x")<script>'
@@ -83,7 +90,7 @@ def test_heat_payload_decodes_to_every_cell_and_its_gap_test_is_the_report_s():
     x = payload["origin"][0] + np.cumsum(flat[:, 0])
     y = payload["origin"][1] + np.cumsum(flat[:, 1])
     got = sorted(zip(np.round(x * payload["step_deg"], 5), np.round(y * payload["step_deg"], 5), flat[:, 2] > 100))
-    values, gap, threshold, unit = heat_values(report)
+    _values, gap, threshold, unit = heat_values(report)
     expected = sorted(zip(np.round(report.cells["lon"], 5), np.round(report.cells["lat"], 5), gap))
     assert unit == "min" and threshold == 10
     assert [g[2] for g in got] == [e[2] for e in expected]                  # a gap on the map is a gap in the table

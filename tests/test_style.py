@@ -4,10 +4,18 @@ Colour-vision deficiency is simulated with the matrices of Machado, Oliveira and
 (2009, severity 1.0) applied to linear RGB; distances are CIE76 ΔE in CIELAB (D65).
 """
 
+import itertools
+
 import numpy as np
 import pytest
 
-from stationmap.maps.style import GAP_COLOUR, HEAT_COLOURS, SITE_COLOUR, heat_bands, heat_colour
+from stationmap.maps.style import (
+    GAP_COLOUR,
+    HEAT_COLOURS,
+    SITE_COLOUR,
+    heat_bands,
+    heat_colour,
+)
 
 MACHADO = {
     "normal": np.eye(3),
@@ -49,7 +57,7 @@ def delta_e(a, b, deficiency):
 @pytest.mark.parametrize("deficiency", ["normal", "deuteranopia", "protanopia", "tritanopia"])
 def test_neighbouring_bands_and_the_gap_colour_stay_apart_under_colour_blindness(deficiency):
     # Neighbouring bands: a step a reader sees (ΔE ≥ 10); the gap: unmistakable from every band (ΔE ≥ 30).
-    steps = [delta_e(a, b, deficiency) for a, b in zip(HEAT_COLOURS, HEAT_COLOURS[1:])]
+    steps = [delta_e(a, b, deficiency) for a, b in itertools.pairwise(HEAT_COLOURS)]
     assert min(steps) >= 10, steps
     assert min(delta_e(GAP_COLOUR, c, deficiency) for c in HEAT_COLOURS) >= 30
     assert min(delta_e(SITE_COLOUR, c, deficiency) for c in (*HEAT_COLOURS, GAP_COLOUR)) >= 10

@@ -34,11 +34,10 @@ from .._files import atomic_path
 from .._paths import shipped
 from ..coverage import CoverageReport
 from ..districts import district_of
+from ..heat import heat_values
 from ..index import StationIndex
 from . import tiles
-from ..heat import heat_values
-from .style import (COVERAGE_CLASSES, GAP_COLOUR, HEAT_OPACITY, OUTLINE_COLOUR, SITE_COLOUR, TYPE_STYLE,
-                    coverage_colour, heat_bands, heat_colour)
+from .style import GAP_COLOUR, HEAT_OPACITY, OUTLINE_COLOUR, SITE_COLOUR, TYPE_STYLE, coverage_colour, heat_bands, heat_colour
 
 ASSETS = (("style", "vendor/leaflet/dist/leaflet.css"),
           ("style", "vendor/leaflet.markercluster/dist/MarkerCluster.css"),

@@ -15,8 +15,7 @@ from .. import planner, reports, sites, vocab
 from ..coverage import Threshold
 from ..districts import outlines
 from ..heavy import coverage_body
-from ..maps.html import COVERAGE_CLASSES
-from ..maps.style import palette
+from ..maps.style import COVERAGE_CLASSES, palette
 from ..texts import PLANNER
 from . import heavy
 from ._common import (ApiBlueprint, content_language, current_dataset, language, openapi, page_language, served_adcode,
