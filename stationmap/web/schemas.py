@@ -180,7 +180,7 @@ def _check_at(value: str) -> None:
         raise ma.ValidationError(getattr(exc, "reason", str(exc))) from None
 
 
-COVERAGE_FORMATS = ("json", "geojson", "csv", "xlsx", "html")
+COVERAGE_FORMATS = ("json", "geojson", "csv", "xlsx", "html", "cells", "sites-csv", "sites-xlsx", "sites-geojson")
 
 
 class CoverageArgs(LanguageArgs):
@@ -207,7 +207,10 @@ class CoverageArgs(LanguageArgs):
                                 metadata={"description": "system of every output coordinate: wgs84 "
                                                          "or gcj02 (AMap tiles)"})
     f = ma.fields.String(validate=ma.validate.OneOf(COVERAGE_FORMATS), load_default="json",
-                         metadata={"description": "json (default), geojson (the gaps), csv, xlsx, html (the map)"})
+                         metadata={"description": "json (default), geojson (the gaps), csv, xlsx, html (the map), "
+                                                  "cells (the heat layer: minutes per H3 cell, compact), sites-csv, "
+                                                  "sites-xlsx, sites-geojson (the recommended sites with district, "
+                                                  "nearest station, links)"})
 
     @ma.validates_schema
     def _one_reach(self, data, **kwargs):
