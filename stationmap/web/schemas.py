@@ -287,6 +287,8 @@ class NearestResultSchema(StationSchema):
     distance_m = ma.fields.Float(metadata={"description": "geodesic metres on WGS-84"})
     bearing_deg = ma.fields.Float(metadata={"description": "from the query point, clockwise from north"})
     est_minutes = ma.fields.Float(metadata={"description": "estimate; see assumptions"})
+    week_hours = ma.fields.List(ma.fields.Dict(), allow_none=True, metadata={
+        "description": "an open station's hours for the next seven days: {date, day, hours} (words in lang)"})
 
 
 class RouteResultSchema(StationSchema):
@@ -295,6 +297,10 @@ class RouteResultSchema(StationSchema):
     distance_m = ma.fields.Float(metadata={"description": "geodesic metres from the route"})
     along_m = ma.fields.Float(metadata={"description": "metres along the route from its start"})
     est_minutes = ma.fields.Float(metadata={"description": "detour estimate from the route and back is not included"})
+    detour_minutes = ma.fields.Float(metadata={"description": "estimate of leaving the route and rejoining it: "
+                                                              "2 × distance_m by the mode's assumptions"})
+    week_hours = ma.fields.List(ma.fields.Dict(), allow_none=True, metadata={
+        "description": "an open station's hours for the next seven days: {date, day, hours} (words in lang)"})
 
 
 class NearestResponseSchema(ma.Schema):
