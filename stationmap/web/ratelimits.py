@@ -47,13 +47,10 @@ def init_app(app: Flask) -> Limiter:
     if missing:       # a renamed route must not silently lose its limit
         raise RuntimeError(f"rate-limited endpoints not found: {', '.join(missing)}")
     for endpoint, setting in LIMITED.items():
-        view = app.view_functions[endpoint]
-        if view is not None:
-            app.view_functions[endpoint] = limiter.limit(str(app.config[setting]), scope=setting)(view)  # type: ignore[assignment]
+        limit = limiter.limit(str(app.config[setting]), scope=setting)
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])  # type: ignore[assignment]  # Flask-Limiter types its wrapper as possibly async
     for endpoint in DRAWN:
-        view = app.view_functions.get(endpoint)
-        if view is not None:
-            app.view_functions[endpoint] = limiter.limit(  # type: ignore[assignment]
-                str(app.config["RATELIMIT_PICTURES"]), scope="RATELIMIT_PICTURES", deduct_when=_drawn)(view)
+        limit = limiter.limit(str(app.config["RATELIMIT_PICTURES"]), scope="RATELIMIT_PICTURES", deduct_when=_drawn)
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])  # type: ignore[assignment]  # (same)
     app.extensions["stationmap.limiter"] = limiter      # the limits refer to it weakly: keep it alive
     return limiter
