@@ -168,6 +168,7 @@ class Job:
     version: int | None = None
 
     def status(self) -> dict[str, Any]:
+        """The job as a client sees it: plain data (no function, no result) so it pickles across the service's pipe."""
         now = time.monotonic()
         return {"id": self.id, "state": self.state, "stage": self.stage, "progress": self.fraction,
                 "queued_s": round((self.started or now) - self.submitted, 3),
@@ -394,6 +395,7 @@ class JobPool:
         return not self.closed and all(t.is_alive() for t in self._threads)
 
     def stats(self) -> dict[str, Any]:
+        """Queue length, running jobs, kept results and worker pids: a snapshot of how busy it is."""
         with self._lock:
             return {"queued": len(self._queue), "running": sum(s.job is not None for s in self._slots),
                     "kept": len(self._finished), "kept_bytes": sum(j.size for j in self._finished.values()),
@@ -410,6 +412,7 @@ class JobPool:
         return max(1, min(60, round(2 * (len(self._queue) + 1) / max(1, len(self._slots)))))
 
     def close(self) -> None:
+        """Stop every worker at once (killed, not drained): the server is going away, so are its answers."""
         self.closed = True
         with self._lock:
             self._lock.notify_all()
@@ -604,18 +607,23 @@ class PoolClient:
 
     def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None,
                version: int | None = None) -> str:
+        """:meth:`JobPool.submit`, in the service: the key joins other workers' identical questions."""
         return self._call("submit", key, fn, tuple(args), timeout_s, version)
 
     def status(self, job_id: str) -> dict[str, Any]:
+        """:meth:`JobPool.status`, in the service."""
         return self._call("status", job_id)
 
     def result(self, job_id: str, wait_s: float | None = None) -> Any:
+        """:meth:`JobPool.result`, in the service; its errors are raised here, in the request worker."""
         return self._call("result", job_id, wait_s)
 
     def cancel(self, job_id: str) -> bool:
+        """:meth:`JobPool.cancel`, in the service."""
         return self._call("cancel", job_id)
 
     def stats(self) -> dict[str, Any]:
+        """:meth:`JobPool.stats`, in the service (every request worker sees the same pool)."""
         return self._call("stats")
 
     def alive(self) -> bool:

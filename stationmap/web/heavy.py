@@ -84,6 +84,11 @@ def _pool_check() -> tuple[bool, str]:
 
 
 def init_app(app: Flask) -> None:
+    """Answer the pool's refusals as 503 problem+json with ``Retry-After``, and add the pool to ``/readyz``.
+
+    A busy or unreachable pool is a reason to come back later, not a server fault: clients and
+    load balancers read the 503 and its header, and readiness reports a pool that stopped answering.
+    """
     from .ops import add_ready_check
 
     for error in (PoolFull, JobTimeout, PoolUnavailable):
