@@ -42,7 +42,7 @@ def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], l
     """The frame's rows as records, checked by the station rules (rows numbered from 1)."""
     problems: list[InputError] = []
     geometry = frame.geometry.array if isinstance(frame, gpd.GeoDataFrame) else [None] * len(frame)
-    present = [c for c in TEXT_COLUMNS if c in frame.columns]
+    present = [c for c in (*TEXT_COLUMNS, "closed_until") if c in frame.columns]
     ids = [_text(v) for v in frame["id"].tolist()] if "id" in frame.columns else [""] * len(frame)
     columns = {c: frame[c].tolist() for c in present}
     rows = []
@@ -69,7 +69,7 @@ def _in_area(adcode: str, area: str) -> bool:
 
 def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adcode: str | None = None,
                  who: str | None = None, reason: str = "", file_name: str = "", digest: str = "",
-                 seed_sample: bool | None = None) -> ImportResult:
+                 seed_sample: bool | None = None, expected: Mapping[str, int] | None = None) -> ImportResult:
     """Apply a table of stations to the register, all or nothing.
 
     ``frame`` is in the station schema (:data:`stationmap.stations.COLUMNS`, WGS-84 point
@@ -77,6 +77,10 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
     ``upsert`` adds new ids and changes existing ones; ``replace-area`` also removes (soft-deletes)
     the live stations of ``adcode`` that the frame does not hold. Raises
     :class:`~stationmap.errors.DataFileError` listing every bad row, changing nothing.
+
+    ``expected`` maps station ids to the version the caller planned from (0: not a live station):
+    if any has moved on, :class:`~stationmap.store.register.Conflict` is raised and nothing changes,
+    so an import planned before an edit never silently overwrites that edit.
     """
     source = file_name or "import"
     if mode not in MODES:
@@ -89,6 +93,7 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
     counts["rows"] = len(frame)
     with store.transaction() as (c, register_version, now):
         existing = {r["id"]: records.from_row(r) for r in c.execute(sa.select(stations)).mappings()}
+        _check_expected(existing, expected or {})
         import_id = int(c.execute(imports.insert().values(
             file_name=file_name, sha256=digest, mode=mode, adcode=adcode or "", counts=counts, reason=reason,
             who=who or _who(), at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
@@ -141,6 +146,16 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
         if seed_sample is not None:
             c.execute(register.update().values(is_sample=seed_sample))
     return ImportResult(import_id, register_version, counts)
+
+
+def _check_expected(existing: Mapping[str, dict[str, Any]], expected: Mapping[str, int]) -> None:
+    from .register import Conflict
+
+    for station_id, version in expected.items():
+        old = existing.get(station_id)
+        actual = 0 if old is None or old["deleted"] else int(old["version"])
+        if actual != version:
+            raise Conflict(station_id, version or None, actual or None)
 
 
 def _who() -> str:

@@ -310,12 +310,12 @@ class Store:
         return seed(self, frame, file_name=file_name, digest=digest, who=who, reason=reason, is_sample=is_sample)
 
     def apply_import(self, frame, *, mode: str = "upsert", adcode: str | None = None, who: str | None = None,
-                     reason: str = "", file_name: str = "", digest: str = ""):
+                     reason: str = "", file_name: str = "", digest: str = "", expected=None):
         """Apply an import all or nothing; returns an ``ImportResult`` (see :func:`.bulk.apply_import`)."""
         from .bulk import apply_import
 
         return apply_import(self, frame, mode=mode, adcode=adcode, who=who, reason=reason,
-                            file_name=file_name, digest=digest)
+                            file_name=file_name, digest=digest, expected=expected)
 
     def revert_import(self, import_id: int, *, who: str | None = None, reason: str = "") -> int:
         """Undo an import; returns the register version of the revert (see :func:`.bulk.revert_import`)."""
