@@ -148,9 +148,10 @@ class Store:
             return int(c.execute(sa.select(register.c.version)).scalar_one())
 
     def load(self) -> tuple[gpd.GeoDataFrame, int]:
-        """Every live, located station (the columns of ``COLUMNS`` plus ``version``) and the register
+        """Every live, located station (the columns of ``COLUMNS`` plus ``version`` and ``changed_in``,
+        the register version of its last change) and the register
         version they belong to, read in one transaction."""
-        columns = [stations.c[c] for c in COLUMNS] + [stations.c.version]
+        columns = [stations.c[c] for c in COLUMNS] + [stations.c.version, stations.c.changed_in]
         xy: list[Any]
         if self.backend == "postgresql":
             xy = [sa.func.ST_X(stations.c.location), sa.func.ST_Y(stations.c.location)]
@@ -161,8 +162,9 @@ class Store:
         with self.engine.connect() as c, c.begin():
             version = int(c.execute(sa.select(register.c.version)).scalar_one())
             rows = c.execute(query).all()
-        n = len(COLUMNS) + 1
-        frame: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate([*COLUMNS, "version"])}
+        n = len(COLUMNS) + 2
+        frame: dict[str, Any] = {name: [row[i] for row in rows]
+                                 for i, name in enumerate([*COLUMNS, "version", "changed_in"])}
         if self.backend == "postgresql":
             lon = np.array([row[n] for row in rows], dtype=float)
             lat = np.array([row[n + 1] for row in rows], dtype=float)
@@ -173,6 +175,7 @@ class Store:
             xy_ = shapely.get_coordinates(points) if rows else np.empty((0, 2))
             lon, lat = xy_[:, 0], xy_[:, 1]
         frame["version"] = np.asarray(frame["version"], dtype="int64")
+        frame["changed_in"] = np.asarray(frame["changed_in"], dtype="int64")
         return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS), version
 
     def needs_location(self) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from . import problems
 from .config import Defaults
 
 EXTENSION = "stationmap"
+STORE = "stationmap.store"
 
 
 def _env_value(raw: str) -> Any:
@@ -99,10 +100,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, coverage, embed, framing, ogc, pages
+    from . import api, changes, coverage, embed, framing, ogc, ogc_transactions, pages, writes
 
     framing.init_app(app)
-    coverage.init_app(app, api.init_app(app))
+    rest = api.init_app(app)
+    coverage.init_app(app, rest)
+    writes.init_app(rest)
+    changes.init_app(rest)
+    ogc_transactions.init_app(app)
     ogc.init_app(app)
     pages.init_app(app)
     embed.init_app(app)
@@ -121,6 +126,7 @@ def _live_dataset(app: Flask) -> LiveDataset:
     if url == f"sqlite:///{os.path.join(os.path.realpath(app.instance_path), 'register.gpkg')}":
         ensure_default(app.instance_path)
     store = Store.open(url)
+    app.extensions[STORE] = store           # the write API and the changes feed use it
     holder = LiveDataset(Dataset.from_store(store))
     live.register(store, holder, interval=float(app.config["WATCH_INTERVAL"]))
     app.before_request(live.start)          # started after gunicorn's fork (post_fork) or here

@@ -21,6 +21,7 @@ from werkzeug.routing import BaseConverter
 
 from .. import __version__, coords, hours, travel, vocab
 from ..districts import area_codes
+from ..errors import InputError
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import dataset, problems
@@ -133,6 +134,8 @@ def stations(args):
     filters, when = _filters_and_time(args)
     box = args["bbox"] or (-180.0, -90.0, 180.0, 90.0)
     positions = data.index.within_bbox(*box, filters=filters)
+    if args.get("updated_since") is not None:
+        positions = _updated_since(data.index, positions, args["updated_since"])
     start, stop = args["offset"], args["offset"] + args["limit"]
     lang = _lang(args)
     records = [station_record(data.index, p, when=when, lang=lang, mode=args["mode"]) for p in positions[start:stop]]
@@ -145,6 +148,17 @@ def stations(args):
                                  "offset": args["offset"], "next": following}, args["f"])
 
 
+def _updated_since(index, positions, since: int):
+    """The stations among ``positions`` changed after register version ``since``."""
+    import numpy as np
+
+    if "changed_in" not in index.stations.columns:
+        raise InputError("this server answers from a stations file, which has no versions; "
+                         "the store (STATIONMAP_DATABASE_URL) has them", field="updated_since")
+    changed = index.stations["changed_in"].to_numpy()
+    return positions[changed[positions] > since]
+
+
 @bp.route("/stations/<station_id:station_id>")
 @bp.arguments(LanguageArgs(), location="query", as_kwargs=False)
 @bp.response(200, StationSchema)
@@ -155,7 +169,11 @@ def one_station(args, station_id: str):
     position = data.index.position(station_id)
     if position is None:
         return problems.problem(404, "Not Found", f"no station with id {station_id!r}")
-    return _json(station_record(data.index, position, when=hours.parse_when("now"), lang=_lang(args)))
+    record = station_record(data.index, position, when=hours.parse_when("now"), lang=_lang(args))
+    response = _json(record)
+    if record.get("version") is not None:          # the ETag a write's If-Match names
+        response.set_etag(str(record["version"]))
+    return response
 
 
 @bp.route("/stations/along-route", methods=["POST"])

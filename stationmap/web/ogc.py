@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
 from .. import vocab
 from ..errors import InputError
@@ -27,6 +27,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"]
 COLLECTION = "stations"
+EXTRA_CONFORMANCE = "stationmap.ogc.conformance"
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 #: Queryable properties: equality filters on a column of the register.
 QUERYABLES = {"type": vocab.STATION_TYPES, "access": vocab.ACCESS, "status": vocab.STATUSES, "adcode": None}
@@ -64,7 +65,8 @@ def landing() -> Response:
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    return _json({"conformsTo": CONFORMANCE})
+    extra = current_app.extensions.get(EXTRA_CONFORMANCE, [])      # Part 4, when the server can write
+    return _json({"conformsTo": CONFORMANCE + extra})
 
 
 def _collection_document() -> dict[str, Any]:
@@ -106,6 +108,7 @@ def _feature(p: int) -> dict[str, Any]:
     properties = {name: (col[name][p] or None) for name in PROPERTIES}
     properties["gcj02_lon"] = round(col["gcj02_lon"][p], 7)
     properties["gcj02_lat"] = round(col["gcj02_lat"][p], 7)
+    properties["version"] = int(col["version"][p]) if "version" in col else None    # the item's ETag
     return {"type": "Feature", "id": col["id"][p],
             "geometry": {"type": "Point", "coordinates": [round(index._lon_list[p], 7), round(index._lat_list[p], 7)]},
             "properties": properties}
@@ -213,7 +216,10 @@ def item(collection_id: str, feature_id: str) -> Response:
     feature["links"] = [
         _link("ogc.item", "self", GEOJSON, collection_id=COLLECTION, feature_id=feature_id),
         _link("ogc.collection", "collection", "application/json", collection_id=COLLECTION)]
-    return _json(feature, GEOJSON)
+    response = _json(feature, GEOJSON)
+    if feature["properties"]["version"] is not None:
+        response.set_etag(str(feature["properties"]["version"]))
+    return response
 
 
 def init_app(app) -> None:
