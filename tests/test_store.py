@@ -183,3 +183,14 @@ def test_postgis_holds_a_real_point_geometry(postgres):
             "FROM stations WHERE id = 'T-0'")).one()
     store.close()
     assert (kind, srid, text) == ("POINT", 4326, "POINT(121.4 31.2)")
+
+
+def test_an_import_writes_only_the_fields_its_file_carries(store):
+    store.update("T-1", {"phone": "021-5555"}, expected_version=1)
+    sheet = _frame(2, name=["改名0", "改名1"])
+    sheet["geometry"] = None                           # a sheet without coordinates
+    result = store.apply_import(sheet, file_name="three-columns.xlsx", fields=("id", "name"))
+    kept = store.get("T-1")
+    assert result.counts["changed"] == 2 and result.counts["needs_location"] == 0
+    assert kept["name"] == "改名1" and kept["phone"] == "021-5555" and kept["location"] == [121.41, 31.2]
+    assert store.history("T-1")[-1].changes == {"name": ["驿站1", "改名1"]}

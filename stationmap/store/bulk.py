@@ -9,12 +9,14 @@ names it, which is what :func:`revert_import` undoes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 
 from ..errors import DataFileError, InputError
@@ -39,24 +41,48 @@ class ImportResult:
 
 
 def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], list[InputError]]:
-    """The frame's rows as records, checked by the station rules (rows numbered from 1)."""
+    """The frame's rows as full records, checked by the station rules (rows numbered by the
+    frame's ``row`` column when it has one, the sheet's own numbers, else from 1)."""
     problems: list[InputError] = []
-    geometry = frame.geometry.array if isinstance(frame, gpd.GeoDataFrame) else [None] * len(frame)
-    present = [c for c in (*TEXT_COLUMNS, "closed_until") if c in frame.columns]
-    ids = [_text(v) for v in frame["id"].tolist()] if "id" in frame.columns else [""] * len(frame)
+    locations = _locations(frame)
+    present = [c for c in TEXT_COLUMNS if c in frame.columns]
+    ids = [_text(v) for v in frame["id"].tolist()]
+    numbers = [int(v) for v in frame["row"].tolist()] if "row" in frame.columns else range(1, len(frame) + 1)
     columns = {c: frame[c].tolist() for c in present}
     rows = []
-    for i in range(len(frame)):
+    for i, number in enumerate(numbers):
         record = records.blank()
         for c in present:
             value = columns[c][i]
-            record[c] = (";".join(amenity_codes(value)) if c == "amenities" else _text(value)) or DEFAULTS.get(c, "")
-        point = geometry[i]
-        record["location"] = records.location_of(point) if point is not None else None
-        record["id"] = ids[i]
-        problems.extend(_check_row({c: record.get(c, "") for c in COLUMNS}, i + 1, source))
+            if c == "amenities" and not isinstance(value, str):
+                value = ";".join(amenity_codes(value))
+            record[c] = _text(value) or DEFAULTS.get(c, "")
+        record["location"] = locations[i]
+        record["id"], record["row"] = ids[i], number
+        problems.extend(_check_row({c: record.get(c, "") for c in COLUMNS}, number, source))
         rows.append(record)
     return rows, problems
+
+
+def _locations(frame: pd.DataFrame) -> list[list[float] | None]:
+    """Each row's ``[lon, lat]``, or ``None`` where the row has no (or an empty) point."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return [None] * len(frame)
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    xy = shapely.get_coordinates(geoms[located]).round(9).tolist()
+    out: list[list[float] | None] = [None] * len(frame)
+    for position, pair in zip(np.flatnonzero(located).tolist(), xy, strict=True):
+        out[position] = pair
+    return out
+
+
+def _carried(frame: pd.DataFrame, fields: Sequence[str] | None) -> tuple[str, ...]:
+    """The tracked fields an import writes: those the file carries (``geometry`` = location)."""
+    if fields is None:
+        fields = [*frame.columns] + (["geometry"] if isinstance(frame, gpd.GeoDataFrame) else [])
+    names = {"location" if f == "geometry" else f for f in fields}
+    return tuple(f for f in records.TRACKED if f in names)
 
 
 def _in_area(adcode: str, area: str) -> bool:
@@ -69,13 +95,17 @@ def _in_area(adcode: str, area: str) -> bool:
 
 def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adcode: str | None = None,
                  who: str | None = None, reason: str = "", file_name: str = "", digest: str = "",
-                 seed_sample: bool | None = None, expected: Mapping[str, int] | None = None) -> ImportResult:
+                 fields: Sequence[str] | None = None, seed_sample: bool | None = None,
+                 expected: Mapping[str, int] | None = None) -> ImportResult:
     """Apply a table of stations to the register, all or nothing.
 
     ``frame`` is in the station schema (:data:`stationmap.stations.COLUMNS`, WGS-84 point
     geometry, ``None`` for a row that needs a location; optional ``opening_hours_text``).
     ``upsert`` adds new ids and changes existing ones; ``replace-area`` also removes (soft-deletes)
-    the live stations of ``adcode`` that the frame does not hold. Raises
+    the live stations of ``adcode`` that the frame does not hold. ``fields`` names the fields the
+    file carries (``geometry`` for its coordinates; default: the frame's columns): an existing
+    station keeps every other field, so a three-column sheet never blanks a phone number or
+    removes a position. New stations get the defaults for what the file lacks. Raises
     :class:`~stationmap.errors.DataFileError` listing every bad row, changing nothing.
 
     ``expected`` maps station ids to the version the caller planned from (0: not a live station):
@@ -91,36 +121,41 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
         raise DataFileError(source, [InputError("required column 'id' is missing", field="id", source=source)])
     counts = dict.fromkeys(("rows", "added", "changed", "unchanged", "removed", "restored", "needs_location"), 0)
     counts["rows"] = len(frame)
+    who = who or _who()
     with store.transaction() as (c, register_version, now):
         existing = {r["id"]: records.from_row(r) for r in c.execute(sa.select(stations)).mappings()}
         _check_expected(existing, expected or {})
         import_id = int(c.execute(imports.insert().values(
             file_name=file_name, sha256=digest, mode=mode, adcode=adcode or "", counts=counts, reason=reason,
-            who=who or _who(), at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
+            who=who, at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
         rows, problems = _incoming(frame, source)
+        carried = _carried(frame, fields)
         seen: dict[str, int] = {}
         inserts, updates, entries = [], [], []
 
         def entry(station_id: str, version: int, action: str, changes: Mapping[str, Any]) -> None:
             entries.append({"station_id": station_id, "version": version, "register_version": register_version,
-                            "who": who or _who(), "at": now, "action": action, "changes": dict(changes),
+                            "who": who, "at": now, "action": action, "changes": dict(changes),
                             "reason": reason, "import_id": import_id})
 
-        for number, record in enumerate(rows, start=1):
-            station_id = record.pop("id")
+        for record in rows:
+            station_id, number = record.pop("id"), record.pop("row")
             if station_id in seen:
                 problems.append(InputError(f"duplicate id {station_id!r} (first on row {seen[station_id]})",
                                            field="id", row=number, source=source))
                 continue
             seen[station_id] = number
-            counts["needs_location"] += record["location"] is None
             old = existing.get(station_id)
-            values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
             if old is None:
+                counts["needs_location"] += record["location"] is None
+                values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
                 inserts.append(values | {"id": station_id, "version": 1})
                 entry(station_id, 1, "created", records.diff({}, record))
                 counts["added"] += 1
                 continue
+            record = {**old, **{f: record[f] for f in carried}}
+            counts["needs_location"] += record["location"] is None
+            values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
             changes = records.diff(old, record)
             if old["deleted"]:
                 changes["deleted"] = [True, False]
@@ -195,6 +230,7 @@ def revert_import(store: Store, import_id: int, *, who: str | None = None, reaso
     """
     from .register import Conflict, NotFound
 
+    who = who or _who()
     with store.transaction() as (c, register_version, now):
         found = c.execute(sa.select(imports).where(imports.c.id == import_id)).mappings().first()
         if found is None:
@@ -220,13 +256,13 @@ def revert_import(store: Store, import_id: int, *, who: str | None = None, reaso
                 undone = {f: [new, old] for f, (old, new) in changes.items()}
                 for field, (old, _new) in changes.items():
                     if field == "location":
-                        values["location"] = records.point_of(old)
+                        values["location"] = None if old is None else tuple(old)
                     else:
                         values[field] = old
                 action = "deleted" if values.get("deleted") else ("restored" if "deleted" in changes else "updated")
             updates.append(values)
             entries.append({"station_id": d["station_id"], "version": d["version"] + 1,
-                            "register_version": register_version, "who": who or _who(), "at": now,
+                            "register_version": register_version, "who": who, "at": now,
                             "action": action, "changes": undone, "reason": text, "import_id": None})
         _write(c, [], updates, entries)
         c.execute(imports.update().where(imports.c.id == import_id).values(reverted=True,

@@ -145,5 +145,7 @@ def from_row(row: Mapping[Any, Any]) -> dict[str, Any]:
 def to_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """The column values of a record (``location`` as a shapely point)."""
     values = {c: record.get(c) or "" for c in TEXT_COLUMNS}
-    values.update(closed_until=record.get("closed_until") or "", location=point_of(record.get("location")))
+    location = record.get("location")
+    values.update(closed_until=record.get("closed_until") or "",
+                  location=None if location is None else (float(location[0]), float(location[1])))
     return values

@@ -313,12 +313,12 @@ class Store:
         return seed(self, frame, file_name=file_name, digest=digest, who=who, reason=reason, is_sample=is_sample)
 
     def apply_import(self, frame, *, mode: str = "upsert", adcode: str | None = None, who: str | None = None,
-                     reason: str = "", file_name: str = "", digest: str = "", expected=None):
+                     reason: str = "", file_name: str = "", digest: str = "", fields=None, expected=None):
         """Apply an import all or nothing; returns an ``ImportResult`` (see :func:`.bulk.apply_import`)."""
         from .bulk import apply_import
 
         return apply_import(self, frame, mode=mode, adcode=adcode, who=who, reason=reason,
-                            file_name=file_name, digest=digest, expected=expected)
+                            file_name=file_name, digest=digest, fields=fields, expected=expected)
 
     def revert_import(self, import_id: int, *, who: str | None = None, reason: str = "") -> int:
         """Undo an import; returns the register version of the revert (see :func:`.bulk.revert_import`)."""

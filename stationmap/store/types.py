@@ -7,14 +7,15 @@ simple enough to write in Python: the 8-byte ``GP`` header (version 0, little-en
 envelope, the SRS id) followed by the point as ISO WKB (GeoPackage 1.4, clause 2.1.3). GDAL,
 QGIS and ``ogrinfo`` read such a file as any GeoPackage.
 
-Values are shapely points (WGS-84 longitude, latitude) or ``None`` (a station that still needs a
-location).
+Values are shapely points or ``(lon, lat)`` pairs (WGS-84) when written, shapely points when read,
+or ``None`` (a station that still needs a location).
 """
 
 from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import shapely
@@ -27,8 +28,15 @@ _HEADER = struct.Struct("<2sBBi")          # magic, version, flags, srs_id
 _LITTLE_ENDIAN, _EMPTY = 0b1, 0b1_0000
 
 
-def to_gpkg(point: shapely.Point) -> bytes:
-    """A GeoPackage geometry blob for ``point`` (empty points are flagged as the spec says)."""
+_POINT_WKB = struct.Struct("<BIdd")      # little-endian, type 1 (Point), x, y
+
+
+def to_gpkg(point: shapely.Point | Sequence[float]) -> bytes:
+    """A GeoPackage geometry blob for a point or an ``(x, y)`` pair (empty points are flagged as
+    the spec says). Pairs are packed directly: seeding 186k stations must not build 186k shapely
+    objects."""
+    if not isinstance(point, shapely.Point):
+        return _HEADER.pack(b"GP", 0, _LITTLE_ENDIAN, SRID) + _POINT_WKB.pack(1, 1, float(point[0]), float(point[1]))
     flags = _LITTLE_ENDIAN | (_EMPTY if point.is_empty else 0)
     return _HEADER.pack(b"GP", 0, flags, SRID) + shapely.to_wkb(point, byte_order=1, flavor="iso")
 
@@ -68,10 +76,12 @@ class Point(TypeDecorator):
             return dialect.type_descriptor(geometry) if dialect is not None else geometry
         return dialect.type_descriptor(_GeoPackagePoint())
 
-    def process_bind_param(self, value: shapely.Point | None, dialect) -> Any:
+    def process_bind_param(self, value: shapely.Point | Sequence[float] | None, dialect) -> Any:
         if value is None:
             return None
         if dialect.name == "postgresql":
+            if not isinstance(value, shapely.Point):
+                return f"SRID={SRID};POINT({float(value[0])!r} {float(value[1])!r})"
             return f"SRID={SRID};{shapely.to_wkt(value, rounding_precision=-1)}"
         return to_gpkg(value)
 
