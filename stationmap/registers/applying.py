@@ -100,5 +100,5 @@ def apply_plan(store: Store, plan: ImportPlan, current: gpd.GeoDataFrame, *, who
     refuse_if_bad(plan)
     frame, expected = plan_frame(plan, current)
     return store.apply_import(frame, mode=plan.mode, adcode=plan.adcode, who=who, reason=reason,
-                              file_name=Path(plan.source).name, digest=plan.digest, fields=(*FIELDS, "geometry"),
+                              file_name=Path(plan.source).name, digest=plan.digest, fields=plan.fields,
                               expected=expected)
