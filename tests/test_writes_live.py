@@ -8,10 +8,13 @@ Every wait is bounded; the only time bound asserted is the issue's 5 s for a cha
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from conftest import Server
@@ -196,3 +199,17 @@ def test_no_answer_shows_half_of_an_import_while_imports_run(server, tmp_path):
         store.close()
     assert not errors and not mixed, (errors, mixed[:3])
     assert len(seen) >= 2
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk (Debian package) is not installed")
+def test_a_short_load_run_with_imports_and_edits_has_no_errors_and_no_half_applied_answer(tmp_path):
+    """bench/bench_live.py for a few seconds: wrk on nearest while imports and edits run every
+    second. The minute-long run and its figures are in docs/benchmarks.md."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import bench_live
+
+    url = _seeded(f"sqlite:///{tmp_path / 'register.gpkg'}")
+    result = bench_live.run(url, read_stations(), seconds=4, connections=8, workers=2, folder=tmp_path, freshness=1)
+    assert result["baseline"]["errors"] == 0 and result["loaded"]["errors"] == 0
+    assert result["imports"] >= 1 and result["edits"] >= 1 and not result["errors"]
+    assert result["mixed"] == 0
