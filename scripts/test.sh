@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Install what the tests need and run the whole suite.
 #   Debian packages: chromium (real-browser tests), fonts-noto-cjk (Chinese text in screenshots),
+#   nginx-light (deploy/stationmap.nginx.conf tested in front of the real server),
 #   postgresql + postgresql-15-postgis-3 (the store tests start a real server in a temporary directory);
 #   Python: the project with its [test] extra, in a virtualenv.
 # Usage: bash scripts/test.sh [pytest args]   (STATIONMAP_VENV picks the virtualenv, default .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+    || ! { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing Debian packages: chromium fonts-noto-cjk" >&2
+    echo "installing Debian packages: chromium fonts-noto-cjk nginx-light" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk nginx-light >/dev/null
   else
-    echo "warning: chromium is missing and this is not root; browser tests will skip (or fail under CI=true)" >&2
+    echo "warning: chromium or nginx is missing and this is not root; their tests will skip (or fail under CI=true)" >&2
   fi
 fi
 

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
 
-  var settings = JSON.parse(document.getElementById("settings").textContent);
+  var settings = stationmap.settings();
   var T = settings.text;
   var form = document.getElementById("options");
   var preview = document.getElementById("preview");

@@ -8,7 +8,7 @@
 (function () {
   "use strict";
 
-  var settings = JSON.parse(document.getElementById("settings").textContent);
+  var settings = stationmap.settings();
   var T = settings.text;
   var display = settings.tiles.coordsys;
   var form = document.getElementById("controls");
@@ -18,12 +18,7 @@
   var GAP = "#1a237e";
   var state = { districts: [], sortKey: null, sortDir: "ascending", ticket: 0 };
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var el = stationmap.el;
 
   function colour(share) {
     var c = settings.classes[0][1];
@@ -56,12 +51,7 @@
 
   // -- map ---------------------------------------------------------------------------
   var map = L.map("map", { preferCanvas: true, maxZoom: settings.tiles.max_zoom }).setView([31.2, 121.45], 9);
-  if (settings.tiles.url) {
-    L.tileLayer(settings.tiles.url, { subdomains: settings.tiles.subdomains || "abc",
-                                      attribution: settings.tiles.attribution, maxZoom: settings.tiles.max_zoom }).addTo(map);
-  } else {
-    map.attributionControl.addAttribution(T.no_tiles);
-  }
+  stationmap.baseMap(map, settings.tiles, T.no_tiles);
   var outlines = null;
   var gapsLayer = L.layerGroup().addTo(map);
   var sitesLayer = L.layerGroup().addTo(map);

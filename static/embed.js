@@ -8,15 +8,10 @@
 (function () {
   "use strict";
 
-  var settings = JSON.parse(document.getElementById("settings").textContent);
+  var settings = stationmap.settings();
   var T = settings.text;
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var el = stationmap.el;
 
   var map = L.map("map", { scrollWheelZoom: false, maxZoom: settings.tiles.max_zoom, zoomSnap: 0.5 });
   window.stationmapEmbed = { map: map };           // for tests and the curious
@@ -36,15 +31,7 @@
   }, { passive: true });
 
   // -- base map and outlines ----------------------------------------------------------------
-  if (settings.tiles.url) {
-    L.tileLayer(settings.tiles.url, {
-      subdomains: settings.tiles.subdomains || "abc",
-      attribution: settings.tiles.attribution,
-      maxZoom: settings.tiles.max_zoom
-    }).addTo(map);
-  } else {
-    map.attributionControl.addAttribution(T.no_tiles);
-  }
+  stationmap.baseMap(map, settings.tiles, T.no_tiles);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener">Leaflet</a>');
 
   var plain = !settings.tiles.url;

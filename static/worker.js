@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  var settings = JSON.parse(document.getElementById("settings").textContent);
+  var settings = stationmap.settings();
   var T = settings.text;
   var display = settings.tiles.coordsys;          // "wgs84" or "gcj02"
   var point = null;                               // last query point {lon, lat, coordsys}
@@ -15,12 +15,7 @@
   var resultsEl = document.getElementById("results");
   var assumptionsEl = document.getElementById("assumptions");
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var el = stationmap.el;
 
   function say(message) { statusEl.textContent = message; }
 
@@ -30,13 +25,7 @@
 
   // -- map ---------------------------------------------------------------------------
   var map = L.map("map", { zoomControl: true, maxZoom: settings.tiles.max_zoom }).setView([settings.centre[1], settings.centre[0]], 11);
-  if (settings.tiles.url) {
-    L.tileLayer(settings.tiles.url, {
-      subdomains: settings.tiles.subdomains || "abc",
-      attribution: settings.tiles.attribution,
-      maxZoom: settings.tiles.max_zoom
-    }).addTo(map);
-  } else {
+  if (!stationmap.baseMap(map, settings.tiles, T.no_tiles)) {
     fetch("/api/v1/districts?coordsys=" + display + "&lang=" + settings.lang)
       .then(function (r) { return r.json(); })
       .then(function (geojson) {
@@ -44,7 +33,6 @@
                              interactive: false }).addTo(map);
       })
       .catch(function () { /* outlines are decoration; the list still works */ });
-    map.attributionControl.addAttribution(T.no_tiles);
   }
   var stations = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 30, showCoverageOnHover: false });
   map.addLayer(stations);

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -86,11 +87,41 @@ def register_label(number: int) -> str:
 
 
 class LiveDataset:
-    """The dataset a server answers from now: :meth:`swap` replaces it in one reference
-    assignment, so a request that took :attr:`current` keeps a whole, consistent dataset."""
+    """The register a service answers from now, replaced whole when a new one is ready.
+
+    The living register rebuilds a :class:`Dataset` off the request path (reading and indexing
+    take seconds) and then hands it to :meth:`swap`: one reference assignment, so a reader sees the
+    old register or the new one, never a mix. A web request reads :attr:`current` once and keeps
+    that object to its end (``stationmap.web._common.current_dataset``).
+
+    Examples
+    --------
+    >>> first = Dataset.load()
+    >>> live = LiveDataset(first)
+    >>> live.current is first
+    True
+    >>> second = Dataset.load()
+    >>> live.swap(second) is first, live.current is second
+    (True, True)
+    """
 
     def __init__(self, dataset: Dataset):
-        self.current = dataset
+        self._current = dataset
+        self._lock = threading.Lock()
 
-    def swap(self, new: Dataset) -> None:
-        self.current = new
+    @property
+    def current(self) -> Dataset:
+        """The register to answer from (take it once per request or job, then keep it)."""
+        return self._current
+
+    def swap(self, new: Dataset) -> Dataset:
+        """Make ``new`` the current register; returns the one it replaces.
+
+        Swaps are serialised (two reloads finishing together cannot lose one); readers never
+        wait: reading :attr:`current` is one attribute load.
+        """
+        if not isinstance(new, Dataset):
+            raise TypeError(f"a Dataset, not {type(new).__name__}")
+        with self._lock:
+            old, self._current = self._current, new
+        return old

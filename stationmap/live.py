@@ -34,8 +34,12 @@ def register(store, live: LiveDataset, *, interval: float = 1.0) -> None:
     _registered.append((store, weakref.ref(live), interval))
 
 
-def start() -> None:
-    """Start this process's watchers (idempotent; call it in each worker after the fork)."""
+def start(*, catch_up: bool = False) -> None:
+    """Start this process's watchers (idempotent; call it in each worker after the fork).
+
+    ``catch_up=True`` first brings each dataset up to the store's version in this thread, before
+    the process serves anything.
+    """
     pid = os.getpid()
     with _lock:
         started = _started.setdefault(pid, set())
@@ -44,6 +48,12 @@ def start() -> None:
                 continue
             started.add(id(live_ref))
             store.engine.dispose(close=False)      # never share the parent's connections
+            holder = live_ref()
+            if catch_up and holder is not None:
+                try:
+                    refresh(store, holder)
+                except Exception:
+                    log.exception("could not catch up with %s; the watcher will retry", store.label)
             threading.Thread(target=_watch, args=(store, live_ref, interval), name="stationmap-watcher",
                              daemon=True).start()
 

@@ -31,7 +31,9 @@ def client():
 ])
 def test_every_other_response_refuses_framing(client, path):
     response = client.get(path)
-    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'", path
+    # every response now carries a full policy (issue 13, stationmap.web.security): its framing part is 'none'
+    directives = [d.strip() for d in response.headers["Content-Security-Policy"].split(";")]
+    assert [d for d in directives if d.startswith("frame-ancestors")] == ["frame-ancestors 'none'"], path
     assert response.headers["X-Frame-Options"] == "DENY", path
 
 

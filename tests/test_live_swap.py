@@ -44,7 +44,8 @@ def test_a_refresh_swaps_only_after_a_change_and_old_datasets_are_freed(store):
 
 
 def test_a_request_answers_from_one_dataset_even_if_a_swap_happens_during_it(tmp_path, store):
-    from stationmap.web import EXTENSION, create_app, dataset
+    from stationmap.web import EXTENSION, create_app
+    from stationmap.web import current_dataset as dataset
 
     app = create_app({"TESTING": True, "DATABASE_URL": str(store.engine.url)})
     holder = app.extensions[EXTENSION]

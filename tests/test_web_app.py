@@ -38,3 +38,33 @@ def test_tianditu_without_a_key_falls_back_to_no_tiles():
     assert '"name": "none"' in page and "tianditu.gov.cn" not in page
     page = create_app({"TILES": "tianditu", "TIANDITU_KEY": "k123"}).test_client().get("/").get_data(as_text=True)
     assert "tianditu.gov.cn" in page and "tk=k123" in page
+
+
+def test_a_swapped_register_is_served_by_the_next_request_and_never_to_half_of_one(tmp_path):
+    from stationmap.dataset import Dataset, LiveDataset
+    from stationmap.web import EXTENSION, current_dataset
+
+    app = create_app({"TESTING": True})
+    live = app.extensions[EXTENSION]
+    assert isinstance(live, LiveDataset)
+    client = app.test_client()
+    before = client.get("/api/v1/meta").json["dataset"]["version"]
+    smaller = tmp_path / "stations.csv"
+    smaller.write_text("id,name,lon,lat\n" + "".join(f"T{i},驿站{i},121.4{i},31.2{i}\n" for i in range(10)),
+                       encoding="utf-8")
+    with app.test_request_context("/"):
+        pinned = current_dataset()
+        old = live.swap(Dataset.load(smaller))
+        assert current_dataset() is pinned is old            # this request keeps what it started with
+    assert client.get("/healthz").json["stations"] == 10      # the next one sees the new register
+    assert client.get("/api/v1/meta").json["dataset"]["version"] != before
+
+
+def test_only_a_dataset_can_be_swapped_in():
+    import pytest
+
+    from stationmap.web import EXTENSION
+
+    live = create_app({"TESTING": True}).extensions[EXTENSION]
+    with pytest.raises(TypeError):
+        live.swap("stations.csv")

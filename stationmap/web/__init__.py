@@ -20,11 +20,13 @@ from werkzeug.exceptions import HTTPException
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import problems
-from .config import Defaults
+from . import (api, changes, embed, hosts, limits, ogc, ogc_transactions, pictures, planner, problems, security, worker,
+               writes)
+from ._common import EXTENSION, current_dataset
+from .editing import STORE
+from .config import Defaults, check
 
-EXTENSION = "stationmap"
-STORE = "stationmap.store"
+__all__ = ["EXTENSION", "create_app", "current_dataset"]
 
 
 def _env_value(raw: str) -> Any:
@@ -87,6 +89,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("STATIONMAP", loads=_env_value)
     if config:
         app.config.update(config)
+    check(app.config)                      # a bad setting stops the app here, naming the setting
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
@@ -100,17 +103,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(InputError, problems.from_input_error)
     app.register_error_handler(DataFileError, problems.from_data_file_error)
 
-    from . import api, changes, coverage, embed, framing, ogc, ogc_transactions, pages, writes
-
-    framing.init_app(app)
-    rest = api.init_app(app)
-    coverage.init_app(app, rest)
-    writes.init_app(rest)
-    changes.init_app(rest)
-    ogc_transactions.init_app(app)
-    ogc.init_app(app)
-    pages.init_app(app)
-    embed.init_app(app)
+    hosts.init_app(app)
+    limits.init_app(app)
+    security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
+    for module in (api, writes, changes, pictures, planner, ogc, ogc_transactions, worker, embed):
+        module.init_app(app)
     return app
 
 
@@ -132,14 +129,3 @@ def _live_dataset(app: Flask) -> LiveDataset:
     app.before_request(live.start)          # started after gunicorn's fork (post_fork) or here
     return holder
 
-
-def dataset() -> Dataset:
-    """The dataset this request answers from: taken once per request, so a swap in the middle of
-    a request never mixes two versions."""
-    from flask import current_app, g, has_request_context
-
-    if not has_request_context():
-        return current_app.extensions[EXTENSION].current
-    if "stationmap_dataset" not in g:
-        g.stationmap_dataset = current_app.extensions[EXTENSION].current
-    return g.stationmap_dataset

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import request, url_for
+from flask import Flask, request
 
 from ..store.feed import changed_since
 from . import editing, problems
-from .api import _Blueprint, _json
+from ._common import ApiBlueprint, json_response, openapi
+from .hosts import external_url
 
-bp = _Blueprint("changes", __name__, url_prefix="/api/v1", description="What changed in the register.")
+bp = ApiBlueprint("changes", __name__, url_prefix="/api/v1", description="What changed in the register.")
 
 
 class ChangesArgs(ma.Schema):
@@ -65,10 +66,10 @@ def changes(args: dict[str, Any]):
     following = None
     if page.next_cursor is not None:
         query = request.args.to_dict() | {"after": f"{page.next_cursor[0]}-{page.next_cursor[1]}"}
-        following = url_for("changes.changes", _external=True, **query)
-    return _json({"since": args["since"], "register_version": page.register_version, "count": len(page.changes),
+        following = external_url("changes.changes", **query)
+    return json_response({"since": args["since"], "register_version": page.register_version, "count": len(page.changes),
                   "changes": page.changes, "next": following})
 
 
-def init_app(api) -> None:
-    api.register_blueprint(bp)
+def init_app(app: Flask) -> None:
+    openapi(app).register_blueprint(bp)

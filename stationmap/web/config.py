@@ -3,12 +3,17 @@
 Order of precedence (last wins): :class:`Defaults`; ``stationmap.cfg`` (Python syntax) in the
 instance folder; environment variables prefixed ``STATIONMAP_`` (values parsed as JSON when they
 can be, e.g. ``STATIONMAP_EMBED_ORIGINS='["https://news.example.cn"]'``); the mapping passed to
-``create_app``.
+``create_app``. :func:`check` validates every setting when the app is created.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from typing import Any, Iterable, MutableMapping
+
+from .. import tiles, vocab
+from ..errors import DataFileError, InputError
 
 
 def instance_path() -> str:
@@ -48,6 +53,27 @@ class Defaults:
     #: while drawing, and every distinct title is a new drawing (the command goes up to 6000).
     IMAGE_MAX_WIDTH = 3000
 
+    # Safe to expose (stationmap.web.hosts, .limits, .security): every value checked at start.
+    #: Where readers reach this site, e.g. ``https://stations.example.cn``: every absolute URL
+    #: (``next`` links, OGC links, the embed snippet) starts with it. ``None``: the request's
+    #: host, which ``TRUSTED_HOSTS`` has vetted.
+    PUBLIC_BASE_URL: str | None = None
+    #: Host names this server answers to (others get a 400); ``None`` accepts any host (only with
+    #: ``PUBLIC_BASE_URL``). The public base URL's host and ``serve --host``'s address are added.
+    TRUSTED_HOSTS: list[str] | None = ["localhost", "127.0.0.1"]
+    #: Proxies in front of the app whose ``X-Forwarded-*`` headers are believed (1 behind nginx).
+    PROXY_COUNT = 0
+    #: Largest request body in bytes (413 beyond): a 10,000-vertex route is about 250 KB.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    #: Deepest JSON nesting accepted (400 beyond): a GeoJSON route in a request is 4 levels.
+    MAX_JSON_DEPTH = 32
+    #: Longest query string in bytes (414 beyond); gunicorn's request line limit is 8,190.
+    MAX_QUERY_STRING_LENGTH = 4096
+    #: Sites whose scripts may call the read API (CORS): ``"*"`` or a list of origins.
+    CORS_ORIGINS: str | list[str] = "*"
+    #: ``Strict-Transport-Security`` max-age, sent only over HTTPS; 0 sends none.
+    HSTS_MAX_AGE = 31_536_000
+
     # flask-smorest / OpenAPI
     API_TITLE = "stationmap"
     API_VERSION = "v1"
@@ -68,3 +94,117 @@ class Defaults:
     #: Static files: cached by browsers for a day, revalidated by ETag after that.
     SEND_FILE_MAX_AGE_DEFAULT = 86400
     JSON_SORT_KEYS = False
+
+
+#: Whole-number settings and the range each must fall in (the picture API draws 300–6000 px).
+_WHOLE_NUMBERS = {"COVERAGE_MAX_CELLS": (1, None), "COVERAGE_CACHE_SIZE": (1, None), "IMAGE_MAX_WIDTH": (300, 6000)}
+
+
+def _whole_number(name: str, value: Any) -> int:
+    low, high = _WHOLE_NUMBERS[name]
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"must be a whole number, not {value!r}", field=name)
+    if value < low or (high is not None and value > high):
+        raise InputError(f"must be between {low} and {high}, not {value}" if high else f"must be ≥ {low}, not {value}",
+                         field=name)
+    return value
+
+
+def _one_of(name: str, value: Any, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    if value not in choices:
+        raise InputError(f"unknown value {value!r}; use one of {', '.join(choices)}", field=name)
+    return str(value)
+
+
+def _adcode(value: Any) -> str:
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"\d{6}", text):
+        raise InputError(f"must be a 6-digit administrative code such as \"310100\", not {value!r}",
+                         field="DISTRICTS_ADCODE")
+    return text
+
+
+def _text(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"must be text, not {value!r}", field=name)
+    return value
+
+
+def _stations_path(value: Any) -> Any:
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise InputError(f"must be a file path, not {value!r}", field="STATIONS_PATH")
+    return value or None
+
+
+def _database_url(value: Any) -> str | None:
+    if not value:
+        return None
+    import sqlalchemy as sa
+
+    try:
+        backend = sa.make_url(str(value)).get_backend_name()
+    except sa.exc.ArgumentError:
+        backend = ""
+    if backend not in ("sqlite", "postgresql"):
+        raise InputError("must be sqlite:///FILE.gpkg or postgresql://USER@HOST/DB", field="DATABASE_URL")
+    return str(value)
+
+
+def _seconds(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if not 0.05 <= number <= 60:
+        raise InputError(f"must be a number of seconds between 0.05 and 60, not {value!r}", field=name)
+    return number
+
+
+def check(config: MutableMapping[str, Any]) -> None:
+    """Check every stationmap setting in ``config`` and normalise it in place (adcode as text,
+    numbers as int, origins as ``scheme://host[:port]``), or stop the app.
+
+    A wrong setting found at start is one clear line for the operator; found at the first
+    request it is a 500 for a reader, or (as an unknown ``TILES`` once did) silently another
+    base map. Raises :class:`~stationmap.errors.InputError` naming the setting, or, when
+    several are wrong, :class:`~stationmap.errors.DataFileError` listing each.
+
+    Examples
+    --------
+    >>> settings = {name: getattr(Defaults, name) for name in dir(Defaults) if name.isupper()}
+    >>> check({**settings, "DISTRICTS_ADCODE": 310100, "COVERAGE_CACHE_SIZE": "4"})
+    >>> check({**settings, "TILES": "google"})
+    Traceback (most recent call last):
+    ...
+    stationmap.errors.InputError: field 'TILES': unknown value 'google'; use one of osm, amap, tianditu, none
+    """
+    from .framing import check_origins
+
+    checks = {
+        "STATIONS_PATH": _stations_path,
+        "DATABASE_URL": _database_url,
+        "WATCH_INTERVAL": lambda v: _seconds("WATCH_INTERVAL", v),
+        "DISTRICTS_ADCODE": _adcode,
+        "DEFAULT_LANG": lambda v: _one_of("DEFAULT_LANG", v, vocab.LANGUAGES),
+        "TILES": lambda v: _one_of("TILES", v, tiles.PROVIDERS),
+        # No key with TILES = "tianditu" is allowed: the pages fall back to district outlines
+        # (Tianditu refuses keyless requests), which the tests and the README promise.
+        "TIANDITU_KEY": lambda v: _text("TIANDITU_KEY", v),
+        "EMBED_ORIGINS": check_origins,
+        **{name: (lambda v, name=name: _whole_number(name, v)) for name in _WHOLE_NUMBERS},
+    }
+    problems: list[InputError] = []
+    for name, checker in checks.items():
+        try:
+            config[name] = checker(config.get(name, getattr(Defaults, name)))
+        except InputError as exc:
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise DataFileError("settings (stationmap.cfg, STATIONMAP_* variables, create_app)", problems)

@@ -20,7 +20,10 @@ from flask import Response, current_app, request
 from ..errors import InputError
 from ..store import Conflict, NotFound, Store
 from ..store.schema import TEXT_COLUMNS
-from . import STORE, problems
+from . import problems
+
+#: Key of the app's :class:`~stationmap.store.Store` in ``app.extensions`` (absent in file mode).
+STORE = "stationmap.store"
 
 #: Station fields a body may carry, besides ``lon``/``lat``/``coordsys`` and ``reason``.
 FIELDS: tuple[str, ...] = (*TEXT_COLUMNS, "closed_until")

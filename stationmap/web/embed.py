@@ -12,17 +12,20 @@ import hashlib
 import json
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import marshmallow as ma
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
 from .. import __version__, coords, tiles, vocab
-from ..districts import area_codes, load_districts, outlines
+from ..districts import load_districts, outlines
 from ..embed import area_positions, sources, station_rows
+from ..errors import InputError
 from ..index import Filters
-from . import dataset, problems
-from .schemas import _codes
+from ..texts import EMBED_BUILDER, EMBED_MAP
+from . import problems, security
+from .hosts import external_url
+from ._common import content_language, current_dataset, language, served_adcode, tile_settings
+from .schemas import code_list
 
 bp = Blueprint("embed", __name__)
 
@@ -35,45 +38,9 @@ LAYERS = ("stations", "coverage")
 #: would outgrow its 150 KB budget, and a reader could not see the stations for the clusters.
 MAX_STATIONS = 3_000
 #: Our own static files: their digest versions the URLs and the ETag, so a new release is seen at once.
-ASSETS = ("embed.js", "embed.css", "builder.js", "builder.css")
+ASSETS = ("common.js", "base.css", "embed.js", "embed.css", "builder.js", "builder.css")
 
-TEXT = {
-    "zh": {
-        "title_stations": "工会驿站分布", "title_coverage": "工会驿站覆盖率", "full_map": "打开完整地图",
-        "source": "数据：", "updated": "更新于", "verified": "核实至", "no_tiles": "离线底图：只显示区界",
-        "covered": "面积覆盖率", "stations": "站点", "mean_dist": "平均距离", "loading": "正在加载覆盖率…",
-        "coverage_failed": "覆盖率数据暂不可用。", "legend": "面积覆盖率", "zoom_hint": "点击地图后可用滚轮缩放",
-        "map_label": "地图", "bad_request": "地图参数有误",
-    },
-    "en": {
-        "title_stations": "Union rest stations", "title_coverage": "Union station coverage", "full_map": "Open the full map",
-        "source": "Data: ", "updated": "updated", "verified": "verified to", "no_tiles": "Offline base map: district outlines only",
-        "covered": "Area covered", "stations": "Stations", "mean_dist": "Mean distance", "loading": "Loading coverage…",
-        "coverage_failed": "Coverage figures are unavailable.", "legend": "Area covered", "zoom_hint": "Click the map to zoom with the wheel",
-        "map_label": "Map", "bad_request": "Invalid map parameters",
-    },
-}
 
-BUILDER_TEXT = {
-    "zh": {
-        "title": "嵌入地图生成器", "intro": "为新闻稿生成可嵌入的工会驿站地图：选择选项，复制代码，粘贴到文章的 HTML 中。",
-        "area": "区域", "whole_area": "全部区", "layer": "图层", "stations": "驿站分布", "coverage": "覆盖率",
-        "lang": "地图语言", "tiles": "底图", "type": "站点类型", "any_type": "全部类型", "width": "宽度（像素）",
-        "height": "高度（像素）", "preview": "预览", "snippet": "嵌入代码", "copy_code": "复制代码", "copied": "已复制",
-        "copy_failed": "请按 Ctrl+C 复制", "download": "下载图片（PNG）", "switch": "English",
-        "origins_note": "只有管理员在 EMBED_ORIGINS 中登记的网站才能嵌入此地图。",
-        "tile_names": {"osm": "OpenStreetMap", "amap": "高德地图", "tianditu": "天地图", "none": "无底图（仅区界）"},
-    },
-    "en": {
-        "title": "Embed a map", "intro": "Make a union station map for a news article: choose the options, copy the code, paste it into the article's HTML.",
-        "area": "Area", "whole_area": "All districts", "layer": "Layer", "stations": "Stations", "coverage": "Coverage",
-        "lang": "Map language", "tiles": "Base map", "type": "Station type", "any_type": "All types", "width": "Width (px)",
-        "height": "Height (px)", "preview": "Preview", "snippet": "Embed code", "copy_code": "Copy code", "copied": "Copied",
-        "copy_failed": "Press Ctrl+C to copy", "download": "Download picture (PNG)", "switch": "中文",
-        "origins_note": "Only sites the operator lists in EMBED_ORIGINS can show this map.",
-        "tile_names": {"osm": "OpenStreetMap", "amap": "AMap (高德)", "tianditu": "Tianditu (天地图)", "none": "None (district outlines only)"},
-    },
-}
 
 
 class _Centre(ma.fields.Field):
@@ -94,8 +61,8 @@ class EmbedMapArgs(ma.Schema):
         unknown = ma.EXCLUDE
 
     adcode = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$", error="give a 6-digit adcode"))
-    type = _codes(vocab.STATION_TYPES, "type")
-    amenity = _codes(vocab.AMENITIES, "amenity")
+    type = code_list(vocab.STATION_TYPES, "type")
+    amenity = code_list(vocab.AMENITIES, "amenity")
     layer = ma.fields.String(load_default="stations", validate=ma.validate.OneOf(LAYERS))
     lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(vocab.LANGUAGES))
     tiles = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(tiles.PROVIDERS)))
@@ -113,7 +80,7 @@ def _asset_digest(folder: str) -> str:
 
 
 def _asset_version() -> str:
-    return f"{dataset().version}-{_asset_digest(current_app.static_folder)}"
+    return f"{current_dataset().version}-{_asset_digest(current_app.static_folder)}"
 
 
 def _districts(coordsys: str) -> dict:
@@ -124,7 +91,7 @@ def _bad_request(errors: list[dict[str, str]], lang: str) -> Response:
     """problem+json for programs; a readable page for a person looking at a broken iframe."""
     best = request.accept_mimetypes.best_match([problems.MIMETYPE, "application/json", "text/html"])
     if best == "text/html":
-        html = render_template("embed_error.html", lang=lang, title=TEXT[lang]["bad_request"], errors=errors)
+        html = render_template("embed_error.html", lang=lang, title=EMBED_MAP[lang]["bad_request"], errors=errors)
         return Response(html, status=400, mimetype="text/html")
     return problems.problem(400, "Invalid request parameters", None, errors)
 
@@ -134,13 +101,11 @@ def _parse(lang: str) -> tuple[dict[str, Any] | None, Response | None]:
         args = EmbedMapArgs().load(request.args.to_dict())
     except ma.ValidationError as error:
         return None, _bad_request(problems.flatten(error.messages), lang)
-    area = current_app.config["DISTRICTS_ADCODE"]
-    if args["adcode"] not in (None, area):
-        if args["adcode"] not in area_codes(str(area)):
-            return None, _bad_request([{"parameter": "adcode", "reason": f"{args['adcode']} is not {area} or one of its "
-                                                                         f"districts: {', '.join(sorted(area_codes(str(area)) - {str(area)}))}"}], lang)
-    else:
-        args["adcode"] = None
+    try:
+        adcode = served_adcode(args["adcode"])
+    except InputError as error:
+        return None, _bad_request([{"parameter": error.field or "adcode", "reason": error.reason}], lang)
+    args["adcode"] = None if adcode == str(current_app.config["DISTRICTS_ADCODE"]) else adcode
     args["type"], args["amenity"] = sorted(args["type"]), sorted(args["amenity"])
     return args, None
 
@@ -162,24 +127,12 @@ def _not_modified(tag: str) -> Response | None:
 
 
 def content_policy(tile_url: str | None) -> str:
-    """What the map page may load: its own files, and images from the tile server only.
-
-    Station names are untrusted; should one ever slip into markup, this stops it from running
-    script or calling out. Leaflet positions everything with inline styles, hence 'unsafe-inline'
-    for styles (not scripts).
+    """The page policy of :mod:`stationmap.web.security`, with no form anywhere in an embed.
 
     >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'none'"
     """
-    images = "'self' data:"
-    if tile_url:
-        parts = urlsplit(tile_url)
-        host = parts.hostname or ""
-        if "{s}" in parts.netloc:
-            host = "*." + host.split(".", 1)[1]
-        images += f" {parts.scheme}://{host}"
-    return (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src {images}; "
-            "connect-src 'self'; base-uri 'none'; form-action 'none'")
+    return security.content_policy(tile_url, form_action="'none'")
 
 
 def _cacheable(response: Response) -> Response:
@@ -188,37 +141,31 @@ def _cacheable(response: Response) -> Response:
     return response
 
 
-def _lang(value: str | None) -> str:
-    lang = value or current_app.config["DEFAULT_LANG"]
-    return lang if lang in vocab.LANGUAGES else "zh"
-
-
 @bp.get("/embed/map")
 def embed_map() -> Response:
     """The map for an iframe: stations (clustered) or coverage by district, with caption and link."""
-    raw_lang = request.args.get("lang")
-    args, error = _parse(_lang(raw_lang if raw_lang in vocab.LANGUAGES else None))
+    args, error = _parse(language(request.args.get("lang")))
     if error is not None:
         return error
-    lang = _lang(args["lang"])
+    lang = language(args["lang"])
     config = current_app.config
     tile_name = args["tiles"] or config["TILES"]
     version = _asset_version()
     tag = _etag([__version__, version, args, lang, tile_name, bool(config["TIANDITU_KEY"]),
                  config["DISTRICTS_ADCODE"], config["DEFAULT_LANG"]])
-    layer = tiles.provider(tile_name, config["TIANDITU_KEY"])
+    layer = tile_settings(tile_name)
     cached = _not_modified(tag)
     if cached is not None:
         cached.headers["Content-Security-Policy"] = content_policy(layer["url"])
         return cached
 
-    data = dataset()
+    data = current_dataset()
     display = layer["coordsys"]
     districts = _districts(display)
     if args["adcode"]:
         districts = {**districts, "features": [f for f in districts["features"] if f["id"] == args["adcode"]]}
     settings: dict[str, Any] = {
-        "lang": lang, "text": TEXT[lang], "layer": args["layer"], "tiles": layer, "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
+        "lang": lang, "text": EMBED_MAP[lang], "layer": args["layer"], "tiles": layer, "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
         "zoom": args["zoom"], "outlines": districts,
         "center": [round(float(v), 6) for v in coords.from_wgs84(*args["center"], display)] if args["center"] else None,
         "types": [vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES],
@@ -234,14 +181,14 @@ def embed_map() -> Response:
         from ..render import COVERAGE_CLASSES
 
         settings["classes"] = [list(c) for c in COVERAGE_CLASSES]
-    full = url_for("pages.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"
+    full = url_for("worker.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"
     caption = {"sources": sources(data.index), "modified": data.modified.date().isoformat(),
                "verified": data.latest_verified}
-    html = render_template("embed_map.html", lang=lang, text=TEXT[lang], settings=settings, caption=caption,
+    html = render_template("embed_map.html", lang=lang, text=EMBED_MAP[lang], settings=settings, caption=caption,
                            full_map=full, version=version,
-                           title=TEXT[lang]["title_stations" if args["layer"] == "stations" else "title_coverage"])
+                           title=EMBED_MAP[lang]["title_stations" if args["layer"] == "stations" else "title_coverage"])
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.headers["Content-Language"] = content_language(lang)
     response.set_etag(tag)
     response.headers["Content-Security-Policy"] = content_policy(layer["url"])
     return _cacheable(response)
@@ -250,23 +197,23 @@ def embed_map() -> Response:
 @bp.get("/embed")
 def builder() -> Response:
     """The page where an editor chooses a map and copies its ``<iframe>``."""
-    lang = _lang(request.args.get("lang"))
-    text = BUILDER_TEXT[lang]
+    lang = language(request.args.get("lang"))
+    text = EMBED_BUILDER[lang]
     districts = [{"adcode": f["properties"]["adcode"],
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in _districts("wgs84")["features"]]
-    settings = {"lang": lang, "text": text, "map_url": url_for("embed.embed_map", _external=True),
+    settings = {"lang": lang, "text": text, "map_url": external_url("embed.embed_map"),
                 "image_url": "/api/v1/maps/image.png",
-                "titles": {code: {layer: TEXT[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
+                "titles": {code: {layer: EMBED_MAP[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
                 "default_tiles": current_app.config["TILES"]}
     html = render_template("embed_builder.html", lang=lang, text=text, settings=settings, districts=districts,
                            tiles=list(tiles.PROVIDERS), types=[(c, vocab.label(vocab.STATION_TYPES, c, lang)) for c in vocab.STATION_TYPES],
                            default_tiles=current_app.config["TILES"], other_lang="en" if lang == "zh" else "zh",
                            version=_asset_version())
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.headers["Content-Language"] = content_language(lang)
     return response
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

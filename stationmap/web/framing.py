@@ -72,8 +72,10 @@ def _check_origin(entry: Any) -> str:
 
 
 def frame_headers(response):
-    """The one after-request hook: the embeddable map may be framed by the allowed origins,
-    nothing else may be framed at all."""
+    """The embeddable map may be framed by the allowed origins, nothing else may be framed at all.
+
+    Called last by :func:`stationmap.web.security.secure_headers`, the one after-request hook,
+    after the page's own policy is set: ``frame-ancestors`` is appended to it."""
     from flask import current_app
 
     if request.endpoint in FRAMEABLE:
@@ -86,8 +88,3 @@ def frame_headers(response):
     response.headers["Content-Security-Policy"] = f"{policy}; {ancestors}" if policy else ancestors
     return response
 
-
-def init_app(app) -> None:
-    """Validate ``EMBED_ORIGINS`` (fail at start, not at the first reader) and install the hook."""
-    app.config["EMBED_ORIGINS"] = check_origins(app.config.get("EMBED_ORIGINS"))
-    app.after_request(frame_headers)

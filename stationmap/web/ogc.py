@@ -8,18 +8,20 @@ GCJ-02 position is given as two extra properties for AMap users.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Flask, Response, current_app, request
 
 from .. import vocab
+from ..dataset import Dataset
 from ..errors import InputError
 from ..index import Filters
-from . import dataset, problems
+from . import problems
+from .hosts import external_url
+from ._common import current_dataset, json_response
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -36,16 +38,8 @@ PROPERTIES = ("name", "name_en", "type", "access", "amenities", "opening_hours",
 GEOJSON = "application/geo+json"
 
 
-def _json(body: Any, mimetype: str = "application/json") -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype=mimetype)
-
-
-def _bad(parameter: str, reason: str) -> Response:
-    return problems.problem(400, "Invalid request parameters", None, [{"parameter": parameter, "reason": reason}])
-
-
 def _link(endpoint: str, rel: str, mimetype: str, title: str | None = None, **values) -> dict[str, str]:
-    link = {"href": url_for(endpoint, _external=True, **values), "rel": rel, "type": mimetype}
+    link = {"href": external_url(endpoint, **values), "rel": rel, "type": mimetype}
     if title:
         link["title"] = title
     return link
@@ -54,7 +48,7 @@ def _link(endpoint: str, rel: str, mimetype: str, title: str | None = None, **va
 @bp.get("")
 @bp.get("/")
 def landing() -> Response:
-    return _json({
+    return json_response({
         "title": "stationmap",
         "description": "Union rest stations for outdoor workers in China (OGC API - Features)",
         "links": [_link("ogc.landing", "self", "application/json", "This document"),
@@ -66,11 +60,11 @@ def landing() -> Response:
 @bp.get("/conformance")
 def conformance() -> Response:
     extra = current_app.extensions.get(EXTRA_CONFORMANCE, [])      # Part 4, when the server can write
-    return _json({"conformsTo": CONFORMANCE + extra})
+    return json_response({"conformsTo": CONFORMANCE + extra})
 
 
-def _collection_document() -> dict[str, Any]:
-    index = dataset().index
+def _collection_document(data: Dataset) -> dict[str, Any]:
+    index = data.index
     bbox = [float(index.lon.min()), float(index.lat.min()), float(index.lon.max()), float(index.lat.max())] \
         if len(index) else [-180.0, -90.0, 180.0, 90.0]
     return {
@@ -87,8 +81,8 @@ def _collection_document() -> dict[str, Any]:
 
 @bp.get("/collections")
 def collections() -> Response:
-    return _json({"links": [_link("ogc.collections", "self", "application/json")],
-                  "collections": [_collection_document()]})
+    return json_response({"links": [_link("ogc.collections", "self", "application/json")],
+                  "collections": [_collection_document(current_dataset())]})
 
 
 def _unknown_collection(collection_id: str) -> Response | None:
@@ -99,11 +93,11 @@ def _unknown_collection(collection_id: str) -> Response | None:
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
-    return _unknown_collection(collection_id) or _json(_collection_document())
+    return _unknown_collection(collection_id) or json_response(_collection_document(current_dataset()))
 
 
-def _feature(p: int) -> dict[str, Any]:
-    index = dataset().index
+def _feature(data: Dataset, p: int) -> dict[str, Any]:
+    index = data.index
     col = index.columns
     properties = {name: (col[name][p] or None) for name in PROPERTIES}
     properties["gcj02_lon"] = round(col["gcj02_lon"][p], 7)
@@ -148,8 +142,8 @@ def _parse_int(name: str, default: int, minimum: int) -> int:
     return value
 
 
-def _matching(args) -> np.ndarray:
-    index = dataset().index
+def _matching(data: Dataset, args) -> np.ndarray:
+    index = data.index
     amenities = [a for a in args.get("amenity", "").split(",") if a]
     filters = Filters.build(amenities=amenities, include_closed=True)   # raises InputError(field="amenity")
     if "bbox" in args:
@@ -175,15 +169,13 @@ def items(collection_id: str) -> Response:
     missing = _unknown_collection(collection_id)
     if missing:
         return missing
+    data = current_dataset()
     args = request.args
-    try:
-        if args.get("bbox-crs", CRS84) != CRS84:
-            raise InputError(f"only {CRS84} is supported", field="bbox-crs")
-        limit = min(_parse_int("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)     # the standard: clamp, not refuse
-        offset = _parse_int("offset", 0, 0)
-        positions = _matching(args)
-    except InputError as exc:
-        return _bad(exc.field or "request", exc.reason)
+    if args.get("bbox-crs", CRS84) != CRS84:
+        raise InputError(f"only {CRS84} is supported", field="bbox-crs")
+    limit = min(_parse_int("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)     # the standard: clamp, not refuse
+    offset = _parse_int("offset", 0, 0)
+    positions = _matching(data, args)
     page = positions[offset:offset + limit]
     query = {k: v for k, v in args.items() if k not in ("offset", "limit")}
     links = [_link("ogc.items", "self", GEOJSON, collection_id=COLLECTION, offset=offset, limit=limit, **query),
@@ -194,14 +186,14 @@ def items(collection_id: str) -> Response:
     if offset > 0:
         links.append(_link("ogc.items", "prev", GEOJSON, "Previous page", collection_id=COLLECTION,
                            offset=max(0, offset - limit), limit=limit, **query))
-    return _json({
+    return json_response({
         "type": "FeatureCollection",
-        "features": [_feature(int(p)) for p in page],
+        "features": [_feature(data, int(p)) for p in page],
         "numberMatched": int(len(positions)),
         "numberReturned": int(len(page)),
         "timeStamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
-    }, GEOJSON)
+    }, mimetype=GEOJSON)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -209,18 +201,19 @@ def item(collection_id: str, feature_id: str) -> Response:
     missing = _unknown_collection(collection_id)
     if missing:
         return missing
-    position = dataset().index.position(feature_id)
+    data = current_dataset()
+    position = data.index.position(feature_id)
     if position is None:
         return problems.problem(404, "Not Found", f"no station with id {feature_id!r}")
-    feature = _feature(position)
+    feature = _feature(data, position)
     feature["links"] = [
         _link("ogc.item", "self", GEOJSON, collection_id=COLLECTION, feature_id=feature_id),
         _link("ogc.collection", "collection", "application/json", collection_id=COLLECTION)]
-    response = _json(feature, GEOJSON)
+    response = json_response(feature, mimetype=GEOJSON)
     if feature["properties"]["version"] is not None:
         response.set_etag(str(feature["properties"]["version"]))
     return response
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Flask, Response, request
 
 from ..errors import InputError
-from . import editing, ogc, tokens
+from . import editing, ogc, problems, tokens
+from .hosts import external_url
 
 bp = Blueprint("ogc_transactions", __name__, url_prefix="/ogc")
 bp.before_request(tokens.authorise)          # the one token check every write passes through
@@ -81,8 +82,6 @@ def _unknown(collection_id: str) -> Response | None:
 
 
 def problems_404(collection_id: str) -> Response:
-    from . import problems
-
     return problems.problem(404, "Not Found", f"no collection {collection_id!r}; there is {ogc.COLLECTION!r}")
 
 
@@ -103,8 +102,7 @@ def create(collection_id: str):
     version = store.create(station_id, editing.edit_fields(body, full=True), who=tokens.who(),
                            reason=str(body.get("reason") or ""))
     response = Response(status=201)
-    response.headers["Location"] = url_for("ogc.item", collection_id=ogc.COLLECTION, feature_id=station_id,
-                                           _external=True)
+    response.headers["Location"] = external_url("ogc.item", collection_id=ogc.COLLECTION, feature_id=station_id)
     return editing.with_etag(response, version)
 
 
@@ -145,7 +143,7 @@ def delete(collection_id: str, feature_id: str):
     return _change(collection_id, feature_id, patch=None)
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Register the transactions and declare their conformance classes (with a store only)."""
     if app.extensions.get(editing.STORE) is not None:
         app.extensions[ogc.EXTRA_CONFORMANCE] = CONFORMANCE

@@ -15,7 +15,8 @@ _MAX_K = 50
 _MAX_RADIUS_M = 50_000.0
 
 
-def _codes(vocabulary, what: str):
+def code_list(vocabulary, what: str):
+    """A comma-separated list of codes from `vocabulary` (validated, documented with its choices)."""
     return webargs_fields.DelimitedList(
         ma.fields.String(validate=ma.validate.OneOf(list(vocabulary), error=f"unknown {what} {{input!r}}; use one of {{choices}}")),
         load_default=list, validate=ma.validate.Length(min=1, error="give at least one code, or leave the parameter out"),
@@ -61,9 +62,9 @@ def _mode(default: str):
 
 
 class FilterArgs(_WhenArgs):
-    type = _codes(vocab.STATION_TYPES, "type")
-    amenity = _codes(vocab.AMENITIES, "amenity")
-    access = _codes(vocab.ACCESS, "access")
+    type = code_list(vocab.STATION_TYPES, "type")
+    amenity = code_list(vocab.AMENITIES, "amenity")
+    access = code_list(vocab.ACCESS, "access")
     mode = _mode("walk")
 
 
@@ -93,7 +94,7 @@ class MapImageArgs(LanguageArgs):
                               metadata={"description": "the service's area (default) or one of its districts"})
     layer = ma.fields.String(validate=ma.validate.OneOf(("stations", "coverage")), load_default="stations",
                              metadata={"description": "stations by type, or districts by area within a 15-minute walk"})
-    type = _codes(vocab.STATION_TYPES, "type")
+    type = code_list(vocab.STATION_TYPES, "type")
     title = ma.fields.String(validate=ma.validate.Length(1, 120), load_default=None,
                              metadata={"description": "title (default: one per language and area)"})
     width = ma.fields.Integer(validate=ma.validate.Range(300, 6000), load_default=1200,

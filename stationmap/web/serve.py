@@ -2,6 +2,26 @@
 
 gunicorn's ``preload_app`` builds the app, and with it the station index, once in the master
 process; the workers fork afterwards and share that memory copy-on-write.
+
+**Serving model: gunicorn's threaded worker (``gthread``), 256 threads per process.** Measured
+on loopback (``bench/slow_clients.py``, figures in docs/benchmarks.md): with the former ``sync``
+workers two sockets trickling their headers stopped the whole service, and 200 + 200 slow clients
+left every nearest probe timing out. A slow client holds one thread, asleep in ``recv`` (no CPU,
+a few KB), so 2 × 256 threads keep answering nearest while 400 slow clients hang on (probes
+answered in milliseconds). ``worker_connections`` caps each process's open connections a little
+above its threads, so a process whose threads are all held stops accepting, and a new rider's
+connection is taken by a process that has a free thread instead of waiting in a full queue.
+
+Why not gevent: it needs monkey-patching after the app (and numpy, scipy, the process pool of
+heavy work, psycopg's waits) is already imported by ``preload_app``, which gevent warns against
+and which breaks ``concurrent.futures`` process pools in known ways; every slow client is a
+thread here, which costs little at this scale. Beyond a few hundred hostile sockets no worker
+class is the answer: run nginx in front (deploy/nginx.conf, docs/deploy.md), which buffers whole
+requests with header and body time-outs before a thread sees them.
+
+Workers are recycled after ``MAX_REQUESTS`` requests (± ``MAX_REQUESTS_JITTER`` so that they do
+not all restart at once), which returns any memory a worker accumulated; ``preload_app`` makes
+a fresh worker a fork of the master, ready in milliseconds, with the index already built.
 """
 
 from __future__ import annotations
@@ -27,28 +47,54 @@ class _Gunicorn(BaseApplication):
 
 
 def _post_fork(server, worker) -> None:
-    """Each worker watches the store for itself: threads do not survive the fork."""
+    """Each worker catches up with the store before it serves (a worker forked late, e.g. after
+    ``max_requests``, must not answer from the master's older register), then watches it in a
+    thread of its own: threads do not survive the fork."""
     from .. import live
 
-    live.start()
+    live.start(catch_up=True)
+
+
+#: Threads per worker process: one per connection being read or answered (see the module's text).
+THREADS = 256
+#: Connections one process holds open: its threads plus a few kept alive between requests.
+WORKER_CONNECTIONS = THREADS + 64
+#: Requests after which a worker is replaced by a fresh fork of the master.
+MAX_REQUESTS = 5000
+MAX_REQUESTS_JITTER = 500
+
+
+def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+    """gunicorn's settings for ``stationmap serve``.
+
+    ``secure_scheme_headers`` is empty: whether ``X-Forwarded-Proto`` is believed is the app's
+    ``PROXY_COUNT`` setting (werkzeug's ProxyFix), the same under ``--dev`` and gunicorn.
+    ``limit_request_line`` is gunicorn's maximum, above the app's ``MAX_QUERY_STRING_LENGTH``,
+    so that a long query gets the app's problem+json naming the limit.
+    """
+    return {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
+            "worker_class": "gthread", "threads": THREADS, "worker_connections": WORKER_CONNECTIONS,
+            "max_requests": MAX_REQUESTS, "max_requests_jitter": MAX_REQUESTS_JITTER,
+            "accesslog": None, "errorlog": "-", "loglevel": "warning",
+            "keepalive": 5, "timeout": 60, "graceful_timeout": 30,
+            "limit_request_line": 8190, "secure_scheme_headers": {}, "post_fork": _post_fork}
 
 
 def run_wsgi(app, *, host: str, port: int, workers: int) -> None:
     """Serve any WSGI app under gunicorn with stationmap's production settings."""
-    _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
-                    "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                    "keepalive": 5, "timeout": 60, "post_fork": _post_fork}).run()
+    _Gunicorn(app, options(host=host, port=port, workers=workers)).run()
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
           stations: str | None = None, database: str | None = None, dev: bool = False) -> None:
     """Serve the stations at ``host:port`` until interrupted."""
-    from . import create_app
+    from . import create_app, hosts
 
     overrides: dict[str, Any] = {"STATIONS_PATH": stations} if stations else {}
     if database:
         overrides["DATABASE_URL"] = database
     app = create_app(overrides)
+    hosts.trust_address(app, host)
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return

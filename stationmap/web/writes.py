@@ -19,13 +19,14 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, request, url_for
+from flask import Flask, Response, request
 
 from .. import coords
 from . import editing, tokens
-from .api import _Blueprint, _json
+from ._common import ApiBlueprint, json_response, openapi
+from .hosts import external_url
 
-bp = _Blueprint("writes", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("writes", __name__, url_prefix="/api/v1",
                 description="Changing the register: Bearer token and If-Match (the station's ETag) required.")
 bp.before_request(tokens.authorise)          # first: nothing is read or parsed for an unknown client
 bp.before_request(editing.read_only)
@@ -90,7 +91,7 @@ def _answer(station_id: str, status: int = 200) -> Response:
     store = editing.store()
     assert store is not None
     record = store.get(station_id)
-    response = _json(editing.public(record), status)
+    response = json_response(editing.public(record), status)
     return editing.with_etag(response, record["version"])
 
 
@@ -124,7 +125,7 @@ def create_station(body: dict[str, Any]):
     station_id = str(body.get("id") or generated_id(body.get("name") or "", body.get("address") or ""))
     store.create(station_id, editing.edit_fields(body, full=True), who=tokens.who(), reason=body.get("reason", ""))
     response = _answer(station_id, 201)
-    response.headers["Location"] = url_for("api.one_station", station_id=station_id, _external=True)
+    response.headers["Location"] = external_url("api.one_station", station_id=station_id)
     return response
 
 
@@ -194,8 +195,9 @@ def _media_type():
     return editing.require_media_type(*accepted)
 
 
-def init_app(api) -> None:
+def init_app(app: Flask) -> None:
     """Register the write routes and their bearer-token scheme on the API v1 document."""
+    api = openapi(app)
     api.spec.components.security_scheme("bearerAuth", {
         "type": "http", "scheme": "bearer",
         "description": "a token from the STATIONMAP_API_TOKENS setting"})

@@ -1,4 +1,4 @@
-"""The planner's coverage: ``GET /api/v1/coverage`` and the ``/coverage`` page.
+"""The planner's page and API: ``GET /api/v1/coverage`` and the ``/coverage`` page.
 
 The view parses parameters, asks the app's :class:`~stationmap.planner.AnswerCache`, and sends
 the answer in the asked format; computing and caching live in :mod:`stationmap.planner`,
@@ -9,26 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint as PageBlueprint
-from flask import Response, current_app, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template
 
 from .. import planner, reports, vocab
 from ..coverage import Threshold
-from ..districts import area_codes, outlines
-from ..errors import InputError
+from ..districts import outlines
+from ..texts import PLANNER
 from ..render import COVERAGE_CLASSES, coverage_map, map_html
-from . import dataset
-from .api import _Blueprint, _json
-from .pages import page_language, tile_settings
+from ._common import (ApiBlueprint, content_language, current_dataset, json_response, language, openapi, page_language,
+                      served_adcode, tile_settings)
 from .schemas import CoverageArgs, CoverageResponseSchema
 
 CACHE = "stationmap.coverage"
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "html": "text/html", "geojson": "application/geo+json", "json": "application/json"}
 
-bp = _Blueprint("coverage", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("coverage", __name__, url_prefix="/api/v1",
                 description="Coverage by district for union planners.")
-pages = PageBlueprint("coverage_page", __name__)
+pages = Blueprint("coverage_page", __name__)
 
 
 def _cache() -> planner.AnswerCache:
@@ -39,23 +37,21 @@ def _cache() -> planner.AnswerCache:
 
 
 def _question(args: dict[str, Any]) -> planner.Question:
-    area = str(current_app.config["DISTRICTS_ADCODE"])
-    adcode = args["adcode"] or area
-    if adcode not in area_codes(area):
-        raise InputError(f"{adcode!r} is neither this service's area ({area}) nor one of its districts", field="adcode")
+    adcode = served_adcode(args["adcode"])
     threshold = (Threshold.radius(args["radius_m"]) if args["radius_m"] is not None
                  else Threshold.walking(args["minutes"] if args["minutes"] is not None else 15, args["mode"]))
     return planner.Question(adcode=adcode, threshold=threshold, at=planner.parse_at(args["at"]),
                             recommend=args["recommend"], max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
-                            version=dataset().version)
+                            version=current_dataset().version)
 
 
 def walking_answer(adcode: str) -> planner.Answer:
     """The default question's answer (15 minutes' walk, any time) for ``adcode``, from the same
     cache as the API's: what the coverage picture draws."""
+    data = current_dataset()
     return _cache().get(planner.Question(adcode=adcode, threshold=Threshold.walking(15),
                                          max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
-                                         version=dataset().version), dataset().index)
+                                         version=data.version), data.index)
 
 
 def _attachment(body: bytes | str, f: str, stem: str) -> Response:
@@ -83,10 +79,10 @@ def coverage(args):
     station open at `at`. `f` picks the answer: the JSON table, the gaps as GeoJSON, the CSV or
     Excel file of `stationmap coverage`, or its HTML map. Answers are cached per worker.
     """
-    data = dataset()
+    data = current_dataset()
     question = _question(args)
     answer = _cache().get(question, data.index)
-    lang = args["lang"] or current_app.config["DEFAULT_LANG"]
+    lang = language(args["lang"])
     f, coordsys = args["f"], args["coordsys"]
     stem = planner.file_stem(question)
     if f == "csv":
@@ -98,61 +94,39 @@ def coverage(args):
                          tianditu_key=current_app.config["TIANDITU_KEY"], sites=answer.sites)
         return _attachment(map_html(m), f, stem.replace("coverage-", "coverage-map-", 1))
     if f == "geojson":
-        return _json(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
+        return json_response(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
     threshold = question.threshold
     query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
              "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
              "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
-    return _json(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
+    return json_response(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
                                  stations=data.count, query=query))
 
 
-#: Every string the planner page shows, in both languages.
-TEXT = {
-    "zh": {"title": "工会驿站覆盖分析", "subtitle": "给规划人员：哪里缺站点、建在哪里", "switch": "English",
-           "area": "范围", "whole": "全市", "mode": "出行方式", "walk": "步行", "ebike": "电动车",
-           "minutes": "分钟", "at": "时间（留空=任何时间）", "recommend": "建议新建站点数", "apply": "计算",
-           "computing": "正在计算…", "done": "已完成：{n} 个区", "error": "计算失败",
-           "show_stations": "显示站点", "downloads": "下载", "csv": "CSV 表格", "xlsx": "Excel 表格",
-           "geojson": "空白区 GeoJSON", "html": "HTML 地图", "totals": "合计", "covered": "面积覆盖率",
-           "gaps": "未覆盖区域", "sites": "建议新建站点", "site": "建议站点", "gain": "新增覆盖人口",
-           "stations": "站点", "table_label": "各区覆盖率（点击表头排序）", "map_label": "覆盖地图",
-           "no_tiles": "离线底图：只显示区界。", "worker_page": "找附近站点"},
-    "en": {"title": "Union station coverage", "subtitle": "For planners: where stations are missing, where to build",
-           "switch": "中文", "area": "Area", "whole": "Whole city", "mode": "Travel mode", "walk": "Walk",
-           "ebike": "E-bike", "minutes": "Minutes", "at": "Time of day (empty = any time)",
-           "recommend": "New sites to propose", "apply": "Compute", "computing": "Computing…",
-           "done": "Done: {n} district(s)", "error": "The computation failed", "show_stations": "Show stations",
-           "downloads": "Download", "csv": "CSV table", "xlsx": "Excel table", "geojson": "Gaps GeoJSON",
-           "html": "HTML map", "totals": "Total", "covered": "Area covered", "gaps": "Uncovered area",
-           "sites": "Recommended sites", "site": "Site", "gain": "Residents added", "stations": "Stations",
-           "table_label": "Coverage by district (click a header to sort)", "map_label": "Coverage map",
-           "no_tiles": "Offline base map: district outlines only.", "worker_page": "Find a station"},
-}
 
 
 @pages.get("/coverage")
 def coverage_page() -> Response:
     lang = page_language()
     layer = tile_settings()
-    data = dataset()
+    data = current_dataset()
     area = str(current_app.config["DISTRICTS_ADCODE"])
     which = 0 if lang == "zh" else 1
     districts = [{"adcode": f["properties"]["adcode"],
                   "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in outlines(area)["features"]]
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
-    settings = {"lang": lang, "text": TEXT[lang], "tiles": layer, "area": area, "districts": districts,
+    settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
                 "columns": columns, "classes": COVERAGE_CLASSES,
                 "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES}}
-    html = render_template("coverage.html", lang=lang, text=TEXT[lang], settings=settings,
+    html = render_template("coverage.html", lang=lang, text=PLANNER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.headers["Content-Language"] = content_language(lang)
     return response
 
 
-def init_app(app, api) -> None:
-    api.register_blueprint(bp)
+def init_app(app: Flask) -> None:
+    openapi(app).register_blueprint(bp)
     app.register_blueprint(pages)
 
