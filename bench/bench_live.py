@@ -41,12 +41,12 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from bench_http import LUA, _wait, _wrk  # noqa: E402
+from bench_http import LUA, _wait, _wrk
 
-from stationmap.registers.applying import apply_plan, current_register  # noqa: E402
-from stationmap.registers.importing import plan_import  # noqa: E402
-from stationmap.stations import read_stations  # noqa: E402
-from stationmap.store import Store  # noqa: E402
+from stationmap.registers.applying import apply_plan, current_register
+from stationmap.registers.importing import plan_import
+from stationmap.stations import read_stations
+from stationmap.store import Store
 
 TOKEN = "bench-token"
 
@@ -277,7 +277,7 @@ def main() -> None:
     b, lo = r["baseline"], r["loaded"]
     print(f"commit → every worker answering: median {statistics.median(r['live_s']):.2f} s, "
           f"max {max(r['live_s']):.2f} s ({len(r['live_s'])} edits)")
-    print(f"| run | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |")
+    print("| run | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |")
     print(f"| nearest alone | {b['rps']:,.0f} | {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['errors']} |")
     print(f"| nearest + import and edit every second | {lo['rps']:,.0f} | {lo['p50_ms']:.1f} | {lo['p99_ms']:.1f} | "
           f"{lo['errors']} |")

@@ -32,7 +32,7 @@ bp.before_request(tokens.authorise)          # first: nothing is read or parsed 
 bp.before_request(editing.read_only)
 
 MERGE_PATCH = "application/merge-patch+json"
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
             "description": "the station's ETag (its version, e.g. \"3\") from GET or from the last write"}
 
