@@ -41,7 +41,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from bench_http import LUA, _wait, _wrk
+from bench_http import LUA, _wait
 
 from stationmap.registers.applying import apply_plan, current_register
 from stationmap.registers.importing import plan_import
@@ -63,6 +63,26 @@ def store_url(backend: str, folder: Path):
         raise SystemExit("PostgreSQL 15 + PostGIS are not installed (scripts/test.sh installs them)")
     with postgres.postgresql() as server:
         yield server.database()
+
+
+def _wrk(url: str, lua: str, connections: int, seconds: int, threads: int) -> dict:
+    """wrk's figures, errors split by kind; a 10 s timeout, so a slow answer on a busy machine is
+    counted as slow, not as an error (wrk's default is 2 s)."""
+    import re
+
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                          "--latency", "-s", lua, url], capture_output=True, text=True, check=True).stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)] if match else float("nan")
+
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    kinds = dict(zip(("connect", "read", "write", "timeout"), map(int, socket.groups()))) if socket else {}
+    kinds["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": latency("50"),
+            "p99_ms": latency("99"), "errors": sum(kinds.values()), "kinds": kinds}
 
 
 def _free_port() -> int:
@@ -278,11 +298,12 @@ def main() -> None:
     print(f"commit → every worker answering: median {statistics.median(r['live_s']):.2f} s, "
           f"max {max(r['live_s']):.2f} s ({len(r['live_s'])} edits)")
     print("| run | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |")
-    print(f"| nearest alone | {b['rps']:,.0f} | {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['errors']} |")
+    print(f"| nearest alone | {b['rps']:,.0f} | {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['errors']} {b['kinds']} |")
     print(f"| nearest + import and edit every second | {lo['rps']:,.0f} | {lo['p50_ms']:.1f} | {lo['p99_ms']:.1f} | "
-          f"{lo['errors']} |")
+          f"{lo['errors']} {lo['kinds']} |")
     print(f"ratio under edits: {lo['rps'] / b['rps']:.2f}; imports {r['imports']}, edits {r['edits']}, "
           f"change errors {len(r['errors'])} {r['errors'][:3]}; polls {r['polls']}, half-applied answers {r['mixed']}")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     print(f"server memory (all processes): {r['rss_start_mb']:.0f} MB at start, max {r['rss_max_mb']:.0f} MB, "
           f"{r['rss_after_mb']:.0f} MB after the run")
 
