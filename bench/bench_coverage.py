@@ -26,8 +26,8 @@ import numpy as np
 from stationmap.coverage import Threshold, coverage_report
 from stationmap.districts import load_districts
 from stationmap.index import StationIndex
+from stationmap.maps.html import coverage_map, save_map
 from stationmap.recommend import recommend
-from stationmap.render import coverage_map, save_map
 from stationmap.reports import write_coverage
 from stationmap.stations import read_stations
 

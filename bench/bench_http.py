@@ -31,12 +31,20 @@ app = Flask("bare")
 def ping():
     return jsonify(status="ok", stations=0)
 
-run_wsgi(app, host="127.0.0.1", port={port}, workers={workers})
+run_wsgi(app, host="127.0.0.1", port={port}, workers={workers}, **{settings!r})
 '''
 STATIONMAP = '''
+import os, tempfile
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp())   # as `stationmap serve` runs
+try:
+    from stationmap.web.serve import _access_log
+    _access_log({access_log!r})
+except ImportError:
+    pass                                       # a version without metrics and access log
 from stationmap.web import create_app
 from stationmap.web.serve import run_wsgi
-run_wsgi(create_app({{"STATIONS_PATH": {stations!r}}}), host="127.0.0.1", port={port}, workers={workers})
+run_wsgi(create_app({{"STATIONS_PATH": {stations!r}}}), host="127.0.0.1", port={port}, workers={workers},
+         **{settings!r})
 '''
 LUA = '''
 paths = {{}}
@@ -68,7 +76,7 @@ def _wrk(url: str, lua: str | None, connections: int, seconds: int, threads: int
         command += ["-s", lua]
     out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     def latency(label: str) -> float:
-        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.MULTILINE)
         value, unit = float(match.group(1)), match.group(2)
         return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     requests = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -86,7 +94,42 @@ def _run(script: str, probe: str, lua: str | None, target: str, args) -> dict[st
         return _wrk(target, lua, args.connections, args.seconds, args.threads)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)             # gthread workers finish their requests (graceful_timeout 30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+def _in_process(paths: list[str], stations: str | None, rounds: int = 5) -> None:
+    """CPU seconds per request through each app's WSGI callable, no network: the server's own
+    cost, far steadier than wrk's figures on a shared machine. Alternates the two apps."""
+    from flask import Flask, jsonify
+    from werkzeug.test import EnvironBuilder
+
+    from stationmap.web import create_app
+
+    bare = Flask("bare")
+    bare.get("/ping")(lambda: jsonify(status="ok", stations=0))
+    app = create_app({"STATIONS_PATH": stations} if stations else {})
+
+    def environs(urls):
+        return [EnvironBuilder(path=u.split("?")[0], query_string=u.partition("?")[2]).get_environ() for u in urls]
+
+    near_envs, ping_envs = environs(paths[:2000]), environs(["/ping"] * 2000)
+
+    def cost(wsgi, envs) -> float:
+        start = time.process_time()
+        for env in envs:
+            b"".join(wsgi(dict(env), lambda status, headers, exc=None: None))
+        return (time.process_time() - start) / len(envs) * 1e6
+    cost(app, near_envs[:200])
+    cost(bare, ping_envs[:200])
+    samples = [(cost(bare, ping_envs), cost(app, near_envs)) for _ in range(rounds)]
+    b = float(np.median([x for x, _ in samples]))
+    n = float(np.median([y for _, y in samples]))
+    print(f"in process, CPU µs per request (median of {rounds}): bare {b:.0f}, nearest {n:.0f}; "
+          f"bare/nearest = {b / n:.0%}")
 
 
 def main() -> None:
@@ -97,7 +140,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class for both servers (default: stationmap's own setting)")
+    parser.add_argument("--worker-threads", type=int, default=None, help="threads per worker (gthread)")
+    parser.add_argument("--only", choices=("bare", "nearest"), help="run one of the two servers")
+    parser.add_argument("--in-process", action="store_true", help="CPU per request through WSGI, no server")
     args = parser.parse_args()
+    settings = {}
+    if args.worker_class:
+        settings["worker_class"] = args.worker_class
+    if args.worker_threads:
+        settings["threads"] = args.worker_threads
 
     from stationmap.stations import read_stations
 
@@ -109,21 +162,31 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="stationmap-bench-"))
     (work / "paths.txt").write_text("".join(
         f"/api/v1/stations/nearest?lat={y:.6f}&lon={x:.6f}&k=5&radius_m=2000\n" for x, y in zip(lon, lat)))
+    if args.in_process:
+        _in_process((work / "paths.txt").read_text().splitlines(), args.stations)
+        return
     lua = work / "nearest.lua"
     lua.write_text(LUA.format(paths=work / "paths.txt"))
     base = f"http://127.0.0.1:{args.port}"
 
-    bare = _run(BARE.format(port=args.port, workers=args.workers), f"{base}/ping", None, f"{base}/ping", args)
+    rows = []
+    if args.only != "nearest":
+        rows.append(("bare Flask /ping (ceiling)", _run(BARE.format(port=args.port, workers=args.workers, settings=settings),
+                                                       f"{base}/ping", None, f"{base}/ping", args)))
     path = os.path.abspath(args.stations) if args.stations else None
-    near = _run(STATIONMAP.format(stations=path, port=args.port, workers=args.workers), f"{base}/healthz",
-                str(lua), base, args)
-    print(f"{len(stations):,} stations; gunicorn {args.workers} workers; wrk -t{args.threads} "
-          f"-c{args.connections} -d{args.seconds}s on the same 2-core machine")
+    if args.only != "bare":
+        rows.append(("/api/v1/stations/nearest", _run(STATIONMAP.format(stations=path, port=args.port,
+                                                                        workers=args.workers, settings=settings,
+                                                                        access_log=str(work / "access.log")),
+                                                      f"{base}/healthz", str(lua), base, args)))
+    print(f"{len(stations):,} stations; gunicorn {args.workers} workers {settings or ''}; wrk -t{args.threads} "
+          f"-c{args.connections} -d{args.seconds}s on the same 2-core machine; {time.strftime('%Y-%m-%d %H:%M %Z')}")
     print("| endpoint | requests/s | p50 ms | p99 ms | errors |")
     print("| --- | --- | --- | --- | --- |")
-    for name, r in (("bare Flask /ping (ceiling)", bare), ("/api/v1/stations/nearest", near)):
+    for name, r in rows:
         print(f"| {name} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
-    print(f"nearest reaches {near['rps'] / bare['rps']:.0%} of the ceiling's throughput")
+    if len(rows) == 2:
+        print(f"nearest reaches {rows[1][1]['rps'] / rows[0][1]['rps']:.0%} of the ceiling's throughput")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 # Install what the tests need and run the whole suite.
 #   Debian packages: chromium (real-browser tests), fonts-noto-cjk (Chinese text in screenshots),
 #   nginx-light (deploy/stationmap.nginx.conf tested in front of the real server),
+#   redis-server (rate limits shared by several app servers),
 #   postgresql + postgresql-15-postgis-3 (the store tests start a real server in a temporary directory);
 #   Python: the project with its [test] extra, in a virtualenv.
 # Usage: bash scripts/test.sh [pytest args]   (STATIONMAP_VENV picks the virtualenv, default .venv)
@@ -9,12 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-    || ! { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; }; then
+    || ! { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } \
+    || ! { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing Debian packages: chromium fonts-noto-cjk nginx-light" >&2
+    echo "installing Debian packages: chromium fonts-noto-cjk nginx-light redis-server" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk nginx-light >/dev/null
+    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk nginx-light redis-server >/dev/null
   else
     echo "warning: chromium or nginx is missing and this is not root; their tests will skip (or fail under CI=true)" >&2
   fi

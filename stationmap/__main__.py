@@ -1,7 +1,20 @@
 """``python -m stationmap`` is the ``stationmap`` command."""
 
+import os
 import sys
 
-from .cli import main
+try:
+    from .cli import main
 
-sys.exit(main())
+    status = main()
+except KeyboardInterrupt:                 # Ctrl-C while the command was still starting
+    print("stationmap: interrupted", file=sys.stderr)
+    status = 130
+if status == 130:
+    # Every ``finally`` (temporary files and directories) has run by now; leave with 130 as
+    # shells expect, not with the interpreter's own SIGINT death, which a late Ctrl-C caught
+    # during start-up otherwise turns into.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+sys.exit(status)

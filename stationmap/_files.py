@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 @contextmanager
@@ -30,3 +31,47 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike, replaceable: Iterable[str] = ()) -> Iterator[Path]:
+    """Yield a temporary directory beside ``path``; on success it becomes ``path`` whole.
+
+    A failure (or Ctrl-C, or a kill) before the end leaves ``path`` as it was: a reader sees
+    all the new files or none of them. An existing ``path`` is replaced only when it holds
+    nothing but files named in ``replaceable`` (the ones the command writes): the old
+    directory is renamed aside, the new one renamed in, then the old one deleted, so at worst
+    ``path`` is briefly absent, never half-written. Anything else there is refused rather than
+    deleted.
+
+    Raises
+    ------
+    InputError
+        ``path`` is a file, or a directory holding other files.
+    """
+    from .errors import InputError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{str(path)!r} is a file; --out names a directory", field="out")
+    if path.is_dir():
+        others = sorted(p.name for p in path.iterdir() if p.name not in set(replaceable))
+        if others:
+            raise InputError(f"{str(path)!r} holds other files ({', '.join(others[:5])}); name a new directory "
+                             "or one this command wrote", field="out")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        yield temp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o777 & ~umask)      # what a plainly created directory would get (mkdtemp: 0700)
+        old = None
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old."))
+            os.replace(path, old / "x")
+        os.replace(temp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)

@@ -10,15 +10,16 @@ import argparse
 import json
 import sys
 import unicodedata
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import cli_store, coords, vocab
 from .errors import DataFileError, InputError, StationmapError
+from .safetext import for_terminal
 
 EXIT_INPUT = 2
 
@@ -30,6 +31,15 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
+#: Most stations one ``nearest`` query may ask for (``-k``): a rider needs a handful; a larger
+#: number is a bulk export, which ``--queries`` and the OGC API do in bounded pages.
+K_MAX = 100
+#: What ``coverage --out DIR`` writes: a DIR holding only these may be replaced.
+COVERAGE_FILES = ("coverage.csv", "coverage.xlsx", "gaps.geojson", "recommendations.csv", "map.html")
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stationmap", description="Union rest stations for outdoor workers in China.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -39,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     near.add_argument("--lat", help="latitude of the query point")
     near.add_argument("--lon", help="longitude of the query point")
     near.add_argument("--coordsys", default="wgs84", help="system of --lat/--lon: wgs84 (GPS), gcj02 (AMap, Tencent) or bd09 (Baidu)")
-    near.add_argument("-k", type=int, default=5, help="how many stations (default 5)")
+    near.add_argument("-k", type=int, default=5, help=f"how many stations (default 5, at most {K_MAX})")
     near.add_argument("--radius", type=float, metavar="METRES", help="only stations within this many metres")
     near.add_argument("--type", action="append", default=[], metavar="T", help=f"station type, repeatable: {', '.join(vocab.STATION_TYPES)}")
     near.add_argument("--amenity", action="append", default=[], metavar="A", help=f"required amenity, repeatable: {', '.join(vocab.AMENITIES)}")
@@ -61,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--database", metavar="URL", help="the register: sqlite:///FILE.gpkg or postgresql://… "
                        "(default: $STATIONMAP_DATABASE_URL, else register.gpkg in the instance folder)")
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
+    serve.add_argument("--access-log", default="-", metavar="PATH",
+                       help="JSON-lines access log: - for stderr (default), a file, or off "
+                            "(route templates only: no coordinates, query strings or client addresses)")
 
     cover = commands.add_parser("coverage", help="coverage by district: table, Excel, gaps and a map",
                                 description="How much of each district is within reach of a station.")
@@ -135,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     try:
         args = _parser().parse_args(argv)
+        if args.command == "nearest" and args.k > K_MAX:
+            raise InputError(f"{args.k} is more than one query may ask for (at most {K_MAX})", field="k")
         if args.command == "nearest":
             return _nearest(args)
         if args.command == "serve":
@@ -151,11 +166,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_import(args) if args.command == "import" else run_export(args)
         return _sample(args)
     except DataFileError as exc:
-        print(f"stationmap: error: {exc}", file=sys.stderr)
+        print(f"stationmap: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except StationmapError as exc:
-        print(f"stationmap: error: {exc}", file=sys.stderr)
+        print(f"stationmap: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("stationmap: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _load_index(path: str | None):
@@ -166,7 +184,7 @@ def _load_index(path: str | None):
 
 
 def _filters(args: argparse.Namespace):
-    from .index import Filters
+    from .filters import Filters
 
     return Filters.build(types=args.type, access=args.access, amenities=args.amenity,
                          open_at=args.open_at, include_closed=args.include_closed)
@@ -183,8 +201,8 @@ def _nearest(args: argparse.Namespace) -> int:
     if args.out:
         raise InputError("--out is for batch mode (--queries)", field="out")
     from . import hours
+    from .coords import check_lon_lat
     from .records import nearest_records
-    from .stations import check_lon_lat
 
     lon, lat = check_lon_lat(args.lon, args.lat)
     filters = _filters(args)
@@ -232,7 +250,8 @@ def _table(results: list[dict], lang: str, when) -> str:
         else:
             now = "未开放" if zh else "closed"
         name = r["name"] if zh or not r["name_en"] else r["name_en"]
-        rows.append([str(r["rank"]), distance, now, name, r["type_label"], r["id"]])
+        rows.append([str(r["rank"]), distance, now, for_terminal(name), for_terminal(r["type_label"]),
+                     for_terminal(r["id"])])
     if not rows:
         return "附近没有符合条件的站点。" if zh else "No matching station nearby."
     widths = [max(_display_width(row[i]) for row in rows + [heads]) for i in range(len(heads))]
@@ -243,9 +262,8 @@ def _table(results: list[dict], lang: str, when) -> str:
     return "\n".join(lines + ["", footer])
 
 
-def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from .stations import check_lon_lat
-
+def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Query ids and their points in WGS-84 (each row in its own ``coordsys``)."""
     source = str(path)
     if not Path(path).is_file():
         raise DataFileError(source, [InputError("no such file")])
@@ -258,35 +276,22 @@ def _read_queries(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
         raise DataFileError(source, [InputError(f"required column {c!r} is missing", field=c) for c in missing])
     if len(table) == 0:
         raise DataFileError(source, [InputError("has no queries")])
-    problems: list[InputError] = []
-    lon = pd.to_numeric(table["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(table["lat"], errors="coerce").to_numpy(dtype=float)
-    suspicious = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
-    for i in np.flatnonzero(suspicious):
-        try:
-            check_lon_lat(table["lon"].iat[i], table["lat"].iat[i], row=int(i) + 1)
-        except InputError as exc:
-            problems.append(exc)
+    lon, lat, problems = coords.points_from_rows(table)
     ids = table["id"].to_numpy(dtype=object)
     for i in np.flatnonzero(table["id"].str.strip().to_numpy() == ""):
         problems.append(InputError("is empty; every query needs an id", field="id", row=int(i) + 1))
-    systems = (table["coordsys"].str.strip().str.lower().replace("", "wgs84").to_numpy(dtype=object)
-               if "coordsys" in table.columns else np.full(len(table), "wgs84", dtype=object))
-    for i in np.flatnonzero(~np.isin(systems, coords.COORDSYS)):
-        problems.append(InputError(f"unknown coordinate system {systems[i]!r}; use one of "
-                                   f"{', '.join(coords.COORDSYS)}", field="coordsys", row=int(i) + 1))
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise DataFileError(source, problems)
-    return ids, lon, lat, systems
+    return ids, lon, lat
 
 
 def _nearest_batch(args: argparse.Namespace) -> int:
-    ids, lon, lat, systems = _read_queries(args.queries)
+    ids, lon, lat = _read_queries(args.queries)
     filters = _filters(args)
     index = _load_index(args.stations)
     positions, distances = index.nearest_batch(lon, lat, k=args.k, radius_m=args.radius,
-                                               filters=filters, coordsys=systems)
+                                               filters=filters)
     found = positions >= 0
     rows, ranks = np.nonzero(found)
     table = pd.DataFrame({
@@ -296,7 +301,9 @@ def _nearest_batch(args: argparse.Namespace) -> int:
         "distance_m": np.round(distances[found], 2),
     })
     if args.out:
-        _write_atomically(Path(args.out), lambda f: table.to_csv(f, index=False, lineterminator="\n"))
+        from .reports import as_cells
+
+        _write_atomically(Path(args.out), lambda f: as_cells(table).to_csv(f, index=False, lineterminator="\n"))
         print(f"wrote {len(table)} rows for {len(ids)} queries to {args.out}", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False, lineterminator="\n")
@@ -312,16 +319,20 @@ def _write_atomically(path: Path, write) -> None:
 
 
 def _coverage(args: argparse.Namespace) -> int:
+    from ._files import atomic_dir
     from .coverage import MAX_CELLS, Threshold, coverage_report
     from .districts import load_districts
     from .planner import parse_at
-    from .reports import write_coverage
+    from .reports import as_cells, write_coverage
 
     threshold = Threshold.radius(args.radius_m) if args.radius_m is not None else \
         Threshold.walking(args.minutes if args.minutes is not None else 15, args.mode)
     at = parse_at(args.at)
-    from .render import coverage_map, save_map
+    from .maps.html import coverage_map, save_map
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{args.out!r} is a file; --out names a directory", field="out")
     districts = load_districts(args.adcode, path=args.districts)
     index = _load_index(args.stations)
     if args.recommend is not None and args.recommend < 1:
@@ -336,18 +347,19 @@ def _coverage(args: argparse.Namespace) -> int:
     with _progress(len(districts), "districts" if args.lang == "en" else "区县") as progress:
         report = coverage_report(districts, index, threshold, at=at, demand=demand, progress=progress,
                                  max_cells=args.max_cells or MAX_CELLS)
-    written = write_coverage(report, args.out, args.lang)
     sites = None
     if args.recommend:
-        from ._files import atomic_path
         from .recommend import recommend
 
         sites = recommend(report, districts, args.recommend, demand=demand, index=index)
-        with atomic_path(Path(args.out) / "recommendations.csv") as temp:
-            sites.assign(assumptions=report.assumptions(args.lang)).to_csv(temp, index=False, encoding="utf-8")
-        written.append(Path(args.out) / "recommendations.csv")
-    written.append(save_map(coverage_map(report, districts, index, tile_provider=args.tiles, lang=args.lang,
-                                         sites=sites), Path(args.out) / "map.html"))
+    with atomic_dir(out, replaceable=COVERAGE_FILES) as temp:
+        write_coverage(report, temp, args.lang)
+        if sites is not None:
+            as_cells(sites.assign(assumptions=report.assumptions(args.lang))).to_csv(
+                temp / "recommendations.csv", index=False, encoding="utf-8")
+        save_map(coverage_map(report, districts, index, tile_provider=args.tiles, lang=args.lang, sites=sites),
+                 temp / "map.html")
+        written = [out / p.name for p in sorted(temp.iterdir())]
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     print(report.assumptions(args.lang), file=sys.stderr)
@@ -357,13 +369,13 @@ def _coverage(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .dataset import Dataset
     from .districts import load_districts
-    from .index import Filters
+    from .filters import Filters
 
     html = args.command == "export-html"
     if html and Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{args.out!r} must end in .html", field="out")
     if not html:
-        from .picture import check_width, format_of
+        from .maps.picture import check_width, format_of
 
         format_of(args.out)
         width = check_width(args.width)
@@ -373,13 +385,13 @@ def _export(args: argparse.Namespace) -> int:
     source = Path(args.districts).name if args.districts else None
     adcode = None if args.districts else (args.adcode or "310100")
     if not html:
-        from .picture import save_picture
+        from .maps.picture import save_picture
 
         written = save_picture(args.out, districts, data, layer=args.layer, types=args.type, title=args.title,
                                lang=args.lang, width=width, adcode=adcode, districts_source=source)
     else:
-        from .picture import area_name, default_title, stations_inside
-        from .render import coverage_map, save_map, stations_map
+        from .maps.html import coverage_map, save_map, stations_map
+        from .maps.picture import area_name, default_title, stations_inside
 
         title = args.title or default_title(area_name(adcode, districts, args.lang), args.layer, args.lang)
         if args.layer == "coverage":
@@ -414,7 +426,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError(f"{args.workers} must be ≥ 1", field="workers")
     serve(host=args.host, port=args.port, workers=args.workers, stations=args.stations, database=args.database,
-          dev=args.dev)
+          dev=args.dev, access_log=args.access_log)
     return 0
 
 

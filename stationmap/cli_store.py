@@ -65,8 +65,7 @@ def add_parsers(commands: Any) -> None:
 def database_url(explicit: str | None) -> str:
     """``--database``, else ``STATIONMAP_DATABASE_URL``, else the default file (created and seeded
     from the shipped sample the first time, as ``stationmap serve`` does)."""
-    from .store.settings import ensure_default, resolve_url
-    from .web.config import instance_path
+    from .store.settings import ensure_default, instance_path, resolve_url
 
     folder = instance_path()
     url = resolve_url(explicit, folder)

@@ -41,7 +41,8 @@ from scipy.spatial import cKDTree
 from . import geodesy, travel, vocab
 from .districts import district_of
 from .errors import InputError
-from .index import Filters, StationIndex
+from .filters import Filters
+from .index import StationIndex
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
         plan = plan_resolutions(polygon_km2, resolution_for(threshold.radius_m), max_cells)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
     home = district_of(districts, index.lon[admitted], index.lat[admitted])
-    types = np.asarray(index.columns["type"], dtype=object)[admitted]
+    types = index.column("type")[admitted]
     if demand is not None:
         demand_lon, demand_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
         demand_home = district_of(districts, demand_lon, demand_lat)

@@ -21,7 +21,6 @@ import shapely
 
 from . import coords
 from .errors import DataFileError, InputError
-from .stations import check_lon_lat
 
 
 def read_demand(path: str | os.PathLike) -> gpd.GeoDataFrame:
@@ -54,19 +53,8 @@ def read_demand(path: str | os.PathLike) -> gpd.GeoDataFrame:
         missing = [c for c in ("lon", "lat") if c not in frame.columns]
         if missing:
             raise DataFileError(source, [InputError(f"required column {c!r} is missing", field=c) for c in missing])
-        lon, lat = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
-        for i in range(len(frame)):
-            try:
-                lon[i], lat[i] = check_lon_lat(frame["lon"].iat[i], frame["lat"].iat[i], row=i + 1)
-            except InputError as exc:
-                problems.append(exc)
-        if "coordsys" in frame.columns:
-            for system in set(frame["coordsys"].str.lower().replace("", "wgs84")):
-                rows = (frame["coordsys"].str.lower().replace("", "wgs84") == system).to_numpy() & np.isfinite(lon)
-                try:
-                    lon[rows], lat[rows] = coords.to_wgs84(lon[rows], lat[rows], system)
-                except ValueError as exc:
-                    problems.append(InputError(str(exc), field="coordsys"))
+        lon, lat, bad_points = coords.points_from_rows(frame)
+        problems.extend(bad_points)
     if problems:
         raise DataFileError(source, sorted(problems, key=lambda p: p.row or 0))
     return gpd.GeoDataFrame({"weight": weight}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")

@@ -33,6 +33,7 @@ import shapely
 from . import coords
 from ._paths import data_file
 from .errors import DataFileError, InputError
+from .safetext import text_problem
 
 
 class District(NamedTuple):
@@ -150,6 +151,11 @@ def _read_user_file(path: Path) -> gpd.GeoDataFrame:
     for i, name in enumerate(frame["name"], start=1):
         if not isinstance(name, str) or not name.strip():
             problems.append(InputError("is empty", field="name", row=i))
+    for column in ("name", "name_en"):
+        for i, text in enumerate(frame[column] if column in frame.columns else [], start=1):
+            reason = text_problem(text) if isinstance(text, str) else None
+            if reason:
+                problems.append(InputError(reason, field=column, row=i))
     if problems:
         raise DataFileError(source, problems)
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):

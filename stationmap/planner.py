@@ -8,7 +8,7 @@ lock per cache means a process computes one report at a time: the work a server 
 bounded by the cell budget (``max_cells``) times its workers, however many requests arrive.
 
 :func:`summary` turns an answer into the JSON of ``GET /api/v1/coverage``; the files come from
-:mod:`stationmap.reports` and :mod:`stationmap.render`. Nothing here knows about HTTP.
+:mod:`stationmap.reports` and :mod:`stationmap.maps.html`. Nothing here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -109,24 +109,29 @@ class AnswerCache:
     one report at a time, so its work stays bounded by the cell budget.
     """
 
-    def __init__(self, size: int = 6):
+    def __init__(self, size: int = 6, max_bytes: int | None = None):
         self.size = size
-        self._answers: OrderedDict[Question, Answer] = OrderedDict()
-        self._pending: dict[Question, Future] = {}
+        #: Bound on the answers' bytes (their cells and gaps): a Shanghai answer is tens of MB.
+        self.max_bytes = max_bytes
+        self._answers: OrderedDict[tuple[int, Question], Answer] = OrderedDict()
+        self._pending: dict[tuple[int, Question], Future] = {}
         self._lock = threading.Lock()             # guards the two dicts, held only briefly
         self._computing = threading.Lock()        # one computation at a time
         #: How many answers were computed (not served from the cache): for tests and logs.
         self.computed = 0
 
     def get(self, question: Question, index: StationIndex) -> Answer:
+        # Keyed by the index's serial too (not the index, which the cache must not keep
+        # alive): an answer about a swapped-out register is never served for the new one.
+        key = (index.serial, question)
         with self._lock:
-            if question in self._answers:
-                self._answers.move_to_end(question)
-                return self._answers[question]
-            pending = self._pending.get(question)
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+            pending = self._pending.get(key)
             owner = pending is None
             if owner:
-                pending = self._pending[question] = Future()
+                pending = self._pending[key] = Future()
         if not owner:
             return pending.result()               # raises what the computation raised
         try:
@@ -134,17 +139,25 @@ class AnswerCache:
                 answer = compute(question, index)
         except BaseException as error:
             with self._lock:
-                del self._pending[question]
+                del self._pending[key]
             pending.set_exception(error)
             raise
         with self._lock:
             self.computed += 1
-            self._answers[question] = answer
-            while len(self._answers) > self.size:
+            self._answers[key] = answer
+            while len(self._answers) > self.size or (
+                    self.max_bytes is not None and len(self._answers) > 1
+                    and sum(map(_answer_bytes, self._answers.values())) > self.max_bytes):
                 self._answers.popitem(last=False)
-            del self._pending[question]
+            del self._pending[key]
         pending.set_result(answer)
         return answer
+
+
+def _answer_bytes(answer: Answer) -> int:
+    """About what ``answer`` holds in memory: its report's cells and gaps, its districts."""
+    frames = [answer.report.cells, answer.report.gaps, answer.report.table, answer.districts]
+    return int(sum(frame.memory_usage(deep=False).sum() for frame in frames if frame is not None))
 
 
 def _plain(value: Any) -> Any:

@@ -32,6 +32,21 @@ from .errors import InputError
 
 #: Largest demand × candidate matrix handed to the solver (about 16 MB of float64).
 SOLVER_LIMIT = 2_000_000
+#: Seconds HiGHS may search; a model not proven optimal by then gets the greedy answer, which
+#: says so (``method``: ``greedy-after-time-limit``). Two planners asking for 20 sites at once
+#: once held both web workers until gunicorn killed them.
+SOLVER_TIME_LIMIT_S = 10.0
+
+
+#: Most candidate sites one question considers: uncovered cell centres beyond this many are
+#: thinned evenly (every n-th, in the report's order). A whole city at 12 minutes' walk has
+#: hundreds of thousands of uncovered cells; every one a candidate made the coverage matrix
+#: (candidates × cells within reach) run to gigabytes and minutes, before any solver.
+MAX_CANDIDATES = 20_000
+
+
+class SolverTimeLimit(Exception):
+    """HiGHS did not prove an optimum within its time limit."""
 
 
 @dataclass(frozen=True)
@@ -65,14 +80,16 @@ def problem_from_report(report: CoverageReport, districts, demand=None, index=No
                 weight[np.asarray(group)] = float(people) * share.to_numpy()
     uncovered = cells["distance_m"].to_numpy() > report.threshold.radius_m
     lon, lat = cells["lon"].to_numpy()[uncovered], cells["lat"].to_numpy()[uncovered]
+    pick = np.unique(np.linspace(0, len(lon) - 1, MAX_CANDIDATES).round().astype(np.int64)) \
+        if len(lon) > MAX_CANDIDATES else slice(None)
     if demand is None:
-        return build_problem(lon, lat, weight[uncovered], lon, lat, report.threshold.radius_m)
+        return build_problem(lon, lat, weight[uncovered], lon[pick], lat[pick], report.threshold.radius_m)
     inside = shapely.contains_xy(shapely.union_all(districts.geometry.array), demand.geometry.x, demand.geometry.y)
     points = demand[inside]
     _, reach = index.nearest_batch(points.geometry.x, points.geometry.y, k=1, filters=report.filters)
     far = np.nan_to_num(reach[:, 0], nan=np.inf) > report.threshold.radius_m
     return build_problem(points.geometry.x.to_numpy()[far], points.geometry.y.to_numpy()[far],
-                         points["weight"].to_numpy()[far], lon, lat, report.threshold.radius_m)
+                         points["weight"].to_numpy()[far], lon[pick], lat[pick], report.threshold.radius_m)
 
 
 def build_problem(demand_lon, demand_lat, weight, candidate_lon, candidate_lat, radius_m: float) -> Problem:
@@ -120,8 +137,12 @@ def greedy_sites(problem: Problem, n: int) -> list[tuple[int, float]]:
     return chosen
 
 
-def optimal_sites(problem: Problem, n: int, pinned: list[int] | None = None) -> list[tuple[int, float]]:
-    """The optimum by spopt's MCLP and HiGHS; ``[(candidate, gain)]`` ordered by marginal gain."""
+def optimal_sites(problem: Problem, n: int, pinned: list[int] | None = None,
+                  time_limit_s: float | None = None) -> list[tuple[int, float]]:
+    """The optimum by spopt's MCLP and HiGHS; ``[(candidate, gain)]`` ordered by marginal gain.
+
+    Raises :class:`SolverTimeLimit` when HiGHS has not proven the optimum in ``time_limit_s``
+    (default :data:`SOLVER_TIME_LIMIT_S`)."""
     import pulp
     from spopt.locate import MCLP
 
@@ -140,7 +161,13 @@ def optimal_sites(problem: Problem, n: int, pinned: list[int] | None = None) -> 
         pins[pinned] = 1
     model = MCLP.from_cost_matrix(cost, problem.weight, service_radius=problem.radius_m,
                                   p_facilities=n + len(pinned or []), predefined_facilities_arr=pins)
-    model = model.solve(pulp.HiGHS(msg=False))
+    limit = SOLVER_TIME_LIMIT_S if time_limit_s is None else time_limit_s
+    try:
+        model = model.solve(pulp.HiGHS(msg=False, timeLimit=limit))
+    except Exception as error:                 # spopt's check_status: not optimal (time limit hit)
+        raise SolverTimeLimit(str(error)) from error
+    if pulp.LpStatus[model.problem.status] != "Optimal":
+        raise SolverTimeLimit(pulp.LpStatus[model.problem.status])
     picked = [j for j in range(len(problem.covers))
               if pulp.value(model.fac_vars[j]) > 0.5 and j not in (pinned or [])]
     # Order by marginal gain, as a planner would build them.
@@ -159,11 +186,13 @@ def optimal_sites(problem: Problem, n: int, pinned: list[int] | None = None) -> 
 
 
 def recommend(report: CoverageReport, districts, n: int, *, method: str = "auto", demand=None,
-              index=None) -> pd.DataFrame:
+              index=None, time_limit_s: float | None = None) -> pd.DataFrame:
     """``n`` new sites for the area of ``report``, best first, with each one's gain.
 
     ``method``: ``optimal`` (MCLP + HiGHS), ``greedy``, or ``auto`` (optimal when the problem
-    fits :data:`SOLVER_LIMIT`).
+    fits :data:`SOLVER_LIMIT`). The solver searches at most ``time_limit_s`` (default
+    :data:`SOLVER_TIME_LIMIT_S`); then the greedy answer is given, and every row's ``method``
+    says ``greedy-after-time-limit``.
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise InputError(f"{n!r} must be a whole number ≥ 1", field="recommend")
@@ -171,7 +200,11 @@ def recommend(report: CoverageReport, districts, n: int, *, method: str = "auto"
         raise InputError("a demand layer needs the station index to know what is already covered", field="demand")
     problem = problem_from_report(report, districts, demand, index)
     use_solver = method == "optimal" or (method == "auto" and problem.size <= SOLVER_LIMIT)
-    chosen = optimal_sites(problem, n) if use_solver else greedy_sites(problem, n)
+    label = "mclp-highs" if use_solver else "greedy"
+    try:
+        chosen = optimal_sites(problem, n, time_limit_s=time_limit_s) if use_solver else greedy_sites(problem, n)
+    except SolverTimeLimit:
+        chosen, label = greedy_sites(problem, n), "greedy-after-time-limit"
     total = float(problem.weight.sum()) if len(problem.weight) else 0.0
     rows = []
     cumulative = 0.0
@@ -183,6 +216,6 @@ def recommend(report: CoverageReport, districts, n: int, *, method: str = "auto"
                      "gcj02_lon": round(float(gcj[0]), 6), "gcj02_lat": round(float(gcj[1]), 6),
                      "gain": round(gain, 1), "gain_share_of_uncovered_pct": round(100 * gain / total, 3) if total else 0.0,
                      "cumulative_gain": round(cumulative, 1),
-                     "method": "mclp-highs" if use_solver else "greedy"})
+                     "method": label})
     return pd.DataFrame(rows, columns=["rank", "lon", "lat", "gcj02_lon", "gcj02_lat", "gain",
                                        "gain_share_of_uncovered_pct", "cumulative_gain", "method"])

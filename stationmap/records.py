@@ -6,15 +6,15 @@ Tencent links a worker taps need GCJ-02 and a GIS analyst needs WGS-84.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
-import numpy as np
-
 from . import geodesy, hours, travel, vocab
-from .index import Neighbours, RouteMatches, StationIndex
+from .index import Neighbours, StationIndex
 from .links import navigation_links
+from .routes import RouteMatches
 from .stations import amenity_codes
 
 
@@ -22,22 +22,38 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
                    lang: str = "zh", mode: str = "walk") -> dict[str, Any]:
     """One station as a JSON-ready dict; ``when`` adds ``open_now`` and the next change."""
     p = int(position)
-    record = dict(_static_record(index, p, lang, mode))
+    record = dict(_static_records(index)(p, lang, mode))
     if when is not None:
-        record.update(_hours_fields(index, p, when, lang))
+        # Equal instants in other offsets compare equal: the offset is part of the key, as the
+        # words ("tomorrow") depend on the day where ``when`` was given.
+        record.update(_hours_cache(index)(p, when.replace(second=0, microsecond=0), lang, when.utcoffset()))
     return record
 
 
-@lru_cache(maxsize=16_384)
-def _static_record(index: StationIndex, p: int, lang: str, mode: str) -> dict[str, Any]:
-    """The parts of a record that do not change with the time of the request.
-
-    Cached: a worker's neighbourhood asks about the same stations all day. Callers copy the
-    dict before adding to it and never mutate the nested values.
-    """
+def _hours_cache(index: StationIndex) -> Callable[..., dict[str, Any]]:
+    """:func:`_hours_fields` for one index, once per station per minute (the caller cuts
+    ``when`` to the minute). Exact: opening hours change on whole minutes, and the words depend
+    on the day and the change's clock time only. Kept on the index, holding its columns only."""
     col = index.columns
+    return index.memo("records.hours", lambda: lru_cache(maxsize=16_384)(partial(_hours_fields, col)))
+
+
+def _static_records(index: StationIndex) -> Callable[[int, str, str], dict[str, Any]]:
+    """:func:`_static_record` for one index, its last 16,384 answers cached.
+
+    Cached: a worker's neighbourhood asks about the same stations all day. The cache lives on
+    the index (and holds its columns, not the index), so a swapped-out index takes its records
+    along. Callers copy the dict before adding to it and never mutate the nested values.
+    """
+    col, lons, lats = index.columns, index._lon_list, index._lat_list
+    return index.memo("records.static", lambda: lru_cache(maxsize=16_384)(partial(_static_record, col, lons, lats)))
+
+
+def _static_record(col: dict[str, list], lons: list[float], lats: list[float], p: int, lang: str, mode: str
+                   ) -> dict[str, Any]:
+    """The parts of a record that do not change with the time of the request."""
     name = col["name"][p]
-    lon, lat = index._lon_list[p], index._lat_list[p]
+    lon, lat = lons[p], lats[p]
     return {
         "id": col["id"][p],
         "name": name,
@@ -64,8 +80,8 @@ def _static_record(index: StationIndex, p: int, lang: str, mode: str) -> dict[st
     }
 
 
-def _hours_fields(index: StationIndex, p: int, when: datetime, lang: str) -> dict[str, Any]:
-    col = index.columns
+def _hours_fields(col: dict[str, list], p: int, when: datetime, lang: str, _offset: Any = None) -> dict[str, Any]:
+    """Open now and the next change. ``_offset`` only keys the cache. Callers copy, never mutate."""
     status = col["status"][p]
     if status != "open":
         return {"open_now": False, "hours_state": "closed", "next_change": None,
@@ -82,15 +98,17 @@ def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: 
     """Records for a nearest query from WGS-84 ``lon``/``lat``, nearest first."""
     if len(found) == 0:
         return []
-    bearings = geodesy.azimuth_deg(np.full(len(found), lon), np.full(len(found), lat),
-                                   index.lon[found.positions], index.lat[found.positions])
+    # Plain floats from one precomputed frame: pyproj and NumPy calls cost more than the
+    # arithmetic for five stations.
+    near = geodesy.NearPoint(lon, lat, geodesy.ecef_point(lon, lat))
+    lon_list, lat_list, xyz_list = index._lon_list, index._lat_list, index._xyz_list
     results = []
-    for rank, (position, distance, bearing) in enumerate(zip(found.positions, found.distance_m, bearings), 1):
+    for rank, (position, distance) in enumerate(zip(found.positions.tolist(), found.distance_m.tolist()), 1):
         results.append({
             "rank": rank,
-            "distance_m": round(float(distance), 2),
-            "bearing_deg": round(float(bearing), 1),
-            "est_minutes": round(travel.minutes(float(distance), mode), 1),
+            "distance_m": round(distance, 2),
+            "bearing_deg": round(near.bearing(lon_list[position], lat_list[position], xyz_list[position]), 1),
+            "est_minutes": round(travel.minutes(distance, mode), 1),
             **station_record(index, position, when=when, lang=lang, mode=mode),
         })
     return results

@@ -20,6 +20,7 @@ import shapely
 from . import coords, vocab
 from ._files import atomic_path
 from .coverage import CoverageReport
+from .safetext import spreadsheet_cell
 
 #: The CSV's leading columns, in this order (planners' templates depend on it).
 LEADING = ("adcode", "name", "stations", "area_km2", "population", "area_covered_pct", "population_covered_pct",
@@ -45,20 +46,28 @@ def ordered(table: pd.DataFrame) -> pd.DataFrame:
     return table[[*LEADING, *[c for c in table.columns if c not in LEADING]]]
 
 
+def as_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell a spreadsheet would run as a formula (a district called
+    ``=HYPERLINK(…)``) made text (:func:`stationmap.safetext.spreadsheet_cell`); for every
+    CSV and workbook the project writes."""
+    text = [c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])]
+    return table.assign(**{c: table[c].map(spreadsheet_cell) for c in text}) if text else table
+
+
 def coverage_csv(report: CoverageReport, lang: str = "zh") -> bytes:
     """The table as UTF-8 CSV, agreed columns first, the assumptions in the last column."""
-    return ordered(report.table).assign(assumptions=report.assumptions(lang)).to_csv(index=False).encode("utf-8")
+    return as_cells(ordered(report.table).assign(assumptions=report.assumptions(lang))).to_csv(index=False).encode("utf-8")
 
 
 def coverage_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
     """The table as an Excel workbook with headers in ``lang`` and a notes sheet."""
-    table = ordered(report.table)
+    table = as_cells(ordered(report.table))
     which = 0 if lang == "zh" else 1
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as excel:
         table.rename(columns={c: HEADERS.get(c, (c, c))[which] for c in table.columns}).to_excel(
             excel, sheet_name="覆盖" if lang == "zh" else "Coverage", index=False)
-        pd.DataFrame({("说明" if lang == "zh" else "Notes"): [report.assumptions(lang)]}).to_excel(
+        as_cells(pd.DataFrame({("说明" if lang == "zh" else "Notes"): [report.assumptions(lang)]})).to_excel(
             excel, sheet_name="说明" if lang == "zh" else "Notes", index=False)
     return buffer.getvalue()
 

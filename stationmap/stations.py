@@ -34,7 +34,9 @@ import shapely
 from . import coords, hours, vocab
 from ._files import atomic_path
 from ._paths import data_file
+from .coords import check_lon_lat
 from .errors import DataFileError, InputError
+from .safetext import text_problem
 
 #: Every column of a station record, in file order (``geometry`` last).
 COLUMNS: tuple[str, ...] = (
@@ -86,6 +88,11 @@ def _check_row(record: dict[str, Any], row: int, source: str) -> list[InputError
     for field in REQUIRED:
         if not record[field]:
             bad(field, "is empty; every station needs one")
+    for field in COLUMNS:
+        text = record[field]
+        reason = text_problem(text, multiline=field == "address") if isinstance(text, str) else None
+        if reason:
+            bad(field, reason)
     for field, vocabulary in (("type", vocab.STATION_TYPES), ("access", vocab.ACCESS),
                               ("status", vocab.STATUSES)):
         if record[field] not in vocabulary:
@@ -105,24 +112,6 @@ def _check_row(record: dict[str, Any], row: int, source: str) -> list[InputError
         except ValueError:
             bad("last_verified", f"{record['last_verified']!r} is not a date (YYYY-MM-DD)")
     return problems
-
-
-def check_lon_lat(lon: Any, lat: Any, *, row: int | None = None, source: str | None = None
-                  ) -> tuple[float, float]:
-    """Parse one longitude/latitude pair or raise :class:`InputError` naming the field."""
-    values = []
-    for field, value, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{value!r} is not a number", field=field, row=row, source=source) from None
-        if not math.isfinite(number):
-            raise InputError(f"{value!r} is not a finite number", field=field, row=row, source=source)
-        if abs(number) > limit:
-            raise InputError(f"{number} is outside -{limit:g}..{limit:g}", field=field, row=row,
-                             source=source)
-        values.append(number)
-    return values[0], values[1]
 
 
 def from_frame(frame: pd.DataFrame | gpd.GeoDataFrame, *, source: str = "stations") -> gpd.GeoDataFrame:
@@ -167,24 +156,8 @@ def from_frame(frame: pd.DataFrame | gpd.GeoDataFrame, *, source: str = "station
             except InputError as exc:
                 problems.append(exc)
     else:
-        raw_lon, raw_lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
-        for i in range(n):
-            try:
-                lon[i], lat[i] = check_lon_lat(raw_lon[i], raw_lat[i], row=i + 1, source=source)
-            except InputError as exc:
-                problems.append(exc)
-        if "coordsys" in frame.columns:
-            systems = frame["coordsys"].map(_text).str.lower().replace("", "wgs84").to_numpy()
-            for system in set(systems):
-                rows = systems == system
-                if system not in coords.COORDSYS:
-                    for i in np.flatnonzero(rows):
-                        problems.append(InputError(
-                            f"unknown coordinate system {system!r}; use one of {', '.join(coords.COORDSYS)}",
-                            field="coordsys", row=int(i) + 1, source=source))
-                    continue
-                good = rows & np.isfinite(lon) & np.isfinite(lat)
-                lon[good], lat[good] = coords.to_wgs84(lon[good], lat[good], system)
+        lon, lat, bad_points = coords.points_from_rows(frame, source=source)
+        problems.extend(bad_points)
 
     records: dict[str, list[str]] = {}
     for column in COLUMNS:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from .geodesy import geodesic_m
-from .index import Filters, StationIndex
+from .filters import Filters
+from .index import StationIndex
 
 
 def brute_force_nearest(index: StationIndex, lon: float, lat: float, *, k: int = 5,

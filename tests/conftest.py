@@ -60,9 +60,16 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {k: v for k, v in os.environ.items() if not k.startswith("STATIONMAP_")}
         environment.update(env or {})
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "stationmap", "serve", "--port", str(self.port), "--workers", str(workers), *args],
-            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        import tempfile
+
+        # A file, not a pipe: the server writes an access log line per request, and a pipe
+        # nobody reads fills up and stops it.
+        handle, self._log_path = tempfile.mkstemp(prefix="stationmap-serve-", suffix=".log")
+        os.close(handle)
+        with open(self._log_path, "ab") as output:          # append mode: the reader never moves the writer
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "stationmap", "serve", "--port", str(self.port), "--workers", str(workers),
+                 *args], env=environment, stdout=output, stderr=subprocess.STDOUT)
         self._wait()
 
     def _wait(self) -> None:
@@ -77,11 +84,16 @@ class Server:
                         return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"stationmap serve exited:\n{self.process.stdout.read()}")
+                    raise RuntimeError(f"stationmap serve exited:\n{self.log()}")
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError("stationmap serve did not answer /healthz within 90 s")
                 time.sleep(0.2)
+
+    def log(self) -> str:
+        """Everything the server wrote to stdout and stderr so far."""
+        with open(self._log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
 
     def stop(self) -> None:
         self.process.terminate()

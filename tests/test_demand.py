@@ -60,3 +60,37 @@ def test_bad_demand_files(tmp_path, content, words):
     path.write_text(content)
     with pytest.raises(DataFileError, match=words):
         read_demand(path)
+
+
+def test_demand_rows_read_coordsys_as_station_files_do(tmp_path):
+    from stationmap import coords
+
+    gx, gy = coords.from_wgs84(121.4998, 31.2397, "gcj02")
+    path = tmp_path / "d.csv"
+    path.write_text(f"lon,lat,weight,coordsys\n{float(gx)!r},{float(gy)!r},1, gcj02 \n121.5,31.2,1,\n")
+    demand = read_demand(path)
+    assert demand.geometry.x.tolist() == pytest.approx([121.4998, 121.5], abs=1e-9)
+    assert demand.geometry.y.tolist() == pytest.approx([31.2397, 31.2], abs=1e-9)
+
+
+def test_a_bad_coordsys_in_demand_names_its_row(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("lon,lat,weight,coordsys\n121.5,31.2,1,wgs84\n121.5,31.2,1,mars\n")
+    with pytest.raises(DataFileError, match="row 2, field 'coordsys': unknown coordinate system 'mars'"):
+        read_demand(path)
+
+
+@pytest.mark.parametrize("reader", ["stations", "demand", "queries"])
+def test_every_file_of_points_explains_a_bad_row_the_same_way(tmp_path, reader):
+    from stationmap.cli import _read_queries
+    from stationmap.stations import read_stations
+
+    path = tmp_path / "points.csv"
+    path.write_text("id,name,weight,lon,lat,coordsys\n"
+                    "a,A,1,121.5,31.2, GCJ02 \nb,B,1,121.5,north,\nc,C,1,121.5,31.2,baidu\n")
+    read = {"stations": read_stations, "demand": read_demand, "queries": _read_queries}[reader]
+    with pytest.raises(DataFileError) as caught:
+        read(path)
+    assert [(p.row, p.field, p.reason) for p in caught.value.problems] == [
+        (2, "lat", "'north' is not a number"),
+        (3, "coordsys", "unknown coordinate system 'baidu'; use one of wgs84, gcj02, bd09")]

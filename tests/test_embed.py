@@ -22,9 +22,9 @@ import pytest
 from stationmap import coords
 from stationmap.dataset import Dataset
 from stationmap.districts import load_districts
-from stationmap.embed import TYPE_CODES, area_positions, station_rows
+from stationmap.maps.station_rows import TYPE_CODES, area_positions, station_rows
 from stationmap.index import Filters, StationIndex
-from stationmap.render import COVERAGE_CLASSES
+from stationmap.maps.style import COVERAGE_CLASSES
 from stationmap.stations import from_frame, write_stations
 from stationmap.web import create_app
 

@@ -56,3 +56,23 @@ def test_scalar_formula_matches_karney_and_the_vectorised_one():
     assert geodesy.geodesic_from_chord_point(121.5, 31.2, geodesy.ecef_point(121.5, 31.2),
                                              121.5, 31.2, geodesy.ecef_point(121.5, 31.2)) == 0.0
     np.testing.assert_allclose(geodesy.ecef_point(121.5, 31.2), geodesy.ecef(121.5, 31.2), rtol=0, atol=1e-8)
+
+
+def test_near_point_matches_karney_to_a_micrometre_on_both_sides_of_its_10_km_switch():
+    lon, lat, lon2, lat2, distance = _pairs(20_000, 400_000, seed=12)
+    worst = 0.0
+    for i in range(len(lon)):
+        near = geodesy.NearPoint(float(lon[i]), float(lat[i]), geodesy.ecef_point(lon[i], lat[i]))
+        worst = max(worst, abs(near.distance(lon2[i], lat2[i], geodesy.ecef_point(lon2[i], lat2[i])) - distance[i]))
+    assert worst < 1e-6
+    here = geodesy.NearPoint(121.5, 31.2, geodesy.ecef_point(121.5, 31.2))
+    assert here.distance(121.5, 31.2, geodesy.ecef_point(121.5, 31.2)) == 0.0
+
+
+def test_near_point_bearing_matches_karney_azimuth():
+    lon, lat, lon2, lat2, _ = _pairs(5_000, 40_000, seed=13)
+    for i in range(len(lon)):
+        near = geodesy.NearPoint(float(lon[i]), float(lat[i]), geodesy.ecef_point(lon[i], lat[i]))
+        fast = near.bearing(lon2[i], lat2[i], geodesy.ecef_point(lon2[i], lat2[i]))
+        expected = float(geodesy.azimuth_deg(lon[i], lat[i], lon2[i], lat2[i]))
+        assert abs((fast - expected + 180) % 360 - 180) < 1e-5     # rounding in the answer: 0.1

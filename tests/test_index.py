@@ -194,3 +194,33 @@ def test_stations_in_the_same_building_tie_by_row_in_single_and_batch_queries():
     index = StationIndex(from_frame(frame))
     assert index.nearest(121.501, 31.2, k=3).positions.tolist() == [0, 1, 2]
     assert index.nearest_batch([121.501], [31.2], k=3)[0].tolist() == [[0, 1, 2]]
+
+
+def test_dense_city_single_queries_match_brute_force_with_radius_and_include_closed(shanghai):
+    """The single-query path's early stop (k-th geodesic ≤ next chord) in the densest data."""
+    rng = np.random.default_rng(21)
+    pick = rng.integers(0, len(shanghai), 300)
+    lon = shanghai.lon[pick] + rng.normal(0, 0.01, 300)
+    lat = shanghai.lat[pick] + rng.normal(0, 0.01, 300)
+    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist())):
+        filters = Filters(include_closed=bool(i % 2))
+        radius = (None, 500.0, 2000.0)[i % 3]
+        _same(shanghai.nearest(x, y, k=1 + i % 7, radius_m=radius, filters=filters),
+              brute_force_nearest(shanghai, x, y, k=1 + i % 7, radius_m=radius, filters=filters))
+
+
+def test_a_dropped_index_is_freed_with_the_records_and_columns_made_from_it():
+    import gc
+    import weakref
+
+    from stationmap.records import station_record
+    from stationmap.stations import read_stations
+
+    index = StationIndex(read_stations())
+    station_record(index, 0)
+    assert index.column("type")[0] == index.columns["type"][0]
+    assert index.column("type") is index.column("type")
+    dropped = weakref.ref(index)
+    del index
+    gc.collect()
+    assert dropped() is None

@@ -69,3 +69,12 @@ def test_the_file_mode_stays_read_only_and_is_never_watched(tmp_path):
     app = create_app({"TESTING": True, "STATIONS_PATH": str(path)})
     data = app.extensions[EXTENSION].current
     assert data.register_version is None and data.count == 10 and len(data.version) == 12 and not data.is_sample
+
+
+def test_commands_find_the_same_instance_folder_as_the_app(monkeypatch):
+    from flask import Flask
+
+    from stationmap.store.settings import instance_path
+
+    monkeypatch.delenv("STATIONMAP_INSTANCE_PATH", raising=False)
+    assert instance_path() == __import__("pathlib").Path(Flask("stationmap").instance_path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,20 @@ from ..stations import default_path, read_stations
 
 FILE_NAME = "register.gpkg"
 ENVIRONMENT = "STATIONMAP_DATABASE_URL"
+
+
+def instance_path() -> Path:
+    """The instance folder the web app uses, found without importing the web layer (for commands
+    that open the default store): ``STATIONMAP_INSTANCE_PATH``, else Flask's rule — an installed
+    package uses ``<prefix>/var/stationmap-instance``, a checkout ``<project>/instance``."""
+    chosen = os.environ.get("STATIONMAP_INSTANCE_PATH")
+    if chosen:
+        return Path(chosen)
+    project = Path(__file__).resolve().parents[2]
+    prefix = Path(sys.prefix).resolve()
+    if prefix == project or prefix in project.parents or project.name.lower() == "site-packages":
+        return prefix / "var" / "stationmap-instance"
+    return project / "instance"
 
 
 def default_url(instance_path: str | os.PathLike) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from typing import Any, Mapping
 
 from flask import Flask
@@ -20,8 +21,8 @@ from werkzeug.exceptions import HTTPException
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import (api, changes, embed, hosts, limits, ogc, ogc_transactions, pictures, planner, problems, security, worker,
-               writes)
+from . import (api, changes, embed, heavy, hosts, limits, ogc, ogc_transactions, pictures, planner, problems, ratelimits,
+               security, worker, writes)
 from ._common import EXTENSION, current_dataset
 from .editing import STORE
 from .config import Defaults, check
@@ -36,23 +37,39 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
-class _StaticCompressionCache(dict):
-    """Flask-Compress's cache, holding compressed static files only (keyed by path).
+class _StaticCompressionCache(OrderedDict):
+    """Flask-Compress's cache, holding compressed static files only, keyed by the file's path
+    (never its query string: ``?v=`` cache busters, or a client inventing 5,000 of them, do not
+    make new entries), least recently used dropped beyond :data:`STATIC_CACHE_FILES` entries or
+    :data:`STATIC_CACHE_BYTES`.
 
     API answers change with the time of day (open now), so their key is empty and they are
     never stored.
     """
 
     def get(self, key: str):
-        return None if key.endswith(";") else super().get(key)
+        if key.endswith(";") or key not in self:
+            return None
+        self.move_to_end(key)
+        return self[key]
 
     def set(self, key: str, value) -> None:
-        if not key.endswith(";"):
-            self[key] = value
+        if key.endswith(";"):
+            return
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > 1 and (len(self) > STATIC_CACHE_FILES
+                                 or sum(len(v) for v in self.values() if isinstance(v, bytes)) > STATIC_CACHE_BYTES):
+            self.popitem(last=False)
+
+
+#: Bounds of the compressed-static cache, per worker (the shipped static files fit).
+STATIC_CACHE_FILES = 256
+STATIC_CACHE_BYTES = 32 * 2**20
 
 
 def _static_cache_key(request) -> str:
-    return request.full_path if request.endpoint == "static" else ""
+    return request.path if request.endpoint == "static" else ""
 
 
 def _buffer_static(response):
@@ -95,6 +112,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions[EXTENSION] = _live_dataset(app)
 
+    from . import ops
+
+    ops.init_app(app)      # first: its after_request runs last and sees the final response
+
     app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticCompressionCache)
     app.config.setdefault("COMPRESS_CACHE_KEY", _static_cache_key)
     Compress(app)
@@ -106,8 +127,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     hosts.init_app(app)
     limits.init_app(app)
     security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
+    heavy.init_app(app)
     for module in (api, writes, changes, pictures, planner, ogc, ogc_transactions, worker, embed):
         module.init_app(app)
+    ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
     return app
 
 

@@ -6,6 +6,7 @@ document), call the core, and return JSON. Nothing here computes anything itself
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 import shapely
@@ -17,10 +18,21 @@ from ..errors import InputError
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
 from . import problems
-from .hosts import external_url
 from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
-from .schemas import (AlongRouteBody, DistrictsArgs, LanguageArgs, MetaSchema, NearestArgs, NearestResponseSchema,
-                      RouteResponseSchema, StationSchema, StationsArgs, StationsResponseSchema)
+from .fastargs import FastQuery
+from .hosts import external_url
+from .schemas import (
+    AlongRouteBody,
+    DistrictsArgs,
+    LanguageArgs,
+    MetaSchema,
+    NearestArgs,
+    NearestResponseSchema,
+    RouteResponseSchema,
+    StationsArgs,
+    StationSchema,
+    StationsResponseSchema,
+)
 
 
 class StationIdConverter(BaseConverter):
@@ -57,15 +69,20 @@ def _collection(records: list[dict[str, Any]], extra: dict[str, Any], f: str) ->
     return json_response({**extra, "count": len(records), "results": records})
 
 
-@bp.route("/stations/nearest")
-@bp.arguments(NearestArgs(), location="query", as_kwargs=False)
-@bp.response(200, NearestResponseSchema)
-@bp.doc(**_json_or_geojson(NearestResponseSchema))
-def nearest(args):
-    """The nearest stations to a point
+def _fast_query(fast: FastQuery, answer):
+    """Serve plain query strings through ``fast`` and ``answer``, all others through the
+    decorated view (webargs + marshmallow: the same values, and every error message). The
+    view's OpenAPI description is kept (``wraps`` copies it)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            parsed = fast.parse(request.args)
+            return view(*args, **kwargs) if parsed is None else answer(parsed)
+        return wrapper
+    return decorator
 
-    Distances are geodesic metres on WGS-84; `est_minutes` is an estimate (see `assumptions`).
-    """
+
+def _nearest_answer(args: dict[str, Any]) -> Response:
     data = current_dataset()
     filters, when = _filters_and_time(args)
     lang, mode = language(args["lang"]), args["mode"]
@@ -80,6 +97,19 @@ def nearest(args):
              "k": args["k"], "radius_m": args["radius_m"],
              "at": when.isoformat(), "mode": mode, "lang": lang}
     return _collection(records, {"query": query, "assumptions": travel.assumptions(mode, lang)}, args["f"])
+
+
+@bp.route("/stations/nearest")
+@_fast_query(FastQuery(NearestArgs(), slow=("open_now", "open_at")), _nearest_answer)
+@bp.arguments(NearestArgs(), location="query", as_kwargs=False)
+@bp.response(200, NearestResponseSchema)
+@bp.doc(**_json_or_geojson(NearestResponseSchema))
+def nearest(args):
+    """The nearest stations to a point
+
+    Distances are geodesic metres on WGS-84; `est_minutes` is an estimate (see `assumptions`).
+    """
+    return _nearest_answer(args)
 
 
 @bp.route("/stations")
@@ -102,7 +132,7 @@ def stations(args):
         query = request.args.to_dict()
         query["offset"] = str(stop)
         following = external_url("api.stations", **query)
-    return _collection(records, {"matched": int(len(positions)), "limit": args["limit"],
+    return _collection(records, {"matched": len(positions), "limit": args["limit"],
                                  "offset": args["offset"], "next": following}, args["f"])
 
 

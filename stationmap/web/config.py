@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterable, MutableMapping
+from collections.abc import Iterable, MutableMapping
+from typing import Any
 
-from .. import tiles, vocab
+from .. import vocab
 from ..errors import DataFileError, InputError
-
-
-def instance_path() -> str:
-    """The instance folder the app uses (``STATIONMAP_INSTANCE_PATH``, else Flask's default), for
-    commands that open the default store without building the app."""
-    from flask import Flask
-
-    return Flask("stationmap", instance_path=os.environ.get("STATIONMAP_INSTANCE_PATH")).instance_path
+from ..maps import tiles
 
 
 class Defaults:
@@ -52,6 +46,31 @@ class Defaults:
     #: Widest picture ``/api/v1/maps/image.*`` draws: a 3000 px PNG takes about 2 s and 60 MB
     #: while drawing, and every distinct title is a new drawing (the command goes up to 6000).
     IMAGE_MAX_WIDTH = 3000
+
+    # The heavy-work pool (stationmap.jobs) that `stationmap serve` starts: coverage reports,
+    # recommendations and pictures run there, never in the request workers.
+    #: Worker processes of the pool (heavy jobs running at once, on the whole server).
+    HEAVY_PROCESSES = 2
+    #: Jobs that may wait for a pool worker; beyond that the answer is 503 with Retry-After.
+    HEAVY_QUEUE = 4
+    #: Jobs a pool worker runs before it is replaced, so its memory goes back to the system.
+    HEAVY_RECYCLE_AFTER = 20
+    #: Time limit of one heavy job (and a request's wait for it), below gunicorn's 60 s.
+    HEAVY_TIMEOUT_S = 45
+    #: Finished answers the pool keeps for every request worker: at most this many, and bytes.
+    HEAVY_KEEP = 32
+    HEAVY_KEEP_BYTES = 64 * 2**20
+
+    # Per-client rate limits (Flask-Limiter; stationmap.web.ratelimits), "N per second|minute|hour".
+    #: Shared counters for several workers or app servers, e.g. ``redis://localhost:6379/0``;
+    #: empty: in memory, per worker process.
+    RATELIMIT_STORAGE_URL = ""
+    #: ``None``: on, except in an app built with ``TESTING`` (the suite's own test clients).
+    RATELIMIT_ENABLED: bool | None = None
+    #: Coverage questions (the planner page asks a few per question: table, gaps, downloads).
+    RATELIMIT_COVERAGE = "30 per minute"
+    RATELIMIT_PICTURES = "30 per minute"
+    RATELIMIT_ALONG_ROUTE = "60 per minute"
 
     # Safe to expose (stationmap.web.hosts, .limits, .security): every value checked at start.
     #: Where readers reach this site, e.g. ``https://stations.example.cn``: every absolute URL

@@ -16,11 +16,12 @@ from typing import Any
 import marshmallow as ma
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
-from .. import __version__, coords, tiles, vocab
+from .. import __version__, coords, vocab
 from ..districts import load_districts, outlines
-from ..embed import area_positions, sources, station_rows
 from ..errors import InputError
 from ..index import Filters
+from ..maps import tiles
+from ..maps.station_rows import area_positions, sources, station_rows
 from ..texts import EMBED_BUILDER, EMBED_MAP
 from . import problems, security
 from .hosts import external_url
@@ -178,7 +179,7 @@ def embed_map() -> Response:
                                   f"embedded map (at most {MAX_STATIONS}): choose a district or a station type"}], lang)
         settings["stations"] = station_rows(data.index, positions, display, lang)
     else:
-        from ..render import COVERAGE_CLASSES
+        from ..maps.style import COVERAGE_CLASSES
 
         settings["classes"] = [list(c) for c in COVERAGE_CLASSES]
     full = url_for("worker.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"

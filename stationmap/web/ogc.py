@@ -159,7 +159,7 @@ def _matching(data: Dataset, args) -> np.ndarray:
             continue
         if vocabulary is not None and value not in vocabulary:
             raise InputError(f"unknown value {value!r}; use one of {', '.join(vocabulary)}", field=name)
-        column = np.asarray(index.columns[name], dtype=object)
+        column = index.column(name)
         positions = positions[column[positions] == value]
     return positions
 

@@ -1,6 +1,6 @@
 """Map pictures for articles that cannot embed a live map: ``/api/v1/maps/image.png|svg``.
 
-Drawn without any tile server (:mod:`stationmap.picture`), kept in memory per worker (a second
+Drawn without any tile server (:mod:`stationmap.maps.picture`), kept in memory per worker (a second
 or more each to draw) and cached by browsers and proxies by ETag: an article's readers arrive
 together.
 """
@@ -8,15 +8,16 @@ together.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Response, current_app, request
 
 from .. import __version__
 from ..errors import InputError
+from ..heavy import picture_body
+from . import heavy
 from ._common import ApiBlueprint, current_dataset, language, openapi, served_adcode
-from .planner import walking_answer
+from .planner import answer_cache
 from .schemas import MapImageArgs
 
 bp = ApiBlueprint("pictures", __name__, url_prefix="/api/v1",
@@ -27,17 +28,13 @@ IMAGE_MAX_AGE = 3600
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-@lru_cache(maxsize=12)
 def _picture(version: str, fmt: str, adcode: str, layer: str, types: tuple[str, ...], title: str | None,
              lang: str, width: int) -> bytes:
-    """Rendered pictures, the last few kept in memory (a second or more each to draw). The
-    coverage layer's report comes from the planner's cache, under its cell budget."""
-    from ..districts import load_districts
-    from ..picture import render_picture
-
-    report = walking_answer(adcode).report if layer == "coverage" else None
-    return render_picture(load_districts(adcode), current_dataset(), layer=layer, types=types, title=title,
-                          lang=lang, width=width, fmt=fmt, adcode=adcode, report=report)
+    """A picture from the server's heavy-work pool (:mod:`stationmap.web.heavy`), which keeps
+    the last few drawn for every worker, bounded by count and bytes (a second or more each to
+    draw). The coverage layer's report comes from the planner's cache, under its cell budget."""
+    args = (fmt, adcode, layer, types, title, lang, width, int(current_app.config["COVERAGE_MAX_CELLS"]))
+    return heavy.run(("picture", version, *args), picture_body, args, cache=answer_cache())
 
 
 def _image(args: dict[str, Any], fmt: str) -> Response:

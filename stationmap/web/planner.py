@@ -2,7 +2,7 @@
 
 The view parses parameters, asks the app's :class:`~stationmap.planner.AnswerCache`, and sends
 the answer in the asked format; computing and caching live in :mod:`stationmap.planner`,
-files in :mod:`stationmap.reports` and :mod:`stationmap.render`.
+files in :mod:`stationmap.reports` and :mod:`stationmap.maps.html`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from .. import planner, reports, vocab
 from ..coverage import Threshold
 from ..districts import outlines
+from ..heavy import coverage_body
+from ..maps.html import COVERAGE_CLASSES
 from ..texts import PLANNER
-from ..render import COVERAGE_CLASSES, coverage_map, map_html
-from ._common import (ApiBlueprint, content_language, current_dataset, json_response, language, openapi, page_language,
-                      served_adcode, tile_settings)
+from . import heavy
+from ._common import (ApiBlueprint, content_language, current_dataset, language, openapi, page_language, served_adcode,
+                      tile_settings)
 from .schemas import CoverageArgs, CoverageResponseSchema
 
 CACHE = "stationmap.coverage"
@@ -34,6 +36,12 @@ def _cache() -> planner.AnswerCache:
     if CACHE not in extensions:
         extensions[CACHE] = planner.AnswerCache(int(current_app.config["COVERAGE_CACHE_SIZE"]))
     return extensions[CACHE]
+
+
+def answer_cache() -> planner.AnswerCache:
+    """This worker's coverage answers, when heavy work runs in the request (no pool): shared
+    with the pictures' coverage layer."""
+    return _cache()
 
 
 def _question(args: dict[str, Any]) -> planner.Question:
@@ -79,30 +87,18 @@ def coverage(args):
     station open at `at`. `f` picks the answer: the JSON table, the gaps as GeoJSON, the CSV or
     Excel file of `stationmap coverage`, or its HTML map. Answers are cached per worker.
     """
-    data = current_dataset()
     question = _question(args)
-    answer = _cache().get(question, data.index)
     lang = language(args["lang"])
     f, coordsys = args["f"], args["coordsys"]
+    tiles, key = current_app.config["TILES"], current_app.config["TIANDITU_KEY"]
+    body = heavy.run(("coverage", question, f, lang, coordsys, tiles, key), coverage_body,
+                     (question, f, lang, coordsys, tiles, key), cache=_cache())
     stem = planner.file_stem(question)
-    if f == "csv":
-        return _attachment(reports.coverage_csv(answer.report, lang), f, stem)
-    if f == "xlsx":
-        return _attachment(reports.coverage_xlsx(answer.report, lang), f, stem)
+    if f in ("csv", "xlsx"):
+        return _attachment(body, f, stem)
     if f == "html":
-        m = coverage_map(answer.report, answer.districts, data.index, tile_provider=current_app.config["TILES"], lang=lang,
-                         tianditu_key=current_app.config["TIANDITU_KEY"], sites=answer.sites)
-        return _attachment(map_html(m), f, stem.replace("coverage-", "coverage-map-", 1))
-    if f == "geojson":
-        return json_response(reports.gaps_geojson(answer.report, lang, coordsys), mimetype="application/geo+json")
-    threshold = question.threshold
-    query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
-             "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
-             "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
-    return json_response(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
-                                 stations=data.count, query=query))
-
-
+        return _attachment(body, f, stem.replace("coverage-", "coverage-map-", 1))
+    return Response(body, mimetype=MIMETYPES[f])
 
 
 @pages.get("/coverage")

@@ -87,7 +87,7 @@ class DistrictsArgs(LanguageArgs):
 
 
 class MapImageArgs(LanguageArgs):
-    """What a map picture shows (see :func:`stationmap.picture.render_picture`)."""
+    """What a map picture shows (see :func:`stationmap.maps.picture.render_picture`)."""
 
     adcode = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$", error="must be a 6-digit administrative code"),
                               load_default=None,

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
 
-from .. import tiles
+from ..maps import tiles
 from ..errors import InputError
 from . import framing
 

@@ -80,22 +80,67 @@ def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
             "limit_request_line": 8190, "secure_scheme_headers": {}, "post_fork": _post_fork}
 
 
-def run_wsgi(app, *, host: str, port: int, workers: int) -> None:
-    """Serve any WSGI app under gunicorn with stationmap's production settings."""
-    _Gunicorn(app, options(host=host, port=port, workers=workers)).run()
+def run_wsgi(app, *, host: str, port: int, workers: int, **settings: Any) -> None:
+    """Serve any WSGI app under gunicorn with stationmap's production settings (``settings``
+    overrides them: the HTTP benchmark tries other worker classes this way)."""
+    _Gunicorn(app, {**options(host=host, port=port, workers=workers), **settings}).run()
+
+
+def _child_exit(server, worker) -> None:
+    """A worker's live gauges (pool queue depth) leave with it."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _access_log(target: str) -> None:
+    """JSON lines (built by :mod:`stationmap.web.ops`) to stderr (``-``), a file, or nowhere (``off``)."""
+    import logging
+    import sys
+
+    log = logging.getLogger("stationmap.access")
+    log.propagate = False
+    if target == "off":
+        log.setLevel(logging.WARNING)
+        return
+    handler = logging.StreamHandler(sys.stderr) if target == "-" else logging.FileHandler(target, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
-          stations: str | None = None, database: str | None = None, dev: bool = False) -> None:
-    """Serve the stations at ``host:port`` until interrupted."""
-    from . import create_app, hosts
+          stations: str | None = None, database: str | None = None, dev: bool = False,
+          access_log: str = "-") -> None:
+    """Serve the stations at ``host:port`` until interrupted.
 
-    overrides: dict[str, Any] = {"STATIONS_PATH": stations} if stations else {}
-    if database:
-        overrides["DATABASE_URL"] = database
-    app = create_app(overrides)
-    hosts.trust_address(app, host)
-    if dev:
-        app.run(host=host, port=port, debug=True, use_reloader=False)
-        return
-    run_wsgi(app, host=host, port=port, workers=workers or (os.cpu_count() or 1))
+    Metrics from every gunicorn worker meet in a fresh temporary directory (prometheus-client's
+    multiprocess mode), set before the app, and with it prometheus-client, is imported; the
+    directory goes when the server stops.
+    """
+    import shutil
+    import tempfile
+
+    _access_log(access_log)
+    metrics_dir = None
+    if not dev and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        metrics_dir = tempfile.mkdtemp(prefix="stationmap-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        from . import create_app, hosts
+
+        overrides: dict[str, Any] = {"STATIONS_PATH": stations} if stations else {}
+        if database:
+            overrides["DATABASE_URL"] = database
+        app = create_app(overrides)
+        hosts.trust_address(app, host)
+        if dev:
+            app.run(host=host, port=port, debug=True, use_reloader=False)
+            return
+        from .heavy import start_pool
+
+        start_pool(app)                   # before gunicorn forks: one pool for the whole server
+        run_wsgi(app, host=host, port=port, workers=workers or (os.cpu_count() or 1), child_exit=_child_exit)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)

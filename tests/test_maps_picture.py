@@ -18,9 +18,9 @@ from pyproj import Geod
 from stationmap.dataset import Dataset
 from stationmap.districts import load_districts
 from stationmap.errors import InputError
-from stationmap.picture import (LocalProjection, check_glyphs, cjk_font, format_of, north_angle, render_picture,
-                                round_length, save_picture, scale_bar, stations_inside)
-from stationmap.render import TYPE_STYLE
+from stationmap.maps.picture import (LocalProjection, check_glyphs, cjk_font, format_of, north_angle, render_picture,
+                                     round_length, save_picture, scale_bar, stations_inside)
+from stationmap.maps.style import TYPE_STYLE
 
 GEOD = Geod(ellps="WGS84")
 TODAY = datetime(2026, 11, 25)
@@ -59,7 +59,7 @@ def test_png_is_exactly_the_asked_width_and_taller_than_the_map_alone(png):
 def test_png_has_real_content_with_every_station_colour(png, shipped, shanghai):
     pixels = np.asarray(png.convert("RGB")).reshape(-1, 3).astype(int)
     assert len(np.unique(pixels, axis=0)) > 500                 # not blank, not a flat fill
-    kinds = set(np.asarray(shipped.index.columns["type"])[stations_inside(shanghai, shipped.index)])
+    kinds = set(shipped.index.column("type")[stations_inside(shanghai, shipped.index)])
     assert kinds == set(TYPE_STYLE)
     for code in kinds:
         colour = np.array([int(TYPE_STYLE[code][0][i:i + 2], 16) for i in (1, 3, 5)])

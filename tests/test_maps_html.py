@@ -12,9 +12,9 @@ import shapely
 from stationmap.coverage import Threshold, coverage_report
 from stationmap.districts import load_districts
 from stationmap.index import StationIndex
-from stationmap.picture import stations_inside
-from stationmap.render import (NAMED_STATIONS, coverage_map, detail_for, gap_cells_for_map, gap_shapes, map_html, parents, save_map,
-                               stations_map)
+from stationmap.maps.html import (NAMED_STATIONS, coverage_map, detail_for, gap_cells_for_map, gap_shapes, map_html,
+                                  parents, save_map, stations_map)
+from stationmap.maps.picture import stations_inside
 from stationmap.stations import from_frame
 
 from browser import Watch, chromium

@@ -1,0 +1,554 @@
+"""A bounded pool for heavy work (coverage reports, recommendations, pictures), one per server.
+
+Why a separate pool
+    A coverage report or a picture costs seconds and hundreds of megabytes; run in gunicorn's
+    request workers, eight of them starve a rider's nearest lookup for seconds and leave the
+    workers bloated. Here heavy jobs run in a few *worker processes* of their own, apart from
+    the request workers, so the lookup always has a free worker.
+
+Design
+    ``stationmap serve`` builds the app (and the station index) in gunicorn's master, then
+    :func:`start_service` forks one *pool service* process **before** gunicorn forks its
+    request workers. The service owns a :class:`JobPool`: a short queue, ``processes`` worker
+    processes forked from it (so they share the index copy-on-write), each recycled after
+    ``recycle_after`` jobs (its memory goes back to the system) or killed when its job runs past
+    its time limit or is cancelled. Request workers reach the service over a Unix socket
+    (:mod:`multiprocessing.connection`, with a random key) through :class:`PoolClient`.
+
+    Because there is one service per server, a question is keyed once per *server*: a job
+    with the key of a queued or running job joins it, and finished results are kept in a small
+    cache bounded by count and bytes, so every request worker gets them.
+
+    When the queue is full :meth:`JobPool.submit` raises :class:`PoolFull` with a ``retry_after``
+    in seconds: the web layer answers 503 with ``Retry-After`` at once, never a hang.
+
+Job API (for the planner's cancellable long questions, issue 16)
+    ``submit(key, fn, args, timeout_s=None) → job id``; ``status(job id)`` → state, stage,
+    progress; ``result(job id, wait_s)``; ``cancel(job id)``; ``alive()``. A job function
+    is called as ``fn(context, *args)`` (``context``: what the service was started with, e.g.
+    the dataset) and may call :func:`progress` to report its stage.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import pickle
+import secrets
+import signal
+import tempfile
+import threading
+import time
+import traceback
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from multiprocessing import connection, get_context
+from typing import Any
+
+from .errors import InputError, StationmapError
+
+#: Job states, in the order a job goes through them.
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
+
+class PoolFull(StationmapError):
+    """The queue is full: try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"the heavy-work queue is full; try again in {retry_after} s")
+
+
+class JobTimeout(StationmapError):
+    """The job ran past its time limit (it was stopped), or the wait for it ended."""
+
+    def __init__(self, message: str, retry_after: int = 5):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class JobFailed(StationmapError):
+    """The job raised; ``message`` says what (tracebacks stay in the service's log)."""
+
+
+class PoolUnavailable(StationmapError):
+    """The pool service cannot be reached."""
+
+
+_progress_pipe: Any = None
+
+
+def progress(stage: str, fraction: float | None = None) -> None:
+    """Called by a job function to say where it is (``stage``, ``fraction`` done in [0, 1])."""
+    if _progress_pipe is not None:
+        _progress_pipe.send(("progress", stage, fraction))
+
+
+def _error_payload(error: BaseException) -> tuple:
+    if isinstance(error, InputError):
+        return ("input", error.reason, error.field, error.row)
+    return ("failed", f"{type(error).__name__}: {error}", None, None)
+
+
+def _raise(payload: tuple) -> None:
+    kind, message, field_, row = payload
+    if kind == "input":
+        raise InputError(message, field=field_, row=row)
+    if kind == "timeout":
+        raise JobTimeout(message)
+    raise JobFailed(message)
+
+
+def _work(conn, context: Any) -> None:
+    """A worker process: run jobs sent on ``conn`` until told to stop (``None``)."""
+    global _progress_pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)          # Ctrl-C is the service's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _progress_pipe = conn
+    parent = os.getppid()
+
+    def orphaned() -> None:                                 # the service died: so do we
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        fn, args = task
+        try:
+            conn.send(("done", fn(context, *args)))
+        except Exception as error:                          # noqa: BLE001 — reported to the caller
+            traceback.print_exc()
+            conn.send(("error", _error_payload(error)))
+
+
+@dataclass
+class Job:
+    id: str
+    key: Hashable
+    fn: Callable | None
+    args: tuple
+    timeout_s: float
+    state: str = QUEUED
+    stage: str = "queued"
+    fraction: float | None = None
+    result: Any = None
+    error: tuple | None = None
+    submitted: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    finished: float | None = None
+    size: int = 0
+
+    def status(self) -> dict[str, Any]:
+        now = time.monotonic()
+        return {"id": self.id, "state": self.state, "stage": self.stage, "progress": self.fraction,
+                "queued_s": round((self.started or now) - self.submitted, 3),
+                "running_s": round((self.finished or now) - self.started, 3) if self.started else None,
+                "error": self.error[1] if self.error else None}
+
+
+class _Slot:
+    """One worker process and the thread that feeds it jobs."""
+
+    def __init__(self, pool: JobPool):
+        self.pool = pool
+        self.process: Any = None
+        self.conn: Any = None
+        self.jobs_done = 0
+        self.job: Job | None = None
+
+    def start(self) -> None:
+        ours, theirs = get_context("fork").Pipe()
+        self.process = get_context("fork").Process(target=_work, args=(theirs, self.pool.context), daemon=True)
+        self.process.start()
+        theirs.close()
+        self.conn, self.jobs_done = ours, 0
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self.conn.close()
+        self.process = None
+
+    def loop(self) -> None:
+        while not self.pool.closed:
+            job = self.pool._next_job()
+            if job is None:
+                continue
+            if self.process is None or not self.process.is_alive():
+                self.start()
+            self.job = job
+            self._run(job)
+            self.job = None
+            if self.process is not None and self.jobs_done >= self.pool.recycle_after:
+                self.stop()
+
+    def _run(self, job: Job) -> None:
+        try:
+            self.conn.send((job.fn, job.args))
+        except Exception as error:                          # noqa: BLE001 — e.g. unpicklable arguments
+            self.pool._finish(job, FAILED, error=_error_payload(error))
+            return
+        deadline = (job.started or time.monotonic()) + job.timeout_s
+        while True:
+            if job.state == CANCELLED:
+                self.stop(kill=True)
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.stop(kill=True)
+                self.pool._finish(job, FAILED, error=("timeout", f"stopped after its limit of {job.timeout_s:g} s",
+                                                      None, None))
+                return
+            try:
+                ready = self.conn.poll(min(left, 0.2))
+                message = self.conn.recv() if ready else None
+            except (EOFError, OSError):
+                self.stop(kill=True)
+                self.pool._finish(job, FAILED, error=("failed", "the worker process died", None, None))
+                return
+            if message is None:
+                continue
+            if message[0] == "progress":
+                job.stage, job.fraction = message[1], message[2]
+                continue
+            self.jobs_done += 1
+            if message[0] == "done":
+                self.pool._finish(job, DONE, result=message[1])
+            else:
+                self.pool._finish(job, FAILED, error=message[1])
+            return
+
+
+class JobPool:
+    """Worker processes, a short queue, and the jobs they ran (see the module's docstring).
+
+    Parameters
+    ----------
+    context
+        Passed as the first argument to every job function (the dataset, say); inherited by
+        the forked workers, not pickled.
+    processes
+        Worker processes (jobs running at once).
+    queue
+        Jobs that may wait for a worker; one more is :class:`PoolFull`.
+    recycle_after
+        Jobs a worker runs before it is replaced (so its memory returns).
+    timeout_s
+        Default time limit of a job; a job past it is stopped (its worker killed).
+    keep, keep_bytes
+        Finished jobs kept (for their results, and so an identical question is answered from
+        them), bounded by count and by the bytes of their pickled results.
+    """
+
+    def __init__(self, context: Any = None, *, processes: int = 2, queue: int = 4, recycle_after: int = 20,
+                 timeout_s: float = 60.0, keep: int = 32, keep_bytes: int = 64 * 2**20):
+        self.context = context
+        self.queue_size, self.recycle_after, self.timeout_s = queue, recycle_after, timeout_s
+        self.keep, self.keep_bytes = keep, keep_bytes
+        self.closed = False
+        self._jobs: dict[str, Job] = {}
+        self._by_key: dict[Hashable, str] = {}
+        self._queue: deque[Job] = deque()
+        self._finished: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Condition()
+        self._ids = itertools.count(1)
+        self._slots = [_Slot(self) for _ in range(processes)]
+        for slot in self._slots:
+            slot.start()
+        self._threads = [threading.Thread(target=slot.loop, daemon=True, name=f"pool-slot-{i}")
+                         for i, slot in enumerate(self._slots)]
+        for thread in self._threads:
+            thread.start()
+
+    # -- the job API ---------------------------------------------------------------------
+    def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None) -> str:
+        """A job id for ``fn(context, *args)``: an existing job's when ``key`` is queued,
+        running or finished and kept; else a new job. Raises :class:`PoolFull`."""
+        with self._lock:
+            known = self._by_key.get(key)
+            if known is not None and self._jobs[known].state in (QUEUED, RUNNING, DONE):
+                if known in self._finished:
+                    self._finished.move_to_end(known)
+                return known
+            if len(self._queue) >= self.queue_size:
+                raise PoolFull(self.retry_after())
+            job = Job(f"{next(self._ids)}-{secrets.token_hex(6)}", key, fn, tuple(args),
+                      float(timeout_s or self.timeout_s))
+            self._jobs[job.id] = job
+            self._by_key[key] = job.id
+            self._queue.append(job)
+            self._lock.notify_all()
+            return job.id
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        """State (queued, running, done, failed, cancelled), stage, progress and times."""
+        with self._lock:
+            return self._job(job_id).status()
+
+    def result(self, job_id: str, wait_s: float | None = None) -> Any:
+        """The job's result, waiting at most ``wait_s`` (then :class:`JobTimeout`); re-raises
+        its :class:`~stationmap.errors.InputError`, or :class:`JobFailed`."""
+        end = None if wait_s is None else time.monotonic() + wait_s
+        with self._lock:
+            job = self._job(job_id)
+            while job.state in (QUEUED, RUNNING):
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    raise JobTimeout(f"job {job_id} is still {job.state}", self.retry_after())
+                self._lock.wait(left)
+        if job.state == DONE:
+            return job.result
+        if job.state == CANCELLED or job.error is None:
+            raise JobFailed("the job was cancelled")
+        _raise(job.error)
+
+    def cancel(self, job_id: str) -> bool:
+        """Stop a queued or running job (its worker is killed and replaced); ``False`` if it
+        had already ended."""
+        with self._lock:
+            job = self._job(job_id)
+            if job.state not in (QUEUED, RUNNING):
+                return False
+            if job.state == QUEUED:
+                self._queue.remove(job)
+            job.state = job.stage = CANCELLED
+            self._retire(job)
+            self._lock.notify_all()
+            return True
+
+    def alive(self) -> bool:
+        """Cheap: every slot's thread runs and no worker process died without being replaced."""
+        return not self.closed and all(t.is_alive() for t in self._threads)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"queued": len(self._queue), "running": sum(s.job is not None for s in self._slots),
+                    "kept": len(self._finished), "kept_bytes": sum(j.size for j in self._finished.values()),
+                    "processes": [s.process.pid if s.process else None for s in self._slots]}
+
+    def retry_after(self) -> int:
+        """Seconds a refused client should wait: about one job's time per queued job per worker."""
+        return max(1, min(60, round(2 * (len(self._queue) + 1) / max(1, len(self._slots)))))
+
+    def close(self) -> None:
+        self.closed = True
+        with self._lock:
+            self._lock.notify_all()
+        for slot in self._slots:
+            slot.stop(kill=True)
+
+    # -- internals -----------------------------------------------------------------------
+    def _job(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise InputError(f"{job_id!r} is not a job of this server (or it was forgotten)", field="job")
+        return job
+
+    def _next_job(self) -> Job | None:
+        with self._lock:
+            while not self._queue:
+                if self.closed:
+                    return None
+                self._lock.wait(1.0)
+                if not self._queue:
+                    return None
+            job = self._queue.popleft()
+            job.state, job.stage, job.started = RUNNING, "running", time.monotonic()
+            return job
+
+    def _finish(self, job: Job, state: str, *, result: Any = None, error: tuple | None = None) -> None:
+        with self._lock:
+            if job.state == CANCELLED:
+                return
+            job.state, job.result, job.error, job.finished = state, result, error, time.monotonic()
+            job.stage = state
+            if state == DONE:
+                job.size = len(result) if isinstance(result, (bytes, str)) else len(pickle.dumps(result))
+            self._retire(job)
+            self._lock.notify_all()
+
+    def _retire(self, job: Job) -> None:
+        """Keep ended jobs in the bounded cache; forget the oldest beyond its bounds."""
+        job.fn, job.args = None, ()
+        self._finished[job.id] = job
+        if job.state != DONE and self._by_key.get(job.key) == job.id:
+            del self._by_key[job.key]             # a failed question is asked afresh next time
+        while self._finished and (len(self._finished) > self.keep
+                                  or sum(j.size for j in self._finished.values()) > self.keep_bytes):
+            old_id, old = self._finished.popitem(last=False)
+            self._jobs.pop(old_id, None)
+            if self._by_key.get(old.key) == old_id:
+                del self._by_key[old.key]
+
+
+# -- the service and its clients -------------------------------------------------------------
+
+_METHODS = ("submit", "status", "result", "cancel", "alive", "stats")
+
+
+def _handle(conn, pool: JobPool) -> None:
+    with conn:
+        while True:
+            try:
+                method, args = conn.recv()
+            except (EOFError, OSError):
+                return
+            try:
+                if method not in _METHODS:
+                    raise JobFailed(f"no such method {method!r}")
+                reply = ("ok", getattr(pool, method)(*args))
+            except PoolFull as error:
+                reply = ("full", error.retry_after)
+            except JobTimeout as error:
+                reply = ("timeout", (str(error), error.retry_after))
+            except InputError as error:
+                reply = ("error", ("input", error.reason, error.field, error.row))
+            except Exception as error:                      # noqa: BLE001 — sent to the caller
+                reply = ("error", _error_payload(error))
+            try:
+                conn.send(reply)
+            except OSError:
+                return
+
+
+def run_service(pool: JobPool, address: str, authkey: bytes, parent: int | None = None) -> None:
+    """Answer :class:`PoolClient` calls on the Unix socket ``address`` until the ``parent``
+    process is gone (or forever)."""
+    listener = connection.Listener(address, family="AF_UNIX", authkey=authkey)
+
+    def watch() -> None:
+        while parent is None or os.getppid() == parent:
+            time.sleep(1)
+        pool.close()
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+    while True:
+        try:
+            conn = listener.accept()
+        except (OSError, EOFError, multiprocessing.AuthenticationError):
+            continue
+        threading.Thread(target=_handle, args=(conn, pool), daemon=True).start()
+
+
+def start_service(context: Any, **options: Any) -> tuple[str, bytes, int]:
+    """Fork the pool service (call before gunicorn forks its workers); ``(address, key, pid)``.
+
+    The service ends when this process does (it watches its parent), and this process kills it
+    at exit.
+    """
+    import atexit
+
+    directory = tempfile.mkdtemp(prefix="stationmap-pool-")
+    address, authkey = os.path.join(directory, "pool.sock"), secrets.token_bytes(32)
+    parent = os.getpid()
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                            # the service
+        os.close(ready_r)
+        try:
+            os.setpgid(0, 0)                                # a terminal's Ctrl-C goes to serve, not here
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            pool = JobPool(context, **options)
+            os.write(ready_w, b"1")
+            os.close(ready_w)
+            run_service(pool, address, authkey, parent)
+        finally:
+            os._exit(1)
+    os.close(ready_w)
+    os.read(ready_r, 1)
+    os.close(ready_r)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(address) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    def stop() -> None:
+        if os.getpid() == parent:                           # not in gunicorn's forked workers
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    atexit.register(stop)
+    return address, authkey, pid
+
+
+class PoolClient:
+    """The pool service, from a request worker: the methods of :class:`JobPool`, remotely.
+
+    One connection per thread, opened on first use (after gunicorn's fork) and re-opened once
+    if the service dropped it.
+    """
+
+    def __init__(self, address: str, authkey: bytes):
+        self.address, self.authkey = address, authkey
+        self._local = threading.local()
+
+    def _call(self, method: str, *args: Any) -> Any:
+        for attempt in (1, 2):
+            conn = getattr(self._local, "conn", None)
+            try:
+                if conn is None or getattr(self._local, "pid", None) != os.getpid():
+                    conn = self._local.conn = connection.Client(self.address, family="AF_UNIX", authkey=self.authkey)
+                    self._local.pid = os.getpid()
+                conn.send((method, args))
+                kind, value = conn.recv()
+                break
+            except (OSError, EOFError) as error:
+                self._local.conn = None
+                if attempt == 2:
+                    raise PoolUnavailable(f"the heavy-work pool cannot be reached: {error}") from None
+        if kind == "ok":
+            return value
+        if kind == "full":
+            raise PoolFull(value)
+        if kind == "timeout":
+            raise JobTimeout(*value)
+        _raise(value)
+
+    def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None) -> str:
+        return self._call("submit", key, fn, tuple(args), timeout_s)
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        return self._call("status", job_id)
+
+    def result(self, job_id: str, wait_s: float | None = None) -> Any:
+        return self._call("result", job_id, wait_s)
+
+    def cancel(self, job_id: str) -> bool:
+        return self._call("cancel", job_id)
+
+    def stats(self) -> dict[str, Any]:
+        return self._call("stats")
+
+    def alive(self) -> bool:
+        """Whether the service answers and its workers run; never raises."""
+        try:
+            return bool(self._call("alive"))
+        except StationmapError:
+            return False
+
+    def run(self, key: Hashable, fn: Callable, args: tuple = (), wait_s: float | None = None) -> Any:
+        """Submit (or join) and wait for the result: what a request does."""
+        return self.result(self.submit(key, fn, args, wait_s), wait_s)

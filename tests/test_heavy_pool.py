@@ -1,0 +1,162 @@
+"""The heavy-work pool (stationmap.jobs): bounded, shared by the whole server, never a hang."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import Server
+
+from stationmap import jobs
+from stationmap.errors import InputError
+
+
+def _sleep(context, seconds, tag):
+    jobs.progress("sleeping", 0.5)
+    time.sleep(seconds)
+    return f"{context}:{tag}:{os.getpid()}"
+
+
+def _refuse(context):
+    raise InputError("not like that", field="x")
+
+
+def _grow(context):
+    global _ballast
+    _ballast = bytearray(50 * 2**20)
+    return len(_ballast)
+
+
+@pytest.fixture()
+def pool():
+    address, key, pid = jobs.start_service("ctx", processes=2, queue=2, recycle_after=2, timeout_s=5)
+    client = jobs.PoolClient(address, key)
+    yield client
+    os.kill(pid, 15)
+
+
+def test_identical_questions_in_flight_are_one_job(pool):
+    first = pool.submit("same", _sleep, (0.5, "a"))
+    assert pool.submit("same", _sleep, (0.5, "a")) == first
+    assert pool.result(first, 10).startswith("ctx:a:")
+    assert pool.submit("same", _sleep, (0.5, "a")) == first          # kept: answered at once
+
+
+def test_a_full_queue_is_refused_at_once_with_a_retry_after(pool):
+    ids = [pool.submit(i, _sleep, (1, i)) for i in range(2)]
+    deadline = time.monotonic() + 5
+    while any(pool.status(i)["state"] != "running" for i in ids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ids += [pool.submit(i, _sleep, (1, i)) for i in range(2, 4)]      # 2 running + 2 queued
+    started = time.monotonic()
+    with pytest.raises(jobs.PoolFull) as refused:
+        pool.submit("one more", _sleep, (1, "x"))
+    assert time.monotonic() - started < 1 and refused.value.retry_after >= 1
+    assert [pool.result(i, 10).split(":")[1] for i in ids] == ["0", "1", "2", "3"]
+
+
+def test_status_cancel_and_time_limit(pool):
+    job = pool.submit("slow", _sleep, (30, "s"))
+    deadline = time.monotonic() + 5
+    while pool.status(job)["stage"] != "sleeping" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.status(job)["progress"] == 0.5
+    assert pool.cancel(job) and pool.status(job)["state"] == "cancelled"
+    limited = pool.submit("limited", _sleep, (30, "t"), timeout_s=1)
+    with pytest.raises(jobs.JobTimeout):
+        pool.result(limited, 10)
+    assert pool.alive()
+
+
+def test_input_errors_come_back_with_their_field(pool):
+    with pytest.raises(InputError) as error:
+        pool.run("refuse", _refuse, ())
+    assert error.value.field == "x"
+
+
+def test_workers_are_recycled_so_memory_returns(pool):
+    pids = {pool.run(i, _sleep, (0, i)).split(":")[2] for i in range(6)}
+    assert len(pids) >= 3                                            # 2 processes × 2 jobs each, then new ones
+
+
+def _get(url: str, timeout: float = 30):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_a_coverage_and_picture_flood_gets_503s_while_nearest_keeps_answering():
+    server = Server(env={"STATIONMAP_HEAVY_QUEUE": "1", "STATIONMAP_HEAVY_PROCESSES": "1"})
+    try:
+        urls = [f"{server.url}/api/v1/coverage?adcode=310101&minutes={10 + i / 10}" for i in range(6)]
+        urls += [f"{server.url}/api/v1/maps/image.png?width=300&adcode=310101&title=flood{i}" for i in range(6)]
+        with ThreadPoolExecutor(len(urls)) as flood:
+            answers = flood.map(_get, urls)
+            probes = []
+            for _ in range(10):
+                started = time.monotonic()
+                status, _, _ = _get(f"{server.url}/api/v1/stations/nearest?lon=121.47&lat=31.23", timeout=10)
+                probes.append((status, time.monotonic() - started))
+            answers = list(answers)
+        assert all(status == 200 for status, _ in probes)
+        refused = [(headers, body) for status, headers, body in answers if status == 503]
+        assert refused, [a[0] for a in answers]
+        for headers, body in refused:
+            assert int(headers["Retry-After"]) >= 1
+            assert headers["Content-Type"].startswith("application/problem+json")
+            assert json.loads(body)["status"] == 503
+        assert all(status in (200, 503) for status, _, _ in answers), [(s, b[:300]) for s, _, b in answers if s not in (200, 503)]
+    finally:
+        server.stop()
+
+
+def _post(url: str, body: dict):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_a_client_past_its_limit_gets_429_problem_json_with_retry_after(tmp_path, storage):
+    import shutil
+    import subprocess
+
+    from conftest import _free_port
+
+    env = {"STATIONMAP_RATELIMIT_ALONG_ROUTE": "3 per minute"}
+    redis = None
+    if storage == "redis":
+        if not shutil.which("redis-server"):
+            pytest.skip("redis-server is not installed")
+        port = _free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                  "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        env["STATIONMAP_RATELIMIT_STORAGE_URL"] = f"redis://127.0.0.1:{port}/0"
+    server = Server(env=env)
+    try:
+        body = {"route": {"type": "LineString", "coordinates": [[121.47, 31.23], [121.48, 31.24]]}, "distance_m": 500}
+        answers = [_post(f"{server.url}/api/v1/stations/along-route", body) for _ in range(8)]
+        statuses = [status for status, _, _ in answers]
+        # in memory each of the 2 workers counts for itself; redis counts once for the server
+        assert statuses.count(200) <= (3 if storage == "redis" else 6) and 429 in statuses, statuses
+        for status, headers, payload in answers:
+            if status == 429:
+                assert int(headers["Retry-After"]) >= 1
+                assert headers["Content-Type"].startswith("application/problem+json")
+                assert json.loads(payload)["status"] == 429
+        assert _get(f"{server.url}/api/v1/stations/nearest?lon=121.47&lat=31.23")[0] == 200
+    finally:
+        server.stop()
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)

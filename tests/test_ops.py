@@ -1,0 +1,104 @@
+"""What an operator sees: /metrics through the real server, /readyz, the JSON access log."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from stationmap import __version__
+from stationmap.web import create_app
+from stationmap.web.ops import add_ready_check
+
+NEAREST = "/api/v1/stations/nearest"
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture(scope="module")
+def served():
+    from conftest import Server
+
+    server = Server(workers=2)
+    for i in range(40):             # spread over both workers; new connection each time
+        assert _get(f"{server.url}{NEAREST}?lat=31.23{i:02d}&lon=121.47&k=3")[0] == 200
+    assert _get(f"{server.url}/api/v1/stations/SH-NOT-THERE")[0] == 404
+    yield server
+    server.stop()
+
+
+def _families(text: str) -> dict:
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def test_metrics_count_and_time_every_request_of_both_workers_per_route_template(served):
+    status, text = _get(f"{served.url}/metrics")
+    assert status == 200
+    families = _families(text)
+    latency = families["stationmap_http_request_duration_seconds"]
+    assert latency.type == "histogram"
+    counts = {s.labels["route"]: s.value for s in latency.samples if s.name.endswith("_count")}
+    assert counts[NEAREST] == 40                                    # summed over the two workers
+    assert counts["/api/v1/stations/<station_id:station_id>"] == 1  # the template, not the id
+    buckets = [s for s in latency.samples if s.name.endswith("_bucket") and s.labels["route"] == NEAREST]
+    assert buckets and buckets[-1].labels["le"] == "+Inf" and buckets[-1].value == 40
+    requests = families["stationmap_http_requests"]
+    assert {(s.labels["route"], s.labels["status"]) for s in requests.samples if s.name.endswith("_total")} >= {
+        (NEAREST, "200"), ("/api/v1/stations/<station_id:station_id>", "404")}
+    assert "lat=" not in text and "31.23" not in text
+
+
+def test_metrics_carry_index_size_versions_and_pool_depth(served):
+    families = _families(_get(f"{served.url}/metrics")[1])
+    assert families["stationmap_index_stations"].samples[0].value == 1446
+    info = families["stationmap_build_info"].samples[0]
+    assert info.labels["version"] == __version__ and info.labels["dataset_version"] and info.value == 1
+    assert "stationmap_pool_queue_depth" in families
+
+
+def test_access_log_is_one_json_object_per_request_without_coordinates(served):
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in served.log().splitlines() if line.startswith("{")]
+        records = [json.loads(line) for line in lines]
+        nearest = [r for r in records if r["route"] == NEAREST]
+        if len(nearest) >= 40 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(nearest) == 40
+    for record in nearest:
+        assert set(record) == {"time", "method", "route", "status", "duration_ms", "bytes", "pid"}
+        assert record["method"] == "GET" and record["status"] == 200 and record["bytes"] > 0
+        assert record["duration_ms"] >= 0 and record["time"].endswith("+00:00")
+    assert len({r["pid"] for r in nearest}) >= 1
+    assert "31.23" not in "\n".join(lines) and "lat" not in "\n".join(lines)
+    assert any(r["route"] == "/api/v1/stations/<station_id:station_id>" and r["status"] == 404 for r in records)
+
+
+def test_readyz_is_200_with_its_checks_when_the_index_is_loaded(served):
+    status, body = _get(f"{served.url}/readyz")
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["status"] == "ready" and answer["checks"]["dataset"]["ok"] is True
+    assert answer["checks"]["pool"] == {"ok": True, "detail": "alive"}      # stationmap serve starts the pool
+    assert _get(f"{served.url}/healthz")[0] == 200
+
+
+def test_readyz_is_503_problem_naming_each_failing_check():
+    app = create_app({"TESTING": True})
+    add_ready_check(app, "pool", lambda: (False, "no worker alive"))
+    add_ready_check(app, "store", lambda: 1 / 0)          # a broken check is "not ready", never a 500
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    failing = {e["parameter"]: e["reason"] for e in response.json["errors"]}
+    assert failing == {"pool": "no worker alive", "store": "ZeroDivisionError: division by zero"}
+    assert "dataset" not in failing
