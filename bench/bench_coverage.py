@@ -33,6 +33,7 @@ from stationmap.stations import read_stations
 
 
 def shanghai(repeat: int) -> None:
+    """Time each stage of the Shanghai coverage run (report, files, map), ``repeat`` times."""
     districts, index = load_districts(), StationIndex(read_stations())
     stages: dict[str, list[float]] = {}
     for _ in range(repeat):
@@ -63,7 +64,8 @@ def shanghai(repeat: int) -> None:
 
 def open_in_chromium(path: Path) -> tuple[float, float, int]:
     """Seconds from navigation until the map has drawn its districts, and until every station
-    is clustered (the stations are clustered in chunks after the map shows); the station count."""
+    is clustered (the stations are clustered in chunks after the map shows); the station count.
+    """
     from playwright.sync_api import sync_playwright
 
     flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -86,6 +88,7 @@ def open_in_chromium(path: Path) -> tuple[float, float, int]:
 
 
 def national(stations: str) -> None:
+    """Time the national coverage report over the stations file ``stations``."""
     out = Path(tempfile.mkdtemp())
     command = [sys.executable, "-m", "stationmap", "coverage", "--adcode", "100000", "--stations", stations,
                "--out", str(out)]
@@ -108,6 +111,7 @@ def national(stations: str) -> None:
 
 
 def main() -> None:
+    """Parse the command line and run the chosen benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--national", metavar="STATIONS", help="time the national report on this stations file")

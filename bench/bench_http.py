@@ -65,7 +65,7 @@ def _wait(url: str, server: subprocess.Popen, seconds: float = 180) -> None:
                 return
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError("server exited")
+                raise RuntimeError("server exited") from None
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer")
 
@@ -103,7 +103,8 @@ def _run(script: str, probe: str, lua: str | None, target: str, args) -> dict[st
 
 def _in_process(paths: list[str], stations: str | None, rounds: int = 5) -> None:
     """CPU seconds per request through each app's WSGI callable, no network: the server's own
-    cost, far steadier than wrk's figures on a shared machine. Alternates the two apps."""
+    cost, far steadier than wrk's figures on a shared machine. Alternates the two apps.
+    """
     from flask import Flask, jsonify
     from werkzeug.test import EnvironBuilder
 
@@ -133,6 +134,7 @@ def _in_process(paths: list[str], stations: str | None, rounds: int = 5) -> None
 
 
 def main() -> None:
+    """Start the server, drive it with wrk, and print requests per second and latencies."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", help="stations file (default: the shipped Shanghai sample)")
     parser.add_argument("--workers", type=int, default=2)
@@ -161,7 +163,7 @@ def main() -> None:
     lon = stations.geometry.x.to_numpy()[pick] + rng.normal(0, 1000, 5000) / (111_320 * np.cos(np.radians(lat)))
     work = Path(tempfile.mkdtemp(prefix="stationmap-bench-"))
     (work / "paths.txt").write_text("".join(
-        f"/api/v1/stations/nearest?lat={y:.6f}&lon={x:.6f}&k=5&radius_m=2000\n" for x, y in zip(lon, lat)))
+        f"/api/v1/stations/nearest?lat={y:.6f}&lon={x:.6f}&k=5&radius_m=2000\n" for x, y in zip(lon, lat, strict=True)))
     if args.in_process:
         _in_process((work / "paths.txt").read_text().splitlines(), args.stations)
         return

@@ -102,7 +102,7 @@ def serve(url: str, workers: int, folder: Path):
                STATIONMAP_INSTANCE_PATH=str(folder / "instance"))
     process = subprocess.Popen([sys.executable, "-m", "stationmap", "serve", "--port", str(port),
                                 "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=(folder / "server.log").open("w"))
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(f"{base}/healthz", process, seconds=600)
@@ -268,6 +268,10 @@ def run(url: str, stations, *, seconds: int, connections: int, workers: int, fol
         time.sleep(3)
         settled = rss_mb(process.pid)
     store.close()
+    log = (folder / "server.log").read_text(errors="replace")
+    if "Traceback" in log:                     # a 500 is a bug: show the first one
+        start = log.index("Traceback")
+        print(log[start:start + 4000], file=sys.stderr)
     memory = [m for _, m in churn.memory]
     return {"live_s": live, "baseline": baseline, "loaded": loaded, "imports": churn.imports, "edits": churn.edits,
             "errors": churn.errors, "polls": churn.polls, "mixed": churn.mixed,

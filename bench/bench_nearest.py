@@ -57,7 +57,7 @@ def _queries(index: StationIndex, count: int, seed: int = 1) -> tuple[np.ndarray
 
 def _latencies_us(call, lon, lat) -> np.ndarray:
     out = np.empty(len(lon))
-    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist())):
+    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
         start = time.perf_counter_ns()
         call(x, y)
         out[i] = (time.perf_counter_ns() - start) / 1000
@@ -65,6 +65,7 @@ def _latencies_us(call, lon, lat) -> np.ndarray:
 
 
 def bench_size(n: int, singles: int, batch: int, brute: int) -> dict[str, float]:
+    """Build time, memory and query timings (single, batch, brute force, pykdtree) over ``n`` stations."""
     stations = _stations(n)
     gc.collect()
     rss0 = _rss_mb()
@@ -114,10 +115,16 @@ def bench_size(n: int, singles: int, batch: int, brute: int) -> dict[str, float]
         "brute_median_us": float(np.median(brute_us)),
         "floor_median_us": float(np.median(floor)), "floor_batch_s": floor_batch_s,
     }
+    result.update(_tree_calls(index, lon, lat))
+    return result
+
+
+def _tree_calls(index: StationIndex, lon: np.ndarray, lat: np.ndarray) -> dict[str, float]:
+    """Median microseconds of one bare query call, pykdtree against scipy's cKDTree (none without pykdtree)."""
     try:
         from pykdtree.kdtree import KDTree
     except ImportError:
-        return result
+        return {}
     from stationmap.geodesy import ecef
 
     alt = KDTree(ecef(index.lon, index.lat))
@@ -135,12 +142,11 @@ def bench_size(n: int, singles: int, batch: int, brute: int) -> dict[str, float]
         start = time.perf_counter_ns()
         ckd.query(q, k=K + 1, distance_upper_bound=RADIUS_M)
         ckd_us[i] = (time.perf_counter_ns() - start) / 1000
-    result["pykdtree_call_median_us"] = float(np.median(alt_us))
-    result["ckdtree_call_median_us"] = float(np.median(ckd_us))
-    return result
+    return {"pykdtree_call_median_us": float(np.median(alt_us)), "ckdtree_call_median_us": float(np.median(ckd_us))}
 
 
 def main() -> None:
+    """Parse the command line, run every size, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1328, 20_000, 186_100])
     parser.add_argument("--singles", type=int, default=20_000)

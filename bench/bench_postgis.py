@@ -125,7 +125,7 @@ def _two_step(cur, x: float, y: float) -> list[int]:
 
 def _timed(call, xs, ys) -> tuple[np.ndarray, list]:
     times, answers = np.empty(len(xs)), []
-    for i, (x, y) in enumerate(zip(xs.tolist(), ys.tolist())):
+    for i, (x, y) in enumerate(zip(xs.tolist(), ys.tolist(), strict=True)):
         start = time.perf_counter_ns()
         answers.append(call(x, y))
         times[i] = (time.perf_counter_ns() - start) / 1000
@@ -158,12 +158,12 @@ def main() -> None:
             postgis = cur.execute("SELECT postgis_lib_version()").fetchone()[0]
             cur.execute("CREATE TABLE stations (pos integer PRIMARY KEY, geog geography(Point, 4326) NOT NULL)")
             with cur.copy("COPY stations (pos, geog) FROM STDIN") as copy:
-                for p, (x, y) in enumerate(zip(index.lon.tolist(), index.lat.tolist())):
+                for p, (x, y) in enumerate(zip(index.lon.tolist(), index.lat.tolist(), strict=True)):
                     copy.write_row((p, f"SRID=4326;POINT({x!r} {y!r})"))
             cur.execute("CREATE INDEX ON stations USING gist (geog)")
             cur.execute("CREATE TABLE queries (id integer PRIMARY KEY, geog geography(Point, 4326) NOT NULL)")
             with cur.copy("COPY queries (id, geog) FROM STDIN") as copy:
-                for i, (x, y) in enumerate(zip(bx.tolist(), by.tolist())):
+                for i, (x, y) in enumerate(zip(bx.tolist(), by.tolist(), strict=True)):
                     copy.write_row((i, f"SRID=4326;POINT({x!r} {y!r})"))
             cur.execute("ANALYZE")
             print(f"server: {version}, PostGIS {postgis}")

@@ -1,4 +1,4 @@
-"""Slow clients against a running server: does nearest keep answering?
+"""Slow clients against a running server: does nearest keep answering them all.
 
 Opens ``--header-clients`` sockets that send their request headers one byte at a time (never
 finishing) and ``--body-clients`` sockets that send complete headers of a ``POST`` and then
@@ -41,6 +41,7 @@ class Probes:
     failures: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, float | int | list[str]]:
+        """Count, failures and latency percentiles of the probes."""
         ordered = sorted(self.seconds)
 
         def pick(q: float) -> float:
@@ -61,7 +62,8 @@ def probe(url: str, timeout: float) -> float:
     return time.monotonic() - start
 
 
-def run_probes(url: str, seconds: float, interval: float, timeout: float, stop: threading.Event | None = None) -> Probes:
+def run_probes(url: str, seconds: float, interval: float, timeout: float,
+               stop: threading.Event | None = None) -> Probes:
     """Probe every ``interval`` seconds for ``seconds`` seconds."""
     result = Probes()
     end = time.monotonic() + seconds
@@ -131,6 +133,7 @@ def attack(url: str, *, header_clients: int = 200, body_clients: int = 200, dura
 
 
 def main() -> None:
+    """Parse the command line, open the slow clients, probe, and print the summary as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--header-clients", type=int, default=200)

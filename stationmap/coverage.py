@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import geopandas as gpd
 import h3
@@ -58,12 +59,12 @@ class Threshold:
             raise InputError(f"{self.radius_m!r} must be a positive number of metres", field="radius_m")
 
     @classmethod
-    def radius(cls, metres: float) -> "Threshold":
+    def radius(cls, metres: float) -> Threshold:
         """Covered means within ``metres`` in a straight line."""
         return cls(metres)
 
     @classmethod
-    def walking(cls, minutes: float = 15, mode: str = "walk") -> "Threshold":
+    def walking(cls, minutes: float = 15, mode: str = "walk") -> Threshold:
         """What ``minutes`` of walking (or e-bike riding) reach, by :mod:`stationmap.travel`'s assumptions."""
         if mode not in travel.SPEEDS_KMH:
             raise InputError(f"unknown mode {mode!r}; use one of {', '.join(travel.MODES)}", field="mode")
@@ -73,12 +74,13 @@ class Threshold:
 
     def describe(self, lang: str = "zh") -> str:
         """The threshold and its assumptions, for every output that uses it."""
-        if self.minutes is None:
+        if self.minutes is None or self.mode is None:
             return f"覆盖半径：直线 {self.radius_m:.0f} 米。" if lang == "zh" else \
                 f"Covered: within {self.radius_m:.0f} m in a straight line."
         if lang == "zh":
             how = "步行" if self.mode == "walk" else "电动自行车"
-            return f"覆盖：{how} {self.minutes:g} 分钟内，即直线 {self.radius_m:.0f} 米。" + travel.assumptions(self.mode, lang)
+            return (f"覆盖：{how} {self.minutes:g} 分钟内，即直线 {self.radius_m:.0f} 米。"
+                    + travel.assumptions(self.mode, lang))
         how = "walk" if self.mode == "walk" else "e-bike ride"
         return (f"Covered: within a {self.minutes:g}-minute {how}, {self.radius_m:.0f} m in a straight line. "
                 + travel.assumptions(self.mode, lang))
@@ -86,7 +88,8 @@ class Threshold:
 
 def resolution_for(radius_m: float) -> int:
     """The coarsest H3 resolution whose cells' edges are at most a quarter of the radius
-    (962 m → resolution 9, edges about 200 m), between 5 and 11."""
+    (962 m → resolution 9, edges about 200 m), between 5 and 11.
+    """
     for res in range(5, 12):
         if h3.average_hexagon_edge_length(res, unit="m") <= radius_m / 4:
             return res
@@ -219,16 +222,54 @@ class CoverageReport:
     on_demand: bool = False
 
     def assumptions(self, lang: str = "zh") -> str:
+        """What the figures assume (threshold, time of day, population), for every output."""
         text = self.threshold.describe(lang)
         if self.at is not None:
             stamp = self.at.strftime("%Y-%m-%d %H:%M")
             text += (f" 只计 {stamp}（北京时间）开放的站点。" if lang == "zh"
                      else f" Only stations open at {stamp} China Standard Time count.")
         if self.on_demand:
-            even = "人口覆盖按需求图层的权重计算。" if lang == "zh" else "Population coverage is measured on the demand layer."
+            even = ("人口覆盖按需求图层的权重计算。" if lang == "zh"
+                    else "Population coverage is measured on the demand layer.")
         else:
             even = "人口按各区面积均匀分布。" if lang == "zh" else "Population is spread evenly over each district."
         return f"{text} {even}"
+
+
+def _resolution_plan(polygon_km2: np.ndarray, threshold: Threshold, resolution: int | None,
+                     max_cells: int) -> np.ndarray:
+    """The H3 resolution of each district: the one asked for (refused if it needs too many cells), or planned."""
+    if resolution is None:
+        return plan_resolutions(polygon_km2, resolution_for(threshold.radius_m), max_cells)
+    if not (isinstance(resolution, (int, np.integer)) and 0 <= resolution <= 15):
+        raise InputError(f"{resolution!r} is not an H3 resolution (0–15)", field="resolution")
+    needed = polygon_km2.sum() / h3.average_hexagon_area(resolution, unit="km^2")
+    if needed > max_cells:
+        raise InputError(f"resolution {resolution} would sample about {needed:,.0f} cells, more than the "
+                         f"{max_cells:,} allowed; choose a coarser one or a smaller area", field="resolution")
+    return np.full(len(polygon_km2), resolution)
+
+
+def _demand_reach(demand: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: StationIndex, any_station: bool,
+                  filters: Filters, threshold: Threshold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each demand point's district (position), weight, and whether an admitted station is within reach."""
+    demand_lon, demand_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
+    demand_home = district_of(districts, demand_lon, demand_lat)
+    demand_weight = demand["weight"].to_numpy(dtype=float)
+    if any_station and len(demand_lon):
+        _, reach = index.nearest_batch(demand_lon, demand_lat, k=1, filters=filters)
+        demand_within = np.nan_to_num(reach[:, 0], nan=np.inf) <= threshold.radius_m
+    else:
+        demand_within = np.zeros(len(demand_lon), dtype=bool)
+    return demand_home, demand_weight, demand_within
+
+
+def _area_and_population(district: Any, polygon_km2: float) -> tuple[float, int | None]:
+    """A district's land area (the official figure when given, else its polygon's) and population if known."""
+    land_km2 = getattr(district, "land_area_km2", None)
+    area_km2 = float(land_km2) if land_km2 is not None and not pd.isna(land_km2) else polygon_km2
+    population = getattr(district, "population", None)
+    return area_km2, (None if population is None or pd.isna(population) else int(population))
 
 
 def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
@@ -254,28 +295,13 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
         raise InputError("there are no stations to measure coverage from", field="stations")
     filters = Filters.build(open_at=at) if at is not None else Filters()
     polygon_km2 = districts.geometry.to_crs("+proj=cea +datum=WGS84").area.to_numpy() / 1e6
-    if resolution is not None:
-        if not (isinstance(resolution, (int, np.integer)) and 0 <= resolution <= 15):
-            raise InputError(f"{resolution!r} is not an H3 resolution (0–15)", field="resolution")
-        needed = polygon_km2.sum() / h3.average_hexagon_area(resolution, unit="km^2")
-        if needed > max_cells:
-            raise InputError(f"resolution {resolution} would sample about {needed:,.0f} cells, more than the "
-                             f"{max_cells:,} allowed; choose a coarser one or a smaller area", field="resolution")
-        plan = np.full(len(districts), resolution)
-    else:
-        plan = plan_resolutions(polygon_km2, resolution_for(threshold.radius_m), max_cells)
+    plan = _resolution_plan(polygon_km2, threshold, resolution, max_cells)
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), filters))
     home = district_of(districts, index.lon[admitted], index.lat[admitted])
     types = index.column("type")[admitted]
     if demand is not None:
-        demand_lon, demand_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
-        demand_home = district_of(districts, demand_lon, demand_lat)
-        demand_weight = demand["weight"].to_numpy(dtype=float)
-        if len(admitted) and len(demand_lon):
-            _, reach = index.nearest_batch(demand_lon, demand_lat, k=1, filters=filters)
-            demand_within = np.nan_to_num(reach[:, 0], nan=np.inf) <= threshold.radius_m
-        else:
-            demand_within = np.zeros(len(demand_lon), dtype=bool)
+        demand_home, demand_weight, demand_within = _demand_reach(demand, districts, index, len(admitted) > 0,
+                                                                  filters, threshold)
     rows, gap_rows, cell_tables = [], [], []
     for i, district in enumerate(districts.itertuples(index=False)):
         polygon, res = district.geometry, int(plan[i])
@@ -290,10 +316,7 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
         cell_tables.append(pd.DataFrame({"cell": cells, "adcode": district.adcode, "lon": lon, "lat": lat,
                                          "distance_m": distance, "area_km2": areas, "resolution": res}))
         inside = home == i
-        land_km2 = getattr(district, "land_area_km2", None)
-        area_km2 = float(land_km2) if land_km2 is not None and not pd.isna(land_km2) else float(polygon_km2[i])
-        population = getattr(district, "population", None)
-        population = None if population is None or pd.isna(population) else int(population)
+        area_km2, population = _area_and_population(district, float(polygon_km2[i]))
         gap_km2, gap_lon, gap_lat = _largest_gap(geodesy.ecef(lon, lat), ~covered, areas, lon, lat)
         share = 100.0 * float(areas[covered].sum() / areas.sum())
         people_share = share

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ class Dataset:
 
     @property
     def count(self) -> int:
+        """How many stations the register holds."""
         return len(self.index)
 
     @property
@@ -108,6 +110,14 @@ class LiveDataset:
     def __init__(self, dataset: Dataset):
         self._current = dataset
         self._lock = threading.Lock()
+        self._prepare: list[Callable[[Dataset], object]] = []
+
+    def before_swap(self, prepare: Callable[[Dataset], object]) -> None:
+        """Run ``prepare(new)`` on every new register before it is swapped in (off the request
+        path): what the first request would otherwise build while riders wait, such as the
+        search over names and addresses.
+        """
+        self._prepare.append(prepare)
 
     @property
     def current(self) -> Dataset:
@@ -122,6 +132,8 @@ class LiveDataset:
         """
         if not isinstance(new, Dataset):
             raise TypeError(f"a Dataset, not {type(new).__name__}")
+        for prepare in self._prepare:
+            prepare(new)
         with self._lock:
             old, self._current = self._current, new
         return old

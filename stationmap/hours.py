@@ -15,9 +15,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import numpy as np

@@ -57,7 +57,7 @@ __all__ = ["Filters", "Neighbours", "RouteMatches", "StationIndex"]
 
 
 def _pykdtree_on_one_thread() -> type:
-    """pykdtree's ``KDTree``, its OpenMP limited to one thread.
+    """Pykdtree's ``KDTree``, its OpenMP limited to one thread.
 
     pykdtree runs every query in an OpenMP parallel region. For one point that buys nothing,
     and on a busy machine (gunicorn workers on every core) the region waits for a second
@@ -88,7 +88,8 @@ _SERIALS = itertools.count(1)
 @dataclass(frozen=True)
 class Neighbours:
     """Stations found for one query: row positions in the GeoDataFrame and geodesic metres,
-    nearest first."""
+    nearest first.
+    """
 
     positions: IntArray
     distance_m: FloatArray
@@ -158,7 +159,8 @@ class StationIndex:
     @property
     def columns(self) -> dict[str, list]:
         """Every column as a plain list, plus GCJ-02 and BD-09 coordinates (``gcj02_lon`` …):
-        building a result from lists costs microseconds where a pandas row costs a hundred."""
+        building a result from lists costs microseconds where a pandas row costs a hundred.
+        """
         return self.memo("columns", self._column_lists)
 
     def _column_lists(self) -> dict[str, list]:
@@ -347,7 +349,8 @@ class StationIndex:
 
     def near_points(self, xyz: FloatArray, reach_m: float) -> tuple[IntArray, IntArray]:
         """Every (point, station) pair whose chord is at most ``reach_m``, for ECEF points
-        ``xyz``: the candidates of a search that re-ranks them by geodesic (as routes do)."""
+        ``xyz``: the candidates of a search that re-ranks them by geodesic (as routes do).
+        """
         near = self._tree.query_ball_point(xyz, r=reach_m, workers=-1)
         point = np.repeat(np.arange(len(near)), [len(h) for h in near])
         station = np.fromiter((s for hits in near for s in hits), dtype=np.int64, count=len(point))

@@ -132,6 +132,8 @@ def _work(conn, context: Any) -> None:
 
 @dataclass
 class Job:
+    """One piece of heavy work: what runs, its state and progress, and its result or error."""
+
     id: str
     key: Hashable
     fn: Callable | None
@@ -283,7 +285,8 @@ class JobPool:
     # -- the job API ---------------------------------------------------------------------
     def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None) -> str:
         """A job id for ``fn(context, *args)``: an existing job's when ``key`` is queued,
-        running or finished and kept; else a new job. Raises :class:`PoolFull`."""
+        running or finished and kept; else a new job. Raises :class:`PoolFull`.
+        """
         with self._lock:
             known = self._by_key.get(key)
             if known is not None and self._jobs[known].state in (QUEUED, RUNNING, DONE):
@@ -307,7 +310,8 @@ class JobPool:
 
     def result(self, job_id: str, wait_s: float | None = None) -> Any:
         """The job's result, waiting at most ``wait_s`` (then :class:`JobTimeout`); re-raises
-        its :class:`~stationmap.errors.InputError`, or :class:`JobFailed`."""
+        its :class:`~stationmap.errors.InputError`, or :class:`JobFailed`.
+        """
         end = None if wait_s is None else time.monotonic() + wait_s
         with self._lock:
             job = self._job(job_id)
@@ -324,7 +328,8 @@ class JobPool:
 
     def cancel(self, job_id: str) -> bool:
         """Stop a queued or running job (its worker is killed and replaced); ``False`` if it
-        had already ended."""
+        had already ended.
+        """
         with self._lock:
             job = self._job(job_id)
             if job.state not in (QUEUED, RUNNING):
@@ -433,7 +438,8 @@ def _handle(conn, pool: JobPool) -> None:
 
 def run_service(pool: JobPool, address: str, authkey: bytes, parent: int | None = None) -> None:
     """Answer :class:`PoolClient` calls on the Unix socket ``address`` until the ``parent``
-    process is gone (or forever)."""
+    process is gone (or forever).
+    """
     listener = connection.Listener(address, family="AF_UNIX", authkey=authkey)
 
     def watch() -> None:

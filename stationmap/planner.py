@@ -82,6 +82,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Answer:
+    """A computed coverage answer: the question, its districts, report and recommended sites."""
+
     question: Question
     districts: gpd.GeoDataFrame
     report: CoverageReport
@@ -121,6 +123,7 @@ class AnswerCache:
         self.computed = 0
 
     def get(self, question: Question, index: StationIndex) -> Answer:
+        """The answer to ``question`` over ``index``, computed once however many requests ask at once."""
         # Keyed by the index's serial too (not the index, which the cache must not keep
         # alive): an answer about a swapped-out register is never served for the new one.
         key = (index.serial, question)
@@ -130,7 +133,7 @@ class AnswerCache:
                 return self._answers[key]
             pending = self._pending.get(key)
             owner = pending is None
-            if owner:
+            if pending is None:
                 pending = self._pending[key] = Future()
         if not owner:
             return pending.result()               # raises what the computation raised
@@ -210,7 +213,8 @@ def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", versio
     districts = []
     for record in table.to_dict(orient="records"):
         row = {key: _plain(value) for key, value in record.items()}
-        row["largest_gap_lon"], row["largest_gap_lat"] = _moved(row["largest_gap_lon"], row["largest_gap_lat"], coordsys)
+        row["largest_gap_lon"], row["largest_gap_lat"] = _moved(row["largest_gap_lon"], row["largest_gap_lat"],
+                                                                coordsys)
         districts.append(row)
     sites = []
     if answer.sites is not None:

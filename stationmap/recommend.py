@@ -63,12 +63,14 @@ class Problem:
 
     @property
     def size(self) -> int:
+        """Demand points times candidate sites: the size of the covering model."""
         return len(self.weight) * len(self.covers)
 
 
 def problem_from_report(report: CoverageReport, districts, demand=None, index=None) -> Problem:
     """The uncovered cells of ``report`` as demand (or, given a ``demand`` layer and the
-    station ``index``, its points not yet within reach), their centres as candidate sites."""
+    station ``index``, its points not yet within reach), their centres as candidate sites.
+    """
     cells = report.cells
     population = districts.set_index("adcode")["population"] if "population" in districts else None
     weight = cells["area_km2"].to_numpy(dtype=float).copy()
@@ -142,7 +144,8 @@ def optimal_sites(problem: Problem, n: int, pinned: list[int] | None = None,
     """The optimum by spopt's MCLP and HiGHS; ``[(candidate, gain)]`` ordered by marginal gain.
 
     Raises :class:`SolverTimeLimit` when HiGHS has not proven the optimum in ``time_limit_s``
-    (default :data:`SOLVER_TIME_LIMIT_S`)."""
+    (default :data:`SOLVER_TIME_LIMIT_S`).
+    """
     import pulp
     from spopt.locate import MCLP
 
@@ -214,7 +217,8 @@ def recommend(report: CoverageReport, districts, n: int, *, method: str = "auto"
         gcj = coords.wgs84_to_gcj02(lon, lat)
         rows.append({"rank": rank, "lon": round(lon, 6), "lat": round(lat, 6),
                      "gcj02_lon": round(float(gcj[0]), 6), "gcj02_lat": round(float(gcj[1]), 6),
-                     "gain": round(gain, 1), "gain_share_of_uncovered_pct": round(100 * gain / total, 3) if total else 0.0,
+                     "gain": round(gain, 1),
+                     "gain_share_of_uncovered_pct": round(100 * gain / total, 3) if total else 0.0,
                      "cumulative_gain": round(cumulative, 1),
                      "method": label})
     return pd.DataFrame(rows, columns=["rank", "lon", "lat", "gcj02_lon", "gcj02_lat", "gain",

@@ -33,7 +33,8 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
 def _hours_cache(index: StationIndex) -> Callable[..., dict[str, Any]]:
     """:func:`_hours_fields` for one index, once per station per minute (the caller cuts
     ``when`` to the minute). Exact: opening hours change on whole minutes, and the words depend
-    on the day and the change's clock time only. Kept on the index, holding its columns only."""
+    on the day and the change's clock time only. Kept on the index, holding its columns only.
+    """
     col = index.columns
     return index.memo("records.hours", lambda: lru_cache(maxsize=16_384)(partial(_hours_fields, col)))
 
@@ -103,7 +104,8 @@ def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: 
     near = geodesy.NearPoint(lon, lat, geodesy.ecef_point(lon, lat))
     lon_list, lat_list, xyz_list = index._lon_list, index._lat_list, index._xyz_list
     results = []
-    for rank, (position, distance) in enumerate(zip(found.positions.tolist(), found.distance_m.tolist()), 1):
+    nearest_first = zip(found.positions.tolist(), found.distance_m.tolist(), strict=True)
+    for rank, (position, distance) in enumerate(nearest_first, 1):
         results.append({
             "rank": rank,
             "distance_m": round(distance, 2),
@@ -120,7 +122,7 @@ def route_records(index: StationIndex, matches: RouteMatches, *, when: datetime 
     return [{"distance_m": round(float(d), 2), "along_m": round(float(a), 1),
              "est_minutes": round(travel.minutes(float(d), mode), 1),
              **station_record(index, p, when=when, lang=lang, mode=mode)}
-            for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m)]
+            for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m, strict=True)]
 
 
 def feature(record: dict[str, Any]) -> dict[str, Any]:

@@ -43,20 +43,23 @@ HEADERS = {
 
 
 def ordered(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with the leading columns first, then the rest in their order."""
     return table[[*LEADING, *[c for c in table.columns if c not in LEADING]]]
 
 
 def as_cells(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with every text cell a spreadsheet would run as a formula (a district called
     ``=HYPERLINK(…)``) made text (:func:`stationmap.safetext.spreadsheet_cell`); for every
-    CSV and workbook the project writes."""
+    CSV and workbook the project writes.
+    """
     text = [c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])]
     return table.assign(**{c: table[c].map(spreadsheet_cell) for c in text}) if text else table
 
 
 def coverage_csv(report: CoverageReport, lang: str = "zh") -> bytes:
     """The table as UTF-8 CSV, agreed columns first, the assumptions in the last column."""
-    return as_cells(ordered(report.table).assign(assumptions=report.assumptions(lang))).to_csv(index=False).encode("utf-8")
+    table = as_cells(ordered(report.table).assign(assumptions=report.assumptions(lang)))
+    return table.to_csv(index=False).encode("utf-8")
 
 
 def coverage_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
@@ -74,7 +77,8 @@ def coverage_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
 
 def gaps_geojson(report: CoverageReport, lang: str = "zh", coordsys: str = "wgs84") -> dict[str, Any]:
     """The uncovered area per district as a GeoJSON FeatureCollection in ``coordsys``
-    (GCJ-02 for AMap tiles), coordinates to 6 decimals (about 0.1 m)."""
+    (GCJ-02 for AMap tiles), coordinates to 6 decimals (about 0.1 m).
+    """
     note = report.assumptions(lang)
 
     features = [{"type": "Feature",

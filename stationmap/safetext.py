@@ -1,4 +1,4 @@
-"""Rules for untrusted text (station names, addresses, notes, district names), in one place.
+r"""Rules for untrusted text (station names, addresses, notes, district names), in one place.
 
 Registers come from spreadsheets typed by many hands and, later, from workers' notes: text
 that is harmless on a page can be harmful elsewhere.
@@ -10,18 +10,18 @@ that is harmless on a page can be harmful elsewhere.
 * Control characters, NUL and the bidirectional overrides (which can make ``exe.txt`` read
   as ``txt.exe``) have no business in a station's name: :func:`text_problem` says why a value
   is refused, so loaders can report it with the row and field.
-* A terminal runs escape sequences it is sent: :func:`for_terminal` shows them as ``\\x1b``.
+* A terminal runs escape sequences it is sent: :func:`for_terminal` shows them as ``\x1b``.
 
 Examples
 --------
 >>> spreadsheet_cell('=HYPERLINK("http://evil.example","点我")')
-'\\'=HYPERLINK("http://evil.example","点我")'
+'\'=HYPERLINK("http://evil.example","点我")'
 >>> spreadsheet_cell("-3.5"), spreadsheet_cell(-3.5), spreadsheet_cell("爱心接力站")
 ('-3.5', -3.5, '爱心接力站')
->>> text_problem("爱心\\u202e站")
+>>> text_problem("爱心\u202e站")
 'contains the invisible control character U+202E (RIGHT-TO-LEFT OVERRIDE)'
->>> for_terminal("站\\x1b[2J")
-'站\\\\x1b[2J'
+>>> for_terminal("站\x1b[2J")
+'站\\x1b[2J'
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 
 def spreadsheet_cell(value: Any) -> Any:
     """``value`` as a spreadsheet should store it: text that would run as a formula gets a
-    leading apostrophe; numbers, plain numeric text and everything else pass unchanged."""
+    leading apostrophe; numbers, plain numeric text and everything else pass unchanged.
+    """
     if not isinstance(value, str) or not value.startswith(_FORMULA_START):
         return value
     if _NUMBER.match(value.strip()):
@@ -67,5 +68,5 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
 
 
 def for_terminal(text: str) -> str:
-    """``text`` with control characters (escape sequences included) shown as ``\\xNN``."""
+    r"""``text`` with control characters (escape sequences included) shown as ``\xNN``."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -47,9 +47,11 @@ BASE_KIT = ("air_conditioning", "fridge", "microwave", "drinking_water", "phone_
 X_ITEMS = ("wifi", "first_aid", "books")
 UPGRADE = ("medicine", "books", "wifi", "toilet", "first_aid")                                          # "10+X"
 KIT_BY_TYPE = {
-    "driver_home": ("truck_parking", "shower", "laundry", "drinking_water", "microwave", "toilet", "seating", "phone_charging"),
+    "driver_home": ("truck_parking", "shower", "laundry", "drinking_water", "microwave", "toilet", "seating",
+                    "phone_charging"),
     "worker_home": ("books", "seating", "air_conditioning", "drinking_water", "wifi", "toilet"),
-    "new_employment_hub": ("drinking_water", "microwave", "phone_charging", "ebike_charging", "seating", "toilet", "wifi", "legal_aid"),
+    "new_employment_hub": ("drinking_water", "microwave", "phone_charging", "ebike_charging", "seating", "toilet",
+                           "wifi", "legal_aid"),
     "rest_room": ("seating", "microwave", "fridge", "drinking_water", "air_conditioning"),
 }
 NAME_BY_TYPE = {"outdoor_worker_station": "爱心接力站", "driver_home": "司机之家", "worker_home": "职工之家",
@@ -126,7 +128,7 @@ def shanghai_sample(seed: int = 2024) -> gpd.GeoDataFrame:
     districts = load_districts().set_index("adcode")
     rows = []
     counts = _district_counts()
-    extra = {code: [] for code in SHANGHAI}
+    extra: dict[str, list[tuple[str, str]]] = {code: [] for code in SHANGHAI}
     codes = np.array(list(SHANGHAI))
     weights = np.array([d.population for d in SHANGHAI.values()], dtype=float)
     for kind, access, how_many in OTHER_TYPES:
@@ -137,7 +139,7 @@ def shanghai_sample(seed: int = 2024) -> gpd.GeoDataFrame:
         kinds = [("outdoor_worker_station", "public")] * counts[code] + extra[code]
         centres = _centres(polygon, max(2, len(kinds) // 10), rng)
         xy = _points_in(polygon, len(kinds), rng, centres, spread_deg=0.012)
-        for i, ((kind, access), (x, y)) in enumerate(zip(kinds, xy), start=1):
+        for i, ((kind, access), (x, y)) in enumerate(zip(kinds, xy, strict=True), start=1):
             road, road_en = ROADS[rng.integers(len(ROADS))]
             kit = _outdoor_kit(rng) if kind == "outdoor_worker_station" else ";".join(KIT_BY_TYPE[kind])
             rows.append({
@@ -169,22 +171,26 @@ def national_sample(n: int = 186_100, seed: int = 2024) -> gpd.GeoDataFrame:
     area = units.to_crs("+proj=cea +datum=WGS84").area.to_numpy()
     weight = 0.5 / len(units) + 0.5 * area / area.sum()
     counts = rng.multinomial(n, weight / weight.sum())
-    lon, lat, adcodes, names = [], [], [], []
-    for (code, name, polygon), count in zip(units[["adcode", "name", "geometry"]].itertuples(index=False), counts):
+    lon_parts: list[np.ndarray] = []
+    lat_parts: list[np.ndarray] = []
+    adcodes: list[str] = []
+    names: list[str] = []
+    units_rows = units[["adcode", "name", "geometry"]].itertuples(index=False)
+    for (code, name, polygon), count in zip(units_rows, counts, strict=True):
         if count == 0:
             continue
         xy = _points_in(polygon, int(count), rng)
-        lon.append(xy[:, 0])
-        lat.append(xy[:, 1])
+        lon_parts.append(xy[:, 0])
+        lat_parts.append(xy[:, 1])
         adcodes += [code] * int(count)
         names += [name] * int(count)
-    lon, lat = np.concatenate(lon), np.concatenate(lat)
+    lon, lat = np.concatenate(lon_parts), np.concatenate(lat_parts)
     number = pd.Series(adcodes).groupby(adcodes).cumcount().to_numpy() + 1
     kinds = rng.choice(np.array(["outdoor_worker_station", "driver_home", "new_employment_hub", "worker_home"]),
                        n, p=[0.88, 0.04, 0.04, 0.04])
     frame = pd.DataFrame({
-        "id": [f"CN-{c}-{k:05d}" for c, k in zip(adcodes, number)],
-        "name": [f"{u}{NAME_BY_TYPE[t]}（{k}号）" for u, t, k in zip(names, kinds, number)],
+        "id": [f"CN-{c}-{k:05d}" for c, k in zip(adcodes, number, strict=True)],
+        "name": [f"{u}{NAME_BY_TYPE[t]}（{k}号）" for u, t, k in zip(names, kinds, number, strict=True)],
         "type": kinds,
         "access": np.where(kinds == "worker_home", "union_members", "public"),
         "amenities": [";".join(BASE_KIT) if t == "outdoor_worker_station" else ";".join(KIT_BY_TYPE[t]) for t in kinds],

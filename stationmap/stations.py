@@ -121,12 +121,28 @@ def from_frame(frame: pd.DataFrame | gpd.GeoDataFrame, *, source: str = "station
     columns (WGS-84, or the system named per row in an optional ``coordsys`` column, e.g. an
     AMap export in ``gcj02``). Raises :class:`DataFileError` listing every bad row.
     """
-    problems: list[InputError] = []
     n = len(frame)
     if n == 0:
         raise DataFileError(source, [InputError("has no stations", source=source)])
-
     is_geo = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+    _check_columns(frame, is_geo, source)
+
+    problems: list[InputError] = []
+    if is_geo:
+        lon, lat, bad_points = _points_from_geometry(frame, source)
+    else:
+        lon, lat, bad_points = coords.points_from_rows(frame, source=source)
+    problems.extend(bad_points)
+    records = _records(frame)
+    problems.extend(_check_records(records, n, source))
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0))
+        raise DataFileError(source, problems)
+    return gpd.GeoDataFrame(records, geometry=gpd.points_from_xy(lon, lat), crs=CRS)
+
+
+def _check_columns(frame: pd.DataFrame, is_geo: bool, source: str) -> None:
+    """Stop with every missing required column named (and the columns there are)."""
     missing = [c for c in REQUIRED if c not in frame.columns]
     if not is_geo:
         missing += [c for c in ("lon", "lat") if c not in frame.columns]
@@ -135,30 +151,35 @@ def from_frame(frame: pd.DataFrame | gpd.GeoDataFrame, *, source: str = "station
         raise DataFileError(source, [InputError(f"required column {c!r} is missing (columns: {have})",
                                                 field=c, source=source) for c in missing])
 
+
+def _points_from_geometry(geo: gpd.GeoDataFrame, source: str) -> tuple[np.ndarray, np.ndarray, list[InputError]]:
+    """WGS-84 lon/lat of a GeoDataFrame's points (NaN where not a point) and the rows that are not."""
+    n = len(geo)
+    problems: list[InputError] = []
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
-    if is_geo:
-        geo = frame
-        if geo.crs is not None and not geo.crs.equals(CRS):
-            geo = geo.to_crs(CRS)
-        geoms = geo.geometry.array
-        kinds = shapely.get_type_id(np.asarray(geoms))
-        for i in np.flatnonzero((kinds != 0) | shapely.is_empty(np.asarray(geoms))):
-            kind = "empty or missing" if geoms[i] is None or geoms[i].is_empty else geoms[i].geom_type
-            problems.append(InputError(f"geometry is {kind}; stations must be points",
-                                       field="geometry", row=int(i) + 1, source=source))
-        ok = kinds == 0
-        xy = shapely.get_coordinates(np.asarray(geoms)[ok])
-        lon[ok], lat[ok] = xy[:, 0], xy[:, 1]
-        for i in np.flatnonzero(ok):
-            try:
-                check_lon_lat(lon[i], lat[i], row=int(i) + 1, source=source)
-            except InputError as exc:
-                problems.append(exc)
-    else:
-        lon, lat, bad_points = coords.points_from_rows(frame, source=source)
-        problems.extend(bad_points)
+    if geo.crs is not None and not geo.crs.equals(CRS):
+        geo = geo.to_crs(CRS)
+    geoms = geo.geometry.array
+    kinds = shapely.get_type_id(np.asarray(geoms))
+    for i in np.flatnonzero((kinds != 0) | shapely.is_empty(np.asarray(geoms))):
+        kind = "empty or missing" if geoms[i] is None or geoms[i].is_empty else geoms[i].geom_type
+        problems.append(InputError(f"geometry is {kind}; stations must be points",
+                                   field="geometry", row=int(i) + 1, source=source))
+    ok = kinds == 0
+    xy = shapely.get_coordinates(np.asarray(geoms)[ok])
+    lon[ok], lat[ok] = xy[:, 0], xy[:, 1]
+    for i in np.flatnonzero(ok):
+        try:
+            check_lon_lat(lon[i], lat[i], row=int(i) + 1, source=source)
+        except InputError as exc:
+            problems.append(exc)
+    return lon, lat, problems
 
+
+def _records(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """The canonical columns as lists of text, with amenities as codes and defaults filled in."""
+    n = len(frame)
     records: dict[str, list[str]] = {}
     for column in COLUMNS:
         if column in frame.columns:
@@ -171,20 +192,21 @@ def from_frame(frame: pd.DataFrame | gpd.GeoDataFrame, *, source: str = "station
         if default:
             values = [v or default for v in values]
         records[column] = values
-    for i in range(n):
-        problems.extend(_check_row({c: records[c][i] for c in COLUMNS}, i + 1, source))
+    return records
 
+
+def _check_records(records: dict[str, list[str]], n: int, source: str) -> list[InputError]:
+    """Every row's problems, and every id used twice (naming the row that had it first)."""
+    problems: list[InputError] = []
+    for row in range(1, n + 1):
+        problems.extend(_check_row({c: records[c][row - 1] for c in COLUMNS}, row, source))
     seen: dict[str, int] = {}
-    for i, station_id in enumerate(records["id"]):
+    for row, station_id in enumerate(records["id"], start=1):
         if station_id and station_id in seen:
             problems.append(InputError(f"duplicate id {station_id!r} (first on row {seen[station_id]})",
-                                       field="id", row=i + 1, source=source))
-        seen.setdefault(station_id, i + 1)
-
-    if problems:
-        problems.sort(key=lambda p: (p.row or 0))
-        raise DataFileError(source, problems)
-    return gpd.GeoDataFrame(records, geometry=gpd.points_from_xy(lon, lat), crs=CRS)
+                                       field="id", row=row, source=source))
+        seen.setdefault(station_id, row)
+    return problems
 
 
 def read_stations(path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:

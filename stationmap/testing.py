@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geodesy import geodesic_m
 from .filters import Filters
+from .geodesy import geodesic_m
 from .index import StationIndex
 
 

@@ -23,7 +23,8 @@ WORKER = {
         "phone": "电话", "no_tiles": "离线底图：只显示区界。", "source": "数据",
     },
     "en": {
-        "title": "Union rest stations nearby", "subtitle": "Outdoor worker stations · Love relay stations", "switch": "中文",
+        "title": "Union rest stations nearby", "subtitle": "Outdoor worker stations · Love relay stations",
+        "switch": "中文",
         "locate": "Locate me", "district": "District", "district_placeholder": "— pick a district —",
         "mode": "Travel mode", "walk": "Walk", "ebike": "E-bike", "open_now": "Open now only",
         "type": "Station type", "any_type": "All types", "amenities": "Amenities needed", "apply": "Search",
@@ -70,10 +71,13 @@ EMBED_MAP = {
         "map_label": "地图", "bad_request": "地图参数有误",
     },
     "en": {
-        "title_stations": "Union rest stations", "title_coverage": "Union station coverage", "full_map": "Open the full map",
-        "source": "Data: ", "updated": "updated", "verified": "verified to", "no_tiles": "Offline base map: district outlines only",
+        "title_stations": "Union rest stations", "title_coverage": "Union station coverage",
+        "full_map": "Open the full map",
+        "source": "Data: ", "updated": "updated", "verified": "verified to",
+        "no_tiles": "Offline base map: district outlines only",
         "covered": "Area covered", "stations": "Stations", "mean_dist": "Mean distance", "loading": "Loading coverage…",
-        "coverage_failed": "Coverage figures are unavailable.", "legend": "Area covered", "zoom_hint": "Click the map to zoom with the wheel",
+        "coverage_failed": "Coverage figures are unavailable.", "legend": "Area covered",
+        "zoom_hint": "Click the map to zoom with the wheel",
         "map_label": "Map", "bad_request": "Invalid map parameters",
     },
 }
@@ -81,7 +85,8 @@ EMBED_MAP = {
 #: The embed builder (``/embed``).
 EMBED_BUILDER = {
     "zh": {
-        "title": "嵌入地图生成器", "intro": "为新闻稿生成可嵌入的工会驿站地图：选择选项，复制代码，粘贴到文章的 HTML 中。",
+        "title": "嵌入地图生成器",
+        "intro": "为新闻稿生成可嵌入的工会驿站地图：选择选项，复制代码，粘贴到文章的 HTML 中。",
         "area": "区域", "whole_area": "全部区", "layer": "图层", "stations": "驿站分布", "coverage": "覆盖率",
         "lang": "地图语言", "tiles": "底图", "type": "站点类型", "any_type": "全部类型", "width": "宽度（像素）",
         "height": "高度（像素）", "preview": "预览", "snippet": "嵌入代码", "copy_code": "复制代码", "copied": "已复制",
@@ -90,18 +95,48 @@ EMBED_BUILDER = {
         "tile_names": {"osm": "OpenStreetMap", "amap": "高德地图", "tianditu": "天地图", "none": "无底图（仅区界）"},
     },
     "en": {
-        "title": "Embed a map", "intro": "Make a union station map for a news article: choose the options, copy the code, paste it into the article's HTML.",
+        "title": "Embed a map",
+        "intro": ("Make a union station map for a news article: choose the options, copy the code, "
+                  "paste it into the article's HTML."),
         "area": "Area", "whole_area": "All districts", "layer": "Layer", "stations": "Stations", "coverage": "Coverage",
-        "lang": "Map language", "tiles": "Base map", "type": "Station type", "any_type": "All types", "width": "Width (px)",
-        "height": "Height (px)", "preview": "Preview", "snippet": "Embed code", "copy_code": "Copy code", "copied": "Copied",
+        "lang": "Map language", "tiles": "Base map", "type": "Station type", "any_type": "All types",
+        "width": "Width (px)",
+        "height": "Height (px)", "preview": "Preview", "snippet": "Embed code", "copy_code": "Copy code",
+        "copied": "Copied",
         "copy_failed": "Press Ctrl+C to copy", "download": "Download picture (PNG)", "switch": "中文",
         "origins_note": "Only sites the operator lists in EMBED_ORIGINS can show this map.",
-        "tile_names": {"osm": "OpenStreetMap", "amap": "AMap (高德)", "tianditu": "Tianditu (天地图)", "none": "None (district outlines only)"},
+        "tile_names": {"osm": "OpenStreetMap", "amap": "AMap (高德)", "tianditu": "Tianditu (天地图)",
+        "none": "None (district outlines only)"},
     },
 }
 
+#: A station's own page (``/s/<id>``), its posters, and the district poster.
+STATION = {
+    "zh": {"title": "工会驿站", "subtitle": "户外劳动者服务站点", "switch": "English", "address": "地址",
+           "hours": "未来 7 天开放时间", "facilities": "设施", "no_facilities": "未登记设施", "access": "谁可以进",
+           "verified": "最近核实", "not_verified": "未核实", "phone": "电话", "navigate": "高德导航",
+           "marker": "在高德地图中查看", "baidu": "在百度地图中查看", "nearby": "附近其他站点",
+           "poster": "打印海报（PDF）", "poster_png": "海报图片（PNG）", "now": "现在", "operator": "管理单位",
+           "not_found_title": "找不到这个站点", "not_found": "没有编号为 {id} 的站点。它可能已被删除或编号有误。",
+           "back": "查找附近站点", "scan": "扫码查看开放时间和导航", "district_title": "{district}工会驿站",
+           "district_scan": "扫码查找附近站点", "stations_count": "共 {n} 个站点",
+           "more": "另有 {n} 个站点，请扫码查看",
+           "hours_note": "按北京时间计算，含法定节假日"},
+    "en": {"title": "Union rest station", "subtitle": "Outdoor worker station", "switch": "中文", "address": "Address",
+           "hours": "Hours for the next 7 days", "facilities": "Facilities", "no_facilities": "No facilities recorded",
+           "access": "Who may enter", "verified": "Last verified", "not_verified": "not verified", "phone": "Phone",
+           "navigate": "Navigate (AMap)", "marker": "Show in AMap", "baidu": "Show in Baidu Maps",
+           "nearby": "Other stations nearby", "poster": "Print a poster (PDF)", "poster_png": "Poster picture (PNG)",
+           "now": "Now", "operator": "Run by", "not_found_title": "Station not found",
+           "not_found": "There is no station with id {id}. It may have been removed, or the id is wrong.",
+           "back": "Find a station nearby", "scan": "Scan for hours and directions",
+           "district_title": "Union rest stations in {district}", "district_scan": "Scan to find a station nearby",
+           "stations_count": "{n} stations", "more": "{n} more stations: scan the code",
+           "hours_note": "China Standard Time, public holidays included"},
+}
+
 PAGES: dict[str, dict[str, dict]] = {"worker": WORKER, "planner": PLANNER, "embed_map": EMBED_MAP,
-                                     "embed_builder": EMBED_BUILDER}
+                                     "embed_builder": EMBED_BUILDER, "station": STATION}
 
 
 def page_text(page: str, lang: str) -> dict:

@@ -12,7 +12,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 #: A typical street-network detour over the straight line (domain notes: about 1.3).
 DETOUR_FACTOR = 1.3

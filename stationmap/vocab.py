@@ -6,7 +6,7 @@ only place labels are written, so that the page, the maps and the exports agree.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 Labels = Mapping[str, Mapping[str, str]]
 

@@ -84,10 +84,10 @@ class Server:
                         return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"stationmap serve exited:\n{self.log()}")
+                    raise RuntimeError(f"stationmap serve exited:\n{self.log()}") from None
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError("stationmap serve did not answer /healthz within 90 s")
+                    raise RuntimeError("stationmap serve did not answer /healthz within 90 s") from None
                 time.sleep(0.2)
 
     def log(self) -> str:

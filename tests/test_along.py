@@ -22,7 +22,7 @@ def brute_force(index, route: shapely.LineString, distance_m: float):
     reach = distance_m + np.linalg.norm(vxyz[1:] - vxyz[:-1], axis=1).max() / 2 + geodesy.CHORD_SLACK_M
     best: dict[int, tuple[float, float]] = {}
     vertices, stations = index.near_points(vxyz, reach)
-    for v, s in zip(vertices.tolist(), stations.tolist()):
+    for v, s in zip(vertices.tolist(), stations.tolist(), strict=True):
         if True:
             for piece in (v - 1, v):
                 if not 0 <= piece < len(piece_m):
@@ -36,7 +36,7 @@ def brute_force(index, route: shapely.LineString, distance_m: float):
                 if s not in best or d < best[s][0]:
                     best[s] = (d, start_m[piece] + t * piece_m[piece])
     admitted = index.admitted(np.array(sorted(best), dtype=np.int64), Filters())
-    return {s: best[s] for s, ok in zip(sorted(best), admitted) if ok and best[s][0] <= distance_m}
+    return {s: best[s] for s, ok in zip(sorted(best), admitted, strict=True) if ok and best[s][0] <= distance_m}
 
 
 ROUTES = {
@@ -54,7 +54,7 @@ def test_along_route_gives_the_brute_force_answer_on_ordinary_routes(shanghai, n
     matches = shanghai.along_route(route, distance_m)
     expected = brute_force(shanghai, route, distance_m)
     assert sorted(matches.positions.tolist()) == sorted(expected)
-    for s, d, a in zip(matches.positions, matches.distance_m, matches.along_m):
+    for s, d, a in zip(matches.positions, matches.distance_m, matches.along_m, strict=True):
         assert d == pytest.approx(expected[s][0], abs=1e-6)
         assert a == pytest.approx(expected[s][1], abs=1e-3)
 

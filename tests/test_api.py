@@ -40,7 +40,8 @@ def test_nearest_matches_the_index(client, shanghai):
 
 
 def test_nearest_in_english_by_ebike_with_filters(client, shanghai):
-    query = {**LUJIAZUI, "k": 5, "amenity": "microwave,wifi", "open_at": "2026-11-24T02:00", "mode": "ebike", "lang": "en"}
+    query = {**LUJIAZUI, "k": 5, "amenity": "microwave,wifi", "open_at": "2026-11-24T02:00", "mode": "ebike",
+             "lang": "en"}
     body = client.get("/api/v1/stations/nearest", query_string=query).json
     filters = Filters.build(amenities=["microwave", "wifi"], open_at="2026-11-24T02:00")
     expected = shanghai.nearest(121.4998, 31.2397, k=5, filters=filters)
@@ -54,7 +55,8 @@ def test_nearest_in_english_by_ebike_with_filters(client, shanghai):
 def test_nearest_in_gcj02_means_the_same_place(client):
     lon, lat = coords.wgs84_to_gcj02(121.4998, 31.2397)
     plain = client.get("/api/v1/stations/nearest", query_string=LUJIAZUI).json
-    shifted = client.get("/api/v1/stations/nearest", query_string={"lat": float(lat), "lon": float(lon), "coordsys": "gcj02"}).json
+    shifted = client.get("/api/v1/stations/nearest",
+                         query_string={"lat": float(lat), "lon": float(lon), "coordsys": "gcj02"}).json
     assert [r["id"] for r in shifted["results"]] == [r["id"] for r in plain["results"]]
 
 
@@ -168,7 +170,8 @@ def test_openapi_document_and_local_docs_page(client):
     assert {"/api/v1/stations/nearest", "/api/v1/stations", "/api/v1/stations/{station_id}",
             "/api/v1/stations/along-route", "/api/v1/meta", "/healthz"} <= set(spec["paths"])
     parameters = {p["name"] for p in spec["paths"]["/api/v1/stations/nearest"]["get"]["parameters"]}
-    assert {"lat", "lon", "coordsys", "k", "radius_m", "amenity", "open_now", "open_at", "mode", "lang", "f"} <= parameters
+    assert {"lat", "lon", "coordsys", "k", "radius_m", "amenity", "open_now", "open_at", "mode", "lang",
+            "f"} <= parameters
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assert "/static/vendor/swagger-ui-dist/swagger-ui-bundle.js" in page and "//cdn" not in page
 

@@ -44,7 +44,7 @@ def test_json_matches_the_index(shanghai):
     results = data["results"]
     expected = shanghai.nearest(121.4998, 31.2397, k=5, radius_m=3000)
     assert [r["id"] for r in results] == shanghai.ids[expected.positions].tolist()
-    for r, d in zip(results, expected.distance_m):
+    for r, d in zip(results, expected.distance_m, strict=True):
         assert set(r) >= {"id", "name", "type", "distance_m", "lon", "lat", "gcj02"}
         assert abs(r["distance_m"] - d) < 0.01
         gcj = coords.wgs84_to_gcj02(r["lon"], r["lat"])
@@ -126,7 +126,8 @@ def test_bad_input_exits_2_with_one_clear_message(args, words):
 @pytest.mark.parametrize("name, content, words", [
     ("broken.geojson", "{oops", "cannot be read as GeoJSON"),
     ("nolon.csv", "id,name,lat\na,站,31.2\n", "required column 'lon' is missing"),
-    ("textlat.csv", "id,name,lon,lat\na,站,121.5,31.2\nb,站,121.6,thirty-one\n", "row 2, field 'lat': 'thirty-one' is not a number"),
+    ("textlat.csv", "id,name,lon,lat\na,站,121.5,31.2\nb,站,121.6,thirty-one\n",
+     "row 2, field 'lat': 'thirty-one' is not a number"),
     ("hours.csv", "id,name,lon,lat,opening_hours\na,站,121.5,31.2,whenever\n", "row 1, field 'opening_hours'"),
 ])
 def test_bad_stations_file_exits_2_naming_row_and_field(tmp_path, name, content, words):
@@ -170,7 +171,8 @@ def test_bad_serve_and_sample_arguments(args, words):
 
 
 def test_coverage_command_writes_the_report(tmp_path):
-    result = run("coverage", "--adcode", "310101", "--minutes", "10", "--at", "02:00", "--lang", "en", "--out", str(tmp_path))
+    result = run("coverage", "--adcode", "310101", "--minutes", "10", "--at", "02:00", "--lang", "en",
+                 "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert {p.name for p in tmp_path.iterdir()} == {"coverage.csv", "coverage.xlsx", "gaps.geojson", "map.html"}
     assert "China Standard Time" in result.stderr and "641 m" in result.stderr
@@ -212,7 +214,8 @@ def test_coverage_with_an_empty_districts_file(tmp_path):
 def test_coverage_command_with_a_demand_layer(tmp_path):
     demand = tmp_path / "riders.csv"
     demand.write_text("lon,lat,weight\n121.4737,31.2304,100\n121.48,31.20,50\n", encoding="utf-8")
-    result = run("coverage", "--adcode", "310101", "--demand", str(demand), "--recommend", "1", "--out", str(tmp_path / "o"))
+    result = run("coverage", "--adcode", "310101", "--demand", str(demand), "--recommend", "1",
+                 "--out", str(tmp_path / "o"))
     assert result.returncode == 0, result.stderr
     assert "需求图层" in result.stderr
     bad = tmp_path / "bad.csv"

@@ -17,7 +17,7 @@ def points():
 
 
 def _prcoords(function, lon, lat):
-    out = np.array([function(prcoords.Coords(la, lo)) for lo, la in zip(lon, lat)])
+    out = np.array([function(prcoords.Coords(la, lo)) for lo, la in zip(lon, lat, strict=True)])
     return out[:, 1], out[:, 0]
 
 

@@ -10,8 +10,14 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from stationmap.coverage import (Threshold, coverage_by_district, coverage_report, exact_covered_share,
-                                 plan_resolutions, resolution_for)
+from stationmap.coverage import (
+    Threshold,
+    coverage_by_district,
+    coverage_report,
+    exact_covered_share,
+    plan_resolutions,
+    resolution_for,
+)
 from stationmap.districts import load_districts
 from stationmap.errors import InputError
 from stationmap.index import Filters, StationIndex
@@ -92,8 +98,10 @@ def test_threshold_states_its_assumptions():
     assert resolution_for(962) == 9
 
 
-@pytest.mark.parametrize("make, field", [(lambda: Threshold.radius(0), "radius_m"), (lambda: Threshold.radius(-5), "radius_m"),
-                                         (lambda: Threshold.walking(0), "minutes"), (lambda: Threshold.walking(15, "car"), "mode")])
+@pytest.mark.parametrize("make, field", [(lambda: Threshold.radius(0), "radius_m"),
+                                         (lambda: Threshold.radius(-5), "radius_m"),
+                                         (lambda: Threshold.walking(0), "minutes"),
+                                         (lambda: Threshold.walking(15, "car"), "mode")])
 def test_bad_thresholds(make, field):
     with pytest.raises(InputError) as info:
         make()

@@ -5,13 +5,12 @@ import json
 import pandas as pd
 import pytest
 from pyproj import Geod
+from test_coverage import CENTRE, one_station, square_district
 
 from stationmap.coverage import Threshold, coverage_report
 from stationmap.demand import read_demand
 from stationmap.errors import DataFileError
 from stationmap.recommend import recommend
-
-from test_coverage import CENTRE, one_station, square_district
 
 GEOD = Geod(ellps="WGS84")
 
@@ -40,7 +39,8 @@ def test_new_sites_go_where_the_uncovered_demand_is(tmp_path):
                [lon + 0.001, lat - 0.0017], [lon - 0.001, lat - 0.0017], [lon - 0.002, lat]]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"weight": 500}, "geometry": {"type": "Polygon", "coordinates": [hexagon]}},
-        {"type": "Feature", "properties": {"weight": 5}, "geometry": {"type": "Point", "coordinates": list(at(3000, 270))}}]}))
+        {"type": "Feature", "properties": {"weight": 5},
+         "geometry": {"type": "Point", "coordinates": list(at(3000, 270))}}]}))
     demand = read_demand(path)
     index = one_station()
     report = coverage_report(square_district(), index, Threshold.radius(1000), demand=demand)

@@ -18,18 +18,17 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pandas as pd
 import pytest
+from browser import Watch
+from conftest import Server
 
 from stationmap import coords
 from stationmap.dataset import Dataset
 from stationmap.districts import load_districts
-from stationmap.maps.station_rows import TYPE_CODES, area_positions, station_rows
 from stationmap.index import Filters, StationIndex
+from stationmap.maps.station_rows import TYPE_CODES, area_positions, station_rows
 from stationmap.maps.style import COVERAGE_CLASSES
 from stationmap.stations import from_frame, write_stations
 from stationmap.web import create_app
-
-from browser import Watch
-from conftest import Server
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -45,7 +44,8 @@ class Site:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def page(self, name: str, body: str) -> str:
-        (self.folder / name).write_text(f'<!doctype html><html><head><meta charset="utf-8"><title>news</title><link rel="icon" href="data:,"></head>'
+        (self.folder / name).write_text('<!doctype html><html><head><meta charset="utf-8"><title>news</title>'
+                                        '<link rel="icon" href="data:,"></head>'
                                         f'<body><h1>本报讯</h1>{body}</body></html>', encoding="utf-8")
         return f"{self.url}/{name}"
 
@@ -206,15 +206,17 @@ def test_amap_tiles_get_gcj02_markers(browser, server):
     page = context.new_page()
     page.goto(f"{server}/embed/map?tiles=amap&adcode=310101")
     page.wait_for_selector(".leaflet-marker-icon")
-    assert page.locator(".leaflet-tile").count() > 0 and "autonavi" in page.locator(".leaflet-tile").first.get_attribute("src")
+    tiles = page.locator(".leaflet-tile")
+    assert tiles.count() > 0 and "autonavi" in tiles.first.get_attribute("src")
     drawn = page.evaluate("""() => window.stationmapEmbed.stations.getLayers()
                                .map(m => [m.getLatLng().lng, m.getLatLng().lat])""")
     data = Dataset.load()
     positions = area_positions(data.index, load_districts("310101"))
     assert len(drawn) == len(positions)
     x, y = coords.wgs84_to_gcj02(data.index.lon[positions], data.index.lat[positions])
-    assert np.allclose(np.array(sorted(drawn)), np.array(sorted(zip(x.tolist(), y.tolist()))), atol=2e-6, rtol=0)
-    assert min(abs(d[0] - w) for d, w in zip(sorted(drawn), sorted(data.index.lon[positions]))) > 0.003
+    assert np.allclose(np.array(sorted(drawn)), np.array(sorted(zip(x.tolist(), y.tolist(), strict=True))),
+                       atol=2e-6, rtol=0)
+    assert min(abs(d[0] - w) for d, w in zip(sorted(drawn), sorted(data.index.lon[positions]), strict=True)) > 0.003
 
 
 # -- the builder -----------------------------------------------------------------------------
@@ -234,7 +236,8 @@ def test_builder_preview_follows_the_options_and_its_snippet_works_elsewhere(bro
     page.wait_for_function("() => /adcode=310101.*lang=en/.test(document.querySelector('#preview').src)")
     page.frame_locator("#preview").locator("html[lang=en] .leaflet-marker-icon").first.wait_for()
     snippet = page.input_value("#snippet")
-    assert snippet.startswith(f'<iframe src="{server}/embed/map?adcode=310101&amp;layer=stations&amp;lang=en&amp;tiles=none"')
+    assert snippet.startswith(f'<iframe src="{server}/embed/map?adcode=310101&amp;layer=stations&amp;lang=en'
+                              '&amp;tiles=none"')
     assert page.get_attribute("#snippet", "readonly") is not None
     href = page.get_attribute("#download", "href")
     assert href.startswith("/api/v1/maps/image.png?") and "adcode=310101" in href and "layer=stations" in href \
@@ -260,7 +263,8 @@ def test_builder_in_english_at_phone_width(browser, server):
     page.goto(f"{server}/embed?lang=en")
     assert page.locator("h1").inner_text() == "Embed a map"
     page.frame_locator("#preview").locator(".leaflet-marker-icon").first.wait_for()
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")    # nothing spills sideways
+    # Nothing spills sideways.
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path="/tmp/builder-phone.png", full_page=True)
     assert watch.errors == []
 
@@ -303,7 +307,8 @@ def test_page_weighs_at_most_150_kb_gzipped(server, query):
 
 def test_bad_parameters_are_a_400_never_a_500():
     client = create_app({"TESTING": True}).test_client()
-    response = client.get("/embed/map?type=bogus&amenity=microwave,x&layer=heat&tiles=google&center=1&zoom=40&adcode=31",
+    response = client.get("/embed/map?type=bogus&amenity=microwave,x&layer=heat&tiles=google&center=1&zoom=40"
+                          "&adcode=31",
                           headers={"Accept": "application/json"})
     assert response.status_code == 400 and response.mimetype == "application/problem+json"
     named = [e["parameter"] for e in response.json["errors"]]
@@ -333,7 +338,8 @@ def test_the_page_carries_only_the_chosen_area():
     assert len(settings["stations"]) == len(area_positions(data.index, load_districts("310101")))
     assert np.all(np.array([r[0] for r in settings["stations"]]) > 121.4)
     everything = _settings(client.get("/embed/map?tiles=none").get_data(as_text=True))
-    assert len(everything["stations"]) == len(area_positions(data.index, load_districts())) and len(everything["outlines"]["features"]) == 16
+    assert (len(everything["stations"]) == len(area_positions(data.index, load_districts()))
+            and len(everything["outlines"]["features"]) == 16)
     on_amap = _settings(client.get("/embed/map?tiles=amap&center=121.47,31.23&zoom=14").get_data(as_text=True))
     assert on_amap["center"] == pytest.approx([float(v) for v in coords.wgs84_to_gcj02(121.47, 31.23)], abs=1e-6)
     assert on_amap["zoom"] == 14 and on_amap["outlines"]["coordsys"] == "gcj02"

@@ -54,7 +54,8 @@ def test_the_default_is_this_site_only():
 def test_304s_keep_the_policy(client):
     first = client.get("/embed/map")
     again = client.get("/embed/map", headers={"If-None-Match": first.headers["ETag"]})
-    assert again.status_code == 304 and again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert (again.status_code == 304
+            and again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"])
 
 
 def test_origins_are_normalised():

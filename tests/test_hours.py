@@ -1,6 +1,6 @@
 """Opening hours are read in China Standard Time, and unknown never means open."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -32,7 +32,7 @@ def test_times_without_offset_are_china_standard_time_and_offsets_are_honoured()
     local = hours.parse_when("2026-11-23T12:00")
     utc = hours.parse_when("2026-11-23T04:00Z")
     assert local == utc
-    assert hours.parse_when(datetime(2026, 11, 23, 4, tzinfo=timezone.utc)) == local
+    assert hours.parse_when(datetime(2026, 11, 23, 4, tzinfo=UTC)) == local
 
 
 def test_next_change():

@@ -35,7 +35,7 @@ def test_matches_brute_force_across_china(china, city, k, radius_m, filters):
 
 def test_matches_brute_force_at_random_points(china):
     lon, lat = random_points_in_china(200, seed=11)
-    for x, y in zip(lon, lat):
+    for x, y in zip(lon, lat, strict=True):
         _same(china.nearest(x, y, k=5), brute_force_nearest(china, x, y, k=5))
 
 
@@ -147,7 +147,7 @@ def test_along_route_matches_a_dense_brute_force(china):
     expected = sorted(_route_reference(china, route, 15_000), key=lambda r: r[2])
     assert sorted(found.positions.tolist()) == sorted(p for p, _, _ in expected)
     by_station = {p: (d, a) for p, d, a in expected}
-    for p, d, a in zip(found.positions, found.distance_m, found.along_m):
+    for p, d, a in zip(found.positions, found.distance_m, found.along_m, strict=True):
         assert abs(d - by_station[p][0]) < 0.5      # reference is 2 m steps: within half a metre
         assert abs(a - by_station[p][1]) < 2.0
     assert (np.diff(found.along_m) >= 0).all()
@@ -202,7 +202,7 @@ def test_dense_city_single_queries_match_brute_force_with_radius_and_include_clo
     pick = rng.integers(0, len(shanghai), 300)
     lon = shanghai.lon[pick] + rng.normal(0, 0.01, 300)
     lat = shanghai.lat[pick] + rng.normal(0, 0.01, 300)
-    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist())):
+    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
         filters = Filters(include_closed=bool(i % 2))
         radius = (None, 500.0, 2000.0)[i % 3]
         _same(shanghai.nearest(x, y, k=1 + i % 7, radius_m=radius, filters=filters),

@@ -8,16 +8,24 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from browser import Watch, chromium
 
 from stationmap.coverage import Threshold, coverage_report
 from stationmap.districts import load_districts
 from stationmap.index import StationIndex
-from stationmap.maps.html import (NAMED_STATIONS, coverage_map, detail_for, gap_cells_for_map, gap_shapes, map_html,
-                                  parents, save_map, stations_map)
+from stationmap.maps.html import (
+    NAMED_STATIONS,
+    coverage_map,
+    detail_for,
+    gap_cells_for_map,
+    gap_shapes,
+    map_html,
+    parents,
+    save_map,
+    stations_map,
+)
 from stationmap.maps.picture import stations_inside
 from stationmap.stations import from_frame
-
-from browser import Watch, chromium
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -98,7 +106,8 @@ def test_stations_map_opens_from_disk_with_markers_by_type_and_names_as_text(sta
         page.locator(".leaflet-marker-icon").first.hover()
         page.wait_for_selector(".leaflet-tooltip")
         assert page.locator(".leaflet-tooltip").first.inner_text() in (HOSTILE, "正常站", "司机之家一号")
-        colours = page.eval_on_selector_all(".leaflet-marker-icon", "els => els.map(e => getComputedStyle(e).backgroundColor)")
+        colours = page.eval_on_selector_all(".leaflet-marker-icon",
+                                            "els => els.map(e => getComputedStyle(e).backgroundColor)")
         assert len(colours) == 3 and len(set(colours)) == 2          # two types, two colours
 
 
@@ -160,6 +169,6 @@ def test_vectorised_parents_equal_h3s_own():
     rng = np.random.default_rng(5)
     lat, lon = rng.uniform(18, 54, 300), rng.uniform(73, 135, 300)
     for res in (5, 9, 11):
-        cells = np.array([h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon)], dtype=np.uint64)
+        cells = np.array([h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon, strict=True)], dtype=np.uint64)
         for coarser in range(0, res):
             assert parents(cells, coarser).tolist() == [int(h3.cell_to_parent(c, coarser)) for c in cells]

@@ -18,8 +18,18 @@ from pyproj import Geod
 from stationmap.dataset import Dataset
 from stationmap.districts import load_districts
 from stationmap.errors import InputError
-from stationmap.maps.picture import (LocalProjection, check_glyphs, cjk_font, format_of, north_angle, render_picture,
-                                     round_length, save_picture, scale_bar, stations_inside)
+from stationmap.maps.picture import (
+    LocalProjection,
+    check_glyphs,
+    cjk_font,
+    format_of,
+    north_angle,
+    render_picture,
+    round_length,
+    save_picture,
+    scale_bar,
+    stations_inside,
+)
 from stationmap.maps.style import TYPE_STYLE
 
 GEOD = Geod(ellps="WGS84")

@@ -58,7 +58,8 @@ def test_nearest_answers_the_same_through_nginx(front, app_server):
     direct = json.loads(get(app_server.url + NEAREST)[2])
     answer = json.loads(body)
     assert status == 200
-    assert [(r["id"], r["distance_m"]) for r in answer["results"]] == [(r["id"], r["distance_m"]) for r in direct["results"]]
+    assert ([(r["id"], r["distance_m"]) for r in answer["results"]]
+            == [(r["id"], r["distance_m"]) for r in direct["results"]])
 
 
 def test_compressed_answers_pass_through_once(front):

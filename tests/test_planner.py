@@ -56,7 +56,8 @@ def test_summary_has_no_nan_and_weights_totals_by_area(shanghai):
     body = summary(answer, lang="en", version="v1", stations=len(shanghai), query={"adcode": "310101"})
     assert body["dataset"] == {"version": "v1", "stations": len(shanghai)} and body["recommendations"] == []
     assert body["districts"][0]["area_covered_pct"] == table.loc[0, "area_covered_pct"]
-    both = pd.DataFrame({"stations": [1, 3], "area_km2": [10.0, 30.0], "population": pd.array([100, None], dtype="Int64"),
+    both = pd.DataFrame({"stations": [1, 3], "area_km2": [10.0, 30.0],
+                         "population": pd.array([100, None], dtype="Int64"),
                          "area_covered_pct": [100.0, 0.0], "population_covered_pct": [100.0, float("nan")]})
     assert totals(both) == {"stations": 4, "area_km2": 40.0, "population": None, "area_covered_pct": 25.0,
                             "population_covered_pct": 100.0}

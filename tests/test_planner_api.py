@@ -38,7 +38,7 @@ def _same(value, expected):
 
 def _assert_rows_equal(districts, table):
     assert [d["adcode"] for d in districts] == table["adcode"].tolist()
-    for row, (_, expected) in zip(districts, table.iterrows()):
+    for row, (_, expected) in zip(districts, table.iterrows(), strict=True):
         for column in table.columns:
             assert _same(row[column], expected[column]), (row["adcode"], column, row[column], expected[column])
 
@@ -75,7 +75,7 @@ def test_night_view_counts_only_stations_open_at_2am(client, shanghai):
     _assert_rows_equal(night["districts"], report.table)
     assert night["query"]["at"] == at.isoformat() and "02:00" in night["assumptions"]
     assert night["totals"]["stations"] < day["totals"]["stations"]
-    for d, n in zip(day["districts"], night["districts"]):
+    for d, n in zip(day["districts"], night["districts"], strict=True):
         assert n["stations"] <= d["stations"] and n["area_covered_pct"] <= d["area_covered_pct"]
 
 

@@ -6,7 +6,6 @@ import urllib.request
 
 import pytest
 import shapely
-
 from browser import Watch
 from conftest import Server
 
@@ -29,7 +28,8 @@ def opened(browser, base, lang="zh"):
 def ready(page, before=None):
     """Wait until the page has drawn an answer (to different parameters than ``before``)."""
     page.wait_for_function("before => { const t = document.getElementById('table');"
-                           " return t.dataset.ready && t.dataset.ready !== before && !document.body.classList.contains('busy'); }",
+                           " return t.dataset.ready && t.dataset.ready !== before"
+                           " && !document.body.classList.contains('busy'); }",
                            arg=before or "", timeout=60_000)
 
 
@@ -103,7 +103,8 @@ def test_night_view_and_downloads_carry_the_parameters(browser, offline_server):
     for f, mimetype in types.items():
         href = page.locator(f"#dl-{f}").get_attribute("href")
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query)
-        assert query["at"] == ["02:00"] and query["f"] == [f] and query["minutes"] == ["15"] and query["adcode"] == ["310100"]
+        assert (query["at"] == ["02:00"] and query["f"] == [f] and query["minutes"] == ["15"]
+                and query["adcode"] == ["310100"])
         with urllib.request.urlopen(offline_server + href) as response:
             assert response.status == 200 and response.headers.get_content_type() == mimetype
     assert watch.errors == []
@@ -122,7 +123,8 @@ def test_one_district_by_ebike_with_new_sites(browser, offline_server):
     assert [r[0] for r in table_rows(page)] == ["310112"]
     assert page.evaluate("() => window.stationmapCoverage.sites.getLayers().length") == 3
     assert page.locator("#sites li").count() == 3 and page.locator("#sites-head").is_visible()
-    drawn = page.evaluate("() => window.stationmapCoverage.sites.getLayers().map(m => [m.getLatLng().lng, m.getLatLng().lat])")
+    drawn = page.evaluate("() => window.stationmapCoverage.sites.getLayers()"
+                          ".map(m => [m.getLatLng().lng, m.getLatLng().lat])")
     assert drawn == [[s["lon"], s["lat"]] for s in expected["recommendations"]]
     assert watch.errors == []
 
@@ -143,7 +145,8 @@ def test_amap_tiles_get_gcj02_overlays(browser):
     server = Server(env={"STATIONMAP_TILES": "amap"})
     try:
         context = browser.new_context(viewport=DESK)
-        context.route("**/*", lambda route: route.abort() if "127.0.0.1" not in route.request.url else route.continue_())
+        context.route("**/*",
+                      lambda route: route.abort() if "127.0.0.1" not in route.request.url else route.continue_())
         page = context.new_page()
         requests = []
         page.on("request", lambda r: requests.append(r.url))
@@ -152,13 +155,15 @@ def test_amap_tiles_get_gcj02_overlays(browser):
         assert any("/api/v1/coverage?" in u and "coordsys=gcj02" in u and "f=geojson" in u for u in requests)
         assert "coordsys=gcj02" in page.locator("#dl-geojson").get_attribute("href")
         # Where the gaps are drawn: GCJ-02 positions (about 500 m from the WGS-84 ones).
-        drawn = page.evaluate("""() => { const b = L.featureGroup(window.stationmapCoverage.gaps.getLayers()).getBounds();
+        drawn = page.evaluate("""() => {
+                                         const b = L.featureGroup(window.stationmapCoverage.gaps.getLayers())
+                                             .getBounds();
                                          return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }""")
         def bounds(system):
             with urllib.request.urlopen(f"{server.url}/api/v1/coverage?f=geojson&coordsys={system}") as response:
                 gaps = json.loads(response.read())
             return shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in gaps["features"]]).bounds
         assert drawn == pytest.approx(list(bounds("gcj02")), abs=1e-6)
-        assert max(abs(a - b) for a, b in zip(drawn, bounds("wgs84"))) > 0.003
+        assert max(abs(a - b) for a, b in zip(drawn, bounds("wgs84"), strict=True)) > 0.003
     finally:
         server.stop()

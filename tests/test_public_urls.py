@@ -62,12 +62,14 @@ def test_with_a_public_base_url_every_ogc_link_ignores_the_host(public_server):
     for path in ("/ogc", "/ogc/collections", "/ogc/collections/stations/items?limit=1"):
         status, body = _get(public_server, path, EVIL)
         hrefs = [link["href"] for link in json.loads(body)["links"]]
-        assert status == 200 and hrefs and all(h.startswith("https://stations.example.cn/map/ogc") for h in hrefs), hrefs
+        assert (status == 200 and hrefs
+                and all(h.startswith("https://stations.example.cn/map/ogc") for h in hrefs)), hrefs
 
 
 def test_with_a_public_base_url_the_embed_snippet_ignores_the_host(public_server):
     status, body = _get(public_server, "/embed", EVIL)
-    settings = json.loads(re.search(rb'<script type="application/json" id="settings">(.*?)</script>', body, re.DOTALL).group(1))
+    found = re.search(rb'<script type="application/json" id="settings">(.*?)</script>', body, re.DOTALL)
+    settings = json.loads(found.group(1))
     assert status == 200 and EVIL.encode() not in body
     assert settings["map_url"] == "https://stations.example.cn/map/embed/map"
 

@@ -68,7 +68,8 @@ def test_recommended_sites_raise_coverage_by_their_gain(shanghai):
     before = coverage_report(districts, shanghai, threshold)
     sites = recommend(before, districts, 3)
     assert sites["method"].eq("mclp-highs").all() and sites["gain"].is_monotonic_decreasing
-    new = pd.DataFrame({"id": [f"new{r}" for r in sites["rank"]], "name": "新站", "lon": sites["lon"], "lat": sites["lat"]})
+    new = pd.DataFrame({"id": [f"new{r}" for r in sites["rank"]], "name": "新站", "lon": sites["lon"],
+                        "lat": sites["lat"]})
     stations = pd.concat([shanghai.stations.drop(columns="geometry").assign(lon=shanghai.lon, lat=shanghai.lat), new])
     after = coverage_report(districts, StationIndex(from_frame(stations.reset_index(drop=True))), threshold)
     population = districts["population"].iloc[0]

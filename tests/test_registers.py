@@ -183,7 +183,8 @@ def test_a_sheet_is_chosen_by_name_and_a_missing_sheet_is_named(tmp_path):
 
 def test_headers_in_chinese_and_english_map_through_one_table():
     for names, field in ((("站点名称", "驿站名称", "名称", "name"), "name"), (("地址", "详细地址"), "address"),
-                         (("经度", "lng", "lon"), "lon"), (("纬度", "lat"), "lat"), (("开放时间", "服务时间"), "opening_hours"),
+                         (("经度", "lng", "lon"), "lon"), (("纬度", "lat"), "lat"),
+                         (("开放时间", "服务时间"), "opening_hours"),
                          (("联系电话", "电话"), "phone"), (("所属区", "区县", "行政区"), "adcode"),
                          (("设施", "服务内容", "服务项目"), "amenities"), (("管理单位",), "operator"),
                          (("编号", "站点编号"), "id"), (("类型", "站点类型"), "type"), (("坐标系",), "coordsys")):

@@ -19,7 +19,8 @@ def test_reported_counts(sample):
     assert len(outdoor) == 1328
     by_district = outdoor.groupby("adcode").size()
     assert by_district["310104"] == 121 and by_district["310115"] >= 200
-    assert set(sample["type"]) == {"outdoor_worker_station", "driver_home", "worker_home", "new_employment_hub", "rest_room"}
+    assert set(sample["type"]) == {"outdoor_worker_station", "driver_home", "worker_home", "new_employment_hub",
+                                   "rest_room"}
     assert (sample.loc[sample["type"] == "rest_room", "access"] == "employees").all()
 
 

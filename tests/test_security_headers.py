@@ -13,7 +13,7 @@ NEWS = "https://news.example.cn"
 ROUTE = {"route": {"type": "LineString", "coordinates": [[121.47, 31.23], [121.49, 31.24]]}, "distance_m": 300}
 #: Values for the variable parts of URL rules, and small questions for the heavy routes.
 VALUES = {"station_id": "SH-310101-0001", "collection_id": "stations", "feature_id": "SH-310101-0001",
-          "filename": "worker.css"}
+          "filename": "worker.css", "adcode": "310101"}
 QUERIES = {"/api/v1/coverage": "?adcode=310101", "/api/v1/maps/image.png": "?adcode=310101&width=300",
            "/api/v1/maps/image.svg": "?adcode=310101&width=300", "/api/v1/stations/nearest": "?lat=31.23&lon=121.47"}
 
@@ -38,7 +38,8 @@ def test_every_route_and_every_error_carries_the_security_headers(app, client):
         headers = response.headers
         assert headers["X-Content-Type-Options"] == "nosniff", rule
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin", rule
-        assert "geolocation=(self)" in headers["Permissions-Policy"] and "camera=()" in headers["Permissions-Policy"], rule
+        assert ("geolocation=(self)" in headers["Permissions-Policy"]
+                and "camera=()" in headers["Permissions-Policy"]), rule
         policy = [d.strip() for d in headers["Content-Security-Policy"].split(";")]
         assert sum(d.startswith("frame-ancestors") for d in policy) == 1, rule
         if _is_page(response) and response.status_code == 200:
@@ -68,7 +69,8 @@ def test_the_api_docs_page_runs_only_its_own_inline_script(client):
 
 
 def test_hsts_only_over_https(client):
-    assert client.get("/healthz", base_url="https://localhost").headers["Strict-Transport-Security"] == "max-age=31536000"
+    secure = client.get("/healthz", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in client.get("/healthz").headers
     # a client's own X-Forwarded-Proto is not believed without PROXY_COUNT
     assert "Strict-Transport-Security" not in client.get("/healthz", headers={"X-Forwarded-Proto": "https"}).headers
@@ -120,8 +122,10 @@ def _with_write_routes():
     return app.test_client()
 
 
-@pytest.mark.parametrize("path, method", [("/api/v1/stations/SH-1/notes", "POST"), ("/api/v1/stations/SH-1/notes", "PUT"),
-                                          ("/api/v1/stations/SH-1/notes", "DELETE"), ("/api/v1/stations/SH-1/notes", "GET"),
+@pytest.mark.parametrize("path, method", [("/api/v1/stations/SH-1/notes", "POST"),
+                                          ("/api/v1/stations/SH-1/notes", "PUT"),
+                                          ("/api/v1/stations/SH-1/notes", "DELETE"),
+                                          ("/api/v1/stations/SH-1/notes", "GET"),
                                           ("/api/v1/admin/reload", "GET")])
 def test_preflights_for_write_and_admin_routes_fail(path, method):
     client = _with_write_routes()

@@ -32,6 +32,11 @@ def test_wheel_carries_the_shipped_folders(wheel):
             assert f"stationmap/{shipped}/{f.relative_to(ROOT / shipped).as_posix()}" in names
 
 
+def test_wheel_marks_the_package_as_typed(wheel):
+    # PEP 561: without py.typed, a project importing stationmap gets no types from mypy.
+    assert "stationmap/py.typed" in zipfile.ZipFile(wheel).namelist()
+
+
 def test_installed_wheel_runs_on_the_shipped_data(wheel, tmp_path):
     env_dir = tmp_path / "fresh"
     venv.create(env_dir, with_pip=True)

@@ -6,12 +6,11 @@ import re
 import urllib.request
 
 import pandas as pd
+from browser import Watch
+from conftest import Server
 
 from stationmap import coords
 from stationmap.stations import from_frame, write_stations
-
-from browser import Watch
-from conftest import Server
 
 LUJIAZUI = {"latitude": 31.2397, "longitude": 121.4998}
 PHONE = {"width": 390, "height": 844}
@@ -56,7 +55,8 @@ def test_a_filter_changes_the_list(browser, offline_server):
     page.locator("details.field summary").click()
     with page.expect_response(re.compile(r"/api/v1/stations/nearest.*amenity=ebike_charging")):
         page.get_by_label("电动车充电").check()
-    page.wait_for_function("before => [...document.querySelectorAll('li.station')].map(i => i.dataset.id).join() !== before",
+    page.wait_for_function("before => [...document.querySelectorAll('li.station')].map(i => i.dataset.id).join()"
+                           " !== before",
                            arg=",".join(before))
     expected = api(offline_server, lat=LUJIAZUI["latitude"], lon=LUJIAZUI["longitude"], amenity="ebike_charging")
     assert listed_ids(page) == [r["id"] for r in expected["results"]] != before
@@ -139,7 +139,8 @@ def test_first_load_weighs_under_300_kb_gzipped(offline_server):
     assert len(page) < len(html.encode()) / 2
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
     assert len(assets) >= 5
-    total = len(page) + sum(len(fetch(a)) for a in assets) + len(fetch("/api/v1/stations/nearest?lat=31.2397&lon=121.4998&k=10&radius_m=5000"))
+    answer = fetch("/api/v1/stations/nearest?lat=31.2397&lon=121.4998&k=10&radius_m=5000")
+    total = len(page) + sum(len(fetch(a)) for a in assets) + len(answer)
     assert total <= 300 * 1024, total
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)       # nothing from a CDN
 

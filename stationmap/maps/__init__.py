@@ -1,3 +1,4 @@
 """Maps stationmap draws: Folium HTML (:mod:`.html`), PNG/SVG pictures (:mod:`.picture`), the
 compact station rows of embedded maps (:mod:`.station_rows`), base-map tiles (:mod:`.tiles`)
-and the colours they all share (:mod:`.style`). Nothing here knows about HTTP."""
+and the colours they all share (:mod:`.style`). Nothing here knows about HTTP.
+"""

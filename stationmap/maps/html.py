@@ -19,6 +19,7 @@ import html
 import math
 import os
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
@@ -26,6 +27,7 @@ import h3.api.numpy_int as h3i
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Figure
 from folium.plugins import FastMarkerCluster
 from folium.utilities import JsCode
 
@@ -123,7 +125,8 @@ def _drawable(geometry: shapely.Geometry, system: str, tolerance: float, decimal
 def _outlines(districts: gpd.GeoDataFrame) -> tuple[np.ndarray, float, int]:
     """The districts' outlines simplified for drawing (all at once), and the detail used."""
     tolerance, decimals = detail_for(districts)
-    return shapely.simplify(np.asarray(districts.geometry.array), tolerance, preserve_topology=True), tolerance, decimals
+    simplified = shapely.simplify(np.asarray(districts.geometry.array), tolerance, preserve_topology=True)
+    return simplified, tolerance, decimals
 
 
 def parents(cells: np.ndarray, res: int) -> np.ndarray:
@@ -177,7 +180,8 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
                outlines: np.ndarray | None = None) -> list[tuple[str, shapely.Geometry]]:
     """The gap layer as (colour, WGS-84 geometry) per distance band (:data:`GAP_BANDS`), from
     :func:`gap_cells_for_map`; merged parents are clipped to the districts (to ``outlines``,
-    their simplified shapes, when given)."""
+    their simplified shapes, when given).
+    """
     cells = gap_cells_for_map(report.cells, report.threshold.radius_m, limit)
     area = None
     shapes = []
@@ -194,13 +198,23 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
     return shapes
 
 
+def _metres(value: float | None) -> str:
+    """A distance in whole metres for a tooltip; a dash where there is none (no station anywhere)."""
+    return "—" if value is None or np.isnan(value) else f"{value:.0f}"
+
+
+def _root(m: folium.Map) -> Figure:
+    """The page a map is drawn in (folium's ``get_root`` is typed as any element; a map's is a Figure)."""
+    return cast(Figure, m.get_root())
+
+
 def _inline_assets(m: folium.Map) -> None:
     m.default_js, m.default_css = [], []
     for kind, relative in ASSETS:
         text = (shipped("static") / relative).read_text(encoding="utf-8")
         if kind == "script":
             text = text.replace("</script", "<\\/script")
-        m.get_root().header.add_child(folium.Element(f"<{kind}>{text}</{kind}>"), name=f"stationmap:{relative}")
+        _root(m).header.add_child(folium.Element(f"<{kind}>{text}</{kind}>"), name=f"stationmap:{relative}")
 
 
 def _legend(report: CoverageReport, lang: str) -> str:
@@ -251,15 +265,15 @@ def _cluster(m: folium.Map, index: StationIndex, positions: np.ndarray, system: 
     number = {code: i for i, code in enumerate(TYPE_STYLE)}
     rows = [[round(float(b), 5), round(float(a), 5), *([str(n)] if named or coloured else []),
              *([number.get(k, -1)] if coloured else [])]
-            for a, b, n, k in zip(x, y, names, kinds)]
+            for a, b, n, k in zip(x, y, names, kinds, strict=True)]
     # Each marker is clustered at every zoom level below the one that shows single markers; a
     # national map (no names) shows them from zoom 13, city maps from 15.
     cluster = FastMarkerCluster(rows, callback=_MARKER, name=name,
-                                options={"disableClusteringAtZoom": 15 if named else 13, "chunkedLoading": True, "chunkDelay": 10,
-                                         "chunkProgress": JsCode(_LOADED)})
+                                options={"disableClusteringAtZoom": 15 if named else 13, "chunkedLoading": True,
+                                         "chunkDelay": 10, "chunkProgress": JsCode(_LOADED)})
     cluster.default_js, cluster.default_css = [], []
     cluster.add_to(m)
-    m.get_root().header.add_child(folium.Element(_marker_style()), name="stationmap:markers")
+    _root(m).header.add_child(folium.Element(_marker_style()), name="stationmap:markers")
 
 
 def _heading(title: str, caption: str) -> str:
@@ -275,27 +289,30 @@ def stations_map(districts: gpd.GeoDataFrame, index: StationIndex, positions: np
                  tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
                  title: str = "", caption: str = "") -> folium.Map:
     """District outlines, stations clustered and coloured by type, a legend by type, a title and
-    a source line: the stations at ``positions`` (see :func:`stationmap.maps.picture.stations_inside`)."""
+    a source line: the stations at ``positions`` (see :func:`stationmap.maps.picture.stations_inside`).
+    """
     m, system = _base_map(districts, tile_provider, tianditu_key)
     t = TEXT[lang]
     outlines, _, decimals = _outlines(districts)
     features = [{"type": "Feature", "geometry": _drawable(shape, system, 0, decimals),
                  "properties": {"name": html.escape(_name(row, lang))}}
-                for row, shape in zip(districts.itertuples(index=False), outlines)]
+                for row, shape in zip(districts.itertuples(index=False), outlines, strict=True)]
     folium.GeoJson({"type": "FeatureCollection", "features": features}, name=t["districts_layer"],
-                   style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2, "fillOpacity": 0.35},
+                   style_function=lambda f: {"fillColor": "#fbfaf6", "color": "#555", "weight": 1.2,
+                                             "fillOpacity": 0.35},
                    tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t["name"]])).add_to(m)
     _cluster(m, index, positions, system, t["stations"], coloured=True)
     kinds = index.column("type")[positions]
     rows = "".join(
         f'<div><i style="background:{colour}"></i>{html.escape(vocab.label(vocab.STATION_TYPES, code, lang))}'
         f" ({int((kinds == code).sum()):,})</div>" for code, (colour, _) in TYPE_STYLE.items() if (kinds == code).any())
-    m.get_root().html.add_child(folium.Element(f"""<div style="position:fixed;bottom:40px;left:12px;z-index:1000;
+    _root(m).html.add_child(folium.Element(f"""<div style="position:fixed;bottom:40px;left:12px;z-index:1000;
         background:#fff;padding:8px 10px;font:13px/1.5 system-ui,'Noto Sans CJK SC',sans-serif;border:1px solid #999;
         border-radius:6px"><style>.sm-legend i{{display:inline-block;width:10px;height:10px;border-radius:50%;
-        margin-right:6px}}</style><div class="sm-legend"><strong>{html.escape(t['types'])}</strong>{rows}</div></div>"""))
+        margin-right:6px}}</style><div class="sm-legend"><strong>{html.escape(t['types'])}</strong>{rows}</div>
+        </div>"""))
     if title or caption:
-        m.get_root().html.add_child(folium.Element(_heading(title, caption)))
+        _root(m).html.add_child(folium.Element(_heading(title, caption)))
     folium.LayerControl(collapsed=False).add_to(m)     # collapsed, it would load Leaflet's layers.png
     _fit(m, districts, system)
     return m
@@ -310,26 +327,27 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
                  tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
                  sites: pd.DataFrame | None = None, title: str = "", caption: str = "") -> folium.Map:
     """Choropleth by district, the gap layer by distance, stations (clustered), recommended
-    sites (from :func:`stationmap.recommend.recommend`), layer control."""
+    sites (from :func:`stationmap.recommend.recommend`), layer control.
+    """
     m, system = _base_map(districts, tile_provider, tianditu_key)
     t = TEXT[lang]
 
     table = report.table.set_index("adcode")
     outlines, tolerance, decimals = _outlines(districts)
     features = []
-    for district, shape in zip(districts.itertuples(index=False), outlines):
+    for district, shape in zip(districts.itertuples(index=False), outlines, strict=True):
         row = table.loc[district.adcode]
         features.append({"type": "Feature", "geometry": _drawable(shape, system, 0, decimals),
                          "properties": {
                              "name": html.escape(_name(district, lang)), "share": f"{row['area_covered_pct']:.1f}%",
                              "stations": int(row["stations"]),
-                             "mean": "—" if row["mean_dist_m"] is None or np.isnan(row["mean_dist_m"]) else f"{row['mean_dist_m']:.0f}",
-                             "p90": "—" if row["p90_dist_m"] is None or np.isnan(row["p90_dist_m"]) else f"{row['p90_dist_m']:.0f}",
+                             "mean": _metres(row["mean_dist_m"]), "p90": _metres(row["p90_dist_m"]),
                              "gap": f"{row['largest_gap_km2']:.1f}",
                              "colour": coverage_colour(row["area_covered_pct"])}})
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name=t["districts"],
-        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333", "weight": 1, "fillOpacity": 0.45},
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333", "weight": 1,
+                                  "fillOpacity": 0.45},
         tooltip=folium.GeoJsonTooltip(fields=["name", "share", "stations", "mean", "p90", "gap"],
                                       aliases=[t["name"], t["covered"], t["count"], t["mean"], t["p90"], t["gap"]]),
     ).add_to(m)
@@ -346,22 +364,22 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
     if sites is not None and len(sites):
         group = folium.FeatureGroup(name=t["sites"])
         x, y = coords.from_wgs84(sites["lon"].to_numpy(), sites["lat"].to_numpy(), system)
-        for rank, gain, a, b in zip(sites["rank"], sites["gain"], x, y):
+        for rank, gain, a, b in zip(sites["rank"], sites["gain"], x, y, strict=True):
             folium.CircleMarker([float(b), float(a)], radius=9, color="#fff", weight=2, fill=True,
                                 fill_color="#6a1b9a", fill_opacity=1,
                                 tooltip=f"{t['site']} {int(rank)}: +{gain:,.0f}").add_to(group)
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().html.add_child(folium.Element(_legend(report, lang)))
+    _root(m).html.add_child(folium.Element(_legend(report, lang)))
     if title or caption:
-        m.get_root().html.add_child(folium.Element(_heading(title, caption)))
+        _root(m).html.add_child(folium.Element(_heading(title, caption)))
     _fit(m, districts, system)
     return m
 
 
 def map_html(m: folium.Map) -> str:
     """The map as one self-contained HTML document (what :func:`save_map` writes)."""
-    return m.get_root().render()
+    return _root(m).render()
 
 
 def save_map(m: folium.Map, path: str | os.PathLike) -> Path:

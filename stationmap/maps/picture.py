@@ -26,10 +26,11 @@ import math
 import os
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -45,6 +46,8 @@ from ..index import StationIndex
 from .style import COVERAGE_CLASSES, TYPE_STYLE, coverage_colour
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+
     from ..coverage import CoverageReport
 
 FORMATS = {".png": "png", ".svg": "svg"}
@@ -104,7 +107,8 @@ def cjk_font(*, system: bool = True, packaged: bool = True) -> tuple[str, str]:
 @functools.cache
 def _register(files: tuple[str, ...]) -> tuple[str, str]:
     """Add font files to matplotlib once per process (each addfont grows its font list and
-    clears its lookup cache); the family name and the first file."""
+    clears its lookup cache); the family name and the first file.
+    """
     from matplotlib import font_manager
 
     with _LOCK:
@@ -141,23 +145,28 @@ class LocalProjection:
     lat_0: float
 
     @classmethod
-    def centred_on(cls, geometry: shapely.Geometry) -> "LocalProjection":
+    def centred_on(cls, geometry: shapely.Geometry) -> LocalProjection:
+        """The projection centred on the middle of ``geometry``'s bounds."""
         west, south, east, north = geometry.bounds
         return cls((west + east) / 2, (south + north) / 2)
 
     @property
     def crs(self) -> CRS:
+        """The projection as a pyproj CRS."""
         return CRS.from_proj4(f"+proj=laea +lat_0={self.lat_0} +lon_0={self.lon_0} +datum=WGS84 +units=m +no_defs")
 
     def forward(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """WGS-84 lon/lat to projected metres."""
         x, y = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(lon, lat)
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
     def inverse(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Projected metres back to WGS-84 lon/lat."""
         lon, lat = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True).transform(x, y)
         return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
     def geometry(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """A WGS-84 shapely geometry in projected metres."""
         transformer = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
@@ -177,7 +186,8 @@ def round_length(limit_m: float) -> float:
 def scale_bar(projection: LocalProjection, x0: float, y0: float, map_width_m: float,
               fraction: float = 0.22) -> tuple[float, float]:
     """A scale bar starting at ``(x0, y0)`` (projected metres): its true length in metres and its
-    length in map units, corrected by the geodesic at that place so the bar is exact there."""
+    length in map units, corrected by the geodesic at that place so the bar is exact there.
+    """
     length_m = round_length(map_width_m * fraction)
     lon, lat = projection.inverse([x0, x0 + length_m], [y0, y0])
     true_m = _GEOD.inv(lon[0], lat[0], lon[1], lat[1])[2]
@@ -252,6 +262,7 @@ def area_name(adcode: str | None, districts: gpd.GeoDataFrame, lang: str = "zh")
 
 
 def default_title(area: str, layer: str, lang: str) -> str:
+    """The picture's title when none is given: per layer and language, naming the area."""
     if lang == "en":
         return TEXT["en"][f"{layer}_title"].format(area=f" in {area}" if area else "")
     return TEXT["zh"][f"{layer}_title"].format(area=area)
@@ -298,7 +309,7 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
                    types: Iterable[str] = (), title: str | None = None, lang: str = "zh",
                    width: int = DEFAULT_WIDTH, fmt: str = "png", adcode: str | None = None,
                    districts_source: str | None = None, today: datetime | None = None,
-                   report: "CoverageReport | None" = None) -> bytes:
+                   report: CoverageReport | None = None) -> bytes:
     """A map picture of ``districts`` as PNG or SVG bytes.
 
     Parameters
@@ -374,16 +385,28 @@ def save_picture(path: str | os.PathLike, districts: gpd.GeoDataFrame, dataset: 
     return Path(path)
 
 
-def _draw(districts, dataset, positions, report, *, layer, title, subtitle, names, notes, footer,
-          lang, width, fmt, family) -> bytes:
-    from matplotlib import rc_context
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
+@dataclass
+class _Layout:
+    """Where everything goes: the projected districts, the map's extent and the figure's bands (inches)."""
+
+    projection: LocalProjection
+    outline: Any               # the union of the districts, WGS-84
+    shapes: list               # each district, projected and simplified to half a pixel
+    bounds: tuple[float, float, float, float]   # x0, y0, x1, y1 of the map, padded
+    dpi: float
+    map_w: float
+    map_h: float
+    pixel_m: float
+    present: list[str]         # station types drawn, in legend order
+    note_lines: list[str]
+    footer_lines: list[str]
+    legend_h: float
+    bottom: float
+    fig_h: float
 
 
-    t = TEXT[lang]
+def _layout(districts, dataset, positions, *, layer, notes, footer, width) -> _Layout:
+    """The map's projection and extent, and the heights of the title, map, legend and footer bands."""
     outline = shapely.union_all(districts.geometry.array)
     projection = LocalProjection.centred_on(outline)
     shapes = [projection.geometry(g) for g in districts.geometry]
@@ -415,82 +438,117 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
     legend_h = 0.2 + 0.25 * legend_rows + 0.2 * len(note_lines)
     bottom = 0.15 + 0.19 * len(footer_lines)
     fig_h = top + map_h + legend_h + bottom
-    rc = {"font.family": [family, "DejaVu Sans"], "svg.fonttype": "none", "axes.unicode_minus": False,
-          "svg.hashsalt": "stationmap", "pdf.fonttype": 42,
-          # titles and names are text, never mathematics: "$\\foo{$" must draw as typed
-          "text.parse_math": False}
-    with rc_context(rc):
-        fig = Figure(figsize=(FIG_WIDTH_IN, fig_h), dpi=dpi, facecolor="white")
-        FigureCanvasAgg(fig)              # no pyplot: no global figure manager, no GUI backend
-        ax = fig.add_axes(((FIG_WIDTH_IN - map_w) / 2 / FIG_WIDTH_IN, (bottom + legend_h) / fig_h,
-                           map_w / FIG_WIDTH_IN, map_h / fig_h))
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="#eef3f7", edgecolor="#c7d0d9", lw=0.8, zorder=0))
+    return _Layout(projection, outline, shapes, (x0, y0, x1, y1), dpi, map_w, map_h, pixel_m, present,
+                   note_lines, footer_lines, legend_h, bottom, fig_h)
 
-        frame = gpd.GeoDataFrame({"name": names}, geometry=shapes)
-        if report is not None:
-            shares = report.table.set_index("adcode").loc[list(districts["adcode"]), "area_covered_pct"].to_numpy()
-            frame.plot(ax=ax, color=[coverage_colour(s) for s in shares], alpha=0.8, edgecolor="white", linewidth=0.9, zorder=1)
-        else:
-            frame.plot(ax=ax, color="#fbfaf6", edgecolor="#8a8f98", linewidth=0.7, zorder=1)
-        gpd.GeoSeries([projection.geometry(outline)]).simplify(pixel_m / 2).boundary.plot(
-            ax=ax, color="#4a4f57", linewidth=1.1, zorder=2)
 
-        index = dataset.index
-        sx, sy = projection.forward(index.lon[positions], index.lat[positions])
-        kinds = index.column("type")[positions]
-        handles = []
-        if layer == "stations":
-            for code in present:             # the common type first, the rare ones on top
-                colour, marker = TYPE_STYLE[code]
-                mine = kinds == code
-                many = code == "outdoor_worker_station"
-                ax.scatter(sx[mine], sy[mine], s=7 if many else 30, marker=marker, c=colour,
-                           alpha=0.75 if many else 0.95, edgecolors="white", linewidths=0.25 if many else 0.6,
-                           zorder=3 if many else 4)
-                handles.append(Line2D([], [], ls="", marker=marker, markersize=5 if many else 7, color=colour,
-                                      markeredgecolor="white", label=f"{vocab.label(vocab.STATION_TYPES, code, lang)}"
-                                      f"（{int(mine.sum()):,}）" if lang == "zh" else
-                                      f"{vocab.label(vocab.STATION_TYPES, code, lang)} ({int(mine.sum()):,})"))
-        else:
-            ax.scatter(sx, sy, s=3, c="#1d1d1f", alpha=0.6, linewidths=0, zorder=3)
-            for (floor, colour), (ceiling, _) in zip(COVERAGE_CLASSES, [*COVERAGE_CLASSES[1:], (None, None)]):
-                label = f"{floor}–{ceiling}%" if ceiling is not None else f"≥ {floor}%"
-                handles.append(Patch(facecolor=colour, alpha=0.8, edgecolor="white", label=label))
-            handles.append(Line2D([], [], ls="", marker="o", markersize=3, color="#1d1d1f", label=t["station"]))
+def _draw(districts, dataset, positions, report, *, layer, title, subtitle, names, notes, footer,
+          lang, width, fmt, family) -> bytes:
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-        halo = _CHIP
-        renderer = fig.canvas.get_renderer()
-        taken = _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer)
-        anchors = [shapely.point_on_surface(s) for s in shapes]
-        order = np.argsort([-s.area for s in shapes])
-        _place_labels(ax, renderer, [(names[i], anchors[i].x, anchors[i].y) for i in order], taken, halo)
+    t = TEXT[lang]
+    lay = _layout(districts, dataset, positions, layer=layer, notes=notes, footer=footer, width=width)
+    with rc_context({"font.family": [family, "DejaVu Sans"], "svg.fonttype": "none", "axes.unicode_minus": False,
+                     "svg.hashsalt": "stationmap", "pdf.fonttype": 42,
+                     # titles and names are text, never mathematics: "$\\foo{$" must draw as typed
+                     "text.parse_math": False}):
+        fig = Figure(figsize=(FIG_WIDTH_IN, lay.fig_h), dpi=lay.dpi, facecolor="white")
+        canvas = FigureCanvasAgg(fig)     # no pyplot: no global figure manager, no GUI backend
+        ax = fig.add_axes(((FIG_WIDTH_IN - lay.map_w) / 2 / FIG_WIDTH_IN, (lay.bottom + lay.legend_h) / lay.fig_h,
+                           lay.map_w / FIG_WIDTH_IN, lay.map_h / lay.fig_h))
+        _draw_districts(ax, lay, districts, report, names)
+        handles = _draw_stations(ax, lay, dataset.index, positions, layer, lang, t)
 
-        fig.text(0.5 / FIG_WIDTH_IN, 1 - 0.42 / fig_h, title, fontsize=19, fontweight="bold", color="#1d1d1f",
-                 ha="left", va="baseline")
-        fig.text(0.5 / FIG_WIDTH_IN, 1 - 0.74 / fig_h, subtitle, fontsize=10.5, color="#4a4f57", ha="left", va="baseline")
-
-        legend_top = (bottom + legend_h - 0.12) / fig_h
-        title_text = t["covered"] if layer == "coverage" else None
-        legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.45 / FIG_WIDTH_IN, legend_top),
-                            ncol=6 if layer == "coverage" else 2, frameon=False, fontsize=9.5, title=title_text,
-                            title_fontsize=9.5, alignment="left", handletextpad=0.4, columnspacing=1.6,
-                            borderaxespad=0, borderpad=0)
-        legend.set_in_layout(False)
-        for i, line in enumerate(note_lines):
-            fig.text(0.5 / FIG_WIDTH_IN, (bottom + 0.2 * (len(note_lines) - i) - 0.05) / fig_h, line, fontsize=8.5,
-                     color="#4a4f57", ha="left", va="baseline")
-        for i, line in enumerate(footer_lines):
-            fig.text(0.5 / FIG_WIDTH_IN, (0.15 + 0.19 * (len(footer_lines) - 1 - i)) / fig_h, line, fontsize=7.5,
-                     color="#6b7078", ha="left", va="baseline")
+        renderer = canvas.get_renderer()
+        x0, y0, x1, y1 = lay.bounds
+        taken = _furniture(ax, lay.projection, x0, y0, x1, y1, lang, t, renderer)
+        anchors = [shapely.point_on_surface(s) for s in lay.shapes]
+        order = np.argsort([-s.area for s in lay.shapes])
+        _place_labels(ax, renderer, [(names[i], anchors[i].x, anchors[i].y) for i in order], taken, _CHIP)
+        _draw_texts(fig, lay, handles, layer, title, subtitle, t)
         buffer = io.BytesIO()
         metadata = {"Title": title} if fmt == "svg" else {"Title": title, "Software": "stationmap"}
-        fig.savefig(buffer, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+        fig.savefig(buffer, format=fmt, dpi=lay.dpi, facecolor="white", metadata=metadata)
         fig.clear()                       # break the artists' reference cycles now, not at the next GC
     return buffer.getvalue()
+
+
+def _draw_districts(ax, lay: _Layout, districts, report, names) -> None:
+    """The sea-coloured frame, the districts (coloured by coverage with a report) and the area's outline."""
+    from matplotlib.patches import Rectangle
+
+    x0, y0, x1, y1 = lay.bounds
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="#eef3f7", edgecolor="#c7d0d9", lw=0.8, zorder=0))
+    frame = gpd.GeoDataFrame({"name": names}, geometry=lay.shapes)
+    if report is not None:
+        shares = report.table.set_index("adcode").loc[list(districts["adcode"]), "area_covered_pct"].to_numpy()
+        frame.plot(ax=ax, color=[coverage_colour(s) for s in shares], alpha=0.8, edgecolor="white", linewidth=0.9,
+                   zorder=1)
+    else:
+        frame.plot(ax=ax, color="#fbfaf6", edgecolor="#8a8f98", linewidth=0.7, zorder=1)
+    gpd.GeoSeries([lay.projection.geometry(lay.outline)]).simplify(lay.pixel_m / 2).boundary.plot(
+        ax=ax, color="#4a4f57", linewidth=1.1, zorder=2)
+
+
+def _draw_stations(ax, lay: _Layout, index: StationIndex, positions, layer, lang, t) -> list[Artist]:
+    """The stations (by type, or all alike over coverage), returning the legend's handles."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    sx, sy = lay.projection.forward(index.lon[positions], index.lat[positions])
+    kinds = index.column("type")[positions]
+    handles: list[Artist] = []
+    if layer == "stations":
+        for code in lay.present:             # the common type first, the rare ones on top
+            colour, marker = TYPE_STYLE[code]
+            mine = kinds == code
+            many = code == "outdoor_worker_station"
+            ax.scatter(sx[mine], sy[mine], s=7 if many else 30, marker=marker, c=colour,
+                       alpha=0.75 if many else 0.95, edgecolors="white", linewidths=0.25 if many else 0.6,
+                       zorder=3 if many else 4)
+            name = vocab.label(vocab.STATION_TYPES, code, lang)
+            count = int(mine.sum())
+            handles.append(Line2D([], [], ls="", marker=marker, markersize=5 if many else 7, color=colour,
+                                  markeredgecolor="white",
+                                  label=f"{name}（{count:,}）" if lang == "zh" else f"{name} ({count:,})"))
+        return handles
+    ax.scatter(sx, sy, s=3, c="#1d1d1f", alpha=0.6, linewidths=0, zorder=3)
+    ceilings: list[int | None] = [ceiling for ceiling, _ in COVERAGE_CLASSES[1:]]
+    ceilings.append(None)                    # the top class has no ceiling
+    for (floor, colour), ceiling in zip(COVERAGE_CLASSES, ceilings, strict=True):
+        label = f"{floor}–{ceiling}%" if ceiling is not None else f"≥ {floor}%"
+        handles.append(Patch(facecolor=colour, alpha=0.8, edgecolor="white", label=label))
+    handles.append(Line2D([], [], ls="", marker="o", markersize=3, color="#1d1d1f", label=t["station"]))
+    return handles
+
+
+def _draw_texts(fig, lay: _Layout, handles: list[Artist], layer, title, subtitle, t) -> None:
+    """Title and subtitle above the map; legend, notes and footer below it."""
+    fig_h, bottom = lay.fig_h, lay.bottom
+    fig.text(0.5 / FIG_WIDTH_IN, 1 - 0.42 / fig_h, title, fontsize=19, fontweight="bold", color="#1d1d1f",
+             ha="left", va="baseline")
+    fig.text(0.5 / FIG_WIDTH_IN, 1 - 0.74 / fig_h, subtitle, fontsize=10.5, color="#4a4f57", ha="left", va="baseline")
+
+    legend_top = (bottom + lay.legend_h - 0.12) / fig_h
+    title_text = t["covered"] if layer == "coverage" else None
+    legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.45 / FIG_WIDTH_IN, legend_top),
+                        ncol=6 if layer == "coverage" else 2, frameon=False, fontsize=9.5, title=title_text,
+                        title_fontsize=9.5, alignment="left", handletextpad=0.4, columnspacing=1.6,
+                        borderaxespad=0, borderpad=0)
+    legend.set_in_layout(False)
+    notes, footer = lay.note_lines, lay.footer_lines
+    for i, line in enumerate(notes):
+        fig.text(0.5 / FIG_WIDTH_IN, (bottom + 0.2 * (len(notes) - i) - 0.05) / fig_h, line, fontsize=8.5,
+                 color="#4a4f57", ha="left", va="baseline")
+    for i, line in enumerate(footer):
+        fig.text(0.5 / FIG_WIDTH_IN, (0.15 + 0.19 * (len(footer) - 1 - i)) / fig_h, line, fontsize=7.5,
+                 color="#6b7078", ha="left", va="baseline")
 
 
 def _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer) -> list:
@@ -536,7 +594,8 @@ _OFFSETS = [(0, 0)] + [(round(r * math.cos(a)), round(r * math.sin(a)))
 
 def _place_labels(ax, renderer, labels, taken: list, halo) -> None:
     """District names, largest district first, each at the first free place near its anchor;
-    one moved off its anchor gets a thin leader line."""
+    one moved off its anchor gets a thin leader line.
+    """
     frame = ax.get_window_extent(renderer)
     for text, x, y in labels:
         chosen = None

@@ -45,7 +45,8 @@ def area_positions(index: StationIndex, districts: gpd.GeoDataFrame, filters: Fi
 def station_rows(index: StationIndex, positions: np.ndarray, coordsys: str = "wgs84",
                  lang: str = "zh") -> list[list]:
     """``[lon, lat, name, type index, address]`` per station, coordinates in ``coordsys``
-    (the base map's) rounded to 6 decimals (about 0.1 m)."""
+    (the base map's) rounded to 6 decimals (about 0.1 m).
+    """
     columns = index.columns
     if coordsys == "wgs84":
         xs, ys = index.lon[positions], index.lat[positions]
@@ -53,7 +54,7 @@ def station_rows(index: StationIndex, positions: np.ndarray, coordsys: str = "wg
         xs, ys = coords.from_wgs84(index.lon[positions], index.lat[positions], coordsys)
     type_index = {code: i for i, code in enumerate(TYPE_CODES)}
     rows = []
-    for p, x, y in zip(positions.tolist(), np.round(xs, 6).tolist(), np.round(ys, 6).tolist()):
+    for p, x, y in zip(positions.tolist(), np.round(xs, 6).tolist(), np.round(ys, 6).tolist(), strict=True):
         name = columns["name"][p]
         if lang == "en" and columns["name_en"][p]:
             name = columns["name_en"][p]

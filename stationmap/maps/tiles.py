@@ -6,7 +6,9 @@ on AMap everything stationmap draws is converted to GCJ-02 first. Tianditu needs
 
 from __future__ import annotations
 
-PROVIDERS = {
+from typing import Any
+
+PROVIDERS: dict[str, dict[str, Any]] = {
     "osm": {"coordsys": "wgs84", "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "subdomains": "",
             "attribution": "© OpenStreetMap contributors", "max_zoom": 19},
     "amap": {"coordsys": "gcj02",

@@ -34,14 +34,15 @@ FORMATS = (".gpkg", ".geojson", ".csv", ".xlsx")
 
 def table(stations: gpd.GeoDataFrame, lang: str = "en") -> pd.DataFrame:
     """Stations as a flat table: schema columns, WGS-84 ``lon``/``lat``, ``coordsys``; cells
-    neutralised for spreadsheets."""
+    neutralised for spreadsheets.
+    """
     columns = [*COLUMNS]
     if "opening_hours_text" in stations.columns:
         columns.insert(columns.index("opening_hours") + 1, "opening_hours_text")
     frame = pd.DataFrame({c: stations[c].fillna("").astype(str) for c in columns})
     located = stations.geometry.notna() & ~stations.geometry.is_empty
-    frame.insert(2, "lon", [f"{g.x:.7f}" if ok else "" for g, ok in zip(stations.geometry, located)])
-    frame.insert(3, "lat", [f"{g.y:.7f}" if ok else "" for g, ok in zip(stations.geometry, located)])
+    frame.insert(2, "lon", [f"{g.x:.7f}" if ok else "" for g, ok in zip(stations.geometry, located, strict=True)])
+    frame.insert(3, "lat", [f"{g.y:.7f}" if ok else "" for g, ok in zip(stations.geometry, located, strict=True)])
     frame.insert(4, "coordsys", ["wgs84" if ok else "" for ok in located])
     if lang == "zh":
         for column, vocabulary in (("type", vocab.STATION_TYPES), ("access", vocab.ACCESS),

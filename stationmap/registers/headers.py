@@ -86,7 +86,8 @@ _AMENITY_SPLIT = re.compile(r"[;,，；、/\s]+")
 
 def key(text: object) -> str:
     """How names are compared: NFKC (full-width to ASCII), lower case, without spaces and
-    a bracketed note such as "（GCJ-02）" or "(选填)"."""
+    a bracketed note such as "（GCJ-02）" or "(选填)".
+    """
     plain = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
     plain = re.sub(r"\(.*?\)|\[.*?\]|【.*?】|\*", "", plain)
     return re.sub(r"\s+", "", plain)
@@ -204,7 +205,7 @@ def _district_names() -> dict[str, tuple[str, ...]]:
     except Exception:          # the optional extra is absent: Shanghai's names only
         table = None
     if table is not None:
-        for code, name in zip(table["adcode"], table["name"]):
+        for code, name in zip(table["adcode"], table["name"], strict=True):
             if isinstance(code, str):
                 add(str(name), code)
     return {name: tuple(sorted(codes)) for name, codes in names.items()}

@@ -116,9 +116,11 @@ class ImportPlan:
 
     @property
     def nothing_to_do(self) -> bool:
+        """Whether the import would change nothing in the register."""
         return not (self.add or self.change or self.remove)
 
     def counts(self) -> dict[str, int]:
+        """How many rows were read and would be added, changed, left and removed; problems and warnings."""
         return {"rows_read": self.rows_read, "add": len(self.add), "change": len(self.change),
                 "leave": len(self.leave), "remove": len(self.remove), "problems": len(self.problems),
                 "warnings": len(self.warnings),
@@ -200,9 +202,10 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
             continue
         seen.add(sid)
         if mode == "replace-area" and adcode and not _in_area(incoming["adcode"], adcode):
-            findings.append(Finding("error", row, read.fields.get("adcode", "adcode"),
-                                    f"district {incoming['adcode'] or '(none)'} is not in the area {adcode} being replaced",
-                                    f"所属区“{incoming['adcode'] or '空'}”不在本次替换的地区 {adcode} 内", table.sheet, sid))
+            findings.append(Finding(
+                "error", row, read.fields.get("adcode", "adcode"),
+                f"district {incoming['adcode'] or '(none)'} is not in the area {adcode} being replaced",
+                f"所属区“{incoming['adcode'] or '空'}”不在本次替换的地区 {adcode} 内", table.sheet, sid))
         if sid in known:
             changes = _diff(sid, incoming, records[known[sid]], fields, row)
             if changes:
@@ -213,7 +216,7 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
             plan.add.append(sid)
     if mode == "replace-area" and adcode and len(current):
         named = set(rows["id"])
-        plan.remove = [str(s) for s, code in zip(current["id"], current["adcode"])
+        plan.remove = [str(s) for s, code in zip(current["id"], current["adcode"], strict=True)
                        if s not in named and _in_area(_value(code), adcode)]
     plan.problems = [f for f in findings if f.severity == "error"]
     plan.warnings = [f for f in findings if f.severity != "error"]

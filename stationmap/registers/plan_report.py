@@ -38,14 +38,16 @@ def text_report(plan: ImportPlan, lang: str = "zh", *, limit: int = 200) -> str:
              + f"; {'坐标系' if zh else 'coordinates'}: {plan.coordsys}"]
     lines.append("  ".join(f"{z if zh else e} {counts[k]}" for k, z, e in _SUMMARY))
     if not plan.ok:
-        lines.append("有错误，不能导入；请改正后重试。" if zh else "There are problems: nothing can be imported until they are fixed.")
+        lines.append("有错误，不能导入；请改正后重试。" if zh
+                     else "There are problems: nothing can be imported until they are fixed.")
     elif plan.nothing_to_do:
         lines.append("没有需要修改的内容。" if zh else "Nothing to change.")
     shown = 0
     for sid in plan.add:
         if shown < limit:
             row = plan.row_of(sid)
-            lines.append(f"+ {for_terminal(sid)} {for_terminal(row['name'])} ({'第' if zh else 'row '}{row['row']}{'行' if zh else ''})")
+            where = f"第{row['row']}行" if zh else f"row {row['row']}"
+            lines.append(f"+ {for_terminal(sid)} {for_terminal(row['name'])} ({where})")
         shown += 1
     for sid, changes in plan.change.items():
         for c in changes:

@@ -56,6 +56,7 @@ class Finding:
     station_id: str | None = None
 
     def text(self, lang: str = "zh") -> str:
+        """The finding as one line in ``lang``: where (sheet, row, column, station) and why."""
         where = []
         if self.sheet:
             where.append(f"工作表“{self.sheet}”" if lang == "zh" else f"sheet {self.sheet!r}")
@@ -107,7 +108,8 @@ def _map_columns(table: RawTable, out: _Collector) -> tuple[dict[str, int], list
         elif field and field in where:
             unknown.append(name)
             first = table.headers[where[field]]
-            out.add("warning", table.header_row or None, name, f"names the same field as column {first!r}, which is used",
+            out.add("warning", table.header_row or None, name,
+                    f"names the same field as column {first!r}, which is used",
                     f"与“{first}”列含义相同，已使用“{first}”列")
         elif field:
             where[field] = i
@@ -122,30 +124,11 @@ def _map_columns(table: RawTable, out: _Collector) -> tuple[dict[str, int], list
 def _check_value(field: str, value: str, row: int, column: str, out: _Collector, area: str | None) -> str:
     """The stored form of one cell, or the cell itself after reporting why it is refused."""
     if field in _TEXT:
-        problem = text_problem(value, multiline=field == "address")
-        if problem:
-            out.add("error", row, column, problem, "含有不可见的控制字符，请删除")
-        elif spreadsheet_cell(value) != value:
-            out.add("warning", row, column, "starts like a spreadsheet formula; stored as text",
-                    "以公式符号开头，按文本保存")
-        return value
+        return _check_text(field, value, row, column, out)
     if not value:
         return ""
-    if field == "type":
-        code = headers.station_type(value)
-        if code is None:
-            names = "、".join(v["zh"] for v in vocab.STATION_TYPES.values())
-            out.add("error", row, column, f"unknown station type {value!r}; use one of {', '.join(vocab.STATION_TYPES)}",
-                    f"未知站点类型“{value}”，可用：{names}")
-        return code or value
-    if field in ("access", "status"):
-        vocabulary = vocab.ACCESS if field == "access" else vocab.STATUSES
-        code = headers.vocabulary_code(vocabulary, value)
-        if code is None:
-            names = "、".join(v["zh"] for v in vocabulary.values())
-            out.add("error", row, column, f"unknown value {value!r}; use one of {', '.join(vocabulary)}",
-                    f"未知取值“{value}”，可用：{names}")
-        return code or value
+    if field in ("type", "access", "status"):
+        return _check_vocabulary(field, value, row, column, out)
     if field == "amenities":
         codes, unknown = headers.amenity_codes(value)
         if unknown:
@@ -155,7 +138,8 @@ def _check_value(field: str, value: str, row: int, column: str, out: _Collector,
     if field == "adcode":
         code, reason = headers.adcode(value, area)
         if code is None:
-            out.add("error", row, column, reason or "unknown district", f"无法识别的行政区“{value}”，请填写区名或六位行政区划代码")
+            out.add("error", row, column, reason or "unknown district",
+                    f"无法识别的行政区“{value}”，请填写区名或六位行政区划代码")
         return code or ""
     if field == "last_verified":
         try:
@@ -163,6 +147,36 @@ def _check_value(field: str, value: str, row: int, column: str, out: _Collector,
         except ValueError:
             out.add("error", row, column, f"{value!r} is not a date (YYYY-MM-DD)", f"“{value}”不是日期（年-月-日）")
     return value
+
+
+def _check_text(field: str, value: str, row: int, column: str, out: _Collector) -> str:
+    """Free text, kept as given: refused with control characters, warned about when it looks like a formula."""
+    problem = text_problem(value, multiline=field == "address")
+    if problem:
+        out.add("error", row, column, problem, "含有不可见的控制字符，请删除")
+    elif spreadsheet_cell(value) != value:
+        out.add("warning", row, column, "starts like a spreadsheet formula; stored as text",
+                "以公式符号开头，按文本保存")
+    return value
+
+
+def _check_vocabulary(field: str, value: str, row: int, column: str, out: _Collector) -> str:
+    """The code of a station type, access or status written in Chinese or English (or the cell, refused)."""
+    if field == "type":
+        code = headers.station_type(value)
+        if code is None:
+            names = "、".join(v["zh"] for v in vocab.STATION_TYPES.values())
+            out.add("error", row, column,
+                    f"unknown station type {value!r}; use one of {', '.join(vocab.STATION_TYPES)}",
+                    f"未知站点类型“{value}”，可用：{names}")
+        return code or value
+    vocabulary = vocab.ACCESS if field == "access" else vocab.STATUSES
+    code = headers.vocabulary_code(vocabulary, value)
+    if code is None:
+        names = "、".join(v["zh"] for v in vocabulary.values())
+        out.add("error", row, column, f"unknown value {value!r}; use one of {', '.join(vocabulary)}",
+                f"未知取值“{value}”，可用：{names}")
+    return code or value
 
 
 def _number(value: str, field: str, limit: float, row: int, column: str, out: _Collector) -> float:
@@ -183,7 +197,8 @@ def _area_hint(table: RawTable, column: int | None, area: str | None,
                current: gpd.GeoDataFrame | None) -> str | None:
     """The area that decides a district name shared across China (宝山区 is in Shanghai and in
     Shuangyashan): the import's own; else the city most of the sheet's unambiguous districts
-    are in; else the city most of the current register is in."""
+    are in; else the city most of the current register is in.
+    """
     if area or column is None:
         return area
     cities: Counter[str] = Counter()
@@ -233,7 +248,8 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
                     records["id"][i])
     frame = gpd.GeoDataFrame(
         {**records, "row": table.row_numbers, "needs_location": ~located, "lon": lon, "lat": lat},
-        geometry=[shapely.Point(x, y) if ok else None for x, y, ok in zip(lon, lat, located)], crs="EPSG:4326")
+        geometry=[shapely.Point(x, y) if ok else None for x, y, ok in zip(lon, lat, located, strict=True)],
+        crs="EPSG:4326")
     _flag_places(frame, where, table, out, area, current)
     return ReadRows(frame, {f: table.headers[i] for f, i in where.items()}, unknown, out.findings)
 
@@ -283,7 +299,7 @@ def _fill_ids(records: dict[str, list[str]], row_numbers: list[int], current: gp
               out: _Collector, column: str) -> None:
     known: dict[tuple[str, str], list[str]] = {}
     if current is not None and len(current):
-        for sid, name, address in zip(current["id"], current["name"], current["address"]):
+        for sid, name, address in zip(current["id"], current["name"], current["address"], strict=True):
             known.setdefault((headers.key(name), headers.key(address)), []).append(str(sid))
     seen: dict[str, int] = {}
     for i, row in enumerate(row_numbers):
@@ -321,7 +337,7 @@ def _flag_places(frame: gpd.GeoDataFrame, where: dict[str, int], table: RawTable
     if shapes is not None and located.any():
         owner = districts.district_of(shapes, lon[located], lat[located])
         found = np.where(owner >= 0, shapes["adcode"].to_numpy()[np.maximum(owner, 0)], "")
-        for i, inside in zip(np.flatnonzero(located), found):
+        for i, inside in zip(np.flatnonzero(located), found, strict=True):
             stated = frame.at[i, "adcode"]
             if stated and inside and inside != stated:
                 names = (districts.SHANGHAI.get(stated), districts.SHANGHAI.get(inside))
@@ -339,7 +355,8 @@ def _flag_places(frame: gpd.GeoDataFrame, where: dict[str, int], table: RawTable
 def _flag_far(frame: gpd.GeoDataFrame, located: np.ndarray, lon: np.ndarray, lat: np.ndarray,
               out: _Collector, current: gpd.GeoDataFrame | None) -> None:
     """Flag points more than 50 km from every other station of their city (first 4 adcode
-    digits): the other rows, and the current register's stations that the sheet does not name."""
+    digits): the other rows, and the current register's stations that the sheet does not name.
+    """
     ref_lon, ref_lat, ref_code = lon[located], lat[located], list(frame["adcode"][located])
     if current is not None and len(current):
         others = current[~current["id"].isin(set(frame["id"])) & ~current.geometry.is_empty
@@ -358,7 +375,7 @@ def _flag_far(frame: gpd.GeoDataFrame, located: np.ndarray, lon: np.ndarray, lat
         _, nearest = tree.query(geodesy.ecef(ref_lon[mine], ref_lat[mine]), k=2)
         other = pool[nearest[:, 1]]
         metres = geodesy.geodesic_m(ref_lon[mine], ref_lat[mine], ref_lon[other], ref_lat[other])
-        for k, far in zip(mine, metres):
+        for k, far in zip(mine, metres, strict=True):
             if far > FAR_M:
                 i = positions[k]
                 out.add("warning", int(frame.at[i, "row"]), None,

@@ -1,4 +1,4 @@
-"""Reading a register file as the union keeps it: cells as text, rows numbered as Excel shows them.
+r"""Reading a register file as the union keeps it: cells as text, rows numbered as Excel shows them.
 
 * XLSX (and XLS/ODS) through python-calamine (a Rust reader, many times faster than openpyxl
   on large sheets), any sheet by name.
@@ -16,7 +16,7 @@ the record's line in a CSV (header = 1), the feature's position in a GeoJSON (fi
 
 Examples
 --------
->>> table = read_table_bytes("站点名称,地址\\n友谊路站,宝山区友谊路1号\\n".encode("gbk"), "台账.csv")
+>>> table = read_table_bytes("站点名称,地址\n友谊路站,宝山区友谊路1号\n".encode("gbk"), "台账.csv")
 >>> table.encoding, table.headers, table.rows, table.row_numbers
 ('gb18030', ['站点名称', '地址'], [['友谊路站', '宝山区友谊路1号']], [2])
 """
@@ -206,7 +206,7 @@ def _read_geofile(data: bytes | Path, name: str, suffix: str, digest: str) -> Ra
     columns = [c for c in frame.columns if c != frame.geometry.name and c not in ("lon", "lat", "coordsys")]
     problems = []
     rows = []
-    for i, (values, geom) in enumerate(zip(frame[columns].itertuples(index=False), frame.geometry.array)):
+    for i, (values, geom) in enumerate(zip(frame[columns].itertuples(index=False), frame.geometry.array, strict=True)):
         lon = lat = ""
         if geom is not None and not geom.is_empty and shapely.get_type_id(geom) == 0:
             lon, lat = repr(float(geom.x)), repr(float(geom.y))

@@ -33,7 +33,8 @@ MODES = ("upsert", "replace-area")
 @dataclass(frozen=True)
 class ImportResult:
     """What an applied import did: its number (for ``--revert``), the register version it made,
-    and the counts (rows, added, changed, unchanged, removed, restored, needs_location)."""
+    and the counts (rows, added, changed, unchanged, removed, restored, needs_location).
+    """
 
     import_id: int
     register_version: int
@@ -42,7 +43,8 @@ class ImportResult:
 
 def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], list[InputError]]:
     """The frame's rows as full records, checked by the station rules (rows numbered by the
-    frame's ``row`` column when it has one, the sheet's own numbers, else from 1)."""
+    frame's ``row`` column when it has one, the sheet's own numbers, else from 1).
+    """
     problems: list[InputError] = []
     locations = _locations(frame)
     present = [c for c in TEXT_COLUMNS if c in frame.columns]

@@ -1,5 +1,6 @@
 """Alembic, configured in code: the migration scripts ship inside the package, so ``stationmap db
-upgrade`` works from an installed wheel with no ``alembic.ini`` anywhere."""
+upgrade`` works from an installed wheel with no ``alembic.ini`` anywhere.
+"""
 
 from __future__ import annotations
 

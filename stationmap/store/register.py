@@ -106,7 +106,8 @@ class Store:
     @classmethod
     def open(cls, url: str | sa.URL, *, upgrade: bool = False) -> Store:
         """Connect to the store at ``url``; ``upgrade=True`` creates or migrates its schema first,
-        otherwise a store not at the current schema raises :class:`SchemaError`."""
+        otherwise a store not at the current schema raises :class:`SchemaError`.
+        """
         parsed = normalise_url(url)
         if not upgrade and parsed.get_backend_name() == "sqlite" and parsed.database:
             from pathlib import Path
@@ -149,8 +150,9 @@ class Store:
 
     def load(self) -> tuple[gpd.GeoDataFrame, int]:
         """Every live, located station (the columns of ``COLUMNS`` plus ``version`` and ``changed_in``,
-        the register version of its last change) and the register
-        version they belong to, read in one transaction."""
+        the register version of its last change) and the register version they belong to, read in
+        one transaction.
+        """
         columns = [stations.c[c] for c in COLUMNS] + [stations.c.version, stations.c.changed_in]
         xy: list[Any]
         if self.backend == "postgresql":
@@ -218,7 +220,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[tuple[sa.Connection, int, datetime]]:
         """One write transaction with the register version already bumped: yields the
-        connection, the new register version and the time of the change."""
+        connection, the new register version and the time of the change.
+        """
         with self.engine.connect() as c:
             c.execution_options(**WRITE)
             with c.begin():
@@ -259,7 +262,8 @@ class Store:
                who: str | None = None, reason: str = "") -> int:
         """Change some fields of a live station; returns its new version (unchanged if nothing
         differs). ``expected_version=None`` skips the check (the command line's ``station set``
-        reads and writes in one step)."""
+        reads and writes in one step).
+        """
         try:
             with self.transaction() as (c, register_version, now):
                 current = self._live(c, station_id, expected_version)

@@ -25,7 +25,8 @@ ENVIRONMENT = "STATIONMAP_DATABASE_URL"
 def instance_path() -> Path:
     """The instance folder the web app uses, found without importing the web layer (for commands
     that open the default store): ``STATIONMAP_INSTANCE_PATH``, else Flask's rule — an installed
-    package uses ``<prefix>/var/stationmap-instance``, a checkout ``<project>/instance``."""
+    package uses ``<prefix>/var/stationmap-instance``, a checkout ``<project>/instance``.
+    """
     chosen = os.environ.get("STATIONMAP_INSTANCE_PATH")
     if chosen:
         return Path(chosen)
@@ -43,7 +44,8 @@ def default_url(instance_path: str | os.PathLike) -> str:
 
 def resolve_url(explicit: str | None, instance_path: str | os.PathLike) -> str:
     """``explicit`` (a ``--database`` option or the app setting), else the environment, else the
-    default file."""
+    default file.
+    """
     return explicit or os.environ.get(ENVIRONMENT) or default_url(instance_path)
 
 

@@ -34,7 +34,8 @@ _POINT_WKB = struct.Struct("<BIdd")      # little-endian, type 1 (Point), x, y
 def to_gpkg(point: shapely.Point | Sequence[float]) -> bytes:
     """A GeoPackage geometry blob for a point or an ``(x, y)`` pair (empty points are flagged as
     the spec says). Pairs are packed directly: seeding 186k stations must not build 186k shapely
-    objects."""
+    objects.
+    """
     if not isinstance(point, shapely.Point):
         return _HEADER.pack(b"GP", 0, _LITTLE_ENDIAN, SRID) + _POINT_WKB.pack(1, 1, float(point[0]), float(point[1]))
     flags = _LITTLE_ENDIAN | (_EMPTY if point.is_empty else 0)
@@ -98,7 +99,8 @@ class Point(TypeDecorator):
 
 class Json(TypeDecorator):
     """A JSON document: ``jsonb`` on PostgreSQL, ``TEXT`` in the GeoPackage (whose readers know no
-    ``JSON`` column type)."""
+    ``JSON`` column type).
+    """
 
     impl = Text
     cache_ok = True

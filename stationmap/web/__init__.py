@@ -12,17 +12,36 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import (api, changes, embed, heavy, hosts, limits, ogc, ogc_transactions, pictures, planner, problems, ratelimits,
-               security, worker, writes)
+from . import (
+    api,
+    changes,
+    embed,
+    heavy,
+    hosts,
+    limits,
+    ogc,
+    ogc_transactions,
+    pictures,
+    planner,
+    problems,
+    ratelimits,
+    search,
+    security,
+    station,
+    worker,
+    writes,
+)
 from ._common import EXTENSION, current_dataset
 from .editing import STORE
 from .config import Defaults, check
@@ -37,6 +56,13 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
+class _JSONProvider(DefaultJSONProvider):
+    r"""Flask's JSON, keeping the order answers were built in and Chinese as Chinese (not \u escapes)."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+
 class _StaticCompressionCache(OrderedDict):
     """Flask-Compress's cache, holding compressed static files only, keyed by the file's path
     (never its query string: ``?v=`` cache busters, or a client inventing 5,000 of them, do not
@@ -47,9 +73,9 @@ class _StaticCompressionCache(OrderedDict):
     never stored.
     """
 
-    def get(self, key: str):
+    def get(self, key: str, default: Any = None) -> Any:
         if key.endswith(";") or key not in self:
-            return None
+            return default
         self.move_to_end(key)
         return self[key]
 
@@ -74,7 +100,8 @@ def _static_cache_key(request) -> str:
 
 def _buffer_static(response):
     """Static files stream from disk, and Flask-Compress does not gzip streams; read them into
-    memory (they are small) so they are compressed once and served from its cache."""
+    memory (they are small) so they are compressed once and served from its cache.
+    """
     from flask import request
 
     if request.endpoint == "static" and response.status_code == 200 and response.is_streamed:
@@ -107,8 +134,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     check(app.config)                      # a bad setting stops the app here, naming the setting
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    app.json = _JSONProvider(app)
 
     app.extensions[EXTENSION] = _live_dataset(app)
 
@@ -128,7 +154,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     heavy.init_app(app)
-    for module in (api, writes, changes, pictures, planner, ogc, ogc_transactions, worker, embed):
+    for module in (api, writes, changes, pictures, planner, ogc, ogc_transactions, worker, embed, search, station):
         module.init_app(app)
     ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
     return app

@@ -1,4 +1,4 @@
-"""The web layer's toolkit: what every blueprint module shares, in one place.
+r"""The web layer's toolkit: what every blueprint module shares, in one place.
 
 Each view module (api, pictures, planner, ogc, worker, embed) imports from here and from
 :mod:`~stationmap.web.problems` and :mod:`~stationmap.web.schemas` only, never from another
@@ -9,7 +9,7 @@ What lives here
 ---------------
 - :class:`ApiBlueprint`: a flask-smorest blueprint whose invalid parameters are a 400.
 - :func:`openapi`: the app's one flask-smorest ``Api`` (one OpenAPI document), problem+json errors.
-- :func:`json_response`: compact UTF-8 JSON (Chinese stays readable, no ``\\uXXXX``).
+- :func:`json_response`: compact UTF-8 JSON (Chinese stays readable, no ``\uXXXX``).
 - :func:`language`, :func:`page_language`: the answer's language, with the configured fallback.
 - :func:`served_adcode`: the one rule "an adcode must be the served area or one of its districts".
 - :func:`current_dataset`: the register this request answers from (pinned for the whole request).
@@ -64,7 +64,8 @@ class _Api(Api):
     def _register_responses(self):
         for status in [*http.HTTPStatus, "DEFAULT_ERROR"]:
             name = status.name if isinstance(status, http.HTTPStatus) else status
-            response = {"description": status.phrase if isinstance(status, http.HTTPStatus) else "Error"}
+            phrase = status.phrase if isinstance(status, http.HTTPStatus) else "Error"
+            response: dict[str, Any] = {"description": phrase}
             if name == "DEFAULT_ERROR" or not (100 <= status < 200 or status in (204, 304)):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, problems.MIMETYPE)
@@ -82,7 +83,8 @@ def openapi(app: Flask) -> Api:
 
 def json_response(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
     """``body`` as compact JSON, non-ASCII kept as is (riders pay for every byte). orjson: a
-    nearest answer in 8 µs instead of stdlib json's 70-90 µs."""
+    nearest answer in 8 µs instead of stdlib json's 70-90 µs.
+    """
     return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS),
                     status=status, mimetype=mimetype)
 
@@ -135,5 +137,6 @@ def current_dataset() -> Dataset:
 
 def tile_settings(name: str | None = None) -> dict:
     """The base map ``name`` (default: the configured ``TILES``), with the coordinate system
-    every overlay must use."""
+    every overlay must use.
+    """
     return tiles.provider(name or current_app.config["TILES"], current_app.config["TIANDITU_KEY"])

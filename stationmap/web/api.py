@@ -37,7 +37,8 @@ from .schemas import (
 
 class StationIdConverter(BaseConverter):
     """Any id but the names of the collection's own endpoints, so that ``GET
-    /stations/along-route`` is a 405 and not a search for a station called "along-route"."""
+    /stations/along-route`` is a 405 and not a search for a station called "along-route".
+    """
 
     regex = r"(?!(?:nearest|along-route)$)[^/]+"
 
@@ -72,7 +73,8 @@ def _collection(records: list[dict[str, Any]], extra: dict[str, Any], f: str) ->
 def _fast_query(fast: FastQuery, answer):
     """Serve plain query strings through ``fast`` and ``answer``, all others through the
     decorated view (webargs + marshmallow: the same values, and every error message). The
-    view's OpenAPI description is kept (``wraps`` copies it)."""
+    view's OpenAPI description is kept (``wraps`` copies it).
+    """
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
@@ -232,6 +234,7 @@ def healthz():
 
 
 def init_app(app: Flask) -> None:
+    """Register the API's blueprint on ``app``."""
     app.url_map.converters["station_id"] = StationIdConverter
     api = openapi(app)
     api.register_converter(StationIdConverter, lambda converter: {"type": "string"})

@@ -8,9 +8,10 @@ can be, e.g. ``STATIONMAP_EMBED_ORIGINS='["https://news.example.cn"]'``); the ma
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
 from .. import vocab
@@ -19,6 +20,8 @@ from ..maps import tiles
 
 
 class Defaults:
+    """Every setting and its default; an operator overrides them in stationmap.cfg or STATIONMAP_* variables."""
+
     #: The store of record (``sqlite:///FILE.gpkg`` or ``postgresql://USER@HOST/DB``); ``None``:
     #: ``register.gpkg`` in the instance folder, seeded from the shipped Shanghai sample.
     DATABASE_URL: str | None = None
@@ -204,7 +207,7 @@ def check(config: MutableMapping[str, Any]) -> None:
     """
     from .framing import check_origins
 
-    checks = {
+    checks: dict[str, Callable[[Any], Any]] = {
         "STATIONS_PATH": _stations_path,
         "DATABASE_URL": _database_url,
         "WATCH_INTERVAL": lambda v: _seconds("WATCH_INTERVAL", v),
@@ -215,7 +218,7 @@ def check(config: MutableMapping[str, Any]) -> None:
         # (Tianditu refuses keyless requests), which the tests and the README promise.
         "TIANDITU_KEY": lambda v: _text("TIANDITU_KEY", v),
         "EMBED_ORIGINS": check_origins,
-        **{name: (lambda v, name=name: _whole_number(name, v)) for name in _WHOLE_NUMBERS},
+        **{name: functools.partial(_whole_number, name) for name in _WHOLE_NUMBERS},
     }
     problems: list[InputError] = []
     for name, checker in checks.items():

@@ -24,8 +24,8 @@ from ..maps import tiles
 from ..maps.station_rows import area_positions, sources, station_rows
 from ..texts import EMBED_BUILDER, EMBED_MAP
 from . import problems, security
-from .hosts import external_url
 from ._common import content_language, current_dataset, language, served_adcode, tile_settings
+from .hosts import external_url
 from .schemas import code_list
 
 bp = Blueprint("embed", __name__)
@@ -58,6 +58,8 @@ class _Centre(ma.fields.Field):
 
 
 class EmbedMapArgs(ma.Schema):
+    """The parameters of /embed/map, checked by marshmallow."""
+
     class Meta:
         unknown = ma.EXCLUDE
 
@@ -97,18 +99,19 @@ def _bad_request(errors: list[dict[str, str]], lang: str) -> Response:
     return problems.problem(400, "Invalid request parameters", None, errors)
 
 
-def _parse(lang: str) -> tuple[dict[str, Any] | None, Response | None]:
+def _parse(lang: str) -> dict[str, Any] | Response:
+    """The map's parameters, checked; or the 400 answer naming every bad one."""
     try:
         args = EmbedMapArgs().load(request.args.to_dict())
     except ma.ValidationError as error:
-        return None, _bad_request(problems.flatten(error.messages), lang)
+        return _bad_request(problems.flatten(error.messages), lang)
     try:
         adcode = served_adcode(args["adcode"])
     except InputError as error:
-        return None, _bad_request([{"parameter": error.field or "adcode", "reason": error.reason}], lang)
+        return _bad_request([{"parameter": error.field or "adcode", "reason": error.reason}], lang)
     args["adcode"] = None if adcode == str(current_app.config["DISTRICTS_ADCODE"]) else adcode
     args["type"], args["amenity"] = sorted(args["type"]), sorted(args["amenity"])
-    return args, None
+    return args
 
 
 def _etag(parts: Any) -> str:
@@ -130,8 +133,9 @@ def _not_modified(tag: str) -> Response | None:
 def content_policy(tile_url: str | None) -> str:
     """The page policy of :mod:`stationmap.web.security`, with no form anywhere in an embed.
 
-    >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'none'"
+    >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")  # doctest: +NORMALIZE_WHITESPACE
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
+     img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'none'"
     """
     return security.content_policy(tile_url, form_action="'none'")
 
@@ -142,12 +146,20 @@ def _cacheable(response: Response) -> Response:
     return response
 
 
+def _display_center(center: list[float] | None, display: str) -> list[float] | None:
+    """The requested WGS-84 centre in the tiles' system, rounded to about 0.1 m."""
+    if not center:
+        return None
+    lon, lat = center
+    return [round(float(v), 6) for v in coords.from_wgs84(lon, lat, display)]
+
+
 @bp.get("/embed/map")
 def embed_map() -> Response:
     """The map for an iframe: stations (clustered) or coverage by district, with caption and link."""
-    args, error = _parse(language(request.args.get("lang")))
-    if error is not None:
-        return error
+    args = _parse(language(request.args.get("lang")))
+    if isinstance(args, Response):
+        return args
     lang = language(args["lang"])
     config = current_app.config
     tile_name = args["tiles"] or config["TILES"]
@@ -166,9 +178,10 @@ def embed_map() -> Response:
     if args["adcode"]:
         districts = {**districts, "features": [f for f in districts["features"] if f["id"] == args["adcode"]]}
     settings: dict[str, Any] = {
-        "lang": lang, "text": EMBED_MAP[lang], "layer": args["layer"], "tiles": layer, "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
+        "lang": lang, "text": EMBED_MAP[lang], "layer": args["layer"], "tiles": layer,
+        "adcode": args["adcode"] or config["DISTRICTS_ADCODE"],
         "zoom": args["zoom"], "outlines": districts,
-        "center": [round(float(v), 6) for v in coords.from_wgs84(*args["center"], display)] if args["center"] else None,
+        "center": _display_center(args["center"], display),
         "types": [vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES],
     }
     if args["layer"] == "stations":
@@ -201,14 +214,17 @@ def builder() -> Response:
     lang = language(request.args.get("lang"))
     text = EMBED_BUILDER[lang]
     districts = [{"adcode": f["properties"]["adcode"],
-                  "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
+                  "name": (f["properties"]["name"] if lang == "zh"
+                           else f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in _districts("wgs84")["features"]]
     settings = {"lang": lang, "text": text, "map_url": external_url("embed.embed_map"),
                 "image_url": "/api/v1/maps/image.png",
-                "titles": {code: {layer: EMBED_MAP[code][f"title_{layer}"] for layer in LAYERS} for code in vocab.LANGUAGES},
+                "titles": {code: {layer: EMBED_MAP[code][f"title_{layer}"] for layer in LAYERS}
+                           for code in vocab.LANGUAGES},
                 "default_tiles": current_app.config["TILES"]}
     html = render_template("embed_builder.html", lang=lang, text=text, settings=settings, districts=districts,
-                           tiles=list(tiles.PROVIDERS), types=[(c, vocab.label(vocab.STATION_TYPES, c, lang)) for c in vocab.STATION_TYPES],
+                           tiles=list(tiles.PROVIDERS),
+                           types=[(c, vocab.label(vocab.STATION_TYPES, c, lang)) for c in vocab.STATION_TYPES],
                            default_tiles=current_app.config["TILES"], other_lang="en" if lang == "zh" else "zh",
                            version=_asset_version())
     response = Response(html, mimetype="text/html")
@@ -217,4 +233,5 @@ def builder() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Register the embed blueprint on ``app``."""
     app.register_blueprint(bp)

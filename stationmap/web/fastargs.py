@@ -64,7 +64,8 @@ def _choice(choices: frozenset[str]) -> Parser:
 
 def _parser_for(field: ma.fields.Field) -> Parser | None:
     """A parser returning marshmallow's value for the inputs it accepts, or ``None`` if this
-    field is beyond the fast path."""
+    field is beyond the fast path.
+    """
     validators = list(field.validators)
     if type(field) is ma.fields.Float and not field.allow_nan:
         check = _range_check(validators)

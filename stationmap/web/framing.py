@@ -75,7 +75,8 @@ def frame_headers(response):
     """The embeddable map may be framed by the allowed origins, nothing else may be framed at all.
 
     Called last by :func:`stationmap.web.security.secure_headers`, the one after-request hook,
-    after the page's own policy is set: ``frame-ancestors`` is appended to it."""
+    after the page's own policy is set: ``frame-ancestors`` is appended to it.
+    """
     from flask import current_app
 
     if request.endpoint in FRAMEABLE:

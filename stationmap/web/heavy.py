@@ -47,7 +47,8 @@ def alive() -> bool:
 
 def run(key: Hashable, fn: Callable[..., bytes], args: tuple, **inline: Any) -> bytes:
     """``fn(dataset, *args)`` in the pool, computed once per server for ``key``; in this
-    process (with the keyword arguments ``inline``) when there is no pool."""
+    process (with the keyword arguments ``inline``) when there is no pool.
+    """
     client = pool()
     data = current_dataset()
     if client is None or data.version != current_app.extensions.get(POOL_VERSION):

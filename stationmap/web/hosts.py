@@ -42,10 +42,11 @@ def check_base_url(value: Any) -> str | None:
     'https://stations.example.cn'
     >>> check_base_url("https://example.cn/stationmap")
     'https://example.cn/stationmap'
-    >>> check_base_url("stations.example.cn")
+    >>> check_base_url("stations.example.cn")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    stationmap.errors.InputError: field 'PUBLIC_BASE_URL': 'stations.example.cn' must be http(s)://host[:port][/path], with no query or fragment
+    stationmap.errors.InputError: field 'PUBLIC_BASE_URL': 'stations.example.cn' must be
+    http(s)://host[:port][/path], with no query or fragment
     """
     if value in (None, ""):
         return None
@@ -92,7 +93,8 @@ def trust_address(app, address: str) -> None:
 
 def external_url(endpoint: str, **values: Any) -> str:
     """The absolute URL of ``endpoint``: from ``PUBLIC_BASE_URL`` when set, else from the request's
-    host (which :data:`TRUSTED_HOSTS` has already vetted)."""
+    host (which :data:`TRUSTED_HOSTS` has already vetted).
+    """
     base = current_app.config.get("PUBLIC_BASE_URL")
     if not base:
         return url_for(endpoint, _external=True, **values)

@@ -9,7 +9,7 @@ GCJ-02 position is given as two extra properties for AMap users.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -20,8 +20,8 @@ from ..dataset import Dataset
 from ..errors import InputError
 from ..index import Filters
 from . import problems
-from .hosts import external_url
 from ._common import current_dataset, json_response
+from .hosts import external_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -48,6 +48,7 @@ def _link(endpoint: str, rel: str, mimetype: str, title: str | None = None, **va
 @bp.get("")
 @bp.get("/")
 def landing() -> Response:
+    """The OGC API landing page: links to the API definition, conformance and collections."""
     return json_response({
         "title": "stationmap",
         "description": "Union rest stations for outdoor workers in China (OGC API - Features)",
@@ -59,7 +60,8 @@ def landing() -> Response:
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    extra = current_app.extensions.get(EXTRA_CONFORMANCE, [])      # Part 4, when the server can write
+    """The OGC API conformance classes this service implements (Part 4 too when it can write)."""
+    extra = current_app.extensions.get(EXTRA_CONFORMANCE, [])
     return json_response({"conformsTo": CONFORMANCE + extra})
 
 
@@ -70,7 +72,8 @@ def _collection_document(data: Dataset) -> dict[str, Any]:
     return {
         "id": COLLECTION,
         "title": "Union service stations",
-        "description": "户外劳动者服务站点、司机之家、职工之家 … with type, access, amenities, opening hours and status",
+        "description": ("户外劳动者服务站点、司机之家、职工之家 … "
+                        "with type, access, amenities, opening hours and status"),
         "itemType": "feature",
         "crs": [CRS84],
         "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
@@ -81,6 +84,7 @@ def _collection_document(data: Dataset) -> dict[str, Any]:
 
 @bp.get("/collections")
 def collections() -> Response:
+    """The one collection (stations), with its extent and links."""
     return json_response({"links": [_link("ogc.collections", "self", "application/json")],
                   "collections": [_collection_document(current_dataset())]})
 
@@ -93,6 +97,7 @@ def _unknown_collection(collection_id: str) -> Response | None:
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
+    """The stations collection's document, or a 404 for any other id."""
     return _unknown_collection(collection_id) or json_response(_collection_document(current_dataset()))
 
 
@@ -148,7 +153,10 @@ def _matching(data: Dataset, args) -> np.ndarray:
     filters = Filters.build(amenities=amenities, include_closed=True)   # raises InputError(field="amenity")
     if "bbox" in args:
         west, south, east, north = _parse_bbox(args["bbox"])
-        boxes = [(west, south, east, north)] if west <= east else [(west, south, 180, north), (-180, south, east, north)]
+        if west <= east:
+            boxes = [(west, south, east, north)]
+        else:                                     # across the antimeridian: the two halves
+            boxes = [(west, south, 180, north), (-180, south, east, north)]
         positions = np.unique(np.concatenate([index.within_bbox(*b, filters=filters) for b in boxes]))
     else:
         positions = np.arange(len(index))
@@ -166,6 +174,7 @@ def _matching(data: Dataset, args) -> np.ndarray:
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str) -> Response:
+    """Stations as GeoJSON features, filtered by bbox and paged by limit/offset."""
     missing = _unknown_collection(collection_id)
     if missing:
         return missing
@@ -191,13 +200,14 @@ def items(collection_id: str) -> Response:
         "features": [_feature(data, int(p)) for p in page],
         "numberMatched": int(len(positions)),
         "numberReturned": int(len(page)),
-        "timeStamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
     }, mimetype=GEOJSON)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def item(collection_id: str, feature_id: str) -> Response:
+    """One station as a GeoJSON feature, or a 404."""
     missing = _unknown_collection(collection_id)
     if missing:
         return missing
@@ -216,4 +226,5 @@ def item(collection_id: str, feature_id: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Register the OGC API blueprint on ``app``."""
     app.register_blueprint(bp)

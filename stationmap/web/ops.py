@@ -60,7 +60,8 @@ ReadyCheck = Callable[[], tuple[bool, str]]
 
 def add_ready_check(app: Flask, name: str, check: ReadyCheck) -> None:
     """Make ``/readyz`` depend on ``check``, which returns ``(ok, detail)`` quickly (a load
-    balancer calls it every few seconds) and must not raise (an exception counts as not ready)."""
+    balancer calls it every few seconds) and must not raise (an exception counts as not ready).
+    """
     app.extensions.setdefault(_READY, []).append((name, check))
 
 

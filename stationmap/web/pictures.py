@@ -32,7 +32,8 @@ def _picture(version: str, fmt: str, adcode: str, layer: str, types: tuple[str, 
              lang: str, width: int) -> bytes:
     """A picture from the server's heavy-work pool (:mod:`stationmap.web.heavy`), which keeps
     the last few drawn for every worker, bounded by count and bytes (a second or more each to
-    draw). The coverage layer's report comes from the planner's cache, under its cell budget."""
+    draw). The coverage layer's report comes from the planner's cache, under its cell budget.
+    """
     args = (fmt, adcode, layer, types, title, lang, width, int(current_app.config["COVERAGE_MAX_CELLS"]))
     return heavy.run(("picture", version, *args), picture_body, args, cache=answer_cache())
 
@@ -79,4 +80,5 @@ def map_image_svg(args):
 
 
 def init_app(app: Flask) -> None:
+    """Register the picture endpoints on ``app``."""
     openapi(app).register_blueprint(bp)

@@ -18,8 +18,16 @@ from ..heavy import coverage_body
 from ..maps.html import COVERAGE_CLASSES
 from ..texts import PLANNER
 from . import heavy
-from ._common import (ApiBlueprint, content_language, current_dataset, language, openapi, page_language, served_adcode,
-                      tile_settings)
+from ._common import (
+    ApiBlueprint,
+    content_language,
+    current_dataset,
+    language,
+    openapi,
+    page_language,
+    served_adcode,
+    tile_settings,
+)
 from .schemas import CoverageArgs, CoverageResponseSchema
 
 CACHE = "stationmap.coverage"
@@ -39,8 +47,9 @@ def _cache() -> planner.AnswerCache:
 
 
 def answer_cache() -> planner.AnswerCache:
-    """This worker's coverage answers, when heavy work runs in the request (no pool): shared
-    with the pictures' coverage layer."""
+    """The coverage answers of this worker, when heavy work runs in the request (no pool): shared
+    with the pictures' coverage layer.
+    """
     return _cache()
 
 
@@ -55,7 +64,8 @@ def _question(args: dict[str, Any]) -> planner.Question:
 
 def walking_answer(adcode: str) -> planner.Answer:
     """The default question's answer (15 minutes' walk, any time) for ``adcode``, from the same
-    cache as the API's: what the coverage picture draws."""
+    cache as the API's: what the coverage picture draws.
+    """
     data = current_dataset()
     return _cache().get(planner.Question(adcode=adcode, threshold=Threshold.walking(15),
                                          max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
@@ -103,13 +113,15 @@ def coverage(args):
 
 @pages.get("/coverage")
 def coverage_page() -> Response:
+    """The planners' coverage page: the map, the table and the downloads."""
     lang = page_language()
     layer = tile_settings()
     data = current_dataset()
     area = str(current_app.config["DISTRICTS_ADCODE"])
     which = 0 if lang == "zh" else 1
     districts = [{"adcode": f["properties"]["adcode"],
-                  "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"])}
+                  "name": (f["properties"]["name"] if lang == "zh"
+                           else f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in outlines(area)["features"]]
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
     settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
@@ -123,6 +135,7 @@ def coverage_page() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Register the planner page and API on ``app``."""
     openapi(app).register_blueprint(bp)
     app.register_blueprint(pages)
 

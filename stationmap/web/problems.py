@@ -7,7 +7,8 @@ that leaks nothing. The ``errors`` extension member lists ``{"parameter", "reaso
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Response
 from werkzeug.exceptions import HTTPException
@@ -68,10 +69,12 @@ def from_http_exception(error: HTTPException) -> Response:
 
 
 def from_input_error(error: InputError) -> Response:
+    """A 400 problem naming the bad parameter and why."""
     return problem(400, "Invalid request parameters", None,
                    [{"parameter": error.field or "request", "reason": error.reason}])
 
 
 def from_data_file_error(error: DataFileError) -> Response:
+    """A 400 problem listing every problem found in a data file."""
     return problem(400, "Invalid data", None,
                    [{"parameter": p.field or "file", "reason": p.message} for p in error.problems])

@@ -18,8 +18,10 @@ _MAX_RADIUS_M = 50_000.0
 def code_list(vocabulary, what: str):
     """A comma-separated list of codes from `vocabulary` (validated, documented with its choices)."""
     return webargs_fields.DelimitedList(
-        ma.fields.String(validate=ma.validate.OneOf(list(vocabulary), error=f"unknown {what} {{input!r}}; use one of {{choices}}")),
-        load_default=list, validate=ma.validate.Length(min=1, error="give at least one code, or leave the parameter out"),
+        ma.fields.String(validate=ma.validate.OneOf(list(vocabulary),
+                                                    error=f"unknown {what} {{input!r}}; use one of {{choices}}")),
+        load_default=list,
+        validate=ma.validate.Length(min=1, error="give at least one code, or leave the parameter out"),
         metadata={"description": f"{what} codes, comma-separated: {', '.join(vocabulary)}"})
 
 
@@ -36,6 +38,8 @@ class _Lenient(ma.Schema):
 
 
 class LanguageArgs(_Lenient):
+    """The ``lang`` parameter every endpoint takes."""
+
     lang = ma.fields.String(validate=ma.validate.OneOf(vocab.LANGUAGES), load_default=None,
                             metadata={"description": "label language: zh (default) or en"})
 
@@ -43,9 +47,11 @@ class LanguageArgs(_Lenient):
 class _WhenArgs(LanguageArgs):
     """Filters by time and status, shared by query strings and JSON bodies."""
 
-    open_now = ma.fields.Boolean(load_default=False, metadata={"description": "only stations open now (China Standard Time)"})
+    open_now = ma.fields.Boolean(load_default=False,
+                                 metadata={"description": "only stations open now (China Standard Time)"})
     open_at = ma.fields.String(load_default=None, validate=_check_when,
-                               metadata={"description": "only stations open at this ISO 8601 time (no offset: China Standard Time)",
+                               metadata={"description": "only stations open at this ISO 8601 time "
+                                                        "(no offset: China Standard Time)",
                                          "format": "date-time"})
     include_closed = ma.fields.Boolean(load_default=False,
                                        metadata={"description": "also return closed and temporarily closed stations"})
@@ -62,6 +68,8 @@ def _mode(default: str):
 
 
 class FilterArgs(_WhenArgs):
+    """The station filters of a query string (types, amenities, access, opening time, status) and the travel mode."""
+
     type = code_list(vocab.STATION_TYPES, "type")
     amenity = code_list(vocab.AMENITIES, "amenity")
     access = code_list(vocab.ACCESS, "access")
@@ -69,10 +77,13 @@ class FilterArgs(_WhenArgs):
 
 
 class NearestArgs(FilterArgs):
+    """Parameters of ``/stations/nearest``: a point, how many, how far, and filters."""
+
     lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90), metadata={"description": "latitude"})
     lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180), metadata={"description": "longitude"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
-                                metadata={"description": "system of lat/lon: wgs84 (GPS), gcj02 (AMap, Tencent), bd09 (Baidu)"})
+                                metadata={"description": "system of lat/lon: wgs84 (GPS), gcj02 (AMap, Tencent), "
+                                                         "bd09 (Baidu)"})
     k = ma.fields.Integer(validate=ma.validate.Range(1, _MAX_K), load_default=5,
                           metadata={"description": f"how many stations, 1..{_MAX_K}"})
     radius_m = ma.fields.Float(validate=ma.validate.Range(1, _MAX_RADIUS_M), load_default=None,
@@ -82,8 +93,11 @@ class NearestArgs(FilterArgs):
 
 
 class DistrictsArgs(LanguageArgs):
+    """Parameters of ``/districts``: the system of the outlines."""
+
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84",
-                                metadata={"description": "system of the outlines: wgs84, gcj02 (for AMap tiles) or bd09"})
+                                metadata={"description": "system of the outlines: wgs84, gcj02 (for AMap tiles) "
+                                                         "or bd09"})
 
 
 class MapImageArgs(LanguageArgs):
@@ -126,6 +140,8 @@ def _finite(x: float) -> bool:
 
 
 class StationsArgs(FilterArgs):
+    """Parameters of ``/stations``: filters and a bounding box."""
+
     bbox = BBoxField(load_default=None, metadata={"description": "minlon,minlat,maxlon,maxlat (WGS-84)",
                                                   "type": "string", "example": "121.4,31.1,121.6,31.3"})
     limit = ma.fields.Integer(validate=ma.validate.Range(1, 1000), load_default=100)
@@ -137,6 +153,8 @@ class StationsArgs(FilterArgs):
 
 
 class LineStringSchema(ma.Schema):
+    """A GeoJSON LineString in WGS-84 (the route of ``along-route``)."""
+
     type = ma.fields.String(required=True, validate=ma.validate.Equal("LineString"))
     coordinates = ma.fields.List(
         ma.fields.List(ma.fields.Float(), validate=ma.validate.Length(2, 3)),
@@ -144,6 +162,8 @@ class LineStringSchema(ma.Schema):
 
 
 class AlongRouteBody(_WhenArgs):
+    """The JSON body of ``/stations/along-route``: the route, the distance off it, and filters."""
+
     route = ma.fields.Nested(LineStringSchema, required=True,
                              metadata={"description": "GeoJSON LineString geometry"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(coords.COORDSYS), load_default="wgs84")
@@ -167,8 +187,12 @@ COVERAGE_FORMATS = ("json", "geojson", "csv", "xlsx", "html")
 
 
 class CoverageArgs(LanguageArgs):
-    adcode = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$", error="must be a 6-digit code"),
-                              metadata={"description": "the configured area (default, e.g. 310100) or one of its districts (e.g. 310115)",
+    """Parameters of ``/coverage``: area, threshold, time of day, new sites to propose, output system and format."""
+
+    adcode = ma.fields.String(load_default=None,
+                              validate=ma.validate.Regexp(r"^\d{6}$", error="must be a 6-digit code"),
+                              metadata={"description": "the configured area (default, e.g. 310100) "
+                                                       "or one of its districts (e.g. 310115)",
                                         "example": "310115"})
     mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default="walk",
                             metadata={"description": "walk or ebike: what `minutes` of travel reach"})
@@ -177,12 +201,14 @@ class CoverageArgs(LanguageArgs):
     radius_m = ma.fields.Float(validate=ma.validate.Range(0, 20_000, min_inclusive=False), load_default=None,
                                metadata={"description": "or: covered within this many straight-line metres (≤ 20000)"})
     at = ma.fields.String(load_default=None, validate=_check_at,
-                          metadata={"description": "only stations open then: HH:MM today or ISO 8601 (China Standard Time "
-                                                   "unless an offset is given); empty: any time", "example": "02:00"})
+                          metadata={"description": "only stations open then: HH:MM today or ISO 8601 "
+                                                   "(China Standard Time unless an offset is given); empty: any time",
+                                    "example": "02:00"})
     recommend = ma.fields.Integer(validate=ma.validate.Range(0, 20), load_default=0,
                                   metadata={"description": "also propose this many new sites (0–20)"})
     coordsys = ma.fields.String(validate=ma.validate.OneOf(("wgs84", "gcj02")), load_default="wgs84",
-                                metadata={"description": "system of every output coordinate: wgs84 or gcj02 (AMap tiles)"})
+                                metadata={"description": "system of every output coordinate: wgs84 "
+                                                         "or gcj02 (AMap tiles)"})
     f = ma.fields.String(validate=ma.validate.OneOf(COVERAGE_FORMATS), load_default="json",
                          metadata={"description": "json (default), geojson (the gaps), csv, xlsx, html (the map)"})
 
@@ -196,6 +222,8 @@ class CoverageArgs(LanguageArgs):
 # -- responses (documentation; views build the JSON directly) ---------------------------------
 
 class ProblemDetailSchema(ma.Schema):
+    """One bad parameter of a problem: its name and the reason."""
+
     parameter = ma.fields.String()
     reason = ma.fields.String()
 
@@ -211,11 +239,15 @@ class ProblemSchema(ma.Schema):
 
 
 class AmenitySchema(ma.Schema):
+    """An amenity code with its label in the requested language."""
+
     code = ma.fields.String()
     label = ma.fields.String()
 
 
 class LinksSchema(ma.Schema):
+    """Links of a station: AMap and Baidu markers and navigation, and a ``geo:`` URI."""
+
     amap_marker = ma.fields.String()
     amap_navigation = ma.fields.String()
     baidu_marker = ma.fields.String()
@@ -223,6 +255,8 @@ class LinksSchema(ma.Schema):
 
 
 class StationSchema(ma.Schema):
+    """A station as the API returns it."""
+
     id = ma.fields.String()
     name = ma.fields.String()
     name_en = ma.fields.String(allow_none=True)
@@ -235,7 +269,8 @@ class StationSchema(ma.Schema):
     status = ma.fields.String()
     open_now = ma.fields.Boolean()
     hours_state = ma.fields.String(metadata={"description": "open, closed or unknown"})
-    next_change = ma.fields.String(allow_none=True, metadata={"description": "ISO 8601 time of the next opening or closing"})
+    next_change = ma.fields.String(allow_none=True,
+                                   metadata={"description": "ISO 8601 time of the next opening or closing"})
     next_change_text = ma.fields.String(allow_none=True, metadata={"description": "e.g. 'closes 17:00'"})
     operator = ma.fields.String(allow_none=True)
     address = ma.fields.String(allow_none=True)
@@ -251,6 +286,8 @@ class StationSchema(ma.Schema):
 
 
 class NearestResultSchema(StationSchema):
+    """A station in a nearest answer: with rank, distance, bearing and travel time."""
+
     rank = ma.fields.Integer()
     distance_m = ma.fields.Float(metadata={"description": "geodesic metres on WGS-84"})
     bearing_deg = ma.fields.Float(metadata={"description": "from the query point, clockwise from north"})
@@ -258,12 +295,16 @@ class NearestResultSchema(StationSchema):
 
 
 class RouteResultSchema(StationSchema):
+    """A station along a route: with its distance off the route and along it."""
+
     distance_m = ma.fields.Float(metadata={"description": "geodesic metres from the route"})
     along_m = ma.fields.Float(metadata={"description": "metres along the route from its start"})
     est_minutes = ma.fields.Float(metadata={"description": "detour estimate from the route and back is not included"})
 
 
 class NearestResponseSchema(ma.Schema):
+    """The answer of ``/stations/nearest``: the query echoed and the results."""
+
     query = ma.fields.Dict()
     assumptions = ma.fields.String()
     count = ma.fields.Integer()
@@ -271,6 +312,8 @@ class NearestResponseSchema(ma.Schema):
 
 
 class StationsResponseSchema(ma.Schema):
+    """The answer of ``/stations``: one page of matching stations, with counts and the next page."""
+
     matched = ma.fields.Integer()
     count = ma.fields.Integer()
     limit = ma.fields.Integer()
@@ -280,6 +323,8 @@ class StationsResponseSchema(ma.Schema):
 
 
 class RouteResponseSchema(ma.Schema):
+    """The answer of ``/stations/along-route``: the results, nearest to the start first."""
+
     route_length_m = ma.fields.Float()
     distance_m = ma.fields.Float()
     assumptions = ma.fields.String()
@@ -288,6 +333,8 @@ class RouteResponseSchema(ma.Schema):
 
 
 class MetaSchema(ma.Schema):
+    """The answer of ``/meta``: the register and every vocabulary with its labels."""
+
     dataset = ma.fields.Dict()
     types = ma.fields.Dict()
     access = ma.fields.Dict()
@@ -298,6 +345,8 @@ class MetaSchema(ma.Schema):
 
 
 class CoverageResponseSchema(ma.Schema):
+    """The answer of ``/coverage`` as JSON: assumptions, one row per district, totals and recommendations."""
+
     query = ma.fields.Dict()
     assumptions = ma.fields.String()
     dataset = ma.fields.Dict()

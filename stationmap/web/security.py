@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
 
-from ..maps import tiles
 from ..errors import InputError
+from ..maps import tiles
 from . import framing
 
 #: Seconds browsers and proxies may keep a stable answer before asking again (with its ETag).
@@ -68,8 +68,9 @@ def content_policy(tile_url: str | None, script_hashes: tuple[str, ...] = (), fo
     script or calling out. Leaflet positions everything with inline styles, hence 'unsafe-inline'
     for styles (not scripts).
 
-    >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'self'"
+    >>> content_policy("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}")  # doctest: +NORMALIZE_WHITESPACE
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
+     img-src 'self' data: https://*.is.autonavi.com; connect-src 'self'; base-uri 'none'; form-action 'self'"
     """
     images = "'self' data:"
     if tile_url:

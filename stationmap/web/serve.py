@@ -49,7 +49,8 @@ class _Gunicorn(BaseApplication):
 def _post_fork(server, worker) -> None:
     """Each worker catches up with the store before it serves (a worker forked late, e.g. after
     ``max_requests``, must not answer from the master's older register), then watches it in a
-    thread of its own: threads do not survive the fork."""
+    thread of its own: threads do not survive the fork.
+    """
     from .. import live
 
     live.start(catch_up=True)
@@ -65,7 +66,7 @@ MAX_REQUESTS_JITTER = 500
 
 
 def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
-    """gunicorn's settings for ``stationmap serve``.
+    """Gunicorn's settings for ``stationmap serve``.
 
     ``secure_scheme_headers`` is empty: whether ``X-Forwarded-Proto`` is believed is the app's
     ``PROXY_COUNT`` setting (werkzeug's ProxyFix), the same under ``--dev`` and gunicorn.
@@ -82,7 +83,8 @@ def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
 
 def run_wsgi(app, *, host: str, port: int, workers: int, **settings: Any) -> None:
     """Serve any WSGI app under gunicorn with stationmap's production settings (``settings``
-    overrides them: the HTTP benchmark tries other worker classes this way)."""
+    overrides them: the HTTP benchmark tries other worker classes this way).
+    """
     _Gunicorn(app, {**options(host=host, port=port, workers=workers), **settings}).run()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory
 
 from .. import coords, vocab
+from .._paths import shipped
 from ..districts import outlines
 from ..texts import WORKER
 from ._common import content_language, current_dataset, page_language, tile_settings
@@ -18,11 +19,13 @@ bp = Blueprint("worker", __name__)
 
 @bp.get("/")
 def worker_page() -> Response:
+    """The worker page: nearest stations to where the worker is, on a map and in a list."""
     lang = page_language()
     layer = tile_settings()
     data = current_dataset()
     districts = [{"adcode": f["properties"]["adcode"],
-                  "name": f["properties"]["name"] if lang == "zh" else (f["properties"]["name_en"] or f["properties"]["name"]),
+                  "name": (f["properties"]["name"] if lang == "zh"
+                           else f["properties"]["name_en"] or f["properties"]["name"]),
                   "point": f["properties"]["label_point"]}
                  for f in outlines(current_app.config["DISTRICTS_ADCODE"], layer["coordsys"])["features"]]
     centre = [float(v) for v in coords.from_wgs84(float(data.index.lon.mean()), float(data.index.lat.mean()),
@@ -44,8 +47,9 @@ def worker_page() -> Response:
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """Browsers ask for it on every page (the API docs page declares none)."""
-    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml")
+    return send_from_directory(shipped("static"), "favicon.svg", mimetype="image/svg+xml")
 
 
 def init_app(app: Flask) -> None:
+    """Register the worker page on ``app``."""
     app.register_blueprint(bp)
