@@ -41,12 +41,12 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from bench_http import LUA, _wait
+from bench_http import LUA, _wait  # noqa: E402 - bench/ and tests/ are put on the path first
 
-from stationmap.registers.applying import apply_plan, current_register
-from stationmap.registers.importing import plan_import
-from stationmap.stations import read_stations
-from stationmap.store import Store
+from stationmap.registers.applying import apply_plan, current_register  # noqa: E402
+from stationmap.registers.importing import plan_import  # noqa: E402
+from stationmap.stations import read_stations  # noqa: E402
+from stationmap.store import Store  # noqa: E402
 
 TOKEN = "bench-token"
 
@@ -66,8 +66,9 @@ def store_url(backend: str, folder: Path):
 
 
 def _wrk(url: str, lua: str, connections: int, seconds: int, threads: int) -> dict:
-    """wrk's figures, errors split by kind; a 10 s timeout, so a slow answer on a busy machine is
-    counted as slow, not as an error (wrk's default is 2 s)."""
+    """Wrk's figures, errors split by kind; a 10 s timeout, so a slow answer on a busy machine is
+    counted as slow, not as an error (wrk's default is 2 s).
+    """
     import re
 
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
@@ -79,7 +80,7 @@ def _wrk(url: str, lua: str, connections: int, seconds: int, threads: int) -> di
 
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    kinds = dict(zip(("connect", "read", "write", "timeout"), map(int, socket.groups()))) if socket else {}
+    kinds = dict(zip(("connect", "read", "write", "timeout"), map(int, socket.groups()), strict=True)) if socket else {}
     kinds["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": latency("50"),
             "p99_ms": latency("99"), "errors": sum(kinds.values()), "kinds": kinds}
@@ -175,6 +176,7 @@ class Churn:
     memory: list[tuple[float, float]] = field(default_factory=list)
 
     def run_changes(self) -> None:
+        """Every second: an import changing the pair together, then a PATCH of the third station."""
         round_ = 0
         while not self.stop.is_set():
             started = time.perf_counter()
@@ -199,6 +201,7 @@ class Churn:
             self.stop.wait(max(0.0, 1.0 - (time.perf_counter() - started)))
 
     def run_poller(self) -> None:
+        """Ask nearest around the pair again and again; count answers showing half of an import."""
         ids = [s["id"] for s in self.pair]
         lon, lat = self.pair[0]["lon"], self.pair[0]["lat"]
         first = None
@@ -216,6 +219,7 @@ class Churn:
             time.sleep(0.05)
 
     def run_memory(self) -> None:
+        """Sample the server's resident memory every 2 s."""
         started = time.perf_counter()
         while not self.stop.is_set():
             self.memory.append((time.perf_counter() - started, rss_mb(self.pid)))
@@ -239,7 +243,7 @@ def _lua(stations, folder: Path) -> Path:
     lat = stations.geometry.y.to_numpy()[pick] + rng.normal(0, 1000, 5000) / 111_320
     lon = stations.geometry.x.to_numpy()[pick] + rng.normal(0, 1000, 5000) / (111_320 * np.cos(np.radians(lat)))
     (folder / "paths.txt").write_text("".join(
-        f"/api/v1/stations/nearest?lat={b:.6f}&lon={a:.6f}&k=5&radius_m=2000\n" for a, b in zip(lon, lat)))
+        f"/api/v1/stations/nearest?lat={b:.6f}&lon={a:.6f}&k=5&radius_m=2000\n" for a, b in zip(lon, lat, strict=True)))
     lua = folder / "nearest.lua"
     lua.write_text(LUA.format(paths=folder / "paths.txt"))
     return lua
@@ -280,6 +284,7 @@ def run(url: str, stations, *, seconds: int, connections: int, workers: int, fol
 
 
 def main() -> None:
+    """Seed a store, run the benchmark, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--stations", help="stations file (default: the shipped Shanghai sample)")

@@ -211,7 +211,8 @@ def test_a_server_answering_from_a_file_refuses_writes_and_has_no_feed():
 def test_the_openapi_document_describes_the_writes_with_bearer_auth_and_if_match(client):
     spec = client.get("/api/v1/openapi.json").json
     patch = spec["paths"]["/api/v1/stations/{station_id}"]["patch"]
-    assert patch["security"] == [{"bearerAuth": []}] and "application/merge-patch+json" in patch["requestBody"]["content"]
+    assert patch["security"] == [{"bearerAuth": []}]
+    assert "application/merge-patch+json" in patch["requestBody"]["content"]
     assert {"412", "428", "401"} <= set(patch["responses"])
     assert any(p["name"] == "If-Match" and p["required"] for p in patch["parameters"])
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"

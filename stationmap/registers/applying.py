@@ -59,7 +59,8 @@ def _row_values(row: dict[str, Any]) -> dict[str, Any]:
 
 def plan_frame(plan: ImportPlan, current: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """The table ``apply_import`` should write for ``plan``, and the version each touched station
-    was planned from (0: not a live station)."""
+    was planned from (0: not a live station).
+    """
     now = {str(r["id"]): r for r in current.to_dict("records")} if len(current) else {}
     incoming = {str(r["id"]): r for r in plan.rows.to_dict("records")} if len(plan.rows) else {}
     table: list[dict[str, Any]] = []

@@ -64,7 +64,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     """Plan the import, print its report (and the Excel one), then apply it to the store in one
-    transaction unless ``--dry-run``; or undo an import with ``--revert``."""
+    transaction unless ``--dry-run``; or undo an import with ``--revert``.
+    """
     from .._files import atomic_path
     from ..cli_store import database_url
     from ..store import Store, current_user

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Page:
     """One page of the feed: the register version it reflects, the changes, and the cursor of
-    the next page (``None``: this was the last)."""
+    the next page (``None``: this was the last).
+    """
 
     register_version: int
     changes: list[dict[str, Any]]

@@ -43,8 +43,8 @@ from . import (
     writes,
 )
 from ._common import EXTENSION, current_dataset
-from .editing import STORE
 from .config import Defaults, check
+from .editing import STORE
 
 __all__ = ["EXTENSION", "create_app", "current_dataset"]
 

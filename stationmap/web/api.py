@@ -140,8 +140,6 @@ def stations(args):
 
 def _updated_since(index, positions, since: int):
     """The stations among ``positions`` changed after register version ``since``."""
-    import numpy as np
-
     if "changed_in" not in index.stations.columns:
         raise InputError("this server answers from a stations file, which has no versions; "
                          "the store (STATIONMAP_DATABASE_URL) has them", field="updated_since")

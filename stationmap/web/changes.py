@@ -21,6 +21,8 @@ bp = ApiBlueprint("changes", __name__, url_prefix="/api/v1", description="What c
 
 
 class ChangesArgs(ma.Schema):
+    """Query parameters of the feed."""
+
     class Meta:
         unknown = ma.EXCLUDE
 
@@ -33,6 +35,8 @@ class ChangesArgs(ma.Schema):
 
 
 class ChangeSchema(ma.Schema):
+    """One changed station."""
+
     action = ma.fields.String(metadata={"description": "created, updated or deleted"})
     id = ma.fields.String()
     version = ma.fields.Integer(metadata={"description": "the station's version now"})
@@ -43,6 +47,8 @@ class ChangeSchema(ma.Schema):
 
 
 class ChangesSchema(ma.Schema):
+    """A page of the feed."""
+
     since = ma.fields.Integer()
     register_version = ma.fields.Integer(metadata={"description": "the register version this page reflects: "
                                                                   "after the last page, ask since= it next time"})
@@ -56,7 +62,7 @@ class ChangesSchema(ma.Schema):
 @bp.response(200, ChangesSchema)
 @bp.alt_response(404, description="This server answers from a file, which has no history")
 def changes(args: dict[str, Any]):
-    """Stations created, updated or deleted since a register version, a page at a time"""
+    """Stations created, updated or deleted since a register version, a page at a time."""
     store = editing.store()
     if store is None:
         return problems.problem(404, "Not Found", "this server answers from a stations file, which has no "
@@ -72,4 +78,5 @@ def changes(args: dict[str, Any]):
 
 
 def init_app(app: Flask) -> None:
+    """Register the feed on the API v1 document."""
     openapi(app).register_blueprint(bp)

@@ -37,10 +37,12 @@ def store() -> Store | None:
 
 
 def etag(version: int) -> str:
+    """A station version as its ETag value."""
     return str(int(version))
 
 
 def with_etag(response: Response, version: int) -> Response:
+    """``response`` with the ETag of ``version``."""
     response.set_etag(etag(version))
     return response
 

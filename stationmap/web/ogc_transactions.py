@@ -82,12 +82,14 @@ def _unknown(collection_id: str) -> Response | None:
 
 
 def problems_404(collection_id: str) -> Response:
+    """404: the only collection is ``stations``."""
     return problems.problem(404, "Not Found", f"no collection {collection_id!r}; there is {ogc.COLLECTION!r}")
 
 
 @bp.post("/collections/<collection_id>/items")
 @editing.translated
 def create(collection_id: str):
+    """Create: a GeoJSON feature becomes a new station (201, Location, ETag)."""
     from ..registers.rows import generated_id
 
     missing = _unknown(collection_id)
@@ -128,18 +130,21 @@ def _change(collection_id: str, feature_id: str, *, patch: bool | None) -> Respo
 @bp.put("/collections/<collection_id>/items/<feature_id>")
 @editing.translated
 def replace(collection_id: str, feature_id: str):
+    """Replace a feature whole (204, new ETag)."""
     return _change(collection_id, feature_id, patch=False)
 
 
 @bp.patch("/collections/<collection_id>/items/<feature_id>")
 @editing.translated
 def update(collection_id: str, feature_id: str):
+    """Update a feature by a merge patch (204, new ETag)."""
     return _change(collection_id, feature_id, patch=True)
 
 
 @bp.delete("/collections/<collection_id>/items/<feature_id>")
 @editing.translated
 def delete(collection_id: str, feature_id: str):
+    """Delete a feature: a soft delete (204)."""
     return _change(collection_id, feature_id, patch=None)
 
 

@@ -74,7 +74,8 @@ def _unauthorised(detail: str, error: str | None) -> Response:
 def authorise() -> Response | None:
     """Check the request's bearer token: ``None`` if it is a known client (its name is then
     ``g.api_client``), else the 401 problem to send. Registered as ``before_request`` on every
-    blueprint that writes, so it runs before the body is even read."""
+    blueprint that writes, so it runs before the body is even read.
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

@@ -73,10 +73,14 @@ class StationBody(ma.Schema):
 
 
 class NewStationBody(StationBody):
+    """A new station: as :class:`StationBody`, with its id."""
+
     id = ma.fields.String(metadata={"description": "the station's id (default: made from its name and address)"})
 
 
 class WrittenStationSchema(ma.Schema):
+    """A station as a write answers it."""
+
     id = ma.fields.String()
     name = ma.fields.String(allow_none=True)
     amenities = ma.fields.List(ma.fields.String())
@@ -117,7 +121,7 @@ def _documented(view):
 @_documented
 @editing.translated
 def create_station(body: dict[str, Any]):
-    """Add a station"""
+    """Add a station."""
     from ..registers.rows import generated_id
 
     store = editing.store()
@@ -150,7 +154,7 @@ def _change(station_id: str, body: dict[str, Any], *, full: bool) -> Response:
 @_documented
 @editing.translated
 def replace_station(body: dict[str, Any], station_id: str):
-    """Replace a station whole (fields left out take their defaults)"""
+    """Replace a station whole (fields left out take their defaults)."""
     return _change(station_id, body, full=True)
 
 
@@ -164,7 +168,7 @@ def replace_station(body: dict[str, Any], station_id: str):
 @_documented
 @editing.translated
 def patch_station(body: dict[str, Any], station_id: str):
-    """Change some fields of a station (JSON merge patch, RFC 7396: null clears a field)"""
+    """Change some fields of a station (JSON merge patch, RFC 7396: null clears a field)."""
     return _change(station_id, body, full=False)
 
 
@@ -178,7 +182,7 @@ def patch_station(body: dict[str, Any], station_id: str):
 @_documented
 @editing.translated
 def delete_station(station_id: str):
-    """Remove a station (a soft delete: its history stays)"""
+    """Remove a station (a soft delete: its history stays)."""
     store = editing.store()
     assert store is not None
     expected = editing.expected_version(_current_version(station_id))
