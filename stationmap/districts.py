@@ -295,3 +295,25 @@ def area_codes(area: str) -> frozenset[str]:
     ['310100', '310101', '310104']
     """
     return frozenset({str(area), *load_districts(area)["adcode"]})
+
+
+@lru_cache(maxsize=8)
+def _area_shape(area: str) -> shapely.Geometry:
+    shape = shapely.union_all(np.asarray(load_districts(area).geometry.array))
+    shapely.prepare(shape)
+    return shape
+
+
+def area_contains(area: str, lon: float, lat: float) -> bool:
+    """Whether WGS-84 ``lon``/``lat`` lies in the served ``area`` (the union of its districts,
+    edges included).
+
+    The worker page says "outside the area this service covers" from this, rather than
+    silently widening a search into places the register does not cover.
+
+    Examples
+    --------
+    >>> area_contains("310100", 121.4737, 31.2304), area_contains("310100", 120.1551, 30.2741)
+    (True, False)
+    """
+    return bool(shapely.intersects_xy(_area_shape(str(area)), lon, lat))
