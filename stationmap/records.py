@@ -72,6 +72,7 @@ def _static_record(col: dict[str, list], lons: list[float], lats: list[float], p
         "phone": col["phone"][p] or None,
         "adcode": col["adcode"][p] or None,
         "last_verified": col["last_verified"][p] or None,
+        "version": int(col["version"][p]) if "version" in col else None,     # None: a file, not the store
         "lon": round(lon, 7),
         "lat": round(lat, 7),
         "gcj02": [round(col["gcj02_lon"][p], 7), round(col["gcj02_lat"][p], 7)],

@@ -118,11 +118,6 @@ def test_the_import_command_exits_2_on_a_bad_file_and_writes_the_report(tmp_path
     assert ("错误", None, 3, "站点编号") == problems[1][:4]
 
 
-def test_applying_without_the_store_is_a_clear_error(capsys):
-    assert main(["import", str(DATA / "minhang_gb18030.csv")]) == 2
-    assert "needs the station store" in capsys.readouterr().err
-
-
 def test_the_dry_run_prints_the_report_in_both_languages(capsys):
     assert main(["import", str(DATA / "pudong_titles.xlsx"), "--dry-run"]) == 0
     assert "新增 5  修改 1  不变 1" in capsys.readouterr().out

@@ -98,7 +98,8 @@ def _in_area(adcode: str, area: str) -> bool:
 
 def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adcode: str | None = None,
                  who: str | None = None, reason: str = "", file_name: str = "", digest: str = "",
-                 fields: Sequence[str] | None = None, seed_sample: bool | None = None) -> ImportResult:
+                 fields: Sequence[str] | None = None, seed_sample: bool | None = None,
+                 expected: Mapping[str, int] | None = None) -> ImportResult:
     """Apply a table of stations to the register, all or nothing.
 
     ``frame`` is in the station schema (:data:`stationmap.stations.COLUMNS`, WGS-84 point
@@ -109,6 +110,10 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
     station keeps every other field, so a three-column sheet never blanks a phone number or
     removes a position. New stations get the defaults for what the file lacks. Raises
     :class:`~stationmap.errors.DataFileError` listing every bad row, changing nothing.
+
+    ``expected`` maps station ids to the version the caller planned from (0: not a live station):
+    if any has moved on, :class:`~stationmap.store.register.Conflict` is raised and nothing changes,
+    so an import planned before an edit never silently overwrites that edit.
     """
     source = file_name or "import"
     _check_request(frame, mode, adcode, source)
@@ -117,6 +122,7 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
     who = who or _who()
     with store.transaction() as (c, register_version, now):
         existing = {r["id"]: records.from_row(r) for r in c.execute(sa.select(stations)).mappings()}
+        _check_expected(existing, expected or {})
         import_id = int(c.execute(imports.insert().values(
             file_name=file_name, sha256=digest, mode=mode, adcode=adcode or "", counts=counts, reason=reason,
             who=who, at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
@@ -215,6 +221,16 @@ class _Plan:
         self.entries.append({"station_id": station_id, "version": version, "register_version": self.register_version,
                              "who": self.who, "at": self.now, "action": action, "changes": dict(changes),
                              "reason": self.reason, "import_id": self.import_id})
+
+
+def _check_expected(existing: Mapping[str, dict[str, Any]], expected: Mapping[str, int]) -> None:
+    from .register import Conflict
+
+    for station_id, version in expected.items():
+        old = existing.get(station_id)
+        actual = 0 if old is None or old["deleted"] else int(old["version"])
+        if actual != version:
+            raise Conflict(station_id, version or None, actual or None)
 
 
 def _who() -> str:

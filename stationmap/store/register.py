@@ -158,10 +158,11 @@ class Store:
             return int(c.execute(sa.select(register.c.version)).scalar_one())
 
     def load(self) -> tuple[gpd.GeoDataFrame, int]:
-        """Every live, located station (the columns of ``COLUMNS`` plus ``version``) and the register
-        version they belong to, read in one transaction.
+        """Every live, located station (the columns of ``COLUMNS`` plus ``version`` and ``changed_in``,
+        the register version of its last change) and the register version they belong to, read in
+        one transaction.
         """
-        columns = [stations.c[c] for c in COLUMNS] + [stations.c.version]
+        columns = [stations.c[c] for c in COLUMNS] + [stations.c.version, stations.c.changed_in]
         xy: list[Any]
         if self.backend == "postgresql":
             xy = [sa.func.ST_X(stations.c.location), sa.func.ST_Y(stations.c.location)]
@@ -172,8 +173,9 @@ class Store:
         with self.engine.connect() as c, c.begin():
             version = int(c.execute(sa.select(register.c.version)).scalar_one())
             rows = c.execute(query).all()
-        n = len(COLUMNS) + 1
-        frame: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate([*COLUMNS, "version"])}
+        n = len(COLUMNS) + 2
+        frame: dict[str, Any] = {name: [row[i] for row in rows]
+                                 for i, name in enumerate([*COLUMNS, "version", "changed_in"])}
         if self.backend == "postgresql":
             lon = np.array([row[n] for row in rows], dtype=float)
             lat = np.array([row[n + 1] for row in rows], dtype=float)
@@ -184,6 +186,7 @@ class Store:
             xy_ = shapely.get_coordinates(points) if rows else np.empty((0, 2))
             lon, lat = xy_[:, 0], xy_[:, 1]
         frame["version"] = np.asarray(frame["version"], dtype="int64")
+        frame["changed_in"] = np.asarray(frame["changed_in"], dtype="int64")
         return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS), version
 
     def needs_location(self) -> list[dict[str, Any]]:
@@ -323,12 +326,12 @@ class Store:
         return seed(self, frame, file_name=file_name, digest=digest, who=who, reason=reason, is_sample=is_sample)
 
     def apply_import(self, frame, *, mode: str = "upsert", adcode: str | None = None, who: str | None = None,
-                     reason: str = "", file_name: str = "", digest: str = "", fields=None):
+                     reason: str = "", file_name: str = "", digest: str = "", fields=None, expected=None):
         """Apply an import all or nothing; returns an ``ImportResult`` (see :func:`.bulk.apply_import`)."""
         from .bulk import apply_import
 
         return apply_import(self, frame, mode=mode, adcode=adcode, who=who, reason=reason,
-                            file_name=file_name, digest=digest, fields=fields)
+                            file_name=file_name, digest=digest, fields=fields, expected=expected)
 
     def revert_import(self, import_id: int, *, who: str | None = None, reason: str = "") -> int:
         """Undo an import; returns the register version of the revert (see :func:`.bulk.revert_import`)."""

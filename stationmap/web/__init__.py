@@ -25,11 +25,13 @@ from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
 from . import (
     api,
+    changes,
     embed,
     heavy,
     hosts,
     limits,
     ogc,
+    ogc_transactions,
     pictures,
     planner,
     problems,
@@ -38,9 +40,11 @@ from . import (
     security,
     station,
     worker,
+    writes,
 )
 from ._common import EXTENSION, current_dataset
 from .config import Defaults, check
+from .editing import STORE
 
 __all__ = ["EXTENSION", "create_app", "current_dataset"]
 
@@ -150,7 +154,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     heavy.init_app(app)
-    for module in (api, pictures, planner, ogc, worker, embed, search, station):
+    for module in (api, writes, changes, pictures, planner, ogc, ogc_transactions, worker, embed, search, station):
         module.init_app(app)
     ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
     return app
@@ -168,6 +172,7 @@ def _live_dataset(app: Flask) -> LiveDataset:
     if url == f"sqlite:///{os.path.join(os.path.realpath(app.instance_path), 'register.gpkg')}":
         ensure_default(app.instance_path)
     store = Store.open(url)
+    app.extensions[STORE] = store           # the write API and the changes feed use it
     holder = LiveDataset(Dataset.from_store(store))
     live.register(store, holder, interval=float(app.config["WATCH_INTERVAL"]))
     app.before_request(live.start)          # started after gunicorn's fork (post_fork) or here

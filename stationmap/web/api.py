@@ -146,6 +146,8 @@ def stations(args):
     filters, when = _filters_and_time(args)
     box = args["bbox"] or (-180.0, -90.0, 180.0, 90.0)
     positions = data.index.within_bbox(*box, filters=filters)
+    if args.get("updated_since") is not None:
+        positions = _updated_since(data.index, positions, args["updated_since"])
     start, stop = args["offset"], args["offset"] + args["limit"]
     lang = language(args["lang"])
     records = [station_record(data.index, p, when=when, lang=lang, mode=args["mode"]) for p in positions[start:stop]]
@@ -156,6 +158,15 @@ def stations(args):
         following = external_url("api.stations", **query)
     return _collection(records, {"matched": len(positions), "limit": args["limit"],
                                  "offset": args["offset"], "next": following}, args["f"])
+
+
+def _updated_since(index, positions, since: int):
+    """The stations among ``positions`` changed after register version ``since``."""
+    if "changed_in" not in index.stations.columns:
+        raise InputError("this server answers from a stations file, which has no versions; "
+                         "the store (STATIONMAP_DATABASE_URL) has them", field="updated_since")
+    changed = index.stations["changed_in"].to_numpy()
+    return positions[changed[positions] > since]
 
 
 @bp.route("/stations/<station_id:station_id>")
@@ -169,7 +180,10 @@ def one_station(args, station_id: str):
     if position is None:
         return problems.problem(404, "Not Found", f"no station with id {station_id!r}")
     record = station_record(data.index, position, when=hours.parse_when("now"), lang=language(args["lang"]))
-    return json_response(record)
+    response = json_response(record)
+    if record.get("version") is not None:          # the ETag a write's If-Match names
+        response.set_etag(str(record["version"]))
+    return response
 
 
 @bp.route("/stations/along-route", methods=["POST"])

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 
 from .. import vocab
 from ..dataset import Dataset
@@ -29,6 +29,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"]
 COLLECTION = "stations"
+EXTRA_CONFORMANCE = "stationmap.ogc.conformance"
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 #: Queryable properties: equality filters on a column of the register.
 QUERYABLES = {"type": vocab.STATION_TYPES, "access": vocab.ACCESS, "status": vocab.STATUSES, "adcode": None}
@@ -59,8 +60,9 @@ def landing() -> Response:
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    """The OGC API conformance classes this service implements."""
-    return json_response({"conformsTo": CONFORMANCE})
+    """The OGC API conformance classes this service implements (Part 4 too when it can write)."""
+    extra = current_app.extensions.get(EXTRA_CONFORMANCE, [])
+    return json_response({"conformsTo": CONFORMANCE + extra})
 
 
 def _collection_document(data: Dataset) -> dict[str, Any]:
@@ -105,6 +107,7 @@ def _feature(data: Dataset, p: int) -> dict[str, Any]:
     properties = {name: (col[name][p] or None) for name in PROPERTIES}
     properties["gcj02_lon"] = round(col["gcj02_lon"][p], 7)
     properties["gcj02_lat"] = round(col["gcj02_lat"][p], 7)
+    properties["version"] = int(col["version"][p]) if "version" in col else None    # the item's ETag
     return {"type": "Feature", "id": col["id"][p],
             "geometry": {"type": "Point", "coordinates": [round(index._lon_list[p], 7), round(index._lat_list[p], 7)]},
             "properties": properties}
@@ -216,7 +219,10 @@ def item(collection_id: str, feature_id: str) -> Response:
     feature["links"] = [
         _link("ogc.item", "self", GEOJSON, collection_id=COLLECTION, feature_id=feature_id),
         _link("ogc.collection", "collection", "application/json", collection_id=COLLECTION)]
-    return json_response(feature, mimetype=GEOJSON)
+    response = json_response(feature, mimetype=GEOJSON)
+    if feature["properties"]["version"] is not None:
+        response.set_etag(str(feature["properties"]["version"]))
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -147,6 +147,9 @@ class StationsArgs(FilterArgs):
     limit = ma.fields.Integer(validate=ma.validate.Range(1, 1000), load_default=100)
     offset = ma.fields.Integer(validate=ma.validate.Range(0, 10_000_000), load_default=0)
     f = ma.fields.String(validate=ma.validate.OneOf(("json", "geojson")), load_default="json")
+    updated_since = ma.fields.Integer(validate=ma.validate.Range(0, 2**53), load_default=None, metadata={
+        "description": "only stations created or changed after this register version (see /api/v1/changes, "
+                       "which also lists deletions)"})
 
 
 class LineStringSchema(ma.Schema):
@@ -277,6 +280,8 @@ class StationSchema(ma.Schema):
     phone = ma.fields.String(allow_none=True)
     adcode = ma.fields.String(allow_none=True)
     last_verified = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer(allow_none=True, metadata={
+        "description": "the station's version in the store (its ETag for If-Match); null when served from a file"})
     lon = ma.fields.Float(metadata={"description": "WGS-84"})
     lat = ma.fields.Float(metadata={"description": "WGS-84"})
     gcj02 = ma.fields.List(ma.fields.Float(), metadata={"description": "[lon, lat] in GCJ-02 (AMap, Tencent)"})

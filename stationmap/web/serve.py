@@ -124,7 +124,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = No
     import tempfile
 
     _access_log(access_log)
-    metrics_dir = None
+    metrics_dir, owner = None, os.getpid()
     if not dev and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         metrics_dir = tempfile.mkdtemp(prefix="stationmap-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
@@ -144,5 +144,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = No
         start_pool(app)                   # before gunicorn forks: one pool for the whole server
         run_wsgi(app, host=host, port=port, workers=workers or (os.cpu_count() or 1), child_exit=_child_exit)
     finally:
-        if metrics_dir:
+        # Only the master removes it: a gunicorn worker leaves through this ``finally`` too (its
+        # SystemExit unwinds the forked stack), and must not take every other worker's metrics
+        # files with it (each later request would fail on a missing file: a 500).
+        if metrics_dir and os.getpid() == owner:
             shutil.rmtree(metrics_dir, ignore_errors=True)

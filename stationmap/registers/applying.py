@@ -1,0 +1,105 @@
+"""Apply an import plan to the store, as the plan says and nothing more.
+
+:func:`stationmap.registers.importing.plan_import` decides what a sheet changes; the store's
+``apply_import`` writes a table of stations in one transaction. This module is the bridge, and
+it must be faithful to the plan:
+
+- a new row is inserted whole (empty cells take the schema's defaults; no coordinates: the
+  station "needs a location");
+- a changed station gets exactly the fields the plan lists, over its current record, so an empty
+  cell never erases a stored value, a row without coordinates keeps the stored position, and
+  ``closed_until`` and the original hours text survive;
+- ``replace-area`` also hands over the stations the sheet names unchanged, so that only the ones
+  it omits are removed;
+- every station the plan touches is sent with the version it was planned from: if someone edited
+  one between the dry run and the apply, the store refuses the whole import (``Conflict``)
+  instead of overwriting that edit.
+
+The current register is read with the stations that need a location (they are live, and a
+sheet may give them one) and with ``opening_hours_text``, so the plan compares against
+everything the store holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import sqlalchemy as sa
+
+from ..stations import COLUMNS, CRS
+from ..store import records
+from ..store.schema import stations
+
+if TYPE_CHECKING:
+    from ..store import ImportResult, Store
+    from .importing import ImportPlan
+
+#: The columns of a register table handed to the plan and to ``apply_import``.
+FIELDS: tuple[str, ...] = (*COLUMNS, "opening_hours_text", "closed_until")
+
+
+def current_register(store: Store) -> gpd.GeoDataFrame:
+    """Every live station of the store (with or without a position), with its ``version``."""
+    with store.engine.connect() as c:
+        rows = c.execute(sa.select(stations).where(~stations.c.deleted).order_by(stations.c.fid)).mappings().all()
+    found = [records.from_row(r) for r in rows]
+    frame: dict[str, Any] = {name: [r.get(name) or "" for r in found] for name in FIELDS}
+    frame["version"] = [int(r["version"]) for r in found]
+    geometry = [records.point_of(r["location"]) for r in found]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=CRS), crs=CRS)
+
+
+def _row_values(row: dict[str, Any]) -> dict[str, Any]:
+    values = {name: ("" if row.get(name) is None else row.get(name)) for name in FIELDS if name != "closed_until"}
+    values["closed_until"] = ""
+    values["geometry"] = row.get("geometry")
+    return values
+
+
+def plan_frame(plan: ImportPlan, current: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """The table ``apply_import`` should write for ``plan``, and the version each touched station
+    was planned from (0: not a live station).
+    """
+    now = {str(r["id"]): r for r in current.to_dict("records")} if len(current) else {}
+    incoming = {str(r["id"]): r for r in plan.rows.to_dict("records")} if len(plan.rows) else {}
+    table: list[dict[str, Any]] = []
+    expected: dict[str, int] = {}
+    for station_id in plan.add:
+        table.append(_row_values(incoming[station_id]))
+        expected[station_id] = 0
+    for station_id, changes in plan.change.items():
+        values = {name: now[station_id].get(name, "") for name in FIELDS} | {"geometry": now[station_id]["geometry"]}
+        for change in changes:
+            values[change.field] = incoming[station_id][change.field]
+        table.append(values)
+        expected[station_id] = int(now[station_id]["version"])
+    if plan.mode == "replace-area":
+        for station_id in plan.leave:
+            table.append({name: now[station_id].get(name, "") for name in FIELDS}
+                         | {"geometry": now[station_id]["geometry"]})
+            expected[station_id] = int(now[station_id]["version"])
+        for station_id in plan.remove:
+            expected[station_id] = int(now[station_id]["version"])
+    columns = {name: [v[name] for v in table] for name in FIELDS}
+    geometry = gpd.GeoSeries([v["geometry"] for v in table], crs=CRS)
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs=CRS), expected
+
+
+def apply_plan(store: Store, plan: ImportPlan, current: gpd.GeoDataFrame, *, who: str | None = None,
+               reason: str = "") -> ImportResult:
+    """Apply ``plan`` (made against ``current``, read from ``store``) in one transaction.
+
+    Raises :class:`~stationmap.errors.DataFileError` if the plan has problems (nothing is
+    written), and :class:`~stationmap.store.Conflict` if a station it touches changed since
+    ``current`` was read (nothing is written either).
+    """
+    from pathlib import Path
+
+    from .importing import refuse_if_bad
+
+    refuse_if_bad(plan)
+    frame, expected = plan_frame(plan, current)
+    return store.apply_import(frame, mode=plan.mode, adcode=plan.adcode, who=who, reason=reason,
+                              file_name=Path(plan.source).name, digest=plan.digest, fields=plan.fields,
+                              expected=expected)
