@@ -196,18 +196,34 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
     their simplified shapes, when given).
     """
     cells = gap_cells_for_map(report.cells, report.threshold.radius_m, limit)
-    area = None
+    clip = _Clip(districts, outlines)
     shapes = []
     for low, high, colour in GAP_BANDS:
         band = cells[(cells["distance_m"] > (low or 0)) & (cells["distance_m"] <= (high or np.inf))]
-        for (_, merged), same in band.groupby(["resolution", "merged"]):   # one H3 resolution at a time
-            # Unique: neighbouring districts' outlines may overlap and share a cell centre.
-            shape = shapely.geometry.shape(h3i.cells_to_geo(np.unique(same["cell"].to_numpy())))
-            if merged:
-                if area is None:
-                    area = shapely.union_all(outlines if outlines is not None else _outlines(districts)[0])
-                shape = shapely.intersection(shape, area)
-            shapes.append((colour, shape))
+        shapes += _band_shapes(band, colour, clip)
+    return shapes
+
+
+class _Clip:
+    """The districts' union, made on first use: merged (coarser) cells are clipped to it."""
+
+    def __init__(self, districts: gpd.GeoDataFrame, outlines: np.ndarray | None):
+        self.districts, self.outlines, self.area = districts, outlines, None
+
+    def __call__(self, shape: shapely.Geometry) -> shapely.Geometry:
+        if self.area is None:
+            self.area = shapely.union_all(self.outlines if self.outlines is not None
+                                          else _outlines(self.districts)[0])
+        return shapely.intersection(shape, self.area)
+
+
+def _band_shapes(band: pd.DataFrame, colour: str, clip: _Clip) -> list[tuple[str, shapely.Geometry]]:
+    """One shape per H3 resolution in ``band``, merged parents clipped to the districts."""
+    shapes = []
+    for (_, merged), same in band.groupby(["resolution", "merged"]):   # one H3 resolution at a time
+        # Unique: neighbouring districts' outlines may overlap and share a cell centre.
+        shape = shapely.geometry.shape(h3i.cells_to_geo(np.unique(same["cell"].to_numpy())))
+        shapes.append((colour, clip(shape) if merged else shape))
     return shapes
 
 
@@ -224,17 +240,10 @@ def heat_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int 
     values = distance if unit == "m" else distance / radius * threshold     # minutes are linear in metres
     colours = np.array([GAP_COLOUR if not d <= radius else heat_colour(v, threshold)
                         for d, v in zip(distance, values, strict=True)])
-    area = None
+    clip = _Clip(districts, outlines)
     shapes = []
     for _, _, colour in heat_bands(threshold):
-        band = cells[colours == colour]
-        for (_, merged), same in band.groupby(["resolution", "merged"]):
-            shape = shapely.geometry.shape(h3i.cells_to_geo(np.unique(same["cell"].to_numpy())))
-            if merged:
-                if area is None:
-                    area = shapely.union_all(outlines if outlines is not None else _outlines(districts)[0])
-                shape = shapely.intersection(shape, area)
-            shapes.append((colour, shape))
+        shapes += _band_shapes(cells[colours == colour], colour, clip)
     return shapes
 
 
