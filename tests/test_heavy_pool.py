@@ -13,6 +13,7 @@ import pytest
 from conftest import Server
 
 from stationmap import jobs
+from stationmap.stations import default_path
 from stationmap.errors import InputError
 
 
@@ -160,3 +161,19 @@ def test_a_client_past_its_limit_gets_429_problem_json_with_retry_after(tmp_path
         if redis is not None:
             redis.terminate()
             redis.wait(timeout=10)
+
+
+@pytest.mark.parametrize("path, setting", [
+    ("/api/v1/maps/image.svg?width=300", "RATELIMIT_PICTURES"),
+    ("/api/v1/maps/image.png?width=300", "RATELIMIT_PICTURES"),
+    ("/api/v1/coverage?adcode=310101&f=csv", "RATELIMIT_COVERAGE"),
+])
+def test_every_heavy_route_is_limited_by_its_setting(path, setting):
+    """The limits are attached by endpoint name: a renamed route must keep its limit."""
+    from stationmap.web import create_app
+
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": True, setting: "2 per minute",
+                      "STATIONS_PATH": str(default_path())})
+    client = app.test_client()
+    statuses = [client.get(path).status_code for _ in range(3)]
+    assert statuses[:2] == [200, 200] and statuses[2] == 429, statuses

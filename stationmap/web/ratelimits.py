@@ -17,8 +17,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 #: Endpoints and the setting holding their limit.
-LIMITED = {"coverage.coverage": "RATELIMIT_COVERAGE", "api.map_image_png": "RATELIMIT_PICTURES",
-           "api.map_image_svg": "RATELIMIT_PICTURES", "api.along_route": "RATELIMIT_ALONG_ROUTE"}
+LIMITED = {"coverage.coverage": "RATELIMIT_COVERAGE", "pictures.map_image_png": "RATELIMIT_PICTURES",
+           "pictures.map_image_svg": "RATELIMIT_PICTURES", "api.along_route": "RATELIMIT_ALONG_ROUTE"}
 
 
 def _enabled(app: Flask) -> bool:
@@ -33,8 +33,11 @@ def init_app(app: Flask) -> Limiter:
     limiter = Limiter(get_remote_address, app=app, storage_uri=storage, headers_enabled=True,
                       enabled=_enabled(app),
                       swallow_errors=True)          # a store that is down must not take the service down
+    missing = sorted(set(LIMITED) - set(app.view_functions))
+    if missing:       # a renamed route must not silently lose its limit
+        raise RuntimeError(f"rate-limited endpoints not found: {', '.join(missing)}")
     for endpoint, setting in LIMITED.items():
-        view = app.view_functions.get(endpoint)
+        view = app.view_functions[endpoint]
         if view is not None:
             app.view_functions[endpoint] = limiter.limit(str(app.config[setting]), scope=setting)(view)  # type: ignore[assignment]
     app.extensions["stationmap.limiter"] = limiter      # the limits refer to it weakly: keep it alive
