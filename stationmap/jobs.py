@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import pickle
 import secrets
+import shutil
 import signal
 import tempfile
 import threading
@@ -495,6 +496,7 @@ def start_service(context: Any, **options: Any) -> tuple[str, bytes, int]:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+            shutil.rmtree(directory, ignore_errors=True)    # the socket's folder, one per start
 
     atexit.register(stop)
     return address, authkey, pid
