@@ -40,8 +40,8 @@ def _get(url: str, timeout: float = 30) -> tuple[int, float]:
 def _probe(base: str, n: int) -> dict:
     times, failures = [], 0
     for i in range(n):
-        status, seconds = _get(f"{base}/api/v1/stations/nearest?lon={121.3 + (i % 97) / 300}&lat={31.1 + (i % 89) / 300}",
-                               timeout=10)
+        lon, lat = 121.3 + (i % 97) / 300, 31.1 + (i % 89) / 300
+        status, seconds = _get(f"{base}/api/v1/stations/nearest?lon={lon}&lat={lat}", timeout=10)
         times.append(seconds)
         failures += status != 200
     ms = np.array(times) * 1000
@@ -89,6 +89,7 @@ def _varied(base: str, n: int) -> None:
 
 
 def main() -> None:
+    """Probe the nearest-station answer quiet and under a flood of heavy requests, then measure memory over many."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--probes", type=int, default=300)
     parser.add_argument("--flood", type=int, default=8, help="concurrent coverage/picture clients")

@@ -173,8 +173,8 @@ def main() -> None:
 
     rows = []
     if args.only != "nearest":
-        rows.append(("bare Flask /ping (ceiling)", _run(BARE.format(port=args.port, workers=args.workers, settings=settings),
-                                                       f"{base}/ping", None, f"{base}/ping", args)))
+        bare = BARE.format(port=args.port, workers=args.workers, settings=settings)
+        rows.append(("bare Flask /ping (ceiling)", _run(bare, f"{base}/ping", None, f"{base}/ping", args)))
     path = os.path.abspath(args.stations) if args.stations else None
     if args.only != "bare":
         rows.append(("/api/v1/stations/nearest", _run(STATIONMAP.format(stations=path, port=args.port,

@@ -73,12 +73,14 @@ class Postgres:
                        check=True, capture_output=True, timeout=90)
 
     def connect(self):
+        """An autocommit connection over the unix socket (no TCP cost in the per-query figures)."""
         import psycopg
 
         return psycopg.connect(host=str(self.socket_dir), port=self.port, user="postgres", dbname="postgres",
                                autocommit=True)
 
     def stop(self) -> None:
+        """Stop the server and delete its directory; quiet if it never started, so it is safe in ``finally``."""
         subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
                        capture_output=True, timeout=60, check=False)   # already stopped is fine
         shutil.rmtree(self.root, ignore_errors=True)
@@ -132,7 +134,73 @@ def _timed(call, xs, ys) -> tuple[np.ndarray, list]:
     return times, answers
 
 
+def _load(cur, index, bx: np.ndarray, by: np.ndarray) -> str:
+    """Create PostGIS, copy in the stations (GiST-indexed) and the batch's query points; the server's name."""
+    version = cur.execute("SELECT version()").fetchone()[0].split(" on ")[0]
+    cur.execute("CREATE EXTENSION postgis")
+    postgis = cur.execute("SELECT postgis_lib_version()").fetchone()[0]
+    cur.execute("CREATE TABLE stations (pos integer PRIMARY KEY, geog geography(Point, 4326) NOT NULL)")
+    with cur.copy("COPY stations (pos, geog) FROM STDIN") as copy:
+        for p, (x, y) in enumerate(zip(index.lon.tolist(), index.lat.tolist(), strict=True)):
+            copy.write_row((p, f"SRID=4326;POINT({x!r} {y!r})"))
+    cur.execute("CREATE INDEX ON stations USING gist (geog)")
+    cur.execute("CREATE TABLE queries (id integer PRIMARY KEY, geog geography(Point, 4326) NOT NULL)")
+    with cur.copy("COPY queries (id, geog) FROM STDIN") as copy:
+        for i, (x, y) in enumerate(zip(bx.tolist(), by.tolist(), strict=True)):
+            copy.write_row((i, f"SRID=4326;POINT({x!r} {y!r})"))
+    cur.execute("ANALYZE")
+    return f"{version}, PostGIS {postgis}"
+
+
+def _singles(cur, index, every, sx: np.ndarray, sy: np.ndarray) -> dict[str, tuple[np.ndarray, list]]:
+    """Each engine's per-query times (µs) and answers, one query at a time, after a warm-up of 50."""
+
+    def knn(x: float, y: float) -> list[int]:
+        return [r[0] for r in cur.execute(KNN, {"x": x, "y": y, "r": RADIUS_M, "k": K}, prepare=True).fetchall()]
+
+    def two_step(x: float, y: float) -> list[int]:
+        return _two_step(cur, x, y)
+
+    def ours(x: float, y: float) -> list[int]:
+        return index.nearest(x, y, k=K, radius_m=RADIUS_M, filters=every).positions.tolist()
+
+    for call in (knn, two_step, ours):      # warm up caches and plans
+        _timed(call, sx[:50], sy[:50])
+    t_ours = _timed(ours, sx, sy)
+    t_knn = _timed(knn, sx, sy)
+    t_two = _timed(two_step, sx, sy)
+    return {"stationmap": t_ours, "PostGIS KNN": t_knn, "PostGIS two-step": t_two}
+
+
+def _batches(cur, index, every, bx: np.ndarray, by: np.ndarray) -> tuple[dict[str, float], int]:
+    """Each engine's seconds for the whole batch, and how many two-step batch queries were not proven complete."""
+    start = time.perf_counter()
+    index.nearest_batch(bx, by, k=K, radius_m=RADIUS_M, filters=every)
+    b_ours = time.perf_counter() - start
+    start = time.perf_counter()
+    cur.execute(KNN_BATCH, {"r": RADIUS_M, "k": K}).fetchall()
+    b_knn = time.perf_counter() - start
+    start = time.perf_counter()
+    rows = cur.execute(TWO_STEP_BATCH, {"r": RADIUS_M, "m": 2 * K, "k": K}).fetchall()
+    b_two = time.perf_counter() - start
+    unproven = len({r[0] for r in rows if r[3] == 2 * K and r[2] > r[4] * (1 - SPHERE_SLACK)})
+    return {"stationmap": b_ours, "PostGIS KNN": b_knn, "PostGIS two-step": b_two}, unproven
+
+
+def _agreement(index, every, sx: np.ndarray, sy: np.ndarray, singles: dict, check: int) -> dict[str, int]:
+    """How many of the first ``check`` single answers each engine got exactly right (brute force decides)."""
+    from stationmap.testing import brute_force_nearest
+
+    agree = dict.fromkeys(singles, 0)
+    for i in range(check):
+        truth = brute_force_nearest(index, sx[i], sy[i], k=K, radius_m=RADIUS_M, filters=every)[0].tolist()
+        for name, (_, answers) in singles.items():
+            agree[name] += answers[i] == truth
+    return agree
+
+
 def main() -> None:
+    """Load the stations into a throwaway PostGIS, race the engines, and print the markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", help="stations file (default: the shipped Shanghai sample)")
     parser.add_argument("--singles", type=int, default=2000)
@@ -142,7 +210,6 @@ def main() -> None:
 
     from stationmap.index import StationIndex
     from stationmap.stations import read_stations
-    from stationmap.testing import brute_force_nearest
 
     index = StationIndex(read_stations(args.stations))
     sx, sy = _queries(index.lon, index.lat, args.singles, seed=1)
@@ -153,54 +220,21 @@ def main() -> None:
     pg = Postgres()
     try:
         with pg.connect() as conn, conn.cursor() as cur:
-            version = cur.execute("SELECT version()").fetchone()[0].split(" on ")[0]
-            cur.execute("CREATE EXTENSION postgis")
-            postgis = cur.execute("SELECT postgis_lib_version()").fetchone()[0]
-            cur.execute("CREATE TABLE stations (pos integer PRIMARY KEY, geog geography(Point, 4326) NOT NULL)")
-            with cur.copy("COPY stations (pos, geog) FROM STDIN") as copy:
-                for p, (x, y) in enumerate(zip(index.lon.tolist(), index.lat.tolist(), strict=True)):
-                    copy.write_row((p, f"SRID=4326;POINT({x!r} {y!r})"))
-            cur.execute("CREATE INDEX ON stations USING gist (geog)")
-            cur.execute("CREATE TABLE queries (id integer PRIMARY KEY, geog geography(Point, 4326) NOT NULL)")
-            with cur.copy("COPY queries (id, geog) FROM STDIN") as copy:
-                for i, (x, y) in enumerate(zip(bx.tolist(), by.tolist(), strict=True)):
-                    copy.write_row((i, f"SRID=4326;POINT({x!r} {y!r})"))
-            cur.execute("ANALYZE")
-            print(f"server: {version}, PostGIS {postgis}")
+            print(f"server: {_load(cur, index, bx, by)}")
 
             # Only open stations count in stationmap's default; PostGIS is given every station, so
             # stationmap runs with include_closed to answer the same question.
             from stationmap.index import Filters
 
             every = Filters(include_closed=True)
-            knn = lambda x, y: [r[0] for r in cur.execute(KNN, {"x": x, "y": y, "r": RADIUS_M, "k": K},
-                                                             prepare=True).fetchall()]
-            ours = lambda x, y: index.nearest(x, y, k=K, radius_m=RADIUS_M, filters=every).positions.tolist()
-            for call in (knn, lambda x, y: _two_step(cur, x, y), ours):      # warm up caches and plans
-                _timed(call, sx[:50], sy[:50])
-            t_ours, a_ours = _timed(ours, sx, sy)
-            t_knn, a_knn = _timed(knn, sx, sy)
-            t_two, a_two = _timed(lambda x, y: _two_step(cur, x, y), sx, sy)
-
-            start = time.perf_counter()
-            index.nearest_batch(bx, by, k=K, radius_m=RADIUS_M, filters=every)
-            b_ours = time.perf_counter() - start
-            start = time.perf_counter()
-            cur.execute(KNN_BATCH, {"r": RADIUS_M, "k": K}).fetchall()
-            b_knn = time.perf_counter() - start
-            start = time.perf_counter()
-            rows = cur.execute(TWO_STEP_BATCH, {"r": RADIUS_M, "m": 2 * K, "k": K}).fetchall()
-            b_two = time.perf_counter() - start
-            unproven = len({r[0] for r in rows if r[3] == 2 * K and r[2] > r[4] * (1 - SPHERE_SLACK)})
+            singles = _singles(cur, index, every, sx, sy)
+            batches, unproven = _batches(cur, index, every, bx, by)
     finally:
         pg.stop()
 
     check = min(args.check, len(sx))
-    agree = {"stationmap": 0, "PostGIS KNN": 0, "PostGIS two-step": 0}
-    for i in range(check):
-        truth = brute_force_nearest(index, sx[i], sy[i], k=K, radius_m=RADIUS_M, filters=every)[0].tolist()
-        for name, answers in (("stationmap", a_ours), ("PostGIS KNN", a_knn), ("PostGIS two-step", a_two)):
-            agree[name] += answers[i] == truth
+    agree = _agreement(index, every, sx, sy, singles, check)
+    t_ours, b_ours = singles["stationmap"][0], batches["stationmap"]
 
     def row(name: str, single: np.ndarray, batch: float) -> str:
         return (f"| {name} | {np.median(single):,.0f} | {np.percentile(single, 99):,.0f} | "
@@ -210,9 +244,8 @@ def main() -> None:
     print("| engine | single median (µs) | single p99 (µs) | single vs stationmap | "
           f"{args.batch:,} batch (s) | batch vs stationmap | same answer as brute force |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    print(row("stationmap", t_ours, b_ours))
-    print(row("PostGIS KNN", t_knn, b_knn))
-    print(row("PostGIS two-step", t_two, b_two))
+    for name in ("stationmap", "PostGIS KNN", "PostGIS two-step"):
+        print(row(name, singles[name][0], batches[name]))
     print(f"two-step batch: {unproven} of {args.batch:,} queries not proven complete by their 2k candidates "
           "(the single two-step repeats those)")
 

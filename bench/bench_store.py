@@ -45,6 +45,7 @@ def _measure(url: str, frame, label: str) -> None:
 
 
 def main() -> None:
+    """Seed, edit and swap timings for a GeoPackage and (when installed) PostgreSQL + PostGIS, on the same stations."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", help="stations file (default: the shipped Shanghai sample)")
     args = parser.parse_args()

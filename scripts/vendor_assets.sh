@@ -34,5 +34,7 @@ fetch swagger-ui-dist 5.35.0 LICENSE NOTICE swagger-ui-bundle.js swagger-ui-stan
 # Noto Sans SC (SIL OFL 1.1) for map pictures: Chinese text on any machine, with no system font.
 fetch @expo-google-fonts/noto-sans-sc 0.4.3 LICENSE_FONT 400Regular/NotoSansSC_400Regular.ttf \
   700Bold/NotoSansSC_700Bold.ttf
+# axe-core (MPL-2.0): the accessibility checker the browser tests inject; pages never load it.
+fetch axe-core 4.14.1 LICENSE LICENSE-3RD-PARTY.txt axe.min.js
 mv "$dest/VERSIONS.new" "$dest/VERSIONS"
 echo "vendored: $(tr '\n' ' ' < "$dest/VERSIONS")"

@@ -1,7 +1,10 @@
 /* stationmap planner page: coverage by district, its gaps, new sites, downloads.
  *
- * Everything comes from GET /api/v1/coverage (json for the table, geojson for the gaps) with the
- * form's parameters; downloads are links to the same API. District and station names are
+ * Everything comes from GET /api/v1/coverage with the form's parameters: json for the table and
+ * sites, cells for the heat layer (minutes to the nearest open station, stationmap/heat.py),
+ * geojson for the gaps' edges; downloads are links to the same API. The URL carries every
+ * option, so a shared link opens the same answer; invalid values are explained next to their
+ * field in the page's language, and the previous answer is cleared. District and station names are
  * untrusted text: they only ever enter the page through textContent. Overlays are requested in
  * the base map's coordinate system (GCJ-02 on AMap tiles).
  */
@@ -14,17 +17,10 @@
   var form = document.getElementById("controls");
   var statusEl = document.getElementById("status");
   var table = document.getElementById("table");
-  // Gaps darken the choropleth rather than compete with its red-to-green classes.
-  var GAP = "#1a237e";
+  var P = settings.palette;                // stationmap/maps/style.py: one palette for every map
   var state = { districts: [], sortKey: null, sortDir: "ascending", ticket: 0 };
 
   var el = stationmap.el;
-
-  function colour(share) {
-    var c = settings.classes[0][1];
-    settings.classes.forEach(function (pair) { if (share >= pair[0]) c = pair[1]; });
-    return c;
-  }
 
   // -- controls ----------------------------------------------------------------------
   var names = {};                 // the page's language (district names in the report are Chinese)
@@ -32,6 +28,54 @@
   var area = document.getElementById("area");
   area.appendChild(el("option", { value: settings.area }, T.whole));
   settings.districts.forEach(function (d) { area.appendChild(el("option", { value: d.adcode }, d.name)); });
+
+  // -- the URL remembers the form ------------------------------------------------------
+  var FIELDS = ["adcode", "mode", "minutes", "at", "recommend"];
+  var inputs = { adcode: area, mode: document.getElementById("mode"), minutes: document.getElementById("minutes"),
+                 at: document.getElementById("at"), recommend: document.getElementById("recommend") };
+  (function restore() {
+    var q = new URLSearchParams(location.search);
+    FIELDS.forEach(function (k) {
+      if (!q.has(k)) return;
+      var v = q.get(k);
+      if (k === "adcode" && !Array.prototype.some.call(area.options, function (o) { return o.value === v; })) {
+        area.dataset.invalid = v;               // explained by check(), not silently replaced
+        return;
+      }
+      inputs[k].value = v;
+      if (inputs[k].value !== v && k !== "at") inputs[k].dataset.invalid = v;
+    });
+  })();
+
+  function remember() {
+    var q = new URLSearchParams(location.search);
+    FIELDS.forEach(function (k) {
+      var v = inputs[k].value;
+      if (v && !(k === "recommend" && v === "0")) q.set(k, k === "at" ? v.slice(0, 5) : v); else q.delete(k);
+    });
+    history.replaceState(null, "", location.pathname + "?" + q.toString());
+  }
+
+  // Each field's rule, checked here so the reason is in the page's language, next to the field.
+  function problems() {
+    var out = {};
+    if (area.dataset.invalid) out.adcode = T.bad_area;
+    var m = inputs.minutes.dataset.invalid || inputs.minutes.value;
+    if (!/^\d+(\.\d+)?$/.test(m) || +m < 1 || +m > 60) out.minutes = T.bad_minutes;
+    var r = inputs.recommend.dataset.invalid || inputs.recommend.value || "0";
+    if (!/^\d+$/.test(r) || +r > 20) out.recommend = T.bad_recommend;
+    var at = inputs.at.value;
+    if (at && !/^([01]\d|2[0-3]):[0-5]\d/.test(at)) out.at = T.bad_at;
+    return out;
+  }
+
+  function showProblems(found) {
+    FIELDS.forEach(function (k) {
+      var box = document.getElementById("err-" + k);
+      box.textContent = found[k] || "";
+      if (found[k]) inputs[k].setAttribute("aria-invalid", "true"); else inputs[k].removeAttribute("aria-invalid");
+    });
+  }
 
   function params() {
     var q = new URLSearchParams({ adcode: area.value, mode: document.getElementById("mode").value,
@@ -53,37 +97,52 @@
   var map = L.map("map", { preferCanvas: true, maxZoom: settings.tiles.max_zoom }).setView([31.2, 121.45], 9);
   stationmap.baseMap(map, settings.tiles, T.no_tiles);
   var outlines = null;
-  var gapsLayer = L.layerGroup().addTo(map);
+  var heat = new stationmapHeat.Layer({ opacity: P.opacity, pane: "overlayPane" });
+  var gapsLayer = L.layerGroup();               // the gaps' edges, a thin vermillion line over the heat
+  var heatGroup = L.layerGroup([heat, gapsLayer]).addTo(map);
+  var districtsLayer = L.layerGroup().addTo(map);
   var sitesLayer = L.layerGroup().addTo(map);
   var stationsLayer = L.layerGroup();
-  window.stationmapCoverage = { map: map, gaps: gapsLayer, sites: sitesLayer, stations: stationsLayer };
+  var siteMarkers = [];
+  window.stationmapCoverage = { map: map, heat: heat, gaps: gapsLayer, sites: sitesLayer, stations: stationsLayer,
+                                districts: districtsLayer, timings: {} };
 
   var outlinesReady = fetch("/api/v1/districts?coordsys=" + display + "&lang=" + settings.lang)
     .then(function (r) { return r.json(); })
     .then(function (geojson) {
-      outlines = L.geoJSON(geojson, { style: { color: "#444", weight: 1, fillColor: "#ddd", fillOpacity: 0.5 } });
+      // Outlines only: a district's coverage is its label, never a fill under the heat.
+      outlines = L.geoJSON(geojson, { style: { color: P.outline, weight: 1.4, opacity: 0.9, fill: true, fillOpacity: 0 } });
       outlines.eachLayer(function (layer) {
         var tip = el("span");
         tip.textContent = names[layer.feature.properties.adcode] || layer.feature.properties.name;
         layer.bindTooltip(tip, { sticky: true });
       });
-      outlines.addTo(map).bringToBack();
+      outlines.addTo(districtsLayer);
       map.fitBounds(outlines.getBounds(), { animate: false });
     });
 
+  var labels = L.layerGroup().addTo(districtsLayer);
   function paintDistricts(rows) {
     if (!outlines) return;
     var byCode = {};
     rows.forEach(function (r) { byCode[r.adcode] = r; });
+    labels.clearLayers();
     outlines.eachLayer(function (layer) {
       var p = layer.feature.properties;
       var row = byCode[p.adcode];
-      layer.setStyle(row ? { fillColor: colour(row.area_covered_pct), fillOpacity: 0.45, color: "#333", weight: 1.2 }
-                         : { fillColor: "#ddd", fillOpacity: 0.25, color: "#888", weight: 0.8 });
+      layer.setStyle(row ? { color: P.outline, weight: 1.6, opacity: 0.95 } : { color: "#777", weight: 0.8, opacity: 0.6 });
       var tip = el("span");
       var label = names[p.adcode] || p.name;
       tip.textContent = row ? label + " · " + T.covered + " " + row.area_covered_pct.toFixed(1) + "%" : label;
       layer.setTooltipContent(tip);
+      if (row) {
+        // The share as a label at the district's inside point (the server's largest-gap centre is no such point).
+        var centre = layer.getBounds().getCenter();
+        L.marker(centre, { interactive: false, keyboard: false,
+                           icon: L.divIcon({ className: "district-label", iconSize: null,
+                                             html: "<span>" + row.area_covered_pct.toFixed(0) + "%</span>" }) })
+          .addTo(labels);
+      }
     });
     if (rows.length === 1) {
       outlines.eachLayer(function (layer) {
@@ -97,21 +156,91 @@
   function drawGaps(geojson) {
     gapsLayer.clearLayers();
     L.geoJSON(geojson, { interactive: false,
-                         style: { weight: 0, fillColor: GAP, fillOpacity: 0.4 } }).addTo(gapsLayer);
+                         style: { weight: 0.8, color: P.gap, opacity: 0.9, fill: false } }).addTo(gapsLayer);
   }
+
+  function km(m) {
+    return m === null || m === undefined ? "—" : m < 1000 ? Math.round(m) + " m" : (m / 1000).toFixed(2) + " km";
+  }
+
+  function siteCard(s) {
+    var box = el("div", { "class": "site-card" });
+    box.appendChild(el("strong", {}, T.site + " " + s.rank));
+    var dl = el("dl");
+    [[T.gain, "+" + Math.round(s.gain).toLocaleString()],
+     [T.district, s.district || "—"],
+     [T.nearest, s.nearest_station ? s.nearest_station + " · " + km(s.nearest_station_m) : T.no_station],
+     ["WGS-84", s.wgs84_lat.toFixed(6) + ", " + s.wgs84_lon.toFixed(6)],
+     ["GCJ-02", s.gcj02_lat.toFixed(6) + ", " + s.gcj02_lon.toFixed(6)]].forEach(function (pair) {
+      dl.appendChild(el("dt", {}, pair[0]));
+      dl.appendChild(el("dd", {}, pair[1]));
+    });
+    box.appendChild(dl);
+    if (/^https:\/\/uri\.amap\.com\//.test(s.amap)) {
+      box.appendChild(el("a", { href: s.amap, target: "_blank", rel: "noopener noreferrer", "class": "amap" }, T.amap));
+    }
+    return box;
+  }
+
+  // Numbered markers at the sites' true positions; markers that would overlap at this zoom are
+  // fanned out (the badge moves, a short line points back to the spot), so none hides another.
+  function spread() {
+    var placed = [];
+    siteMarkers.forEach(function (m) {
+      var p = map.latLngToLayerPoint(m.getLatLng()), dx = 0, dy = 0, turn = 0;
+      while (placed.some(function (q) { return Math.abs(q.x - (p.x + dx)) < 26 && Math.abs(q.y - (p.y + dy)) < 26; }) && turn < 24) {
+        turn++;
+        dx = Math.round(Math.cos(turn * 1.1) * 14 * (1 + turn / 3));
+        dy = Math.round(Math.sin(turn * 1.1) * 14 * (1 + turn / 3));
+      }
+      placed.push(L.point(p.x + dx, p.y + dy));
+      var badge = m.getElement() && m.getElement().querySelector("b");
+      if (badge) badge.style.transform = "translate(" + dx + "px," + dy + "px)";
+      m.getElement() && m.getElement().setAttribute("data-offset", dx + "," + dy);
+    });
+  }
+  map.on("zoomend", spread);
 
   function drawSites(sites) {
     sitesLayer.clearLayers();
+    siteMarkers = [];
     var list = document.getElementById("sites");
     list.textContent = "";
     document.getElementById("sites-head").hidden = !sites.length;
+    document.getElementById("site-downloads").hidden = !sites.length;
     sites.forEach(function (s) {
-      var tip = T.site + " " + s.rank + ": +" + Math.round(s.gain).toLocaleString() + " (" + T.gain + ")";
-      L.circleMarker([s.lat, s.lon], { radius: 9, color: "#fff", weight: 2, fillColor: "#6a1b9a", fillOpacity: 1 })
-        .bindTooltip(el("span", {}, tip)).addTo(sitesLayer);
-      list.appendChild(el("li", {}, tip + " — " + s.lat.toFixed(5) + ", " + s.lon.toFixed(5)));
+      var marker = L.marker([s.lat, s.lon], {
+        title: T.site + " " + s.rank, alt: T.site + " " + s.rank, riseOnHover: true,
+        icon: L.divIcon({ className: "site-marker", iconSize: [26, 26], iconAnchor: [13, 13], popupAnchor: [0, -12],
+                          html: "<b style=\"background:" + P.site + "\">" + Number(s.rank) + "</b>" }) });
+      marker.bindPopup(siteCard(s), { maxWidth: 300 });
+      marker.addTo(sitesLayer);
+      siteMarkers.push(marker);
+      var item = el("li", { "data-rank": s.rank });
+      var button = el("button", { type: "button", "class": "site-link" },
+                      T.site + " " + s.rank + ": +" + Math.round(s.gain).toLocaleString() + " (" + T.gain + ")");
+      button.addEventListener("click", function () {
+        map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15), { animate: false });
+        marker.openPopup();
+      });
+      item.appendChild(button);
+      item.appendChild(el("span", { "class": "site-where" },
+        (s.district || "—") + " · " + T.nearest + " " + (s.nearest_station ? km(s.nearest_station_m) : "—") +
+        " · WGS-84 " + s.wgs84_lat.toFixed(5) + ", " + s.wgs84_lon.toFixed(5) +
+        " · GCJ-02 " + s.gcj02_lat.toFixed(5) + ", " + s.gcj02_lon.toFixed(5)));
+      list.appendChild(item);
     });
+    spread();
   }
+
+  // Layers: each checkbox shows or hides one.
+  [["layer-heat", heatGroup], ["layer-districts", districtsLayer], ["layer-sites", sitesLayer]].forEach(function (pair) {
+    document.getElementById(pair[0]).addEventListener("change", function (e) {
+      e.stopPropagation();                     // not a new question
+      if (e.target.checked) pair[1].addTo(map); else map.removeLayer(pair[1]);
+      if (pair[1] === sitesLayer) spread();
+    });
+  });
 
   // Stations (optional): those the report counted, i.e. open at the chosen time.
   var stationsTicket = 0;
@@ -134,27 +263,21 @@
       });
     })("/api/v1/stations?" + q.toString());
   }
-  document.getElementById("show-stations").addEventListener("change", loadStations);
+  document.getElementById("show-stations").addEventListener("change", function (e) { e.stopPropagation(); loadStations(); });
 
-  // Legend: the choropleth classes and the gap colour.
-  (function legend() {
+  // Legend: the heat bands (the threshold is the edge before the vermillion gap band), outlines, sites.
+  function drawLegend(bands, unit) {
     var box = document.getElementById("legend");
-    box.appendChild(el("strong", {}, T.covered));
-    settings.classes.forEach(function (pair) {
-      var item = el("span", { "class": "key" });
-      item.appendChild(el("i", { style: "background:" + pair[1] }));
-      item.appendChild(document.createTextNode("≥ " + pair[0] + "%"));
-      box.appendChild(item);
-    });
-    var gap = el("span", { "class": "key" });
-    gap.appendChild(el("i", { style: "background:" + GAP + ";opacity:.5" }));
-    gap.appendChild(document.createTextNode(T.gaps));
-    box.appendChild(gap);
+    stationmapHeat.legend(box, bands, unit === "min" ? T.min : "m", { title: T.heat_title, gap: T.gaps });
+    var outline = el("span", { "class": "key" });
+    outline.appendChild(el("i", { "class": "outline", style: "border-color:" + P.outline }));
+    outline.appendChild(document.createTextNode(T.district_outline));
+    box.appendChild(outline);
     var site = el("span", { "class": "key" });
-    site.appendChild(el("i", { style: "background:#6a1b9a;border-radius:50%" }));
+    site.appendChild(el("i", { style: "background:" + P.site + ";border-radius:50%" }));
     site.appendChild(document.createTextNode(T.sites));
     box.appendChild(site);
-  })();
+  }
 
   // -- table -------------------------------------------------------------------------
   var columns = settings.columns;
@@ -220,10 +343,17 @@
   }
 
   // -- compute -----------------------------------------------------------------------
+  // A refusal names its parameters: each is explained next to its field in the page's language.
   function failure(response) {
     return response.json().then(function (body) {
-      var reasons = (body.errors || []).map(function (e) { return e.parameter + ": " + e.reason; });
-      throw new Error(T.error + (reasons.length ? " (" + reasons.join("; ") + ")" : ""));
+      var found = {};
+      (body.errors || []).forEach(function (e) {
+        var k = e.parameter === "radius_m" ? "minutes" : e.parameter;
+        if (inputs[k]) found[k] = T["bad_" + (k === "adcode" ? "area" : k)] || T.error;
+      });
+      showProblems(found);
+      var error = new Error(Object.keys(found).length ? T.fix_fields : T.error);
+      throw error;
     }, function () { throw new Error(T.error); });
   }
 
@@ -232,20 +362,50 @@
   }
 
   function links() {
-    ["csv", "xlsx", "geojson", "html"].forEach(function (f) {
+    ["csv", "xlsx", "geojson", "html", "sites-csv", "sites-xlsx", "sites-geojson"].forEach(function (f) {
       document.getElementById("dl-" + f).setAttribute("href", apiUrl(f));
     });
     // The other files are named by the server (Content-Disposition); the GeoJSON is a plain API answer.
     document.getElementById("dl-geojson").setAttribute("download", "coverage-gaps-" + area.value + ".geojson");
   }
 
+  // The previous answer does not answer this form: take it off the page rather than leave it looking current.
+  function clearAnswer() {
+    state.districts = [];
+    renderRows();
+    document.getElementById("totals").textContent = "";
+    document.getElementById("assumptions").textContent = "";
+    drawSites([]);
+    heat.setData(null);
+    gapsLayer.clearLayers();
+    labels.clearLayers();
+    table.removeAttribute("data-ready");
+    document.getElementById("downloads").hidden = true;
+  }
+
+  function finish(ticket, message) {
+    if (ticket !== state.ticket) return;
+    document.body.classList.remove("busy");
+    form.removeAttribute("aria-busy");
+    statusEl.textContent = message;
+  }
+
   function compute() {
     var ticket = ++state.ticket;
+    var found = problems();
+    showProblems(found);
+    remember();
+    if (Object.keys(found).length) {
+      clearAnswer();
+      finish(ticket, T.fix_fields);
+      return;
+    }
+    var started = performance.now();
     document.body.classList.add("busy");
     form.setAttribute("aria-busy", "true");
     statusEl.textContent = T.computing;
     links();
-    // The table first, then the gaps: the second request is answered from the server's cache.
+    // The table first, then the heat and the gaps' edges: answered from the server's cache.
     getJson(apiUrl("json")).then(function (body) {
       if (ticket !== state.ticket) return null;
       state.districts = body.districts;
@@ -253,26 +413,35 @@
       renderRows();
       renderTotals(body.totals);
       drawSites(body.recommendations);
+      document.getElementById("downloads").hidden = false;
       document.getElementById("assumptions").textContent = body.assumptions;
       return outlinesReady.then(function () { paintDistricts(body.districts); })
-        .then(function () { return getJson(apiUrl("geojson")); })
+        .then(function () { return getJson(apiUrl("cells")); })
+        .then(function (cells) {
+          if (ticket !== state.ticket) return null;
+          heat.setData(cells);
+          drawLegend(cells.bands, cells.unit);
+          window.stationmapCoverage.timings.heat_ms = performance.now() - started;
+          return getJson(apiUrl("geojson"));
+        })
         .then(function (gaps) {
-          if (ticket !== state.ticket) return;
+          if (!gaps || ticket !== state.ticket) return;
           drawGaps(gaps);
-          statusEl.textContent = T.done.replace("{n}", body.districts.length);
-          document.body.classList.remove("busy");
-          form.removeAttribute("aria-busy");
+          finish(ticket, T.done.replace("{n}", body.districts.length));
           table.setAttribute("data-ready", params().toString());
           if (document.getElementById("show-stations").checked) loadStations();
         });
     }).catch(function (error) {
       if (ticket !== state.ticket) return;
-      document.body.classList.remove("busy");
-      form.removeAttribute("aria-busy");
-      statusEl.textContent = error && error.message ? error.message : T.error;
+      clearAnswer();
+      finish(ticket, error && error.message ? error.message : T.error);
     });
   }
 
+  FIELDS.forEach(function (k) {
+    inputs[k].addEventListener("input", function () { delete inputs[k].dataset.invalid; });
+  });
+  area.addEventListener("change", function () { delete area.dataset.invalid; });
   form.addEventListener("submit", function (e) { e.preventDefault(); compute(); });
   form.addEventListener("change", function () { compute(); });
   compute();

@@ -134,6 +134,15 @@ def _shanghai() -> gpd.GeoDataFrame:
 
 
 def _read_user_file(path: Path) -> gpd.GeoDataFrame:
+    frame = _open_user_file(path)
+    problems = _user_row_problems(frame)
+    if problems:
+        raise DataFileError(str(path), problems)
+    return _as_districts(frame)
+
+
+def _open_user_file(path: Path) -> gpd.GeoDataFrame:
+    """The user's file as read, refused whole when it is missing, unreadable, empty or lacks a required column."""
     source = str(path)
     if not path.is_file():
         raise DataFileError(source, [InputError("no such file")])
@@ -146,6 +155,11 @@ def _read_user_file(path: Path) -> gpd.GeoDataFrame:
     missing = [c for c in ("adcode", "name") if c not in frame.columns]
     if missing:
         raise DataFileError(source, [InputError(f"required column {c!r} is missing", field=c) for c in missing])
+    return frame
+
+
+def _user_row_problems(frame: gpd.GeoDataFrame) -> list[InputError]:
+    """Every bad row at once (non-polygon geometry, empty name, unsafe text), so one fix-up pass suffices."""
     problems = []
     for i, geometry in enumerate(frame.geometry, start=1):
         if geometry is None or geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
@@ -159,8 +173,11 @@ def _read_user_file(path: Path) -> gpd.GeoDataFrame:
             reason = text_problem(text) if isinstance(text, str) else None
             if reason:
                 problems.append(InputError(reason, field=column, row=i))
-    if problems:
-        raise DataFileError(source, problems)
+    return problems
+
+
+def _as_districts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A checked user file in the shipped table's shape: WGS-84, the same columns and dtypes, valid polygons."""
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     frame["adcode"] = frame["adcode"].astype(str)
@@ -295,3 +312,25 @@ def area_codes(area: str) -> frozenset[str]:
     ['310100', '310101', '310104']
     """
     return frozenset({str(area), *load_districts(area)["adcode"]})
+
+
+@lru_cache(maxsize=8)
+def _area_shape(area: str) -> shapely.Geometry:
+    shape = shapely.union_all(np.asarray(load_districts(area).geometry.array))
+    shapely.prepare(shape)
+    return shape
+
+
+def area_contains(area: str, lon: float, lat: float) -> bool:
+    """Whether WGS-84 ``lon``/``lat`` lies in the served ``area`` (the union of its districts,
+    edges included).
+
+    The worker page says "outside the area this service covers" from this, rather than
+    silently widening a search into places the register does not cover.
+
+    Examples
+    --------
+    >>> area_contains("310100", 121.4737, 31.2304), area_contains("310100", 120.1551, 30.2741)
+    (True, False)
+    """
+    return bool(shapely.intersects_xy(_area_shape(str(area)), lon, lat))

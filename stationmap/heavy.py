@@ -35,7 +35,8 @@ def _json_bytes(body: Any) -> bytes:
 
 def coverage_body(data: Dataset | LiveDataset, question: planner.Question, f: str, lang: str, coordsys: str,
                   tiles: str = "osm", tianditu_key: str = "", *, cache: planner.AnswerCache | None = None) -> bytes:
-    """``GET /api/v1/coverage``'s answer in format ``f`` (json, geojson, csv, xlsx, html);
+    """``GET /api/v1/coverage``'s answer in format ``f`` (json, geojson, csv, xlsx, html, cells:
+    the heat layer, sites-csv/-xlsx/-geojson: the recommended sites with their details);
     ``cache``: where answers are kept (default: this process's :data:`ANSWERS`).
     """
     data = _current(data)
@@ -54,12 +55,22 @@ def coverage_body(data: Dataset | LiveDataset, question: planner.Question, f: st
         return map_html(m).encode("utf-8")
     if f == "geojson":
         return _json_bytes(reports.gaps_geojson(answer.report, lang, coordsys))
+    if f == "cells":
+        from .heat import heat_payload
+
+        return _json_bytes(heat_payload(answer.report, coordsys))
+    from .sites import SITE_FORMATS, site_details, site_file
+
+    table = (site_details(answer.sites, answer.districts, data.index, answer.report.filters, lang)
+             if answer.sites is not None else None)
+    if f in SITE_FORMATS:
+        return site_file(table, answer.report.assumptions(lang), f, lang, coordsys)
     threshold = question.threshold
     query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
              "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
              "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
     return _json_bytes(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
-                                       stations=data.count, query=query))
+                                       stations=data.count, query=query, sites=table))
 
 
 def picture_body(data: Dataset | LiveDataset, fmt: str, adcode: str, layer: str, types: tuple[str, ...],

@@ -136,3 +136,55 @@ def describe_change(state_name: str, change: datetime | None, when: datetime, la
         return f"{day}{clock} {'关门' if state_name == 'open' else '开门'}"
     day = {0: "", 1: " tomorrow"}.get(days, change.strftime(" %b %d"))
     return f"{'closes' if state_name == 'open' else 'opens'} {clock}{day}"
+
+
+_DAYS = {"zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+         "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_WORDS = {"zh": {"closed": "不开放", "unknown": "不详", "all_day": "全天"},
+          "en": {"closed": "closed", "unknown": "unknown", "all_day": "all day"}}
+
+
+def week(expression: str, when: datetime, lang: str = "zh") -> list[dict[str, str]]:
+    """The seven days from ``when``'s date: ``{"date", "day", "hours"}`` each, e.g.
+    ``"09:30–17:00"``, ``"不开放"`` or ``"全天"``.
+
+    A rider reads "is it open on Saturday" from this, not from ``opening_hours`` syntax; public
+    holidays (``PH``) are applied, since these are real dates.
+
+    Examples
+    --------
+    >>> [d["hours"] for d in week("Mo-Fr 09:30-17:00", parse_when("2026-11-27T12:00"), "en")[:3]]
+    ['09:30–17:00', 'closed', 'closed']
+    >>> week("", parse_when("2026-11-27T12:00"))[0]
+    {'date': '2026-11-27', 'day': '周五', 'hours': '不详'}
+    """
+    start = when.astimezone(TIMEZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    return list(_week(expression.strip() if expression else "", start, lang))
+
+
+@lru_cache(maxsize=1024)
+def _week(expression: str, start: datetime, lang: str) -> tuple[dict[str, str], ...]:
+    from datetime import timedelta
+
+    words = _WORDS.get(lang, _WORDS["zh"])
+    days = []
+    compiled = _compile(expression) if expression and not problem(expression) else None
+    for offset in range(7):
+        day_start = start + timedelta(days=offset)
+        day_end = day_start + timedelta(days=1)
+        spans = []
+        unknown = compiled is None
+        if compiled is not None:
+            for begin, end, state_, _comment in compiled.intervals(day_start, day_end):
+                if state_ == State.OPEN:
+                    spans.append((begin, end))
+                elif state_ == State.UNKNOWN:
+                    unknown = True
+        if spans:
+            text = (words["all_day"] if spans == [(day_start, day_end)] else
+                    ", ".join(f"{b:%H:%M}–{'24:00' if e == day_end else format(e, '%H:%M')}" for b, e in spans))
+        else:
+            text = words["unknown"] if unknown else words["closed"]
+        days.append({"date": day_start.date().isoformat(), "day": _DAYS.get(lang, _DAYS["zh"])[day_start.weekday()],
+                     "hours": text})
+    return tuple(days)

@@ -19,6 +19,22 @@ Design
     with the key of a queued or running job joins it, and finished results are kept in a small
     cache bounded by count and bytes, so every request worker gets them.
 
+Versions of the context (the living register)
+    The context may change while the server runs (the register is edited, issue 10). A job then
+    carries the register ``version`` it must be answered from, and that version is part of its
+    key (the same question on the same register is computed once per server; on a newer register
+    it is a new job). The service keeps its context current (``stationmap serve`` runs the
+    register's watcher in it, ``on_start``), and when a job asks for a version newer than the
+    service holds it first catches up (``catch_up``: reads the store) in the slot's thread. A
+    worker process holds the context as it was when forked, so a worker older than the job's
+    version is replaced by a fresh fork before it runs it, and an idle worker older than the
+    service is replaced within a second (at most one old register per worker: memory does not
+    grow with swaps). A job is never answered from an older version than it asked for; if the
+    pool is *ahead* (the register moved on again since the request began), it answers from the
+    newer one, and the answer names the version it came from (the coverage answer's
+    ``version``, a picture's caption). Without ``version_of`` (a file that never changes) no
+    version is checked.
+
     When the queue is full :meth:`JobPool.submit` raises :class:`PoolFull` with a ``retry_after``
     in seconds: the web layer answers 503 with ``Retry-After`` at once, never a hang.
 
@@ -149,8 +165,11 @@ class Job:
     started: float | None = None
     finished: float | None = None
     size: int = 0
+    #: The context version the job must be answered from, or newer (``None``: any).
+    version: int | None = None
 
     def status(self) -> dict[str, Any]:
+        """The job as a client sees it: plain data (no function, no result) so it pickles across the service's pipe."""
         now = time.monotonic()
         return {"id": self.id, "state": self.state, "stage": self.stage, "progress": self.fraction,
                 "queued_s": round((self.started or now) - self.submitted, 3),
@@ -167,8 +186,11 @@ class _Slot:
         self.conn: Any = None
         self.jobs_done = 0
         self.job: Job | None = None
+        #: The context version the worker process was forked with.
+        self.version: int | None = None
 
     def start(self) -> None:
+        self.version = self.pool.held_version()
         ours, theirs = get_context("fork").Pipe()
         self.process = get_context("fork").Process(target=_work, args=(theirs, self.pool.context), daemon=True)
         self.process.start()
@@ -196,7 +218,14 @@ class _Slot:
         while not self.pool.closed:
             job = self.pool._next_job()
             if job is None:
+                self._renew_if_old(self.pool.held_version())
                 continue
+            try:
+                self.pool._ready_for(job.version)
+            except Exception as error:                      # noqa: BLE001 — e.g. the store is away
+                self.pool._finish(job, FAILED, error=_error_payload(error))
+                continue
+            self._renew_if_old(job.version)
             if self.process is None or not self.process.is_alive():
                 self.start()
             self.job = job
@@ -204,6 +233,12 @@ class _Slot:
             self.job = None
             if self.process is not None and self.jobs_done >= self.pool.recycle_after:
                 self.stop()
+
+    def _renew_if_old(self, needed: int | None) -> None:
+        """Replace the worker process when it holds an older context version than ``needed``."""
+        if self.process is not None and needed is not None and (self.version is None or self.version < needed):
+            self.stop()
+            self.start()
 
     def _run(self, job: Job) -> None:
         try:
@@ -261,11 +296,21 @@ class JobPool:
     keep, keep_bytes
         Finished jobs kept (for their results, and so an identical question is answered from
         them), bounded by count and by the bytes of their pickled results.
+    version_of
+        ``version_of(context)``: the version the context holds now (``None``: unversioned).
+    catch_up
+        ``catch_up(context, version)``: bring the context up to at least ``version`` (called
+        in the service when a job asks for a newer version than it holds; time it takes
+        counts against that job's limit).
     """
 
     def __init__(self, context: Any = None, *, processes: int = 2, queue: int = 4, recycle_after: int = 20,
-                 timeout_s: float = 60.0, keep: int = 32, keep_bytes: int = 64 * 2**20):
+                 timeout_s: float = 60.0, keep: int = 32, keep_bytes: int = 64 * 2**20,
+                 version_of: Callable[[Any], int | None] | None = None,
+                 catch_up: Callable[[Any, int], None] | None = None):
         self.context = context
+        self.version_of, self.catch_up = version_of, catch_up
+        self._catching_up = threading.Lock()
         self.queue_size, self.recycle_after, self.timeout_s = queue, recycle_after, timeout_s
         self.keep, self.keep_bytes = keep, keep_bytes
         self.closed = False
@@ -284,10 +329,14 @@ class JobPool:
             thread.start()
 
     # -- the job API ---------------------------------------------------------------------
-    def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None) -> str:
-        """A job id for ``fn(context, *args)``: an existing job's when ``key`` is queued,
-        running or finished and kept; else a new job. Raises :class:`PoolFull`.
+    def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None,
+               version: int | None = None) -> str:
+        """A job id for ``fn(context, *args)``: an existing job's when ``key`` (on ``version``)
+        is queued, running or finished and kept; else a new job, answered from the context at
+        ``version`` or newer (see the module's text). Raises :class:`PoolFull`.
         """
+        if version is not None:
+            key = ("version", version, key)
         with self._lock:
             known = self._by_key.get(key)
             if known is not None and self._jobs[known].state in (QUEUED, RUNNING, DONE):
@@ -297,7 +346,7 @@ class JobPool:
             if len(self._queue) >= self.queue_size:
                 raise PoolFull(self.retry_after())
             job = Job(f"{next(self._ids)}-{secrets.token_hex(6)}", key, fn, tuple(args),
-                      float(timeout_s or self.timeout_s))
+                      float(timeout_s or self.timeout_s), version=version)
             self._jobs[job.id] = job
             self._by_key[key] = job.id
             self._queue.append(job)
@@ -347,16 +396,24 @@ class JobPool:
         return not self.closed and all(t.is_alive() for t in self._threads)
 
     def stats(self) -> dict[str, Any]:
+        """Queue length, running jobs, kept results and worker pids: a snapshot of how busy it is."""
         with self._lock:
             return {"queued": len(self._queue), "running": sum(s.job is not None for s in self._slots),
                     "kept": len(self._finished), "kept_bytes": sum(j.size for j in self._finished.values()),
-                    "processes": [s.process.pid if s.process else None for s in self._slots]}
+                    "processes": [s.process.pid if s.process else None for s in self._slots],
+                    "version": self.held_version(),
+                    "versions": [s.version if s.process else None for s in self._slots]}
+
+    def held_version(self) -> int | None:
+        """The context's version in the service now (``None`` when unversioned)."""
+        return None if self.version_of is None else self.version_of(self.context)
 
     def retry_after(self) -> int:
         """Seconds a refused client should wait: about one job's time per queued job per worker."""
         return max(1, min(60, round(2 * (len(self._queue) + 1) / max(1, len(self._slots)))))
 
     def close(self) -> None:
+        """Stop every worker at once (killed, not drained): the server is going away, so are its answers."""
         self.closed = True
         with self._lock:
             self._lock.notify_all()
@@ -369,6 +426,18 @@ class JobPool:
         if job is None:
             raise InputError(f"{job_id!r} is not a job of this server (or it was forgotten)", field="job")
         return job
+
+    def _ready_for(self, needed: int | None) -> None:
+        """Catch the service's context up to ``needed`` before a worker is forked for it."""
+        if needed is None or self.version_of is None:
+            return
+        with self._catching_up:                             # one reload at a time, not one per slot
+            held = self.held_version()
+            if (held is None or held < needed) and self.catch_up is not None:
+                self.catch_up(self.context, needed)
+                held = self.held_version()
+        if held is None or held < needed:
+            raise JobFailed(f"the heavy-work pool cannot reach register version {needed} (it holds {held})")
 
     def _next_job(self) -> Job | None:
         with self._lock:
@@ -458,11 +527,12 @@ def run_service(pool: JobPool, address: str, authkey: bytes, parent: int | None 
         threading.Thread(target=_handle, args=(conn, pool), daemon=True).start()
 
 
-def start_service(context: Any, **options: Any) -> tuple[str, bytes, int]:
+def start_service(context: Any, on_start: Callable[[], None] | None = None, **options: Any) -> tuple[str, bytes, int]:
     """Fork the pool service (call before gunicorn forks its workers); ``(address, key, pid)``.
 
-    The service ends when this process does (it watches its parent), and this process kills it
-    at exit.
+    ``on_start()`` runs first in the service (e.g. start the threads that keep ``context``
+    current: threads do not survive the fork); ``options`` go to :class:`JobPool`. The service
+    ends when this process does (it watches its parent), and this process kills it at exit.
     """
     import atexit
 
@@ -477,6 +547,8 @@ def start_service(context: Any, **options: Any) -> tuple[str, bytes, int]:
             os.setpgid(0, 0)                                # a terminal's Ctrl-C goes to serve, not here
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            if on_start is not None:
+                on_start()
             pool = JobPool(context, **options)
             os.write(ready_w, b"1")
             os.close(ready_w)
@@ -535,19 +607,25 @@ class PoolClient:
             raise JobTimeout(*value)
         _raise(value)
 
-    def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None) -> str:
-        return self._call("submit", key, fn, tuple(args), timeout_s)
+    def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None,
+               version: int | None = None) -> str:
+        """:meth:`JobPool.submit`, in the service: the key joins other workers' identical questions."""
+        return self._call("submit", key, fn, tuple(args), timeout_s, version)
 
     def status(self, job_id: str) -> dict[str, Any]:
+        """:meth:`JobPool.status`, in the service."""
         return self._call("status", job_id)
 
     def result(self, job_id: str, wait_s: float | None = None) -> Any:
+        """:meth:`JobPool.result`, in the service; its errors are raised here, in the request worker."""
         return self._call("result", job_id, wait_s)
 
     def cancel(self, job_id: str) -> bool:
+        """:meth:`JobPool.cancel`, in the service."""
         return self._call("cancel", job_id)
 
     def stats(self) -> dict[str, Any]:
+        """:meth:`JobPool.stats`, in the service (every request worker sees the same pool)."""
         return self._call("stats")
 
     def alive(self) -> bool:
@@ -557,6 +635,9 @@ class PoolClient:
         except StationmapError:
             return False
 
-    def run(self, key: Hashable, fn: Callable, args: tuple = (), wait_s: float | None = None) -> Any:
-        """Submit (or join) and wait for the result: what a request does."""
-        return self.result(self.submit(key, fn, args, wait_s), wait_s)
+    def run(self, key: Hashable, fn: Callable, args: tuple = (), wait_s: float | None = None,
+            version: int | None = None) -> Any:
+        """Submit (or join) and wait for the result, answered from ``version`` or newer: what a
+        request does.
+        """
+        return self.result(self.submit(key, fn, args, wait_s, version), wait_s)

@@ -27,6 +27,8 @@ log = logging.getLogger("stationmap.live")
 _registered: list[tuple[Any, weakref.ref, float]] = []
 _started: dict[int, set[int]] = {}
 _lock = threading.Lock()
+#: One refresh at a time in a process: two overlapping ones could swap an older register in last.
+_refreshing = threading.Lock()
 
 
 def register(store, live: LiveDataset, *, interval: float = 1.0) -> None:
@@ -60,13 +62,30 @@ def start(*, catch_up: bool = False) -> None:
 
 def refresh(store, live: LiveDataset) -> bool:
     """Swap in a new dataset if the register moved on; returns whether it did."""
-    number = store.register_version()
-    if number == live.current.register_version:
-        return False
-    started = time.perf_counter()
-    live.swap(Dataset.from_store(store))
+    with _refreshing:
+        number = store.register_version()
+        if number == live.current.register_version:
+            return False
+        started = time.perf_counter()
+        live.swap(Dataset.from_store(store))
     log.info("register version %s live (index built in %.2f s)", live.current.version, time.perf_counter() - started)
     return True
+
+
+def catch_up(live: LiveDataset, version: int | None = None) -> None:
+    """Bring ``live`` up to the store's version now, in this thread (the heavy-work pool does
+    this when a job asks for a newer register than it holds: it must not wait for the watcher).
+    ``version`` is the one asked for; the store's newest is read, which is that one or later.
+    """
+    for store, live_ref, _interval in _registered:
+        if live_ref() is live:
+            refresh(store, live)
+            return
+
+
+def register_version(live: LiveDataset) -> int | None:
+    """The register version ``live`` holds now (``None`` for a file: it never changes)."""
+    return live.current.register_version
 
 
 def _watch(store, live_ref: weakref.ref, interval: float) -> None:

@@ -203,11 +203,13 @@ def totals(table: pd.DataFrame) -> dict[str, Any]:
 
 
 def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", version: str = "",
-            stations: int | None = None, query: dict[str, Any] | None = None) -> dict[str, Any]:
+            stations: int | None = None, query: dict[str, Any] | None = None,
+            sites: pd.DataFrame | None = None) -> dict[str, Any]:
     """The JSON answer: echo, assumptions, dataset, one object per district, totals, new sites.
 
-    Every coordinate (largest gap centres, sites) is in ``coordsys``; the numbers are the
-    report table's own.
+    Every coordinate (largest gap centres, sites' ``lon``/``lat``) is in ``coordsys``; the
+    numbers are the report table's own. ``sites``: the answer's sites with their details
+    (:func:`stationmap.sites.site_details`), sent instead of the bare ones.
     """
     table = ordered(answer.report.table)
     districts = []
@@ -216,15 +218,17 @@ def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", versio
         row["largest_gap_lon"], row["largest_gap_lat"] = _moved(row["largest_gap_lon"], row["largest_gap_lat"],
                                                                 coordsys)
         districts.append(row)
-    sites = []
-    if answer.sites is not None:
-        for record in answer.sites.to_dict(orient="records"):
+    rows = []
+    chosen = sites if sites is not None else answer.sites
+    if chosen is not None:
+        for record in chosen.to_dict(orient="records"):
             row = {key: _plain(value) for key, value in record.items()}
+            row["wgs84_lon"], row["wgs84_lat"] = row["lon"], row["lat"]
             row["lon"], row["lat"] = _moved(row["lon"], row["lat"], coordsys)
-            sites.append(row)
+            rows.append(row)
     return {"query": query or {}, "assumptions": answer.report.assumptions(lang),
             "dataset": {"version": version, "stations": stations},
-            "districts": districts, "totals": totals(answer.report.table), "recommendations": sites}
+            "districts": districts, "totals": totals(answer.report.table), "recommendations": rows}
 
 
 def file_stem(question: Question) -> str:

@@ -13,7 +13,7 @@ Examples
 >>> from stationmap.hours import parse_when
 >>> from stationmap.station_info import station_info
 >>> info = station_info(StationIndex(read_stations()), 0, when=parse_when("2026-11-23T12:00"))
->>> station_poster(info, "https://example.cn/s/SH-310101-0001", fmt="png")[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+>>> station_poster(info, "https://example.cn/s/SH-310101-0001", fmt="png")[:8] == b"\x89PNG\r\n\x1a\n"
 True
 """
 

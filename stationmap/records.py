@@ -64,7 +64,7 @@ def _static_record(col: dict[str, list], lons: list[float], lats: list[float], p
         "access": col["access"][p],
         "access_label": vocab.label(vocab.ACCESS, col["access"][p], lang),
         "amenities": [{"code": a, "label": vocab.label(vocab.AMENITIES, a, lang)}
-                      for a in amenity_codes(col["amenities"][p])],
+                      for a in _in_vocabulary_order(amenity_codes(col["amenities"][p]))],
         "opening_hours": col["opening_hours"][p] or None,
         "status": col["status"][p],
         "operator": col["operator"][p] or None,
@@ -78,6 +78,16 @@ def _static_record(col: dict[str, list], lons: list[float], lats: list[float], p
         "links": navigation_links(lon, lat, name, mode=mode, gcj02=(col["gcj02_lon"][p], col["gcj02_lat"][p]),
                                   bd09=(col["bd09_lon"][p], col["bd09_lat"][p])),
     }
+
+
+_AMENITY_ORDER = {code: i for i, code in enumerate(vocab.AMENITIES)}
+
+
+def _in_vocabulary_order(codes: list[str]) -> list[str]:
+    """Amenities in the vocabulary's order (water first, …), whatever order a register listed
+    them in, so every card reads the same way; codes outside the vocabulary go last.
+    """
+    return sorted(codes, key=lambda code: _AMENITY_ORDER.get(code, len(_AMENITY_ORDER)))
 
 
 def _hours_fields(col: dict[str, list], p: int, when: datetime, lang: str, _offset: Any = None) -> dict[str, Any]:
@@ -111,16 +121,33 @@ def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: 
             "bearing_deg": round(near.bearing(lon_list[position], lat_list[position], xyz_list[position]), 1),
             "est_minutes": round(travel.minutes(distance, mode), 1),
             **station_record(index, position, when=when, lang=lang, mode=mode),
+            "week_hours": _week_hours(index, int(position), when, lang),
         })
     return results
 
 
+def _week_hours(index: StationIndex, p: int, when: datetime | None, lang: str) -> list[dict[str, str]] | None:
+    """The next seven days' hours (:func:`stationmap.hours.week`) of an open station, else None.
+
+    Only on the short answers (nearest, along a route), which a rider reads card by card.
+    """
+    if when is None or index.columns["status"][p] != "open":
+        return None
+    return hours.week(index.columns["opening_hours"][p], when, lang)
+
+
 def route_records(index: StationIndex, matches: RouteMatches, *, when: datetime | None = None,
                   lang: str = "zh", mode: str = "ebike") -> list[dict[str, Any]]:
-    """Records for an along-route query, in the order the route meets them."""
+    """Records for an along-route query, in the order the route meets them.
+
+    ``detour_minutes`` is the leaving and rejoining: twice the distance from the route, by
+    ``mode``'s speed and street detour (:mod:`stationmap.travel`).
+    """
     return [{"distance_m": round(float(d), 2), "along_m": round(float(a), 1),
              "est_minutes": round(travel.minutes(float(d), mode), 1),
-             **station_record(index, p, when=when, lang=lang, mode=mode)}
+             "detour_minutes": round(travel.minutes(2 * float(d), mode), 1),
+             **station_record(index, p, when=when, lang=lang, mode=mode),
+             "week_hours": _week_hours(index, int(p), when, lang)}
             for p, d, a in zip(matches.positions, matches.distance_m, matches.along_m, strict=True)]
 
 

@@ -25,7 +25,8 @@ COVERAGE = [sys.executable, "-m", "stationmap", "coverage", "--adcode", "310101"
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "stationmap", *args], capture_output=True, text=True, timeout=180, check=False)
+    return subprocess.run([sys.executable, "-m", "stationmap", *args],
+                          capture_output=True, text=True, timeout=180, check=False)
 
 
 def test_k_beyond_its_documented_maximum_is_refused_naming_k():

@@ -36,9 +36,19 @@ from .._files import atomic_path
 from .._paths import shipped
 from ..coverage import CoverageReport
 from ..districts import district_of
+from ..heat import heat_values
 from ..index import StationIndex
 from . import tiles
-from .style import COVERAGE_CLASSES, TYPE_STYLE, coverage_colour
+from .style import (
+    GAP_COLOUR,
+    HEAT_OPACITY,
+    OUTLINE_COLOUR,
+    SITE_COLOUR,
+    TYPE_STYLE,
+    coverage_colour,
+    heat_bands,
+    heat_colour,
+)
 
 ASSETS = (("style", "vendor/leaflet/dist/leaflet.css"),
           ("style", "vendor/leaflet.markercluster/dist/MarkerCluster.css"),
@@ -56,11 +66,14 @@ MIN_ZOOM = 3
 #: Outlines are simplified to this fraction of the map's larger side.
 DETAIL = 1 / 4000
 TEXT = {
-    "zh": {"title": "工会驿站覆盖", "covered": "面积覆盖率", "stations": "站点", "gaps": "未覆盖区域（到最近站点距离）",
+    "zh": {"heat": "到最近开放站点（分钟）", "min": "分钟", "beyond": "未覆盖", "title": "工会驿站覆盖",
+           "covered": "面积覆盖率",
+           "stations": "站点", "gaps": "未覆盖区域（到最近站点距离）",
            "districts": "各区覆盖率", "name": "区", "count": "站点数", "mean": "平均距离（米）", "p90": "90%分位（米）",
            "gap": "最大空白区（km²）", "none": "无站点", "sites": "建议新建站点", "site": "建议站点",
            "types": "站点类型", "districts_layer": "行政区"},
-    "en": {"title": "Union station coverage", "covered": "Area covered", "stations": "Stations",
+    "en": {"heat": "To the nearest open station (minutes)", "min": "min", "beyond": "not covered",
+           "title": "Union station coverage", "covered": "Area covered", "stations": "Stations",
            "gaps": "Uncovered (distance to nearest station)", "districts": "Coverage by district", "name": "District",
            "count": "Stations", "mean": "Mean distance (m)", "p90": "90th percentile (m)", "gap": "Largest gap (km²)",
            "none": "no station", "sites": "Recommended sites", "site": "Site", "types": "Station types",
@@ -198,6 +211,33 @@ def gap_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int =
     return shapes
 
 
+def heat_shapes(report: CoverageReport, districts: gpd.GeoDataFrame, limit: int = GAP_CELLS_DRAWN,
+                outlines: np.ndarray | None = None) -> list[tuple[str, shapely.Geometry]]:
+    """The heat layer as (colour, WGS-84 geometry) per band of :func:`stationmap.maps.style.heat_bands`:
+    every cell (merged into coarser parents beyond ``limit``, as :func:`gap_cells_for_map` does,
+    banded by the median distance), a cell beyond the threshold in the gap colour.
+    """
+    cells = gap_cells_for_map(report.cells, -1.0, limit)          # every cell is "beyond" −1 m
+    radius = report.threshold.radius_m
+    _, _, threshold, unit = heat_values(report)
+    distance = cells["distance_m"].to_numpy(dtype=float)
+    values = distance if unit == "m" else distance / radius * threshold     # minutes are linear in metres
+    colours = np.array([GAP_COLOUR if not d <= radius else heat_colour(v, threshold)
+                        for d, v in zip(distance, values, strict=True)])
+    area = None
+    shapes = []
+    for _, _, colour in heat_bands(threshold):
+        band = cells[colours == colour]
+        for (_, merged), same in band.groupby(["resolution", "merged"]):
+            shape = shapely.geometry.shape(h3i.cells_to_geo(np.unique(same["cell"].to_numpy())))
+            if merged:
+                if area is None:
+                    area = shapely.union_all(outlines if outlines is not None else _outlines(districts)[0])
+                shape = shapely.intersection(shape, area)
+            shapes.append((colour, shape))
+    return shapes
+
+
 def _metres(value: float | None) -> str:
     """A distance in whole metres for a tooltip; a dash where there is none (no station anywhere)."""
     return "—" if value is None or np.isnan(value) else f"{value:.0f}"
@@ -218,16 +258,23 @@ def _inline_assets(m: folium.Map) -> None:
 
 
 def _legend(report: CoverageReport, lang: str) -> str:
+    """The heat bands (the threshold is the last edge before the gap colour), outlines, sites."""
     t = TEXT[lang]
-    classes = "".join(f'<div><i style="background:{c}"></i>≥ {f}%</div>' for f, c in COVERAGE_CLASSES)
+    _, _, threshold, unit = heat_values(report)
+    unit_text = t["min"] if unit == "min" else "m"
     bands = "".join(
-        f'<div><i style="background:{c}"></i>{(lo or report.threshold.radius_m) / 1000:.1f}'
-        f'{"–" + format(hi / 1000, ".0f") if hi else "+"} km</div>' for lo, hi, c in GAP_BANDS)
+        f'<div><i style="background:{c}"></i>{lo:g}–{hi:g}</div>' if hi is not None else
+        f'<div style="border-top:2px solid #111;font-weight:600">'
+        f'<i style="background:{c}"></i>&gt; {lo:g} {unit_text} · '
+        f'{html.escape(t["beyond"])}</div>' for lo, hi, c in ((round(a, 1), None if b is None else round(b, 1), c)
+                                                              for a, b, c in heat_bands(threshold)))
     return f"""<div style="position:fixed;bottom:56px;left:12px;z-index:1000;background:#fff;padding:8px 10px;
         font:13px/1.4 system-ui,'Noto Sans CJK SC',sans-serif;border:1px solid #999;border-radius:6px;max-width:300px">
-      <style>.sm-legend i{{display:inline-block;width:14px;height:10px;margin-right:6px}}</style>
+      <style>.sm-legend i{{display:inline-block;width:16px;height:11px;margin-right:6px}}</style>
       <div class="sm-legend"><strong>{html.escape(t['title'])}</strong>
-      <div>{html.escape(t['covered'])}</div>{classes}<div>{html.escape(t['gaps'])}</div>{bands}
+      <div>{html.escape(t['heat'])}</div>{bands}
+      <div><i style="border:2px solid {OUTLINE_COLOUR};height:9px"></i>{html.escape(t['districts'])}</div>
+      <div><i style="background:{SITE_COLOUR};border-radius:50%"></i>{html.escape(t['sites'])}</div>
       <div style="margin-top:4px;color:#333">{html.escape(report.assumptions(lang))}</div></div></div>"""
 
 
@@ -326,8 +373,9 @@ def _name(row, lang: str) -> str:
 def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: StationIndex, *,
                  tile_provider: str = "none", lang: str = "zh", tianditu_key: str = "",
                  sites: pd.DataFrame | None = None, title: str = "", caption: str = "") -> folium.Map:
-    """Choropleth by district, the gap layer by distance, stations (clustered), recommended
-    sites (from :func:`stationmap.recommend.recommend`), layer control.
+    """The heat layer (minutes to the nearest open station, :func:`heat_shapes`), districts as
+    outlines labelled with their share, stations (clustered), recommended sites (from
+    :func:`stationmap.recommend.recommend`), layer control: the planner page's visual language.
     """
     m, system = _base_map(districts, tile_provider, tianditu_key)
     t = TEXT[lang]
@@ -346,27 +394,40 @@ def coverage_map(report: CoverageReport, districts: gpd.GeoDataFrame, index: Sta
                              "colour": coverage_colour(row["area_covered_pct"])}})
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name=t["districts"],
-        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333", "weight": 1,
-                                  "fillOpacity": 0.45},
+        # Outlines only (the share is in the tooltip and a label): a fill under the heat would muddy it.
+        style_function=lambda f: {"color": OUTLINE_COLOUR, "weight": 1.4, "fillOpacity": 0},
         tooltip=folium.GeoJsonTooltip(fields=["name", "share", "stations", "mean", "p90", "gap"],
                                       aliases=[t["name"], t["covered"], t["count"], t["mean"], t["p90"], t["gap"]]),
     ).add_to(m)
 
-    gaps = folium.FeatureGroup(name=t["gaps"])
-    for colour, shape in gap_shapes(report, districts, outlines=outlines):
+    heat = folium.FeatureGroup(name=t["heat"])
+    for colour, shape in heat_shapes(report, districts, outlines=outlines):
         folium.GeoJson(_drawable(shape, system, tolerance, decimals), style_function=lambda f, c=colour: {
-            "fillColor": c, "color": c, "weight": 0, "fillOpacity": 0.55}).add_to(gaps)
-    gaps.add_to(m)
+            "fillColor": c, "color": c, "weight": 0, "fillOpacity": HEAT_OPACITY}).add_to(heat)
+    heat.add_to(m)
 
     admitted = np.flatnonzero(index.admitted(np.arange(len(index)), report.filters))
     inside = admitted[district_of(districts, index.lon[admitted], index.lat[admitted]) >= 0]
     _cluster(m, index, inside, system, t["stations"])
+    # Labels after the stations: the markers pane keeps stations first, labels above them.
+    # In a pane of their own, after the markers' pane: labels never come before stations.
+    folium.map.CustomPane("district-labels", z_index=640, pointer_events=False).add_to(m)
+    labels = folium.FeatureGroup(name=t["covered"])
+    for district, shape in zip(districts.itertuples(index=False), outlines, strict=False):
+        point = shapely.point_on_surface(shape)
+        x, y = coords.from_wgs84(np.array([point.x]), np.array([point.y]), system)
+        share = float(table.loc[district.adcode, "area_covered_pct"])
+        folium.Marker([float(y[0]), float(x[0])], interactive=False, pane="district-labels", icon=folium.DivIcon(
+            html=f'<span style="display:inline-block;transform:translate(-50%,-50%);font:600 12px sans-serif;'
+                 f'background:rgba(255,255,255,.85);padding:1px 4px;border-radius:3px">{share:.0f}%</span>'),
+                 ).add_to(labels)
+    labels.add_to(m)
     if sites is not None and len(sites):
         group = folium.FeatureGroup(name=t["sites"])
         x, y = coords.from_wgs84(sites["lon"].to_numpy(), sites["lat"].to_numpy(), system)
         for rank, gain, a, b in zip(sites["rank"], sites["gain"], x, y, strict=True):
             folium.CircleMarker([float(b), float(a)], radius=9, color="#fff", weight=2, fill=True,
-                                fill_color="#6a1b9a", fill_opacity=1,
+                                fill_color=SITE_COLOUR, fill_opacity=1,
                                 tooltip=f"{t['site']} {int(rank)}: +{gain:,.0f}").add_to(group)
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

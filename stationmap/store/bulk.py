@@ -10,7 +10,8 @@ names it, which is what :func:`revert_import` undoes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -110,12 +111,7 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
     :class:`~stationmap.errors.DataFileError` listing every bad row, changing nothing.
     """
     source = file_name or "import"
-    if mode not in MODES:
-        raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", field="mode")
-    if mode == "replace-area" and not adcode:
-        raise InputError("replace-area needs --adcode: the area the file replaces", field="adcode")
-    if "id" not in frame.columns:
-        raise DataFileError(source, [InputError("required column 'id' is missing", field="id", source=source)])
+    _check_request(frame, mode, adcode, source)
     counts = dict.fromkeys(("rows", "added", "changed", "unchanged", "removed", "restored", "needs_location"), 0)
     counts["rows"] = len(frame)
     who = who or _who()
@@ -125,58 +121,100 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
             file_name=file_name, sha256=digest, mode=mode, adcode=adcode or "", counts=counts, reason=reason,
             who=who, at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
         rows, problems = _incoming(frame, source)
-        carried = _carried(frame, fields)
-        seen: dict[str, int] = {}
-        inserts, updates, entries = [], [], []
-
-        def entry(station_id: str, version: int, action: str, changes: Mapping[str, Any]) -> None:
-            entries.append({"station_id": station_id, "version": version, "register_version": register_version,
-                            "who": who, "at": now, "action": action, "changes": dict(changes),
-                            "reason": reason, "import_id": import_id})
-
-        for record in rows:
-            station_id, number = record.pop("id"), record.pop("row")
-            if station_id in seen:
-                problems.append(InputError(f"duplicate id {station_id!r} (first on row {seen[station_id]})",
-                                           field="id", row=number, source=source))
-                continue
-            seen[station_id] = number
-            old = existing.get(station_id)
-            if old is None:
-                counts["needs_location"] += record["location"] is None
-                values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
-                inserts.append(values | {"id": station_id, "version": 1})
-                entry(station_id, 1, "created", records.diff({}, record))
-                counts["added"] += 1
-                continue
-            record = {**old, **{f: record[f] for f in carried}}
-            counts["needs_location"] += record["location"] is None
-            values = records.to_row(record) | {"changed_in": register_version, "deleted": False}
-            changes = records.diff(old, record)
-            if old["deleted"]:
-                changes["deleted"] = [True, False]
-            if not changes:
-                counts["unchanged"] += 1
-                continue
-            version = old["version"] + 1
-            updates.append(values | {"key": station_id, "version": version})
-            entry(station_id, version, "restored" if old["deleted"] else "updated", changes)
-            counts["restored" if old["deleted"] else "changed"] += 1
+        plan = _Plan(register_version, who, now, reason, import_id, counts)
+        plan.take(rows, existing, _carried(frame, fields), problems, source)
         if problems:
             problems.sort(key=lambda p: p.row or 0)
             raise DataFileError(source, problems)
         if mode == "replace-area":
-            for station_id, old in existing.items():
-                if not old["deleted"] and station_id not in seen and _in_area(old["adcode"], str(adcode)):
-                    updates.append({"key": station_id, "deleted": True, "version": old["version"] + 1,
-                                    "changed_in": register_version})
-                    entry(station_id, old["version"] + 1, "deleted", {"deleted": [False, True]})
-                    counts["removed"] += 1
-        _write(c, inserts, updates, entries)
+            plan.remove_rest(existing, str(adcode))
+        _write(c, plan.inserts, plan.updates, plan.entries)
         c.execute(imports.update().where(imports.c.id == import_id).values(counts=counts))
         if seed_sample is not None:
             c.execute(register.update().values(is_sample=seed_sample))
     return ImportResult(import_id, register_version, counts)
+
+
+def _check_request(frame: pd.DataFrame, mode: str, adcode: str | None, source: str) -> None:
+    """Refuse an import that cannot mean anything before the store is touched (no version is spent on it)."""
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", field="mode")
+    if mode == "replace-area" and not adcode:
+        raise InputError("replace-area needs --adcode: the area the file replaces", field="adcode")
+    if "id" not in frame.columns:
+        raise DataFileError(source, [InputError("required column 'id' is missing", field="id", source=source)])
+
+
+@dataclass
+class _Plan:
+    """The writes one import makes, gathered row by row and sent together by :func:`_write`.
+
+    Gathering first lets every bad row be reported before anything is written, and lets the
+    rows go to the database in a few batched statements rather than one per station.
+    """
+
+    register_version: int
+    who: str
+    now: datetime
+    reason: str
+    import_id: int
+    counts: dict[str, int]
+    inserts: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    entries: list[dict] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)          # id -> the row it was first on
+
+    def take(self, rows: list[dict[str, Any]], existing: Mapping[str, dict[str, Any]], carried: Sequence[str],
+             problems: list[InputError], source: str) -> None:
+        """Plan each incoming row as an addition or a change; a repeated id is a problem, not a second write."""
+        for record in rows:
+            station_id, number = record.pop("id"), record.pop("row")
+            if station_id in self.seen:
+                problems.append(InputError(f"duplicate id {station_id!r} (first on row {self.seen[station_id]})",
+                                           field="id", row=number, source=source))
+                continue
+            self.seen[station_id] = number
+            old = existing.get(station_id)
+            if old is None:
+                self._add(station_id, record)
+            else:
+                self._change(station_id, old, {**old, **{f: record[f] for f in carried}})
+
+    def remove_rest(self, existing: Mapping[str, dict[str, Any]], area: str) -> None:
+        """Soft-delete the live stations of ``area`` the file does not hold (``replace-area``)."""
+        for station_id, old in existing.items():
+            if not old["deleted"] and station_id not in self.seen and _in_area(old["adcode"], area):
+                self.updates.append({"key": station_id, "deleted": True, "version": old["version"] + 1,
+                                     "changed_in": self.register_version})
+                self._entry(station_id, old["version"] + 1, "deleted", {"deleted": [False, True]})
+                self.counts["removed"] += 1
+
+    def _add(self, station_id: str, record: dict[str, Any]) -> None:
+        self.counts["needs_location"] += record["location"] is None
+        values = records.to_row(record) | {"changed_in": self.register_version, "deleted": False}
+        self.inserts.append(values | {"id": station_id, "version": 1})
+        self._entry(station_id, 1, "created", records.diff({}, record))
+        self.counts["added"] += 1
+
+    def _change(self, station_id: str, old: dict[str, Any], record: dict[str, Any]) -> None:
+        """Update (or restore, if deleted) a station whose merged record differs; count it unchanged if not."""
+        self.counts["needs_location"] += record["location"] is None
+        values = records.to_row(record) | {"changed_in": self.register_version, "deleted": False}
+        changes = records.diff(old, record)
+        if old["deleted"]:
+            changes["deleted"] = [True, False]
+        if not changes:
+            self.counts["unchanged"] += 1
+            return
+        version = old["version"] + 1
+        self.updates.append(values | {"key": station_id, "version": version})
+        self._entry(station_id, version, "restored" if old["deleted"] else "updated", changes)
+        self.counts["restored" if old["deleted"] else "changed"] += 1
+
+    def _entry(self, station_id: str, version: int, action: str, changes: Mapping[str, Any]) -> None:
+        self.entries.append({"station_id": station_id, "version": version, "register_version": self.register_version,
+                             "who": self.who, "at": self.now, "action": action, "changes": dict(changes),
+                             "reason": self.reason, "import_id": self.import_id})
 
 
 def _who() -> str:

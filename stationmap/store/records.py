@@ -35,6 +35,7 @@ def location_of(point: shapely.Point | None) -> Location:
 
 
 def point_of(location: Location) -> shapely.Point | None:
+    """The inverse of :func:`location_of`: ``[lon, lat]`` back to a point for the store (``None`` stays ``None``)."""
     return None if location is None else shapely.Point(location[0], location[1])
 
 

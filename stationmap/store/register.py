@@ -72,6 +72,7 @@ class Change:
     import_id: int | None
 
     def as_json(self) -> dict[str, Any]:
+        """The change as JSON-ready data (time in ISO 8601), as ``stationmap station history`` prints it."""
         return {"station_id": self.station_id, "version": self.version, "register_version": self.register_version,
                 "who": self.who, "at": self.at.isoformat(), "action": self.action, "changes": self.changes,
                 "reason": self.reason, "import_id": self.import_id}
@@ -79,6 +80,10 @@ class Change:
 
 @dataclass(frozen=True)
 class RegisterInfo:
+    """The register as a whole: its version (bumped by every change), when it last changed, and
+    whether it still holds the synthetic sample (so pages can say the stations are not real).
+    """
+
     version: int
     changed: datetime
     is_sample: bool
@@ -142,18 +147,22 @@ class Store:
         return store
 
     def upgrade(self) -> None:
+        """Create or migrate the schema to the current head (safe to repeat: at head it does nothing)."""
         migrate.upgrade(self.engine)
 
     def close(self) -> None:
+        """Close the engine's pooled connections (a GeoPackage file is then free to move or delete)."""
         self.engine.dispose()
 
     @property
     def label(self) -> str:
+        """The store as people name it in messages, without a password (see :func:`describe`)."""
         return describe(self.engine.url)
 
     # -- reading ------------------------------------------------------------------------------
 
     def info(self) -> RegisterInfo:
+        """The register's version, last change and sample flag, read in one query."""
         with self.engine.connect() as c:
             row = c.execute(sa.select(register.c.version, register.c.changed, register.c.is_sample)).one()
         return RegisterInfo(int(row.version), _utc(row.changed), bool(row.is_sample))

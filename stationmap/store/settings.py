@@ -50,6 +50,7 @@ def resolve_url(explicit: str | None, instance_path: str | os.PathLike) -> str:
 
 
 def is_default(url: str, instance_path: str | os.PathLike) -> bool:
+    """Whether ``url`` is the default file, which may be created and seeded without being asked."""
     return url == default_url(instance_path)
 
 

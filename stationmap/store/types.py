@@ -58,6 +58,7 @@ class _GeoPackagePoint(UserDefinedType):
     cache_ok = True
 
     def get_col_spec(self, **kw: Any) -> str:
+        """``POINT``: the GeoPackage spec's name, which QGIS and ogr read as the column's geometry type."""
         return "POINT"
 
 
@@ -71,6 +72,7 @@ class Point(TypeDecorator):
     use_N_D_index = False
 
     def load_dialect_impl(self, dialect):
+        """PostGIS ``geometry(POINT, 4326)`` on PostgreSQL (so it is indexed and queried as geometry), else the blob."""
         # GeoAlchemy2's DDL hooks ask with ``dialect=None`` whether a column is spatial.
         if dialect is None or dialect.name == "postgresql":
             geometry = Geometry("POINT", srid=SRID, spatial_index=False)
@@ -78,6 +80,7 @@ class Point(TypeDecorator):
         return dialect.type_descriptor(_GeoPackagePoint())
 
     def process_bind_param(self, value: shapely.Point | Sequence[float] | None, dialect) -> Any:
+        """A point or ``(lon, lat)`` as EWKT for PostGIS (full precision), or a GeoPackage blob."""
         if value is None:
             return None
         if dialect.name == "postgresql":
@@ -87,6 +90,7 @@ class Point(TypeDecorator):
         return to_gpkg(value)
 
     def process_result_value(self, value: Any, dialect) -> shapely.Point | None:
+        """A shapely point from whichever form the driver returns (WKB element, hex WKB, or GeoPackage blob)."""
         if value is None:
             return None
         if isinstance(value, WKBElement):
@@ -106,6 +110,7 @@ class Json(TypeDecorator):
     cache_ok = True
 
     def load_dialect_impl(self, dialect):
+        """``jsonb`` on PostgreSQL (queryable, compact), plain ``TEXT`` elsewhere."""
         if dialect is not None and dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import JSONB
 
@@ -113,11 +118,13 @@ class Json(TypeDecorator):
         return dialect.type_descriptor(Text())
 
     def process_bind_param(self, value: Any, dialect) -> Any:
+        """The value as JSON text for the GeoPackage, Chinese kept readable; PostgreSQL's driver encodes it itself."""
         if value is None or dialect.name == "postgresql":
             return value
         return json.dumps(value, ensure_ascii=False)
 
     def process_result_value(self, value: Any, dialect) -> Any:
+        """The decoded document (PostgreSQL's driver has already decoded ``jsonb``)."""
         if value is None or not isinstance(value, str):
             return value
         return json.loads(value)

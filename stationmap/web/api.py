@@ -6,7 +6,7 @@ document), call the core, and return JSON. Nothing here computes anything itself
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 import shapely
@@ -97,8 +97,30 @@ def _nearest_answer(args: dict[str, Any]) -> Response:
     query = {"lon": args["lon"], "lat": args["lat"], "coordsys": args["coordsys"],
              "wgs84": [round(lon, 7), round(lat, 7)], "gcj02": [round(gcj_lon, 7), round(gcj_lat, 7)],
              "k": args["k"], "radius_m": args["radius_m"],
-             "at": when.isoformat(), "mode": mode, "lang": lang}
+             "at": when.isoformat(), "mode": mode, "lang": lang, **_served_area(lon, lat, lang)}
     return _collection(records, {"query": query, "assumptions": travel.assumptions(mode, lang)}, args["f"])
+
+
+def _served_area(lon: float, lat: float, lang: str) -> dict[str, Any]:
+    """Whether the query point is inside the served area, and that area's name.
+
+    A client tells a rider "outside the area this service covers (上海市)" from this instead of
+    listing stations in the next province as if they were nearby.
+    """
+    from ..districts import area_contains
+
+    area = str(current_app.config["DISTRICTS_ADCODE"])
+    return {"in_served_area": area_contains(area, lon, lat),
+            "served_area": {"adcode": area, "name": _area_name(area, lang)}}
+
+
+@lru_cache(maxsize=16)
+def _area_name(area: str, lang: str) -> str:
+    """What to call the served area ("上海市"), worked out once per area and language."""
+    from ..districts import load_districts
+    from ..maps.picture import area_name
+
+    return area_name(area, load_districts(area), lang) or area
 
 
 @bp.route("/stations/nearest")
@@ -186,11 +208,15 @@ def _require_json_body():
 @bp.arguments(DistrictsArgs(), location="query", as_kwargs=False)
 @bp.response(200, description="GeoJSON FeatureCollection", content_type="application/geo+json")
 def districts(args):
-    """District outlines (simplified to about 20 m) with names, population and a label point"""
+    """District outlines (simplified to about 20 m) with names, population and a label point
+
+    Stable between releases: an ETag and `Cache-Control` (web/security.py) let phones on a
+    weak signal keep them; the worker page's offline copy revalidates them.
+    """
     from ..districts import outlines
 
     return json_response(outlines(current_app.config["DISTRICTS_ADCODE"], args["coordsys"]),
-                 mimetype="application/geo+json")
+                         mimetype="application/geo+json")
 
 
 @bp.route("/meta")

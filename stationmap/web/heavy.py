@@ -5,6 +5,11 @@ request workers then submit each heavy question by its key and wait for the byte
 queue, a job past its time limit or a pool that cannot be reached is a 503 problem+json with
 ``Retry-After`` at once, never a hang. Without a pool (``create_app`` in tests, ``serve
 --dev``) the work is done in the request, as before.
+
+The register changes while the server runs (issue 10): each job carries the register version
+of the request that asked, and the pool answers from that version or a newer one, never an
+older one (:mod:`stationmap.jobs`, "Versions of the context"): its service runs the register's
+watcher and catches up on demand; its worker processes are re-forked when older than a job.
 """
 
 from __future__ import annotations
@@ -14,24 +19,28 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from .. import live
 from ..jobs import JobTimeout, PoolClient, PoolFull, PoolUnavailable, start_service
 from . import problems
 from ._common import current_dataset
 
 POOL = "stationmap.pool"
-#: The register's version the pool's processes were forked with.
-POOL_VERSION = "stationmap.pool.version"
 
 
 def start_pool(app: Flask) -> None:
     """Fork the pool service for ``app`` (in gunicorn's master, before the workers fork)."""
     config = app.config
     address, authkey, _pid = start_service(
-        app.extensions["stationmap"], processes=int(config["HEAVY_PROCESSES"]), queue=int(config["HEAVY_QUEUE"]),
-        recycle_after=int(config["HEAVY_RECYCLE_AFTER"]), timeout_s=float(config["HEAVY_TIMEOUT_S"]),
-        keep=int(config["HEAVY_KEEP"]), keep_bytes=int(config["HEAVY_KEEP_BYTES"]))
+        app.extensions["stationmap"], on_start=_keep_current, processes=int(config["HEAVY_PROCESSES"]),
+        queue=int(config["HEAVY_QUEUE"]), recycle_after=int(config["HEAVY_RECYCLE_AFTER"]),
+        timeout_s=float(config["HEAVY_TIMEOUT_S"]), keep=int(config["HEAVY_KEEP"]),
+        keep_bytes=int(config["HEAVY_KEEP_BYTES"]), version_of=live.register_version, catch_up=live.catch_up)
     app.extensions[POOL] = PoolClient(address, authkey)
-    app.extensions[POOL_VERSION] = app.extensions["stationmap"].current.version
+
+
+def _keep_current() -> None:
+    """In the pool service: catch up with the store, then watch it (a file is never watched)."""
+    live.start(catch_up=True)
 
 
 def pool() -> PoolClient | None:
@@ -46,16 +55,17 @@ def alive() -> bool:
 
 
 def run(key: Hashable, fn: Callable[..., bytes], args: tuple, **inline: Any) -> bytes:
-    """``fn(dataset, *args)`` in the pool, computed once per server for ``key``; in this
-    process (with the keyword arguments ``inline``) when there is no pool.
+    """``fn(dataset, *args)`` in the pool, computed once per server for ``key`` on the
+    request's register version (answered from that version or, if the register moved on
+    meanwhile, a newer one); in this process (with the keyword arguments ``inline``) when there
+    is no pool.
     """
     client = pool()
     data = current_dataset()
-    if client is None or data.version != current_app.extensions.get(POOL_VERSION):
-        # no pool, or the register was replaced since the pool forked (its processes hold the
-        # old one): answer here, correct if not bounded, until the server restarts
+    if client is None:
         return fn(data, *args, **inline)
-    return client.run(key, fn, args, wait_s=float(current_app.config["HEAVY_TIMEOUT_S"]))
+    return client.run(key, fn, args, wait_s=float(current_app.config["HEAVY_TIMEOUT_S"]),
+                      version=data.register_version)
 
 
 def _busy(error: Exception):
@@ -74,6 +84,11 @@ def _pool_check() -> tuple[bool, str]:
 
 
 def init_app(app: Flask) -> None:
+    """Answer the pool's refusals as 503 problem+json with ``Retry-After``, and add the pool to ``/readyz``.
+
+    A busy or unreachable pool is a reason to come back later, not a server fault: clients and
+    load balancers read the 503 and its header, and readiness reports a pool that stopped answering.
+    """
     from .ops import add_ready_check
 
     for error in (PoolFull, JobTimeout, PoolUnavailable):

@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, render_template
 
-from .. import planner, reports, vocab
+from .. import planner, reports, sites, vocab
 from ..coverage import Threshold
 from ..districts import outlines
 from ..heavy import coverage_body
-from ..maps.html import COVERAGE_CLASSES
+from ..maps.style import COVERAGE_CLASSES, palette
 from ..texts import PLANNER
 from . import heavy
 from ._common import (
@@ -32,7 +32,8 @@ from .schemas import CoverageArgs, CoverageResponseSchema
 
 CACHE = "stationmap.coverage"
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "html": "text/html", "geojson": "application/geo+json", "json": "application/json"}
+             "html": "text/html", "geojson": "application/geo+json", "json": "application/json",
+             "cells": "application/json"}
 
 bp = ApiBlueprint("coverage", __name__, url_prefix="/api/v1",
                 description="Coverage by district for union planners.")
@@ -108,6 +109,14 @@ def coverage(args):
         return _attachment(body, f, stem)
     if f == "html":
         return _attachment(body, f, stem.replace("coverage-", "coverage-map-", 1))
+    if f in sites.SITE_FORMATS:
+        threshold = question.threshold
+        kind = sites.SITE_FORMATS[f]
+        response = _attachment(body, kind, sites.sites_stem(question.adcode, threshold.mode, threshold.minutes,
+                                                            threshold.radius_m, question.at))
+        if kind == "geojson":
+            response.mimetype = "application/geo+json"
+        return response
     return Response(body, mimetype=MIMETYPES[f])
 
 
@@ -125,7 +134,7 @@ def coverage_page() -> Response:
                  for f in outlines(area)["features"]]
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
     settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
-                "columns": columns, "classes": COVERAGE_CLASSES,
+                "columns": columns, "classes": COVERAGE_CLASSES, "palette": palette(),
                 "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES}}
     html = render_template("coverage.html", lang=lang, text=PLANNER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)

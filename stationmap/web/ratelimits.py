@@ -12,13 +12,23 @@ make it the rider's own).
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 #: Endpoints and the setting holding their limit.
 LIMITED = {"coverage.coverage": "RATELIMIT_COVERAGE", "pictures.map_image_png": "RATELIMIT_PICTURES",
            "pictures.map_image_svg": "RATELIMIT_PICTURES", "api.along_route": "RATELIMIT_ALONG_ROUTE"}
+#: Posters are drawn in the request's own worker (about a second of CPU each), so a client
+#: walking through every station id could keep every worker drawing. They count against the
+#: picture limit, but only when actually drawn: a poster served from memory, or a 304, is free,
+#: so chat apps fetching a shared link's preview are not throttled.
+DRAWN = {"station.poster_png", "station.poster_pdf", "station.district_poster_pdf",
+         "station.district_poster_png"}
+
+
+def _drawn(_response) -> bool:
+    return bool(g.get("stationmap_drawn"))
 
 
 def _enabled(app: Flask) -> bool:
@@ -33,12 +43,14 @@ def init_app(app: Flask) -> Limiter:
     limiter = Limiter(get_remote_address, app=app, storage_uri=storage, headers_enabled=True,
                       enabled=_enabled(app),
                       swallow_errors=True)          # a store that is down must not take the service down
-    missing = sorted(set(LIMITED) - set(app.view_functions))
+    missing = sorted((set(LIMITED) | DRAWN) - set(app.view_functions))
     if missing:       # a renamed route must not silently lose its limit
         raise RuntimeError(f"rate-limited endpoints not found: {', '.join(missing)}")
     for endpoint, setting in LIMITED.items():
-        view = app.view_functions[endpoint]
-        if view is not None:
-            app.view_functions[endpoint] = limiter.limit(str(app.config[setting]), scope=setting)(view)  # type: ignore[assignment]
+        limit = limiter.limit(str(app.config[setting]), scope=setting)
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])  # type: ignore[assignment]  # Flask-Limiter types its wrapper as possibly async
+    for endpoint in DRAWN:
+        limit = limiter.limit(str(app.config["RATELIMIT_PICTURES"]), scope="RATELIMIT_PICTURES", deduct_when=_drawn)
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])  # type: ignore[assignment]  # (same)
     app.extensions["stationmap.limiter"] = limiter      # the limits refer to it weakly: keep it alive
     return limiter

@@ -180,7 +180,7 @@ def _check_at(value: str) -> None:
         raise ma.ValidationError(getattr(exc, "reason", str(exc))) from None
 
 
-COVERAGE_FORMATS = ("json", "geojson", "csv", "xlsx", "html")
+COVERAGE_FORMATS = ("json", "geojson", "csv", "xlsx", "html", "cells", "sites-csv", "sites-xlsx", "sites-geojson")
 
 
 class CoverageArgs(LanguageArgs):
@@ -207,7 +207,10 @@ class CoverageArgs(LanguageArgs):
                                 metadata={"description": "system of every output coordinate: wgs84 "
                                                          "or gcj02 (AMap tiles)"})
     f = ma.fields.String(validate=ma.validate.OneOf(COVERAGE_FORMATS), load_default="json",
-                         metadata={"description": "json (default), geojson (the gaps), csv, xlsx, html (the map)"})
+                         metadata={"description": "json (default), geojson (the gaps), csv, xlsx, html (the map), "
+                                                  "cells (the heat layer: minutes per H3 cell, compact), sites-csv, "
+                                                  "sites-xlsx, sites-geojson (the recommended sites with district, "
+                                                  "nearest station, links)"})
 
     @ma.validates_schema
     def _one_reach(self, data, **kwargs):
@@ -287,6 +290,8 @@ class NearestResultSchema(StationSchema):
     distance_m = ma.fields.Float(metadata={"description": "geodesic metres on WGS-84"})
     bearing_deg = ma.fields.Float(metadata={"description": "from the query point, clockwise from north"})
     est_minutes = ma.fields.Float(metadata={"description": "estimate; see assumptions"})
+    week_hours = ma.fields.List(ma.fields.Dict(), allow_none=True, metadata={
+        "description": "an open station's hours for the next seven days: {date, day, hours} (words in lang)"})
 
 
 class RouteResultSchema(StationSchema):
@@ -295,6 +300,10 @@ class RouteResultSchema(StationSchema):
     distance_m = ma.fields.Float(metadata={"description": "geodesic metres from the route"})
     along_m = ma.fields.Float(metadata={"description": "metres along the route from its start"})
     est_minutes = ma.fields.Float(metadata={"description": "detour estimate from the route and back is not included"})
+    detour_minutes = ma.fields.Float(metadata={"description": "estimate of leaving the route and rejoining it: "
+                                                              "2 × distance_m by the mode's assumptions"})
+    week_hours = ma.fields.List(ma.fields.Dict(), allow_none=True, metadata={
+        "description": "an open station's hours for the next seven days: {date, day, hours} (words in lang)"})
 
 
 class NearestResponseSchema(ma.Schema):

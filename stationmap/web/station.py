@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from datetime import datetime
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 
 from .. import __version__, hours
 from ..poster import FORMATS, DistrictEntry, district_poster, station_poster
@@ -84,6 +84,7 @@ def _cached(key: tuple, draw) -> Response:
             body = _posters.get(etag)
         if body is None:
             body = draw()
+            g.stationmap_drawn = True          # counted by the picture rate limit (ratelimits.py)
             with _lock:
                 _posters[etag] = body
                 while len(_posters) > _KEPT:

@@ -6,13 +6,15 @@ only map tiles come from outside, and ``TILES = "none"`` needs nothing outside a
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory
+import json
 
-from .. import coords, vocab
+from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory, url_for
+
+from .. import __version__, coords, vocab
 from .._paths import shipped
 from ..districts import outlines
 from ..texts import WORKER
-from ._common import content_language, current_dataset, page_language, tile_settings
+from ._common import content_language, current_dataset, language, page_language, tile_settings
 
 bp = Blueprint("worker", __name__)
 
@@ -35,12 +37,65 @@ def worker_page() -> Response:
         "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES},
         "amenities": {code: vocab.label(vocab.AMENITIES, code, lang) for code in vocab.AMENITIES},
         "dataset": {"version": data.version, "stations": data.count},
+        "served_area": current_app.config["DISTRICTS_ADCODE"],
+        "service_worker": url_for("worker.service_worker", v=_cache_name()),
     }
     html = render_template("worker.html", lang=lang, text=WORKER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
     response = Response(html, mimetype="text/html")
     response.headers["Content-Language"] = content_language(lang)
     response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+#: What the worker page needs to open with no network (besides the page itself), by static path.
+OFFLINE_ASSETS = ("vendor/leaflet/dist/leaflet.css", "vendor/leaflet.markercluster/dist/MarkerCluster.css",
+                  "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css", "base.css", "worker.css",
+                  "vendor/leaflet/dist/leaflet.js", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js",
+                  "common.js", "worker.js", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png")
+
+
+def page_language_default() -> str:
+    """The language of ``/`` with no ``?lang=`` (the configured ``DEFAULT_LANG``)."""
+    return language(None)
+
+
+def _cache_name() -> str:
+    """The offline copy's name: a new release or register makes a new copy (and drops the old)."""
+    return f"stationmap-{__version__}-{current_dataset().version}"
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker (``static/sw.js``), served from the root so its scope is the whole
+    site, with what to keep for offline use written in front of it.
+    """
+    version = current_dataset().version
+    precache = [url_for("worker.worker_page", lang=lang) for lang in vocab.LANGUAGES]
+    precache += [url_for("static", filename=name, v=version) for name in OFFLINE_ASSETS]
+    precache += [url_for("worker.manifest"), url_for("api.districts", coordsys=tile_settings()["coordsys"])]
+    preamble = "self.STATIONMAP = " + json.dumps({"cache": _cache_name(), "precache": precache,
+                                                  "default_lang": page_language_default()}) + ";\n"
+    with open(shipped("static") / "sw.js", encoding="utf-8") as source:
+        response = Response(preamble + source.read(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"        # a new release is picked up on the next visit
+    # A worker's own policy governs its fetches: nothing, like every non-page answer, except
+    # fetching this site's files (without connect-src the offline copy could not be kept).
+    response.headers["Content-Security-Policy"] = "default-src 'none'; connect-src 'self'"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    """The installable web app's manifest: Chinese name (the page's first language), PNG icons."""
+    text = WORKER["zh"]
+    body = {"name": text["title"], "short_name": text["app_name"], "lang": "zh-CN", "start_url": "/",
+            "scope": "/", "display": "standalone", "background_color": "#f6f7f9", "theme_color": "#b71c1c",
+            "description": text["subtitle"],
+            "icons": [{"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
+                       "type": "image/png", "purpose": "any maskable"} for size in (192, 512)]}
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 

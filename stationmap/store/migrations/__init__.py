@@ -1,0 +1,1 @@
+"""Alembic migrations of the register's schema, run by :mod:`stationmap.store.migrate`, never by hand."""

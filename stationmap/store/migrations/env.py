@@ -4,6 +4,7 @@ from alembic import context
 
 
 def run() -> None:
+    """Migrate on the caller's connection, in one transaction: a failed step leaves the schema as it was."""
     connection = context.config.attributes["connection"]
     context.configure(connection=connection, target_metadata=None, transactional_ddl=True)
     with context.begin_transaction():

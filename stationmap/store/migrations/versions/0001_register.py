@@ -23,6 +23,7 @@ _TEXT = ("name", "name_en", "type", "access", "amenities", "opening_hours", "ope
 
 
 def upgrade() -> None:
+    """Create the register's tables (and, in a GeoPackage, the metadata its readers need first)."""
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         geopackage.create(bind)
@@ -82,5 +83,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop the tables, history before the imports it refers to (``alembic downgrade base``, for starting over)."""
     for table in ("register", "station_history", "imports", "stations"):
         op.drop_table(table)
