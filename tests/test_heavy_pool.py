@@ -17,7 +17,6 @@ from conftest import Server
 
 from stationmap import jobs
 from stationmap.errors import InputError
-from stationmap.stations import default_path
 
 
 def _sleep(context, seconds, tag):
