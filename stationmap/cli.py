@@ -331,10 +331,11 @@ def _nearest_batch(args: argparse.Namespace) -> int:
         "station_id": index.ids[positions[found]],
         "distance_m": np.round(distances[found], 2),
     })
-    if args.out:
-        from .reports import as_cells
+    from .reports import as_cells
 
-        _write_atomically(Path(args.out), lambda f: as_cells(table).to_csv(f, index=False, lineterminator="\n"))
+    table = as_cells(table)       # query ids are the user's text: `> out.csv` is a spreadsheet too
+    if args.out:
+        _write_atomically(Path(args.out), lambda f: table.to_csv(f, index=False, lineterminator="\n"))
         print(f"wrote {len(table)} rows for {len(ids)} queries to {args.out}", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False, lineterminator="\n")

@@ -326,8 +326,9 @@ class StationIndex:
             done = exhausted | proven
             found = np.isfinite(best)
             done_rows = rows[done]
-            out_pos[done_rows] = np.where(found[done], best_idx[done], -1)[:, :k]
-            out_dist[done_rows] = np.where(found[done], best[done], np.nan)[:, :k]
+            width = best.shape[1]                           # under k when k > stations
+            out_pos[done_rows, :width] = np.where(found[done], best_idx[done], -1)
+            out_dist[done_rows, :width] = np.where(found[done], best[done], np.nan)
             rows = rows[~done]
             m = min(n, m * 4)
         return out_pos, out_dist

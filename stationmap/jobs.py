@@ -52,6 +52,7 @@ import multiprocessing
 import os
 import pickle
 import secrets
+import shutil
 import signal
 import tempfile
 import threading
@@ -567,6 +568,7 @@ def start_service(context: Any, on_start: Callable[[], None] | None = None, **op
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+            shutil.rmtree(directory, ignore_errors=True)    # the socket's folder, one per start
 
     atexit.register(stop)
     return address, authkey, pid

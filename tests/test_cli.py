@@ -1,5 +1,6 @@
 """The ``stationmap`` command, run as a user runs it: a real process, real files."""
 
+import io
 import json
 import re
 import subprocess
@@ -304,3 +305,23 @@ def test_long_coverage_runs_draw_a_progress_bar_on_a_terminal_only(tmp_path):
     assert re.search(r"\d/1 \[.*区县/s\]", shown.decode())                  # e.g. " 0/1 [00:00<?, ? 区县/s]"
     piped = run("coverage", "--adcode", "310101", "--out", str(tmp_path / "piped"))
     assert piped.returncode == 0 and "区县/s" not in piped.stderr
+
+
+def test_batch_to_standard_output_writes_formula_like_query_ids_as_text(tmp_path):
+    queries = tmp_path / "q.csv"
+    queries.write_text('id,lat,lon\n"=HYPERLINK(""http://x"")",31.2397,121.4998\n', encoding="utf-8")
+    result = run("nearest", "--queries", str(queries), "-k", "1")
+    assert result.returncode == 0, result.stderr
+    row = pd.read_csv(io.StringIO(result.stdout), dtype=str).iloc[0]
+    assert row["query_id"] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_batch_asking_for_more_neighbours_than_stations_is_no_traceback(tmp_path):
+    stations = tmp_path / "s.csv"
+    stations.write_text("id,name,lat,lon\nA,甲,31.24,121.50\n", encoding="utf-8")
+    queries = tmp_path / "q.csv"
+    queries.write_text("id,lat,lon\nq1,31.2397,121.4998\n", encoding="utf-8")
+    result = run("nearest", "--stations", str(stations), "--queries", str(queries), "-k", "3")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("q1,1,A,")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -178,3 +181,13 @@ def test_every_heavy_route_is_limited_by_its_setting(path, setting):
     client = app.test_client()
     statuses = [client.get(path).status_code for _ in range(3)]
     assert statuses[:2] == [200, 200] and statuses[2] == 429, statuses
+
+
+def test_the_pool_services_socket_folder_is_removed_when_the_server_process_exits(tmp_path):
+    script = ("from stationmap import jobs\n"
+              "address, key, pid = jobs.start_service('ctx', processes=1, queue=1, recycle_after=2, timeout_s=5)\n"
+              "print(address, flush=True)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    folder = os.path.dirname(result.stdout.strip())
+    assert folder.startswith(tempfile.gettempdir()) and not os.path.exists(folder)

@@ -224,3 +224,13 @@ def test_a_dropped_index_is_freed_with_the_records_and_columns_made_from_it():
     del index
     gc.collect()
     assert dropped() is None
+
+
+def test_asking_for_more_neighbours_than_stations_pads_single_and_batch_answers():
+    frame = pd.DataFrame({"id": ["a", "b"], "name": ["甲", "乙"], "lon": [116.4, 116.5], "lat": [39.9, 39.9]})
+    index = StationIndex(from_frame(frame))
+    assert index.nearest(116.41, 39.9, k=5).positions.tolist() == [0, 1]
+    positions, distances = index.nearest_batch([116.41, 116.49], [39.9, 39.9], k=5)
+    assert positions.tolist() == [[0, 1, -1, -1, -1], [1, 0, -1, -1, -1]]
+    assert np.isnan(distances[:, 2:]).all()
+    _same(index.nearest(116.41, 39.9, k=5), brute_force_nearest(index, 116.41, 39.9, k=5))

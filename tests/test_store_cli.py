@@ -95,3 +95,13 @@ def test_the_default_store_is_seeded_from_the_shipped_sample_in_the_instance_fol
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "register.gpkg").is_file()
     assert json.loads(result.stdout)["history"][0]["reason"] == "the shipped synthetic sample"
+
+
+@pytest.mark.parametrize("url", ["foo://bar", "not-a-url", "postgresql://nobody:secret@127.0.0.1:1/x",
+                                 "sqlite:////proc/no/such/dir/x.gpkg"])
+def test_a_store_that_cannot_be_opened_is_one_message_and_exit_2_not_a_traceback(url):
+    for args in (["db", "upgrade", "--database", url], ["station", "history", "X", "--database", url]):
+        result = subprocess.run([sys.executable, "-m", "stationmap", *args], capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith("stationmap: error:") and "secret" not in result.stderr

@@ -113,14 +113,29 @@ class Store:
         """Connect to the store at ``url``; ``upgrade=True`` creates or migrates its schema first,
         otherwise a store not at the current schema raises :class:`SchemaError`.
         """
-        parsed = normalise_url(url)
+        try:
+            parsed = normalise_url(url)
+            engine = make_engine(parsed)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError):
+            # Not echoed: a mistyped URL may still hold a password.
+            raise SchemaError("the store URL cannot be read; use sqlite:///FILE.gpkg or "
+                              "postgresql://USER@HOST/DB") from None
+        try:
+            return cls._open(parsed, engine, url, upgrade)
+        except sa.exc.OperationalError as error:
+            engine.dispose()
+            reason = (str(error.orig or error).strip().splitlines() or ["unreachable"])[0]
+            raise SchemaError(f"{describe(url)}: cannot open the store ({reason})") from None
+
+    @classmethod
+    def _open(cls, parsed: sa.URL, engine: sa.Engine, url: str | sa.URL, upgrade: bool) -> Store:
         if not upgrade and parsed.get_backend_name() == "sqlite" and parsed.database:
             from pathlib import Path
 
             if not Path(parsed.database).is_file():     # do not leave an empty file behind
                 raise SchemaError(f"{describe(url)}: no such file; create it with `stationmap db upgrade` "
                                   "or `stationmap db init --from FILE`")
-        store = cls(make_engine(parsed))
+        store = cls(engine)
         if upgrade:
             store.upgrade()
         else:
