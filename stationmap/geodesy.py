@@ -33,6 +33,9 @@ GEOD = Geod(ellps="WGS84")
 SHORT_LINE_M = 100_000.0
 #: Chords may exceed geodesics by floating-point noise (seen: 5e-9 m); bounds allow for it.
 CHORD_SLACK_M = 1e-6
+#: Our geodesic may differ from Karney's by floating-point noise (seen: 1e-9 m): a station on the
+#: radius by Karney's measure is inside it by ours too.
+GEODESIC_SLACK_M = 1e-6
 
 Array = NDArray[np.float64]
 

@@ -242,7 +242,7 @@ class StationIndex:
                         break
                 p = idx[j]
                 distance = measure(lon_list[p], lat_list[p], xyz_list[p])
-                if radius_m is None or distance <= radius_m:
+                if radius_m is None or distance <= radius_m + geodesy.GEODESIC_SLACK_M:
                     ranked.append((distance, p))
             ranked.sort()
             del ranked[k:]
@@ -314,7 +314,7 @@ class StationIndex:
                 dist[r, c] = geodesy.geodesic_from_chord(lon[query], lat[query], xyz[query], self.lon[station],
                                                          self.lat[station], self.xyz[station])
             if radius_m is not None:
-                dist[dist > radius_m] = np.inf
+                dist[dist > radius_m + geodesy.GEODESIC_SLACK_M] = np.inf
             order = np.lexsort((safe, dist), axis=1)[:, :k]          # by distance, then row
             best = np.take_along_axis(dist, order, axis=1)
             best_idx = np.take_along_axis(safe, order, axis=1)

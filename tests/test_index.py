@@ -234,3 +234,21 @@ def test_asking_for_more_neighbours_than_stations_pads_single_and_batch_answers(
     assert positions.tolist() == [[0, 1, -1, -1, -1], [1, 0, -1, -1, -1]]
     assert np.isnan(distances[:, 2:]).all()
     _same(index.nearest(116.41, 39.9, k=5), brute_force_nearest(index, 116.41, 39.9, k=5))
+
+
+def test_a_station_exactly_on_the_radius_by_karney_is_inside_it():
+    """Our geodesic and Karney's differ by floating-point noise (~1e-9 m): a station placed at
+    exactly ``radius_m`` by Karney must be found by both the single and the batch search."""
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        lon0, lat0 = rng.uniform(75, 130), rng.uniform(20, 48)
+        lon1, lat1, _ = geod.fwd(lon0, lat0, rng.uniform(0, 360), rng.uniform(10, 20_000))
+        radius = geod.inv(lon0, lat0, lon1, lat1)[2]
+        index = StationIndex(from_frame(pd.DataFrame({"id": ["on", "far"], "name": ["边上", "远"],
+                                                      "lon": [lon1, lon0 + 1], "lat": [lat1, lat0 + 1]})))
+        assert index.ids[index.nearest(lon0, lat0, k=1, radius_m=radius).positions].tolist() == ["on"]
+        positions, _ = index.nearest_batch([lon0], [lat0], k=1, radius_m=radius)
+        assert positions[0, 0] == 0
