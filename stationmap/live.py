@@ -90,6 +90,7 @@ def register_version(live: LiveDataset) -> int | None:
 
 def _watch(store, live_ref: weakref.ref, interval: float) -> None:
     waiter = _Listener(store) if store.backend == "postgresql" else None
+    failures = 0
     while True:
         live = live_ref()
         if live is None:
@@ -98,10 +99,17 @@ def _watch(store, live_ref: weakref.ref, interval: float) -> None:
             return
         try:
             refresh(store, live)
+            failures = 0
         except Exception:                        # a database that is away must not kill the watcher
-            log.exception("could not refresh the dataset from %s; retrying", store.label)
+            failures += 1
+            if failures == 1:
+                log.exception("could not refresh the dataset from %s; retrying", store.label)
+            else:
+                log.warning("still cannot refresh the dataset from %s (%d tries)", store.label, failures)
         del live
-        if waiter is None:
+        if failures:                             # back off: at most one try a minute while it fails
+            time.sleep(min(60.0, interval * 2 ** min(failures, 6)))
+        elif waiter is None:
             time.sleep(interval)
         else:
             waiter.wait(timeout=5.0)

@@ -78,3 +78,32 @@ def test_commands_find_the_same_instance_folder_as_the_app(monkeypatch):
 
     monkeypatch.delenv("STATIONMAP_INSTANCE_PATH", raising=False)
     assert instance_path() == __import__("pathlib").Path(Flask("stationmap").instance_path)
+
+
+def test_a_watcher_that_keeps_failing_backs_off_instead_of_logging_every_interval(monkeypatch):
+    """A register that cannot be read (bad data, a database away) is retried ever more slowly,
+    not logged with a traceback every second."""
+    import threading
+    import time
+    import weakref
+
+    from stationmap import live as live_module
+    from stationmap.dataset import Dataset, LiveDataset
+
+    calls = []
+
+    def failing(store, live):
+        calls.append(time.monotonic())
+        raise RuntimeError("the register cannot be read")
+
+    class FakeStore:
+        backend, label = "sqlite", "fake.gpkg"
+
+    monkeypatch.setattr(live_module, "refresh", failing)
+    holder = LiveDataset(Dataset.load())
+    thread = threading.Thread(target=live_module._watch, args=(FakeStore(), weakref.ref(holder), 0.01), daemon=True)
+    thread.start()
+    time.sleep(1.0)
+    # Without backing off: about 100 tries in a second; with it: 0.02 + 0.04 + … s between tries.
+    assert 1 <= len(calls) <= 8, len(calls)
+    del holder
