@@ -1,12 +1,17 @@
 """``python -m stationmap`` is the ``stationmap`` command."""
 
 import os
+import signal
 import sys
 
 try:
     from .cli import main
 
     status = main()
+    # The work is done (or refused): a Ctrl-C from now on must not turn a finished command into
+    # the interpreter's SIGINT death while it shuts down (Python restores the default handler
+    # for signals it handled during finalisation, but leaves an ignored one ignored).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 except KeyboardInterrupt:                 # Ctrl-C while the command was still starting
     print("stationmap: interrupted", file=sys.stderr)
     status = 130

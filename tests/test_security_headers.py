@@ -108,7 +108,7 @@ def test_along_route_is_a_read_and_may_be_called_across_sites(client):
 
 def _with_write_routes():
     app = create_app({"TESTING": True})
-    bp = Blueprint("writes", __name__)
+    bp = Blueprint("fake_writes", __name__)
 
     @bp.route("/api/v1/stations/<station_id>/notes", methods=["GET", "POST", "PUT", "DELETE"])
     def notes(station_id):
@@ -176,3 +176,12 @@ def test_answers_that_do_not_change_with_the_time_of_day_have_etags_and_304s(cli
 def test_answers_that_change_with_the_clock_have_no_etag(client):
     response = client.get("/api/v1/stations/nearest?lat=31.23&lon=121.47")
     assert "ETag" not in response.headers and "Cache-Control" not in response.headers
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_preflights_for_the_real_write_api_fail(client, method):
+    """The register's write routes (bearer token, If-Match) are never open to other sites' scripts."""
+    path = "/api/v1/stations" if method == "POST" else "/api/v1/stations/SH-310101-0010"
+    response = _preflight(client, path, method)
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Methods" not in response.headers

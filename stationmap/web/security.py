@@ -118,6 +118,12 @@ def cors_allowed() -> bool:
     rule = request.url_rule
     if rule is None or not rule.rule.startswith(PUBLIC_PREFIXES) or "/admin" in rule.rule:
         return False
+    if request.method == "OPTIONS":
+        # A preflight matches whichever rule of the path comes first (a read and a write may share
+        # a path, e.g. GET and PATCH /api/v1/stations/<id>): judge the method it asks for.
+        wanted = request.headers.get("Access-Control-Request-Method", "GET").upper()
+        if wanted not in ("GET", "HEAD") and not (wanted == "POST" and rule.rule in POST_READS):
+            return False
     if rule.rule in POST_READS:
         return True
     return bool(rule.methods) and set(rule.methods or ()) <= READ_METHODS
