@@ -32,6 +32,10 @@ from . import problems
 
 #: Settings, defaults and the HTTP status of their refusal.
 DEFAULTS = {"MAX_CONTENT_LENGTH": 1024 * 1024, "MAX_JSON_DEPTH": 32, "MAX_QUERY_STRING_LENGTH": 4096}
+#: Endpoints that take a file, and the setting bounding the file instead of ``MAX_CONTENT_LENGTH``
+#: (the multipart form around it may add :data:`FORM_SLACK` bytes).
+LARGER_BODIES = {"admin_register.import_upload": "IMPORT_MAX_BYTES"}
+FORM_SLACK = 64 * 1024
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _STEP = np.zeros(256, dtype=np.int8)
@@ -58,6 +62,14 @@ def _limit(name: str) -> int:
     return current_app.config[name]
 
 
+def body_limit() -> int:
+    """The largest body this request may send: ``MAX_CONTENT_LENGTH``, or an upload's own setting."""
+    setting = LARGER_BODIES.get(request.endpoint or "")
+    if setting and setting in current_app.config:
+        return int(current_app.config[setting]) + FORM_SLACK
+    return _limit("MAX_CONTENT_LENGTH")
+
+
 def too_large(error: RequestEntityTooLarge) -> Response:
     """413 naming ``MAX_CONTENT_LENGTH`` (from the header check below or from Werkzeug's reader)."""
     limit = _limit("MAX_CONTENT_LENGTH")
@@ -73,7 +85,10 @@ def check_request() -> Response | None:
         return problems.problem(414, "Query string too long", None, [{
             "parameter": "query", "reason": f"the query string is {len(query):,} bytes; the limit is "
                                             f"{_limit('MAX_QUERY_STRING_LENGTH'):,} (MAX_QUERY_STRING_LENGTH)"}])
-    if request.content_length is not None and request.content_length > _limit("MAX_CONTENT_LENGTH"):
+    limit = body_limit()
+    if limit != _limit("MAX_CONTENT_LENGTH"):
+        request.max_content_length = limit        # Werkzeug's form parser reads up to it (Flask ≥ 3.1)
+    if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
     if request.mimetype == "application/json" or request.mimetype.endswith("+json"):
         body = request.get_data(cache=True)                   # cached: the view parses the same bytes
