@@ -32,6 +32,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 #: Keys of ``before``/``after`` that say nothing a reader needs field by field.
 _QUIET = frozenset({"changed_in", "fid"})
+#: Parts of key names never shown, should an entry ever carry one (the store writes none).
+_SECRET = ("password", "hash", "secret")
+
+
+def _shown(key: str) -> bool:
+    return key not in _QUIET and not any(part in key.lower() for part in _SECRET)
 
 
 def _text(value: Any) -> str:
@@ -49,25 +55,29 @@ def _text(value: Any) -> str:
 def field_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
     """``(field, old, new)`` for every field whose value differs between ``before`` and ``after``.
 
-    A history-style mapping ``{field: [old, new]}`` given as ``after`` with no ``before`` is
-    read as such (the store's station history keeps changes that way).
-
     >>> field_changes({"name": "旧站", "phone": "1"}, {"name": "新站", "phone": "1"})
     [('name', '旧站', '新站')]
-    >>> field_changes(None, {"status": ["open", "closed"]})
-    [('status', 'open', 'closed')]
     """
-    before, after = dict(before or {}), dict(after or {})
-    if not before and after and all(isinstance(v, list) and len(v) == 2 for v in after.values()):
-        return [(k, _text(v[0]), _text(v[1])) for k, v in after.items() if k not in _QUIET]
+    before = dict(before) if isinstance(before, Mapping) else {}
+    after = dict(after) if isinstance(after, Mapping) else {}
     out = []
     for key in [*before, *(k for k in after if k not in before)]:
-        if key in _QUIET:
+        if not _shown(key):
             continue
         old, new = before.get(key), after.get(key)
         if old != new:
             out.append((key, _text(old), _text(new)))
     return out
+
+
+def history_changes(changes: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """``(field, old, new)`` from a station history entry's ``{field: [old, new]}``.
+
+    >>> history_changes({"status": ["open", "closed"]})
+    [('status', 'open', 'closed')]
+    """
+    return [(k, _text(v[0]), _text(v[1])) for k, v in changes.items()
+            if _shown(k) and isinstance(v, list | tuple) and len(v) == 2]
 
 
 def rows(entries: Iterable[Mapping[str, Any]]) -> list[list[Any]]:

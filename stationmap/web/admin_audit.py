@@ -130,7 +130,7 @@ def audit():
             station = store().get(shown["station"], include_deleted=True)
         except NotFound:
             station = None
-    query = {k: v for k, v in shown.items() if v}
+    query = {k: v for k, v in shown.items() if v} | ({"lang": "en"} if lang == "en" else {})
     return page("admin/audit.html", 400 if problems else 200, words="admin_audit", rows=rows, shown=shown,
                 problems=problems, more=more, number=number, query=query, station=station,
                 current=_current_versions(rows), actions=ACTIONS, outcomes=OUTCOMES, who=who,

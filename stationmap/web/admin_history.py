@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from ..audit_export import field_changes
+from ..audit_export import history_changes
 from ..permissions import may
 from ..registers.plan_report import _field_label
 from ..store import NotFound
@@ -56,7 +56,7 @@ def station_history(station_id: str) -> dict[str, Any]:
     for change in reversed(store.history(station_id)):
         rows.append({"version": change.version, "at": shown_time(change.at), "who": change.who,
                      "action": change.action, "reason": change.reason, "import_id": change.import_id,
-                     "changes": labelled(field_changes(None, change.changes), lang),
+                     "changes": labelled(history_changes(change.changes), lang),
                      "undo": undo})
     return {"rows": rows, "current": int(station["version"]), "station_id": station_id}
 

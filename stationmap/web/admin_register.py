@@ -70,10 +70,13 @@ def words(page: str = "admin_import") -> tuple[str, dict[str, str]]:
 
 
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    """A page of this blueprint in the request's language (``lang``, ``other_lang`` and ``t`` set)."""
+    """A page of this blueprint in the request's language (``lang``, ``other_lang``, ``t`` and ``lq``, the
+    query that keeps the language in links, set).
+    """
     lang = page_language()
     context.setdefault("t", page_text(context.pop("words", "admin_import"), lang))
-    return render_template(template, lang=lang, other_lang="en" if lang == "zh" else "zh", **context), status
+    return render_template(template, lang=lang, other_lang="en" if lang == "zh" else "zh",
+                           lq={"lang": "en"} if lang == "en" else {}, **context), status
 
 
 def refusal(status: int, title: str, message: str, back: str) -> tuple[str, int]:
