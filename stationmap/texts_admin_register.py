@@ -22,7 +22,8 @@ IMPORT = {
         "nothing": "没有需要修改的内容。", "ready": "请核对以上内容。确认无误后点击“确认导入”。",
         "reason": "导入原因（记入审计）", "apply": "确认导入", "cancel": "取消", "xlsx": "下载预览（Excel）",
         "changed_since": "预览之后登记已被修改，下面是按当前登记重新生成的预览。请重新核对后再导入。",
-        "outside": "本次导入涉及您无权修改的地区（{codes}），不能导入；涉及的站点：{ids}。请只上传本辖区的站点，或请市级管理员导入。",
+        "outside": "本次导入涉及您无权修改的地区（{codes}），不能导入；涉及的站点：{ids}。"
+                   "请只上传本辖区的站点，或请市级管理员导入。",
         "viewer": "您是查看者：可以检查登记表，但不能导入。",
         "done": "导入 {id} 已完成：新增 {added}，修改 {changed}，恢复 {restored}，删除 {removed}；登记版本 {version}。",
         "recent": "最近的导入", "when": "时间", "who": "操作人", "file_name": "文件", "result": "结果",
@@ -44,7 +45,8 @@ IMPORT = {
         "field": "Field", "old": "Before", "new": "After", "column": "Column", "reason_col": "Reason",
         "bad": "The sheet has problems and cannot be imported. Fix every problem listed below and upload it again.",
         "nothing": "Nothing to change.", "ready": "Check the above. If it is right, choose Apply.",
-        "reason": "Why (kept in the audit)", "apply": "Apply", "cancel": "Cancel", "xlsx": "Download the preview (Excel)",
+        "reason": "Why (kept in the audit)", "apply": "Apply", "cancel": "Cancel",
+        "xlsx": "Download the preview (Excel)",
         "changed_since": "The register changed after the preview: below is the preview made again against the "
                          "register as it is now. Check it again before applying.",
         "outside": "This import touches districts you may not change ({codes}), so it cannot be applied; stations: "
@@ -54,7 +56,8 @@ IMPORT = {
                 "register version {version}.",
         "recent": "Recent imports", "when": "When", "who": "Who", "file_name": "File", "result": "Result",
         "reverted": "reverted", "revert": "Undo this import", "revert_reason": "Why undo",
-        "none_yet": "No imports yet.", "unreadable": "The file cannot be read", "too_large": "File too large: the limit is {limit}.",
+        "none_yet": "No imports yet.", "unreadable": "The file cannot be read",
+        "too_large": "File too large: the limit is {limit}.",
         "no_file": "Choose a file to upload.", "audit": "Audit",
         "mode_note": "Only the sheet's columns are imported; an empty cell never erases a value; a row without "
                      "coordinates keeps the stored position.",

@@ -7,8 +7,8 @@ import pytest
 
 from stationmap.accounts import Account
 from stationmap.permissions import Forbidden
-from stationmap.store import Store, audit_views
 from stationmap.stations import read_stations
+from stationmap.store import Store, audit_views
 
 OPERATOR = Account.operator("tester")
 PASSWORD = "correct horse battery"

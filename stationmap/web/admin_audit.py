@@ -29,6 +29,7 @@ from .admin_register import actor, lang_url, page, refusal, store, words
 from .signin import signed_in
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin")
+admin_register.share_the_admin_shell(bp)
 
 PAGE_SIZE = 50
 DEFAULTS = {"AUDIT_EXPORT_MAX": 100_000}
@@ -65,7 +66,7 @@ def filters() -> tuple[dict[str, Any], dict[str, str], list[str]]:
         if shown["outcome"] in OUTCOMES:
             chosen["outcome"] = shown["outcome"]
         else:
-            problems.append(f"outcome: must be done or refused (结果只能是 done 或 refused)")
+            problems.append("outcome: must be done or refused (结果只能是 done 或 refused)")
     since, until = _day("since", problems), _day("until", problems)
     if since:
         chosen["since"] = datetime.combine(since, time(), CHINA)
@@ -130,7 +131,7 @@ def audit():
             station = store().get(shown["station"], include_deleted=True)
         except NotFound:
             station = None
-    query = {k: v for k, v in shown.items() if v} | ({"lang": "en"} if lang == "en" else {})
+    query = {k: v for k, v in shown.items() if v} | ({"lang": "en"} if request.args.get("lang") == "en" else {})
     return page("admin/audit.html", 400 if problems else 200, words="admin_audit", rows=rows, shown=shown,
                 problems=problems, more=more, number=number, query=query, station=station,
                 current=_current_versions(rows), actions=ACTIONS, outcomes=OUTCOMES, who=who,

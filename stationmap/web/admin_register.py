@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, send_file, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, send_file, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .. import coords
 from ..accounts import Account
@@ -34,11 +35,11 @@ from ..registers.plan_report import _field_label, xlsx_report
 from ..registers.sheets import SPREADSHEETS, read_table_bytes
 from ..store import Conflict, NotFound, Store
 from ..texts_admin_register import page_text
-from . import editing
+from . import admin, editing
 from ._common import page_language
 from .signin import current_account, signed_in
 
-bp = Blueprint("admin_register", __name__, url_prefix="/admin")
+bp = Blueprint("admin_import", __name__, url_prefix="/admin")
 
 #: Settings of this page and their defaults (checked when the app starts).
 DEFAULTS = {"IMPORT_MAX_BYTES": 8 * 1024 * 1024, "IMPORT_KEEP_S": staging.KEEP_S}
@@ -69,17 +70,16 @@ def words(page: str = "admin_import") -> tuple[str, dict[str, str]]:
     return lang, page_text(page, lang)
 
 
-def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    """A page of this blueprint in the request's language (``lang``, ``other_lang``, ``t`` and ``lq``, the
-    query that keeps the language in links, set).
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    """An admin page (:func:`stationmap.web.admin.render`) with this module's words as ``t`` and
+    ``lq``, the query that keeps the page's language in links.
     """
     lang = page_language()
     context.setdefault("t", page_text(context.pop("words", "admin_import"), lang))
-    return render_template(template, lang=lang, other_lang="en" if lang == "zh" else "zh",
-                           lq={"lang": "en"} if lang == "en" else {}, **context), status
+    return admin.render(template, status, lq={"lang": "en"} if request.args.get("lang") == "en" else {}, **context)
 
 
-def refusal(status: int, title: str, message: str, back: str) -> tuple[str, int]:
+def refusal(status: int, title: str, message: str, back: str) -> Response:
     """A page saying why an action was refused (403), conflicts (409) or names nothing (404)."""
     return page("admin/refused.html", status, words="admin_audit", title=title, message=message, back=back)
 
@@ -91,14 +91,13 @@ def forbidden_text(error: Forbidden, lang: str) -> str:
 
 def staging_area() -> staging.Staging:
     """Where uploads wait: ``<instance>/uploads``, outside every served folder."""
-    return staging.Staging(Path(current_app.instance_path) / "uploads", keep_s=float(current_app.config["IMPORT_KEEP_S"]))
+    keep = float(current_app.config["IMPORT_KEEP_S"])
+    return staging.Staging(Path(current_app.instance_path) / "uploads", keep_s=keep)
 
 
 def lang_url(endpoint: str, **values: Any) -> str:
-    """``url_for`` keeping ``?lang=en`` when the page is in English."""
-    if page_language() == "en" and request.args.get("lang") == "en":
-        values.setdefault("lang", "en")
-    return url_for(endpoint, **values)
+    """``url_for`` keeping the page's language (see :func:`stationmap.web.admin.admin_url`)."""
+    return admin.admin_url(endpoint, **values)
 
 
 # -- the import page ------------------------------------------------------------------------------
@@ -140,7 +139,8 @@ def report_page(view: Preview, status: int = 200, *, notice: str = "", error: st
     plan = view.plan
     lang = page_language()
     added = [plan.row_of(s) for s in plan.add]
-    changes = [(sid, [(_field_label(c.field, lang), c.old, c.new, c.row) for c in cs]) for sid, cs in plan.change.items()]
+    changes = [(sid, [(_field_label(c.field, lang), c.old, c.new, c.row) for c in cs])
+               for sid, cs in plan.change.items()]
     outside = ""
     if view.outside:
         t = page_text("admin_import", lang)
@@ -149,7 +149,7 @@ def report_page(view: Preview, status: int = 200, *, notice: str = "", error: st
         outside = t["outside"].format(codes=", ".join(sorted(c or "—" for c in view.outside)), ids=shown)
     return page("admin/import_report.html", status, view=view, plan=plan, counts=plan.counts(), added=added,
                 changes=changes, outside=outside, notice=notice, error=error,
-                viewer=current_account().role == "viewer")       # type: ignore[union-attr]
+                viewer=actor().role == "viewer")
 
 
 def _form_choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -189,14 +189,14 @@ def _size(n: int) -> str:
 
 @bp.get("/import")
 @signed_in
-def import_form():
+def upload():
     """The upload form and the recent imports (each with its undo button)."""
     return _form_page()
 
 
 @bp.post("/import")
 @signed_in
-def import_upload():
+def upload_file():
     """Keep the uploaded file, then show its dry run (a redirect: reloading never uploads twice)."""
     _, t = words()
     upload = request.files.get("file")
@@ -215,7 +215,7 @@ def import_upload():
         return _form_page(400, errors=[f"{t['unreadable']}: {p.message}" for p in error.problems])
     del table
     staged = staging_area().put(data, upload.filename, who=actor().who, **settings)
-    return redirect(lang_url("admin_register.import_report", token=staged.token), 303)
+    return redirect(lang_url("admin_import.report", token=staged.token), 303)
 
 
 def _staged(token: str) -> staging.Staged:
@@ -227,7 +227,7 @@ def _staged(token: str) -> staging.Staged:
 
 @bp.get("/import/<token>")
 @signed_in
-def import_report(token: str):
+def report(token: str):
     """The dry-run report of an uploaded file, against the register as it is now."""
     staged = _staged(token)
     try:
@@ -240,7 +240,7 @@ def import_report(token: str):
 
 @bp.get("/import/<token>/report.xlsx")
 @signed_in
-def import_report_xlsx(token: str) -> Response:
+def report_xlsx(token: str) -> Response:
     """The dry-run report as the Excel workbook ``stationmap import --report`` writes."""
     staged = _staged(token)
     view = preview(staged, actor())
@@ -252,15 +252,15 @@ def import_report_xlsx(token: str) -> Response:
 
 @bp.post("/import/<token>/cancel")
 @signed_in
-def import_cancel(token: str):
+def cancel(token: str):
     """Forget an upload: its file is deleted now."""
     staging_area().discard(_staged(token).token)
-    return redirect(lang_url("admin_register.import_form"), 303)
+    return redirect(lang_url("admin_import.upload"), 303)
 
 
 @bp.post("/import/<token>/apply")
 @signed_in
-def import_apply(token: str):
+def apply(token: str):
     """Apply exactly the plan that was shown, all or nothing; if the register moved on, show the new plan."""
     lang, t = words()
     staged = _staged(token)
@@ -282,7 +282,7 @@ def import_apply(token: str):
     except DataFileError as error:
         return report_page(view, 400, error="; ".join(p.message for p in error.problems))
     staging_area().discard(token)
-    return redirect(lang_url("admin_register.import_form", done=result.import_id), 303)
+    return redirect(lang_url("admin_import.upload", done=result.import_id), 303)
 
 
 # -- undo ---------------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def _reason() -> str:
 
 @bp.post("/imports/<int:import_id>/revert")
 @signed_in
-def import_revert(import_id: int):
+def revert(import_id: int):
     """Undo a whole import as new versions of the stations it touched (all or nothing)."""
     lang = page_language()
     t = page_text("admin_audit", lang)
@@ -311,7 +311,7 @@ def import_revert(import_id: int):
 
 @bp.post("/changes/<station_id>/<int:version>/undo")
 @signed_in
-def change_undo(station_id: str, version: int):
+def undo(station_id: str, version: int):
     """Undo one change of a station as a new version; ``expected_version`` is the version the page showed."""
     lang = page_language()
     t = page_text("admin_audit", lang)
@@ -355,10 +355,20 @@ def _too_large(error: RequestEntityTooLarge):
     """An oversized upload is a page that says the limit, not a JSON problem."""
     t = page_text("admin_import", page_language())
     return refusal(413, t["title"], t["too_large"].format(limit=_size(current_app.config["IMPORT_MAX_BYTES"])),
-                   url_for("admin_register.import_form"))
+                   url_for("admin_import.upload"))
 
 
-bp.register_error_handler(RequestEntityTooLarge, _too_large)
+def share_the_admin_shell(blueprint: Blueprint) -> None:
+    """What the ``admin`` blueprint does for its own pages, for ``blueprint``'s: off without a secret
+    key or a store, CSRF failures and HTTP errors as admin pages.
+    """
+    blueprint.before_request(admin._available)
+    blueprint.register_error_handler(CSRFError, admin._csrf_failed)
+    blueprint.register_error_handler(RequestEntityTooLarge, _too_large)
+    blueprint.register_error_handler(HTTPException, admin._http_error)
+
+
+share_the_admin_shell(bp)
 
 
 def check_settings(config: Any) -> None:

@@ -34,7 +34,7 @@ from . import problems
 DEFAULTS = {"MAX_CONTENT_LENGTH": 1024 * 1024, "MAX_JSON_DEPTH": 32, "MAX_QUERY_STRING_LENGTH": 4096}
 #: Endpoints that take a file, and the setting bounding the file instead of ``MAX_CONTENT_LENGTH``
 #: (the multipart form around it may add :data:`FORM_SLACK` bytes).
-LARGER_BODIES = {"admin_register.import_upload": "IMPORT_MAX_BYTES"}
+LARGER_BODIES = {"admin_import.upload_file": "IMPORT_MAX_BYTES"}
 FORM_SLACK = 64 * 1024
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
