@@ -30,8 +30,9 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("field", "字段", "field"), ("before", "原值", "before"), ("after", "新值", "after"),
     ("reason", "原因", "reason"), ("register_version", "登记版本", "register version"),
 )
-#: Keys of ``before``/``after`` that say nothing a reader needs field by field.
-_QUIET = frozenset({"changed_in", "fid"})
+#: Keys of ``before``/``after`` that say nothing a reader needs field by field (an undo's
+#: ``undone_version`` is in its reason too).
+_QUIET = frozenset({"changed_in", "fid", "undone_version"})
 #: Parts of key names never shown, should an entry ever carry one (the store writes none).
 _SECRET = ("password", "hash", "secret")
 

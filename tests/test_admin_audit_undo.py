@@ -56,13 +56,14 @@ def _import_touching_both(store) -> int:
 def test_each_role_on_each_write_route_is_refused_changes_nothing_and_is_audited(both):
     app, store = both
     import_id = _import_touching_both(store)
-    version = store.update(PUDONG_STATION, {"operator": "浦东总工会"}, expected_version=None, actor=OPERATOR)
+    other = "SH-310115-0002"           # not in the import: the import stays revertible
+    version = store.update(other, {"operator": "浦东总工会"}, expected_version=None, actor=OPERATOR)
     for name in ("auditor", "xuhui"):
         client = app.test_client()
         token = sign_in(client, name)
         before, refusals = dump(store), len(store.audit(outcome="refused"))
         revert = client.post(f"/admin/imports/{import_id}/revert", data={"csrf_token": token, "reason": "试"})
-        undo = client.post(f"/admin/changes/{PUDONG_STATION}/{version}/undo",
+        undo = client.post(f"/admin/changes/{other}/{version}/undo",
                            data={"csrf_token": token, "expected_version": str(version)})
         assert (revert.status_code, undo.status_code) == (403, 403), name
         assert 'id="why"' in revert.text and "Traceback" not in revert.text
