@@ -90,7 +90,7 @@ def test_undo_one_change_from_the_stations_record_with_the_keyboard_only(browser
     watch = Watch(page)
     sign_in(page, base, "xuhui")
     page.goto(f"{base}/admin/audit?station={STATION}")
-    assert "021-00000000" in page.locator("#version-%d" % version).inner_text()
+    assert "021-00000000" in page.locator(f"#version-{version}").inner_text()
     tab_to(page, f"#version-{version} input[name=reason]")
     page.keyboard.type("改错了")
     page.keyboard.press("Tab")

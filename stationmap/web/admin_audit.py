@@ -161,7 +161,7 @@ def file_name(shown: dict[str, str], suffix: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(parts))[:180] + suffix
 
 
-def _export(kind: str) -> Response | tuple[str, int]:
+def _export(kind: str) -> Response:
     lang, t = words("admin_audit")
     who = actor()
     try:

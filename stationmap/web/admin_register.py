@@ -134,7 +134,7 @@ def preview(staged: staging.Staged, who: Account) -> Preview:
     return Preview(staged, plan, current, versions, staging.fingerprint(plan, versions), outside)
 
 
-def report_page(view: Preview, status: int = 200, *, notice: str = "", error: str = "") -> tuple[str, int]:
+def report_page(view: Preview, status: int = 200, *, notice: str = "", error: str = "") -> Response:
     """The dry-run report of ``view`` with the Apply and Cancel buttons."""
     plan = view.plan
     lang = page_language()
@@ -173,7 +173,7 @@ def upload_settings() -> dict[str, Any]:
     return {"mode": mode, "adcode": adcode, "coordsys": coordsys, "sheet": sheet}
 
 
-def _form_page(status: int = 200, *, errors: list[str] | None = None) -> tuple[str, int]:
+def _form_page(status: int = 200, *, errors: list[str] | None = None) -> Response:
     imports = store().imports()[:20]
     done = request.args.get("done", type=int)
     finished = next((i for i in imports if i["id"] == done), None) if done else None
