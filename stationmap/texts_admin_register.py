@@ -78,6 +78,7 @@ AUDIT = {
         "editor_note": "您是区级编辑：这里只显示您辖区站点的记录，以及您本人的操作。",
         "back": "返回审计记录", "import_n": "导入 {id}", "created": "新建", "updated": "修改", "deleted": "删除",
         "restored": "恢复", "current": "当前", "import": "导入",
+        "no_version": "请求缺少站点当前版本（expected_version），未做任何修改。请从页面上的按钮撤销。",
     },
     "en": {
         "title": "Audit", "station_title": "Record of station {id}", "filters": "Filter", "station": "Station id",
@@ -94,6 +95,8 @@ AUDIT = {
                        "actions, are shown.",
         "back": "Back to the audit", "import_n": "Import {id}", "created": "created", "updated": "changed",
         "deleted": "deleted", "restored": "restored", "current": "current", "import": "import",
+        "no_version": "The request did not say which version of the station it saw (expected_version); "
+                      "nothing was changed. Undo with the page's button.",
     },
 }
 

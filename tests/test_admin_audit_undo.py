@@ -110,6 +110,8 @@ def test_an_undo_that_would_lose_a_later_edit_or_comes_from_a_stale_page_is_expl
     assert stale.status_code == 409 and "请刷新页面" in stale.text
     missing = client.post("/admin/changes/NO-SUCH/1/undo", data={"csrf_token": token, "expected_version": "1"})
     assert missing.status_code == 404
+    unversioned = client.post(f"/admin/changes/{XUHUI_STATION}/{second}/undo", data={"csrf_token": token})
+    assert unversioned.status_code == 400 and "expected_version" in unversioned.text
     assert dump(store) == before
 
 

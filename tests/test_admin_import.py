@@ -190,3 +190,24 @@ def test_without_a_csrf_token_or_with_a_wrong_one_no_post_changes_anything(site)
             answer = client.post(path, data={**form, **bad})
             assert answer.status_code in (400, 403), (path, bad, answer.status_code)
     assert dump(store) == before and len(list(uploads.iterdir())) == 1
+
+
+def test_a_viewer_may_check_a_sheet_but_applying_it_is_refused_and_audited(site):
+    app, store, uploads = site
+    client = app.test_client()
+    token = sign_in(client, "auditor")
+    url, page, plan = report(client, token, XUHUI)
+    assert 'id="viewer"' in page and 'id="apply"' not in page and 'id="outside"' not in page
+    from stationmap.registers.applying import current_register
+    from stationmap.registers.importing import plan_rows
+    from stationmap.registers.sheets import read_table_bytes
+    from stationmap.registers.staging import fingerprint, planned_versions
+
+    current = current_register(store)
+    crafted = plan_rows(read_table_bytes(XUHUI, "徐汇.csv"), current)
+    before = dump(store)
+    refused = client.post(f"{url}/apply", data={"csrf_token": token,
+                                                 "plan": fingerprint(crafted, planned_versions(crafted, current))})
+    assert refused.status_code == 403 and dump(store) == before
+    entry = store.audit(outcome="refused")[0]
+    assert (entry.who, entry.action, entry.source) == ("user:auditor", "import.apply", "admin")

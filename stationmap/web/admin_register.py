@@ -112,11 +112,12 @@ class Preview:
     versions: dict[str, int]
     fingerprint: str
     outside: dict[str, set[str]]
+    may_import: bool
 
     @property
     def can_apply(self) -> bool:
         """Whether an Apply button makes sense (the store still decides)."""
-        return self.plan.ok and not self.plan.nothing_to_do and not self.outside
+        return self.may_import and self.plan.ok and not self.plan.nothing_to_do and not self.outside
 
 
 def preview(staged: staging.Staged, who: Account) -> Preview:
@@ -130,8 +131,10 @@ def preview(staged: staging.Staged, who: Account) -> Preview:
     touched = staging.touched_adcodes(plan, current)
     if plan.mode == "replace-area" and plan.adcode:
         touched.setdefault(plan.adcode, set())
-    outside = {code: ids for code, ids in touched.items() if not may(who, "import.apply", adcodes=[code])}
-    return Preview(staged, plan, current, versions, staging.fingerprint(plan, versions), outside)
+    outside = {} if who.role == "viewer" else {
+        code: ids for code, ids in touched.items() if not may(who, "import.apply", adcodes=[code])}
+    return Preview(staged, plan, current, versions, staging.fingerprint(plan, versions), outside,
+                   may(who, "import.apply"))
 
 
 def report_page(view: Preview, status: int = 200, *, notice: str = "", error: str = "") -> Response:
@@ -317,6 +320,8 @@ def undo(station_id: str, version: int):
     t = page_text("admin_audit", lang)
     back = lang_url("admin_audit.audit", station=station_id)
     expected = request.form.get("expected_version", type=int)
+    if expected is None:
+        return refusal(400, t["conflict_title"], t["no_version"], back)
     try:
         new = store().undo_change(station_id, version, expected_version=expected, actor=actor(), reason=_reason())
     except Forbidden as error:
