@@ -1,65 +1,72 @@
-"""What the admin page tests share: a store with people of every role, an app on it, signing in,
-and reading a page's CSRF token."""
+"""What the admin tests share: a seeded store with one account of each role, signing in through
+the real form (CSRF token and all), and reading a form's fields back out of its HTML.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 
-import sqlalchemy as sa
+import pandas as pd
 
 from stationmap.accounts import Account
-from stationmap.stations import read_stations
+from stationmap.stations import from_frame, read_stations
 from stationmap.store import Store
 
-OPERATOR = Account.operator("tester")
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery staple"
+SECRET = "test-secret-key-" + "x" * 32
+HOSTILE = '<img src=x onerror="alert(1)">驿站'
+#: A Xuhui (310104) station, a Pudong (310115) one, and one with markup in its name (Xuhui).
+XUHUI, PUDONG, EVIL = "SH-310104-0001", "SH-310115-0001", "EVIL-1"
 #: name → (role, districts)
-PEOPLE = {"city": ("admin", ()), "xuhui": ("editor", ("310104",)), "auditor": ("viewer", ())}
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+PEOPLE = {"ada": ("admin", ()), "xu": ("editor", ("310104",)), "vera": ("viewer", ())}
 
 
-def seeded_store(url: str) -> Store:
-    """A store at ``url`` with the shipped sample and one account of each role."""
+def seeded_store(url: str) -> str:
+    """A store at ``url`` with the shipped sample, the hostile station and the three accounts."""
     store = Store.open(url, upgrade=True)
-    store.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
-    for name, (role, codes) in PEOPLE.items():
-        store.add_account(name, role, codes, password=PASSWORD, actor=OPERATOR)
-    return store
+    evil = from_frame(pd.DataFrame({"id": [EVIL], "name": [HOSTILE], "lon": [121.44], "lat": [31.18],
+                                    "adcode": ["310104"], "address": ['<script>alert("addr")</script>']}))
+    store.seed(pd.concat([read_stations(), evil], ignore_index=True), file_name="sample", digest="")
+    operator = Account.operator("tests")
+    for name, (role, adcodes) in PEOPLE.items():
+        store.add_account(name, role, adcodes, password=PASSWORD, actor=operator)
+    store.close()
+    return url
 
 
-def make_app(url: str, instance: str):
-    """The web app on the store at ``url`` (instance folder ``instance``), CSRF on as in production."""
-    import os
-
-    from stationmap.web import create_app
-
-    os.environ["STATIONMAP_INSTANCE_PATH"] = instance
-    try:
-        return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-" + "k" * 40,
-                           "WATCH_INTERVAL": 0.2, "RATELIMIT_ENABLED": False})
-    finally:
-        os.environ.pop("STATIONMAP_INSTANCE_PATH", None)
-
-
-def csrf(page_text: str) -> str:
-    """The CSRF token a page's forms carry."""
-    found = _TOKEN.search(page_text)
-    assert found, "the page has no CSRF token"
+def csrf_token(page: str) -> str:
+    """The CSRF token in a page's first form."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token in the page"
     return found.group(1)
 
 
-def sign_in(client, name: str) -> str:
-    """Sign ``name`` in through the sign-in form; returns a CSRF token for the session's forms."""
-    login = client.get("/admin/login")
-    response = client.post("/admin/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf(login.text)})
-    assert response.status_code in (302, 303), response.text[:500]
-    return csrf(client.get("/admin/import").text)
+def sign_in(client, name: str, password: str = PASSWORD, **extra):
+    """Sign in through the form (GET for the token, then POST); the POST's response."""
+    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
+    return client.post("/admin/login", data={"name": name, "password": password, "csrf_token": token, **extra})
 
 
-def dump(store: Store) -> dict[str, list[tuple]]:
-    """Every row of the register's tables (not the audit, which refusals add to)."""
-    tables = {}
-    with store.engine.connect() as c:
-        for name in ("stations", "station_history", "imports", "register"):
-            tables[name] = [tuple(r) for r in c.execute(sa.text(f"SELECT * FROM {name} ORDER BY 1"))]
-    return tables
+def form_fields(page: str, form_id: str = "station-form") -> dict:
+    """The values a browser would submit from the form ``form_id`` of ``page`` (amenities as a list)."""
+    start = page.index(f'id="{form_id}"')
+    body = page[start:page.index("</form>", start)]
+    fields: dict = {}
+    for tag in re.findall(r"<input [^>]*>", body):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if not name or name.group(1) == "amenities":
+            continue
+        fields[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    for name, options in re.findall(r'<select id="[^"]*" name="([^"]+)">(.*?)</select>', body, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
+        fields[name] = html.unescape(chosen.group(1)) if chosen else ""
+    fields["amenities"] = re.findall(r'name="amenities" value="([^"]+)" checked', body)
+    return fields
+
+
+def errors_of(page: str) -> dict[str, str]:
+    """The form's messages, by field."""
+    found = re.findall(r'id="err-([a-z_]+)" class="error">([^<]*)<', page)
+    return {field: html.unescape(text) for field, text in found}

@@ -9,7 +9,7 @@ import io
 import re
 
 import pytest
-from admin_helpers import OPERATOR, dump, make_app, seeded_store, sign_in
+from register_admin_helpers import OPERATOR, dump, make_app, seeded_store, sign_in
 from openpyxl import load_workbook
 
 from stationmap.accounts import Account

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from admin_helpers import csrf, dump, make_app, seeded_store, sign_in
+from register_admin_helpers import csrf, dump, make_app, seeded_store, sign_in
 
 from stationmap.accounts import Account
 

@@ -5,7 +5,7 @@ change of a station."""
 from __future__ import annotations
 
 import pytest
-from admin_helpers import OPERATOR, PASSWORD, seeded_store
+from register_admin_helpers import OPERATOR, PASSWORD, seeded_store
 from browser import Watch
 from conftest import Server
 
