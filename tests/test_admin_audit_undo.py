@@ -198,3 +198,17 @@ def test_a_disabled_account_is_refused_at_once(site):
     answer = client.post(f"/admin/changes/{XUHUI_STATION}/1/undo", data={"csrf_token": token,
                                                                          "expected_version": "1"})
     assert answer.status_code in (302, 303, 401, 403) and dump(store) == before
+
+
+def test_the_station_form_shows_the_stations_versions_with_their_undo_buttons(site):
+    app, store = site
+    version = store.update(XUHUI_STATION, {"phone": "021-12345678"}, expected_version=None, actor=OPERATOR,
+                           reason=HOSTILE)
+    client = app.test_client()
+    sign_in(client, "xuhui")
+    form = client.get(f"/admin/stations/{XUHUI_STATION}")
+    assert form.status_code == 200 and 'id="history-title"' in form.text
+    assert f'action="/admin/changes/{XUHUI_STATION}/{version}/undo"' in form.text
+    assert HOSTILE not in form.text and "021-12345678" in form.text
+    sign_in(viewer := app.test_client(), "auditor")
+    assert 'class="undo"' not in viewer.get(f"/admin/stations/{XUHUI_STATION}").text
