@@ -9,8 +9,8 @@ import io
 import re
 
 import pytest
-from register_admin_helpers import OPERATOR, dump, make_app, seeded_store, sign_in
 from openpyxl import load_workbook
+from register_admin_helpers import OPERATOR, dump, make_app, seeded_store, sign_in
 
 from stationmap.accounts import Account
 

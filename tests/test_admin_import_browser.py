@@ -5,9 +5,9 @@ change of a station."""
 from __future__ import annotations
 
 import pytest
-from register_admin_helpers import OPERATOR, PASSWORD, seeded_store
 from browser import Watch
 from conftest import Server
+from register_admin_helpers import OPERATOR, PASSWORD, seeded_store
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 SHEET = ("站点编号,站点名称,详细地址,所属区,联系电话\n"

@@ -26,8 +26,8 @@ from ..errors import DataFileError, InputError
 from . import (  # admin_form, admin_stations: their views join the admin blueprint
     admin,
     admin_audit,
-    admin_register,
     admin_form,
+    admin_register,
     admin_stations,
     api,
     changes,
