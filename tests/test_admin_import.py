@@ -211,3 +211,14 @@ def test_a_viewer_may_check_a_sheet_but_applying_it_is_refused_and_audited(site)
     assert refused.status_code == 403 and dump(store) == before
     entry = store.audit(outcome="refused")[0]
     assert (entry.who, entry.action, entry.source) == ("user:auditor", "import.apply", "admin")
+
+
+def test_the_upload_alone_may_exceed_the_apps_body_limit_up_to_its_own(site):
+    app, store, uploads = site
+    client = app.test_client()
+    token = sign_in(client, "city")
+    assert app.config["MAX_CONTENT_LENGTH"] < 1_500_000 < app.config["IMPORT_MAX_BYTES"]
+    answer = upload(client, token, b"x" * 1_500_000, "big.docx")        # read, then refused for its type
+    assert answer.status_code == 400 and "unsupported file type" in answer.text
+    elsewhere = client.post("/admin/logout", data={"csrf_token": token, "pad": "x" * 1_500_000})
+    assert elsewhere.status_code == 413
