@@ -10,7 +10,7 @@ token) when the signed-in account may undo it — the store decides again on the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,9 +29,15 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def shown_time(value: datetime | str) -> str:
-    """A time as China Standard Time, to the second (``2026-11-25 20:05:03``)."""
+    """A time as China Standard Time, to the second.
+
+    >>> shown_time("2026-11-25T12:05:03+00:00"), shown_time(datetime(2026, 11, 25, 12, 5, 3))
+    ('2026-11-25 20:05:03', '2026-11-25 20:05:03')
+    """
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    if value.tzinfo is None:             # the store writes UTC; SQLite gives it back without a zone
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
