@@ -202,22 +202,22 @@ def upload():
 def upload_file():
     """Keep the uploaded file, then show its dry run (a redirect: reloading never uploads twice)."""
     _, t = words()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
         return _form_page(400, errors=[t["no_file"]])
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
-    data = upload.stream.read(limit + 1)
+    data = sent.stream.read(limit + 1)
     if len(data) > limit:
         return _form_page(413, errors=[t["too_large"].format(limit=_size(limit))])
     try:
         settings = upload_settings()
-        table = read_table_bytes(data, upload.filename, sheet=settings["sheet"])     # unreadable: say so now
+        table = read_table_bytes(data, sent.filename, sheet=settings["sheet"])     # unreadable: say so now
     except InputError as error:
         return _form_page(400, errors=[error.message])
     except DataFileError as error:
         return _form_page(400, errors=[f"{t['unreadable']}: {p.message}" for p in error.problems])
     del table
-    staged = staging_area().put(data, upload.filename, who=actor().who, **settings)
+    staged = staging_area().put(data, sent.filename, who=actor().who, **settings)
     return redirect(lang_url("admin_import.report", token=staged.token), 303)
 
 
