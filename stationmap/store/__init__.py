@@ -16,7 +16,9 @@ Examples
 >>> store = Store.open(f"sqlite:///{folder / 'register.gpkg'}", upgrade=True)
 >>> store.seed(read_stations(), file_name="shanghai_stations.geojson", digest="").counts["added"]
 1446
->>> version = store.update("SH-310101-0010", {"phone": "021-63000000"}, expected_version=1, reason="new phone")
+>>> from stationmap.accounts import Account
+>>> version = store.update("SH-310101-0010", {"phone": "021-63000000"}, expected_version=1,
+...                        actor=Account.operator("doc"), reason="new phone")
 >>> [c.action for c in store.history("SH-310101-0010")], store.register_version()
 (['created', 'updated'], 2)
 >>> store.close()
