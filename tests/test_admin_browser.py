@@ -179,3 +179,21 @@ def test_keyboard_only_sign_in_search_edit_and_sign_out(browser, server, store):
     page.keyboard.press("Enter")
     page.wait_for_selector("text=已记录今天")
     assert watch.errors == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_axe_finds_no_serious_violation_on_the_admin_pages(browser, server, lang):
+    from readability import axe_violations
+
+    # bypass_csp: axe is injected as an inline script (the test's, not the page's).
+    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", bypass_csp=True).new_page()
+    page.goto(f"{server.url}/admin/login?lang={lang}")
+    assert axe_violations(page) == []
+    page.locator("#name").fill("ada")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_selector("p.who")
+    for path in ("/admin/?needs_location=1", f"/admin/stations/{XUHUI}", "/admin/stations/new"):
+        page.goto(f"{server.url}{path}{'&' if '?' in path else '?'}lang={lang}")
+        assert axe_violations(page) == [], path
+    page.context.close()

@@ -8,11 +8,12 @@ one still waiting for a position, is in it at once.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Response, request
 
-from .. import vocab
+from .. import hours, vocab
 from ..store.listing import StationQuery, find
 from . import admin_form, editing
 from ._common import page_language
@@ -44,6 +45,7 @@ def _query(page: int) -> StationQuery:
                         status=status if status in vocab.STATUSES else "",
                         needs_location=args.get("needs_location") == "1",
                         stale_days=STALE_DAYS if args.get("stale") == "1" else None,
+                        today=datetime.now(hours.TIMEZONE).date(),        # the union's day, not the server's
                         adcodes=visible_districts(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
 
 
