@@ -57,11 +57,16 @@ class AuditEntry:
 def write(c: sa.Connection, actor: Account, action: str, kind: str, target: str | int | None, *,
           before: Any = None, after: Any = None, reason: str = "", outcome: str = "done",
           register_version: int | None = None, at: datetime | None = None) -> None:
-    """Add one audit row on connection ``c`` (inside the caller's transaction)."""
+    """Add one audit row on connection ``c`` (inside the caller's transaction).
+
+    Where the change came from is the actor's ``source`` (see
+    :meth:`~stationmap.accounts.Account.acting_from`); an actor that was never told is recorded as
+    ``unknown`` rather than guessed.
+    """
     if kind not in TARGET_KINDS:
         raise ValueError(f"unknown audit target kind {kind!r}")
     c.execute(audit.insert().values(
-        at=at or datetime.now(UTC), who=actor.who, role=actor.role, source=actor.source or "cli",
+        at=at or datetime.now(UTC), who=actor.who, role=actor.role, source=actor.source or "unknown",
         address=actor.address or "", action=action, target_kind=kind, target_id="" if target is None else str(target),
         before=_plain(before), after=_plain(after), reason=reason or "", outcome=outcome,
         register_version=register_version))
