@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import InputError, StationmapError
 from ..hours import TIMEZONE
@@ -84,7 +85,7 @@ def _day_key(c: sa.Connection, day: str) -> bytes:
     """
     found = c.execute(sa.select(report_keys.c.secret).where(report_keys.c.day == day)).scalar()
     if found is None:
-        insert = (sa.dialects.postgresql.insert if c.dialect.name == "postgresql" else sa.dialects.sqlite.insert)
+        insert = postgresql.insert if c.dialect.name == "postgresql" else sqlite.insert
         c.execute(insert(report_keys).values(day=day, secret=secrets.token_hex(32)).on_conflict_do_nothing())
         found = c.execute(sa.select(report_keys.c.secret).where(report_keys.c.day == day)).scalar_one()
         yesterday = (datetime.fromisoformat(day) - timedelta(days=1)).date().isoformat()
