@@ -43,10 +43,13 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from bench_http import LUA, _wait  # noqa: E402 - bench/ and tests/ are put on the path first
 
+from stationmap.accounts import Account  # noqa: E402
 from stationmap.registers.applying import apply_plan, current_register  # noqa: E402
 from stationmap.registers.importing import plan_import  # noqa: E402
 from stationmap.stations import read_stations  # noqa: E402
 from stationmap.store import Store  # noqa: E402
+
+BENCH = Account.operator("bench")
 
 TOKEN = "bench-token"
 
@@ -142,7 +145,7 @@ def rss_mb(pid: int) -> float:
 def time_to_live(base: str, store: Store, station: str, streak: int = 12, bound: float = 120) -> float:
     """Seconds from an edit's commit until ``streak`` answers in a row carry its register version."""
     phone = f"021-{int(time.time() * 1000) % 100_000_000:08d}"
-    store.update(station, {"phone": phone}, expected_version=None, reason="bench: freshness")
+    store.update(station, {"phone": phone}, expected_version=None, actor=BENCH, reason="bench: freshness")
     committed = time.perf_counter()
     target = store.register_version()
     in_a_row = 0
@@ -186,7 +189,7 @@ class Churn:
             sheet.write_text(f"站点编号,站点名称,联系电话\n{rows}\n", encoding="utf-8")
             try:
                 current = current_register(self.store)
-                apply_plan(self.store, plan_import(sheet, current), current, who="bench", reason="bench import")
+                apply_plan(self.store, plan_import(sheet, current), current, actor=BENCH, reason="bench import")
                 self.imports += 1
                 version = self.store.get(self.edited)["version"]
                 status, _, _ = _get(f"{self.base}/api/v1/stations/{self.edited}", "PATCH",

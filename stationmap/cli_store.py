@@ -119,9 +119,17 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
     return fields
 
 
+def _operator():
+    """The command line acts as the operating-system user, with an admin's rights."""
+    from .accounts import Account
+    from .store import current_user
+
+    return Account.operator(current_user())
+
+
 def _edit(store, args: argparse.Namespace) -> int:
     if args.station_command == "delete":
-        version = store.delete(args.id, expected_version=args.version, reason=args.reason)
+        version = store.delete(args.id, expected_version=args.version, actor=_operator(), reason=args.reason)
     else:
         if args.station_command == "set":
             fields: dict[str, Any] = _assignments(args.assignments)
@@ -133,7 +141,8 @@ def _edit(store, args: argparse.Namespace) -> int:
             fields = {"status": "temporarily_closed", "closed_until": until.isoformat()}
         else:
             fields = {"status": "open", "closed_until": ""}
-        version = store.update(args.id, fields, expected_version=args.version, reason=args.reason)
+        version = store.update(args.id, fields, expected_version=args.version, actor=_operator(),
+                               reason=args.reason)
     print(f"{for_terminal(args.id)}: version {version}, register version {store.register_version()}")
     return 0
 

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from stationmap.accounts import Account
 from stationmap.cli import main
 from stationmap.registers.applying import apply_plan, current_register
 from stationmap.registers.importing import plan_import
 from stationmap.stations import read_stations
 from stationmap.store import Conflict, Store
+
+OP = Account.operator("tester")
 
 DATA = Path(__file__).parent / "data" / "registers"
 PUDONG = DATA / "pudong_titles.xlsx"
@@ -38,7 +41,7 @@ def dump(store: Store) -> dict[str, list[tuple]]:
 
 def test_applying_a_sheet_changes_exactly_the_planned_fields_and_keeps_the_rest(store):
     store.update(CHANGED, {"status": "temporarily_closed", "closed_until": "2027-01-31"}, expected_version=None,
-                 reason="装修")
+                 reason="装修", actor=OP)
     before = store.get(CHANGED)
     assert main(["import", str(PUDONG), "--reason", "浦东台账 2026-11", "--database", store.engine.url
                  .render_as_string(hide_password=False)]) == 0
@@ -65,20 +68,20 @@ def test_an_empty_cell_never_erases_a_stored_value(store, tmp_path):
     before = store.get(CHANGED)
     plan = plan_import(sheet, current_register(store))
     assert [c.field for c in plan.change[CHANGED]] == ["name"]
-    apply_plan(store, plan, current_register(store), who="tester")
+    apply_plan(store, plan, current_register(store), actor=Account.operator("tester"))
     after = store.get(CHANGED)
     assert after["name"] == "新名字" and after["phone"] == before["phone"] and before["phone"]
     assert after["location"] == before["location"]
 
 
 def test_a_station_without_a_location_is_compared_not_added_twice(store, tmp_path):
-    store.update(CHANGED, {"location": None}, expected_version=None, reason="moved, place unknown")
+    store.update(CHANGED, {"location": None}, expected_version=None, reason="moved, place unknown", actor=OP)
     sheet = tmp_path / "place.csv"
     name = store.get(CHANGED)["name"]
     sheet.write_text(f"站点编号,站点名称,经度,纬度,坐标系\n{CHANGED},{name},121.55,31.22,wgs84\n", encoding="utf-8")
     plan = plan_import(sheet, current_register(store))
     assert not plan.add and [c.field for c in plan.change[CHANGED]] == ["geometry"]
-    apply_plan(store, plan, current_register(store))
+    apply_plan(store, plan, current_register(store), actor=OP)
     assert store.get(CHANGED)["location"] == [121.55, 31.22] and not store.needs_location()
 
 
@@ -93,10 +96,10 @@ def test_a_bad_file_changes_nothing_row_for_row(store, capsys):
 def test_an_import_planned_before_an_edit_is_refused_whole(store):
     current = current_register(store)
     plan = plan_import(PUDONG, current)
-    store.update(CHANGED, {"phone": "021-11111111"}, expected_version=None, reason="meanwhile")
+    store.update(CHANGED, {"phone": "021-11111111"}, expected_version=None, reason="meanwhile", actor=OP)
     before = dump(store)
     with pytest.raises(Conflict, match=CHANGED):
-        apply_plan(store, plan, current)
+        apply_plan(store, plan, current, actor=OP)
     assert dump(store) == before
 
 
@@ -119,7 +122,8 @@ def test_replace_area_removes_what_the_plan_removes_and_revert_brings_it_back(st
 
 def test_the_dry_run_compares_with_the_store_and_writes_nothing(store, capsys):
     url = store.engine.url.render_as_string(hide_password=False)
-    store.update("SH-310115-0002", {"phone": "021-00000000"}, expected_version=None, reason="differs from sheet")
+    store.update("SH-310115-0002", {"phone": "021-00000000"}, expected_version=None, reason="differs from sheet",
+                 actor=OP)
     before = dump(store)
     assert main(["import", str(PUDONG), "--dry-run", "--lang", "en", "--database", url]) == 0
     assert "to change 2" in capsys.readouterr().out

@@ -8,9 +8,12 @@ import weakref
 import pytest
 
 from stationmap import live
+from stationmap.accounts import Account
 from stationmap.dataset import Dataset, LiveDataset
 from stationmap.stations import read_stations
 from stationmap.store import Store
+
+OP = Account.operator("tester")
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def test_a_refresh_swaps_only_after_a_change_and_old_datasets_are_freed(store):
     for round_ in range(1, 4):
         old = weakref.ref(holder.current)
         old_index = weakref.ref(holder.current.index)
-        store.update("SH-310101-0010", {"phone": f"021-{round_:08d}"}, expected_version=round_, reason="test")
+        store.update("SH-310101-0010", {"phone": f"021-{round_:08d}"}, expected_version=round_, reason="test", actor=OP)
         assert live.refresh(store, holder)
         gc.collect()
         assert old() is None and old_index() is None          # nothing keeps a replaced index alive
@@ -51,7 +54,7 @@ def test_a_request_answers_from_one_dataset_even_if_a_swap_happens_during_it(tmp
     holder = app.extensions[EXTENSION]
     with app.test_request_context("/"):
         first = dataset()
-        store.delete("SH-310101-0010", expected_version=1, reason="test")
+        store.delete("SH-310101-0010", expected_version=1, reason="test", actor=OP)
         live.refresh(store, holder)
         assert holder.current is not first and dataset() is first        # the request keeps its version
     with app.test_request_context("/"):

@@ -9,19 +9,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from stationmap.accounts import Account
 from stationmap.hours import TIMEZONE
+from stationmap.permissions import Forbidden
 from stationmap.station_reports import NewReport, Thresholds
 from stationmap.stations import read_stations
 from stationmap.store import NotFound, Store
 from stationmap.store.reports import AlreadyReported, ReportResolved
-from stationmap.store.schema import report_keys, reports
+from stationmap.store.schema import audit, report_keys, reports
 
 STATION, OTHER = "SH-310101-0010", "SH-310109-0026"
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)          # 12:00 in Shanghai
 
 
-class Staff:
-    who = "user:reviewer"
+def Staff(role: str = "editor", adcodes: tuple[str, ...] = ("310101",)) -> Account:   # noqa: N802
+    """A staff member; by default an editor of Huangpu (310101), where STATION is."""
+    return Account(id=7, name="reviewer", role=role, adcodes=adcodes if role == "editor" else ())
 
 
 @pytest.fixture
@@ -74,7 +77,7 @@ def test_day_keys_rotate_and_keys_older_than_yesterday_are_deleted(store):
 def test_an_unknown_or_deleted_station_cannot_be_reported(store):
     with pytest.raises(NotFound):
         store.add_report("nope", NewReport("closed"), address="a", now=NOW)
-    store.delete(OTHER, expected_version=1)
+    store.delete(OTHER, expected_version=1, actor=Account.operator("test"))
     with pytest.raises(NotFound):
         store.add_report(OTHER, NewReport("closed"), address="a", now=NOW)
 
@@ -115,10 +118,11 @@ def test_rejecting_changes_nothing_and_merging_needs_a_report_on_the_same_statio
     a = store.add_report(STATION, NewReport("moved", note="搬到对面"), address="a", now=NOW)
     b = store.add_report(STATION, NewReport("moved"), address="b", now=NOW)
     c = store.add_report(OTHER, NewReport("moved"), address="c", now=NOW)
+    c_admin = Staff("admin")
     store.resolve_report(a.id, "reject", actor=Staff())
     assert store.get(STATION)["version"] == 1 and store.report(a.id).status == "rejected"
     with pytest.raises(ValueError, match="same station"):
-        store.resolve_report(b.id, "merge", actor=Staff(), merge_into=c.id)
+        store.resolve_report(b.id, "merge", actor=c_admin, merge_into=c.id)
     assert store.resolve_report(b.id, "merge", actor=Staff(), merge_into=a.id).merged_into == a.id
 
 
@@ -127,3 +131,20 @@ def test_the_queue_holds_only_the_districts_asked_for(store):
     store.add_report(OTHER, NewReport("closed"), address="a", now=NOW)          # 310109
     assert [r.station_id for r in store.reports(adcodes=["310109"])] == [OTHER]
     assert len(store.reports()) == 2
+
+
+def test_an_editor_resolves_only_reports_in_their_districts_and_refusals_are_audited(store):
+    theirs = store.add_report(STATION, NewReport("closed"), address="a", now=datetime.now(UTC))     # 310101
+    other = store.add_report(OTHER, NewReport("closed"), address="a", now=datetime.now(UTC))        # 310109
+    with pytest.raises(Forbidden):
+        store.resolve_report(other.id, "accept", actor=Staff())
+    assert store.report(other.id).status == "open" and store.get(OTHER)["status"] == "open"
+    with pytest.raises(Forbidden):
+        store.resolve_report(theirs.id, "reject", actor=Staff("viewer"))
+    store.resolve_report(theirs.id, "accept", actor=Staff())
+    with store.engine.connect() as c:
+        rows = c.execute(sa.select(audit.c.action, audit.c.target_kind, audit.c.target_id, audit.c.outcome)
+                         .where(audit.c.target_kind == "report").order_by(audit.c.id)).all()
+    assert [tuple(r) for r in rows] == [("report.resolve", "report", str(other.id), "refused"),
+                                        ("report.resolve", "report", str(theirs.id), "refused"),
+                                        ("report.resolve", "report", str(theirs.id), "done")]

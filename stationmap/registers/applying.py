@@ -32,6 +32,7 @@ from ..store import records
 from ..store.schema import stations
 
 if TYPE_CHECKING:
+    from ..accounts import Account
     from ..store import ImportResult, Store
     from .importing import ImportPlan
 
@@ -86,13 +87,14 @@ def plan_frame(plan: ImportPlan, current: gpd.GeoDataFrame) -> tuple[gpd.GeoData
     return gpd.GeoDataFrame(columns, geometry=geometry, crs=CRS), expected
 
 
-def apply_plan(store: Store, plan: ImportPlan, current: gpd.GeoDataFrame, *, who: str | None = None,
+def apply_plan(store: Store, plan: ImportPlan, current: gpd.GeoDataFrame, *, actor: Account,
                reason: str = "") -> ImportResult:
     """Apply ``plan`` (made against ``current``, read from ``store``) in one transaction.
 
     Raises :class:`~stationmap.errors.DataFileError` if the plan has problems (nothing is
     written), and :class:`~stationmap.store.Conflict` if a station it touches changed since
-    ``current`` was read (nothing is written either).
+    ``current`` was read (nothing is written either), and
+    :class:`~stationmap.permissions.Forbidden` if ``actor`` may not touch every district it does.
     """
     from pathlib import Path
 
@@ -100,6 +102,6 @@ def apply_plan(store: Store, plan: ImportPlan, current: gpd.GeoDataFrame, *, who
 
     refuse_if_bad(plan)
     frame, expected = plan_frame(plan, current)
-    return store.apply_import(frame, mode=plan.mode, adcode=plan.adcode, who=who, reason=reason,
+    return store.apply_import(frame, mode=plan.mode, adcode=plan.adcode, actor=actor, reason=reason,
                               file_name=Path(plan.source).name, digest=plan.digest, fields=plan.fields,
                               expected=expected)

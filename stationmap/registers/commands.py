@@ -67,6 +67,7 @@ def run_import(args: argparse.Namespace) -> int:
     transaction unless ``--dry-run``; or undo an import with ``--revert``.
     """
     from .._files import atomic_path
+    from ..accounts import Account
     from ..cli_store import database_url
     from ..store import Store, current_user
     from .applying import apply_plan, current_register
@@ -77,7 +78,7 @@ def run_import(args: argparse.Namespace) -> int:
     store = None if args.stations else Store.open(database_url(args.database))
     try:
         if store is not None and args.revert is not None:
-            version = store.revert_import(args.revert, who=current_user(), reason=args.reason or "")
+            version = store.revert_import(args.revert, actor=Account.operator(current_user()), reason=args.reason or "")
             print(f"import {args.revert} reverted, register version {version} "
                   f"（导入 {args.revert} 已撤销，登记版本 {version}）")
             return 0
@@ -96,7 +97,7 @@ def run_import(args: argparse.Namespace) -> int:
         refuse_if_bad(plan)
         if args.dry_run or store is None:
             return 0
-        result = apply_plan(store, plan, current, who=current_user(), reason=args.reason or "")
+        result = apply_plan(store, plan, current, actor=Account.operator(current_user()), reason=args.reason or "")
         counts = result.counts
         print(f"import {result.import_id}: added {counts['added']}, changed {counts['changed']}, "
               f"restored {counts['restored']}, removed {counts['removed']}, unchanged {counts['unchanged']}; "

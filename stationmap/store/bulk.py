@@ -20,9 +20,11 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
+from ..accounts import Account
 from ..errors import DataFileError, InputError
+from ..permissions import authorise
 from ..stations import COLUMNS, DEFAULTS, _check_row, _text, amenity_codes
-from . import records
+from . import audit, records
 from .schema import TEXT_COLUMNS, history, imports, register, stations
 
 if TYPE_CHECKING:
@@ -96,8 +98,8 @@ def _in_area(adcode: str, area: str) -> bool:
     return bool(adcode) and adcode.startswith(prefix)
 
 
-def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adcode: str | None = None,
-                 who: str | None = None, reason: str = "", file_name: str = "", digest: str = "",
+def apply_import(store: Store, frame: pd.DataFrame, *, actor: Account, mode: str = "upsert",
+                 adcode: str | None = None, reason: str = "", file_name: str = "", digest: str = "",
                  fields: Sequence[str] | None = None, seed_sample: bool | None = None,
                  expected: Mapping[str, int] | None = None) -> ImportResult:
     """Apply a table of stations to the register, all or nothing.
@@ -114,13 +116,17 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
     ``expected`` maps station ids to the version the caller planned from (0: not a live station):
     if any has moved on, :class:`~stationmap.store.register.Conflict` is raised and nothing changes,
     so an import planned before an edit never silently overwrites that edit.
+
+    ``actor`` must be allowed ``import.apply`` on every district a touched station is in or
+    would be in (and, for ``replace-area``, on the area itself); otherwise nothing is written and
+    :class:`~stationmap.permissions.Forbidden` is raised (and audited).
     """
     source = file_name or "import"
     _check_request(frame, mode, adcode, source)
     counts = dict.fromkeys(("rows", "added", "changed", "unchanged", "removed", "restored", "needs_location"), 0)
     counts["rows"] = len(frame)
-    who = who or _who()
-    with store.transaction() as (c, register_version, now):
+    who = actor.who
+    with store.guarded(actor, "import", file_name, reason) as (c, register_version, now):
         existing = {r["id"]: records.from_row(r) for r in c.execute(sa.select(stations)).mappings()}
         _check_expected(existing, expected or {})
         import_id = int(c.execute(imports.insert().values(
@@ -129,13 +135,18 @@ def apply_import(store: Store, frame: pd.DataFrame, *, mode: str = "upsert", adc
         rows, problems = _incoming(frame, source)
         plan = _Plan(register_version, who, now, reason, import_id, counts)
         plan.take(rows, existing, _carried(frame, fields), problems, source)
+        if mode == "replace-area":
+            plan.remove_rest(existing, str(adcode))
+            plan.adcodes.add(str(adcode))
+        authorise(actor, "import.apply", adcodes=plan.adcodes)
         if problems:
             problems.sort(key=lambda p: p.row or 0)
             raise DataFileError(source, problems)
-        if mode == "replace-area":
-            plan.remove_rest(existing, str(adcode))
         _write(c, plan.inserts, plan.updates, plan.entries)
         c.execute(imports.update().where(imports.c.id == import_id).values(counts=counts))
+        audit.write(c, actor, "import.apply", "import", import_id, after={"file_name": file_name, "mode": mode,
+                    "adcode": adcode or "", "counts": counts, "sha256": digest}, reason=reason,
+                    register_version=register_version, at=now)
         if seed_sample is not None:
             c.execute(register.update().values(is_sample=seed_sample))
     return ImportResult(import_id, register_version, counts)
@@ -169,6 +180,7 @@ class _Plan:
     updates: list[dict] = field(default_factory=list)
     entries: list[dict] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)          # id -> the row it was first on
+    adcodes: set[str] = field(default_factory=set)             # every district touched, before and after
 
     def take(self, rows: list[dict[str, Any]], existing: Mapping[str, dict[str, Any]], carried: Sequence[str],
              problems: list[InputError], source: str) -> None:
@@ -193,6 +205,7 @@ class _Plan:
                 self.updates.append({"key": station_id, "deleted": True, "version": old["version"] + 1,
                                      "changed_in": self.register_version})
                 self._entry(station_id, old["version"] + 1, "deleted", {"deleted": [False, True]})
+                self.adcodes.add(old["adcode"])
                 self.counts["removed"] += 1
 
     def _add(self, station_id: str, record: dict[str, Any]) -> None:
@@ -200,6 +213,7 @@ class _Plan:
         values = records.to_row(record) | {"changed_in": self.register_version, "deleted": False}
         self.inserts.append(values | {"id": station_id, "version": 1})
         self._entry(station_id, 1, "created", records.diff({}, record))
+        self.adcodes.add(record["adcode"])
         self.counts["added"] += 1
 
     def _change(self, station_id: str, old: dict[str, Any], record: dict[str, Any]) -> None:
@@ -213,6 +227,7 @@ class _Plan:
             self.counts["unchanged"] += 1
             return
         version = old["version"] + 1
+        self.adcodes.update((old["adcode"], record["adcode"]))
         self.updates.append(values | {"key": station_id, "version": version})
         self._entry(station_id, version, "restored" if old["deleted"] else "updated", changes)
         self.counts["restored" if old["deleted"] else "changed"] += 1
@@ -231,12 +246,6 @@ def _check_expected(existing: Mapping[str, dict[str, Any]], expected: Mapping[st
         actual = 0 if old is None or old["deleted"] else int(old["version"])
         if actual != version:
             raise Conflict(station_id, version or None, actual or None)
-
-
-def _who() -> str:
-    from .register import current_user
-
-    return current_user()
 
 
 def _write(c: sa.Connection, inserts: list[dict], updates: list[dict], entries: list[dict]) -> None:
@@ -258,20 +267,25 @@ def seed(store: Store, frame: pd.DataFrame, *, file_name: str, digest: str, who:
     if store.count():
         raise InputError(f"{store.label} already holds {store.count()} stations; `db init` only seeds an "
                          "empty store (use `stationmap import` to change a register)", field="database")
-    return apply_import(store, frame, mode="upsert", who=who, reason=reason or "initial register",
+    from .register import current_user
+
+    actor = Account.operator(who or current_user())
+    return apply_import(store, frame, mode="upsert", actor=actor, reason=reason or "initial register",
                         file_name=file_name, digest=digest, seed_sample=is_sample)
 
 
-def revert_import(store: Store, import_id: int, *, who: str | None = None, reason: str = "") -> int:
+def revert_import(store: Store, import_id: int, *, actor: Account, reason: str = "") -> int:
     """Undo an import, all or nothing; returns the register version of the revert.
 
     Refused (:class:`~stationmap.store.register.Conflict`) when a station it touched has changed
-    since: reverting would silently undo that later edit.
+    since: reverting would silently undo that later edit; and
+    (:class:`~stationmap.permissions.Forbidden`) unless ``actor`` may ``import.revert`` on every
+    district a touched station is in or returns to.
     """
     from .register import Conflict, NotFound
 
-    who = who or _who()
-    with store.transaction() as (c, register_version, now):
+    who = actor.who
+    with store.guarded(actor, "import", import_id, reason) as (c, register_version, now):
         found = c.execute(sa.select(imports).where(imports.c.id == import_id)).mappings().first()
         if found is None:
             raise NotFound(f"no import {import_id}")
@@ -282,9 +296,13 @@ def revert_import(store: Store, import_id: int, *, who: str | None = None, reaso
         current = {r["id"]: records.from_row(r) for r in c.execute(
             sa.select(stations).where(stations.c.id.in_([d["station_id"] for d in done]))).mappings()}
         updates, entries = [], []
+        touched: set[str] = set()
         text = f"revert of import {import_id}" + (f": {reason}" if reason else "")
         for d in done:
             now_record = current[d["station_id"]]
+            touched.add(now_record["adcode"])
+            if "adcode" in d["changes"]:
+                touched.add(d["changes"]["adcode"][0] or "")
             if now_record["version"] != d["version"]:
                 raise Conflict(d["station_id"], d["version"], now_record["version"])
             changes = dict(d["changes"])
@@ -304,7 +322,11 @@ def revert_import(store: Store, import_id: int, *, who: str | None = None, reaso
             entries.append({"station_id": d["station_id"], "version": d["version"] + 1,
                             "register_version": register_version, "who": who, "at": now,
                             "action": action, "changes": undone, "reason": text, "import_id": None})
+        authorise(actor, "import.revert", adcodes=touched)
         _write(c, [], updates, entries)
         c.execute(imports.update().where(imports.c.id == import_id).values(reverted=True,
                                                                            reverted_in=register_version))
+        audit.write(c, actor, "import.revert", "import", import_id, before={"reverted": False},
+                    after={"reverted": True, "stations": len(done)}, reason=reason,
+                    register_version=register_version, at=now)
     return register_version

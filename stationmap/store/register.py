@@ -23,9 +23,12 @@ import geopandas as gpd
 import numpy as np
 import sqlalchemy as sa
 
+from ..accounts import Account
 from ..errors import InputError, StationmapError
+from ..permissions import Forbidden, authorise
 from ..stations import COLUMNS, CRS
-from . import geopackage, migrate, records
+from . import audit, geopackage, migrate, people, records
+from .audit import AuditEntry
 from .engine import WRITE, make_engine, normalise_url
 from .schema import history, register, stations
 
@@ -39,6 +42,18 @@ class Conflict(StationmapError):
         self.station_id, self.expected, self.actual = station_id, expected, actual
         super().__init__(f"station {station_id!r} is at version {actual}, not {expected}: "
                          "it was changed meanwhile; reload it and apply your edit again")
+
+
+class UndoConflict(Conflict):
+    """A later version changed a field an undo would put back (see :mod:`.undo`)."""
+
+    def __init__(self, station_id: str, version: int, later: dict[int, list[str]], actual: int):
+        self.later, self.undone = later, version
+        super().__init__(station_id, None, actual)
+        shown = "; ".join(f"version {v}: {', '.join(fields)}" for v, fields in sorted(later.items()))
+        self.args = (f"station {station_id!r}: version {version} cannot be undone because a later change altered "
+                     f"the same fields ({shown}); undo those first or edit the station by hand "
+                     "(之后的更改修改了相同字段，不能撤销)",)
 
 
 class NotFound(StationmapError, KeyError):
@@ -258,8 +273,28 @@ class Store:
                 else:
                     geopackage.touch(c)
 
-    def create(self, station_id: str, fields: Mapping[str, Any], *, who: str | None = None,
-               reason: str = "") -> int:
+    @contextmanager
+    def guarded(self, actor: Account, kind: str, target: str | int | None,
+                reason: str = "") -> Iterator[tuple[sa.Connection, int, datetime]]:
+        """:meth:`transaction` for a change ``actor`` makes: a :class:`Forbidden` raised inside
+        (by :func:`~stationmap.permissions.authorise`) rolls the change back, is written to the
+        audit in a transaction of its own, and is raised again.
+        """
+        try:
+            with self.transaction() as t:
+                yield t
+        except Forbidden as refusal:
+            audit.refused(self, actor, refusal, kind, target, reason=reason)
+            raise
+
+    def _audit_station(self, c: sa.Connection, actor: Account, action: str, station_id: str,
+                       changes: Mapping[str, Any], reason: str, register_version: int, now: datetime) -> None:
+        audit.write(c, actor, action, "station", station_id,
+                    before={f: old for f, (old, _new) in changes.items()},
+                    after={f: new for f, (_old, new) in changes.items()},
+                    reason=reason, register_version=register_version, at=now)
+
+    def create(self, station_id: str, fields: Mapping[str, Any], *, actor: Account, reason: str = "") -> int:
         """Add a station (``fields`` as for :meth:`update`); returns its version (1).
 
         Re-creating a deleted station's id restores it with these values.
@@ -267,68 +302,78 @@ class Store:
         if not str(station_id).strip():
             raise InputError("is empty; every station needs one", field="id")
         record = records.merge(records.blank(), fields, station_id=station_id)
-        with self.transaction() as (c, register_version, now):
+        with self.guarded(actor, "station", station_id, reason) as (c, register_version, now):
             row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
+            old = records.from_row(row) if row is not None else records.blank()
+            authorise(actor, "station.create", before=old if row is not None else None,
+                      after={**record, "id": station_id})
             if row is not None and not row["deleted"]:
                 raise Conflict(station_id, None, row["version"])
-            old = records.from_row(row) if row is not None else records.blank()
             version = (row["version"] + 1) if row is not None else 1
             values = records.to_row(record) | {"version": version, "deleted": False, "changed_in": register_version}
             if row is None:
                 c.execute(stations.insert().values(id=station_id, **values))
             else:
                 c.execute(stations.update().where(stations.c.id == station_id).values(**values))
+            changes = records.diff({} if row is None else old, record)
             self._record(c, station_id, version, register_version, now, "created" if row is None else "restored",
-                         records.diff({} if row is None else old, record), who, reason)
+                         changes, actor.who, reason)
+            self._audit_station(c, actor, "station.create", station_id, changes, reason, register_version, now)
         return version
 
     def update(self, station_id: str, fields: Mapping[str, Any], *, expected_version: int | None,
-               who: str | None = None, reason: str = "") -> int:
+               actor: Account, reason: str = "") -> int:
         """Change some fields of a live station; returns its new version (unchanged if nothing
         differs). ``expected_version=None`` skips the check (the command line's ``station set``
         reads and writes in one step).
         """
         try:
-            with self.transaction() as (c, register_version, now):
+            with self.guarded(actor, "station", station_id, reason) as (c, register_version, now):
                 current = self._live(c, station_id, expected_version)
                 record = records.merge(current, fields, station_id=station_id)
+                authorise(actor, "station.update", before=current, after={**record, "id": station_id})
                 changes = records.diff(current, record)
                 if not changes:      # roll back: an edit that changes nothing is no new version
                     raise _Unchanged(int(current["version"]))
                 version = int(current["version"]) + 1
                 c.execute(stations.update().where(stations.c.id == station_id)
                           .values(**records.to_row(record), version=version, changed_in=register_version))
-                self._record(c, station_id, version, register_version, now, "updated", changes, who, reason)
+                self._record(c, station_id, version, register_version, now, "updated", changes, actor.who, reason)
+                self._audit_station(c, actor, "station.update", station_id, changes, reason, register_version, now)
         except _Unchanged as same:
             return same.version
         return version
 
-    def delete(self, station_id: str, *, expected_version: int | None, who: str | None = None,
-               reason: str = "") -> int:
+    def delete(self, station_id: str, *, expected_version: int | None, actor: Account, reason: str = "") -> int:
         """Soft-delete a station: gone from answers, kept with its history; returns its version."""
-        with self.transaction() as (c, register_version, now):
+        with self.guarded(actor, "station", station_id, reason) as (c, register_version, now):
             current = self._live(c, station_id, expected_version)
+            authorise(actor, "station.delete", before=current, after=current)
             version = int(current["version"]) + 1
             c.execute(stations.update().where(stations.c.id == station_id)
                       .values(deleted=True, version=version, changed_in=register_version))
             self._record(c, station_id, version, register_version, now, "deleted", {"deleted": [False, True]},
-                         who, reason)
+                         actor.who, reason)
+            self._audit_station(c, actor, "station.delete", station_id, {"deleted": [False, True]}, reason,
+                                register_version, now)
         return version
 
-    def restore(self, station_id: str, *, expected_version: int | None, who: str | None = None,
-                reason: str = "") -> int:
+    def restore(self, station_id: str, *, expected_version: int | None, actor: Account, reason: str = "") -> int:
         """Bring a deleted station back as it was; returns its version."""
-        with self.transaction() as (c, register_version, now):
+        with self.guarded(actor, "station", station_id, reason) as (c, register_version, now):
             row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
             if row is None or not row["deleted"]:
                 raise NotFound(f"no deleted station {station_id!r}")
+            authorise(actor, "station.restore", before=records.from_row(row), after=records.from_row(row))
             if expected_version is not None and row["version"] != expected_version:
                 raise Conflict(station_id, expected_version, row["version"])
             version = row["version"] + 1
             c.execute(stations.update().where(stations.c.id == station_id)
                       .values(deleted=False, version=version, changed_in=register_version))
             self._record(c, station_id, version, register_version, now, "restored", {"deleted": [True, False]},
-                         who, reason)
+                         actor.who, reason)
+            self._audit_station(c, actor, "station.restore", station_id, {"deleted": [True, False]}, reason,
+                                register_version, now)
         return version
 
     # -- many stations at once (see :mod:`stationmap.store.bulk`) ------------------------------
@@ -340,19 +385,88 @@ class Store:
 
         return seed(self, frame, file_name=file_name, digest=digest, who=who, reason=reason, is_sample=is_sample)
 
-    def apply_import(self, frame, *, mode: str = "upsert", adcode: str | None = None, who: str | None = None,
+    def apply_import(self, frame, *, actor: Account, mode: str = "upsert", adcode: str | None = None,
                      reason: str = "", file_name: str = "", digest: str = "", fields=None, expected=None):
         """Apply an import all or nothing; returns an ``ImportResult`` (see :func:`.bulk.apply_import`)."""
         from .bulk import apply_import
 
-        return apply_import(self, frame, mode=mode, adcode=adcode, who=who, reason=reason,
+        return apply_import(self, frame, mode=mode, adcode=adcode, actor=actor, reason=reason,
                             file_name=file_name, digest=digest, fields=fields, expected=expected)
 
-    def revert_import(self, import_id: int, *, who: str | None = None, reason: str = "") -> int:
+    def revert_import(self, import_id: int, *, actor: Account, reason: str = "") -> int:
         """Undo an import; returns the register version of the revert (see :func:`.bulk.revert_import`)."""
         from .bulk import revert_import
 
-        return revert_import(self, import_id, who=who, reason=reason)
+        return revert_import(self, import_id, actor=actor, reason=reason)
+
+    def undo_change(self, station_id: str, version: int, *, expected_version: int | None, actor: Account,
+                    reason: str = "") -> int:
+        """Undo one change of a station as a new version; returns it (see :func:`.undo.undo_change`)."""
+        from .undo import undo_change
+
+        return undo_change(self, station_id, version, expected_version=expected_version, actor=actor, reason=reason)
+
+    # -- people, tokens, audit (see :mod:`.people` and :mod:`.audit`) ---------------------------
+
+    def add_account(self, name: str, role: str, adcodes=(), *, password: str, actor: Account) -> Account:
+        """Create an account (admins only; see :func:`.people.add_account`)."""
+        return people.add_account(self, name, role, adcodes, password=password, actor=actor)
+
+    def set_password(self, name: str, password: str, *, actor: Account) -> None:
+        """Change a password (an admin, or the account itself); its sessions end."""
+        people.set_password(self, name, password, actor=actor)
+
+    def disable_account(self, name: str, *, actor: Account) -> None:
+        """Disable an account: its sessions and tokens are refused at once."""
+        people.set_disabled(self, name, True, actor=actor)
+
+    def enable_account(self, name: str, *, actor: Account) -> None:
+        """Enable a disabled account again."""
+        people.set_disabled(self, name, False, actor=actor)
+
+    def accounts(self) -> list[Account]:
+        """Every account, by name."""
+        return people.all_accounts(self)
+
+    def account(self, name: str) -> Account:
+        """The account called ``name`` (:class:`NotFound` if none)."""
+        return people._lookup(self, name)
+
+    def account_by_id(self, account_id: int) -> Account | None:
+        """The account with this id, or ``None``."""
+        return people.account_by_id(self, account_id)
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        """The enabled account whose password this is, else ``None`` (see :func:`.people.authenticate`)."""
+        return people.authenticate(self, name, password)
+
+    def bump_session_epoch(self, name: str) -> int:
+        """End every session of an account; returns the new epoch."""
+        return people.bump_session_epoch(self, name)
+
+    def new_token(self, name: str, label: str = "", *, actor: Account) -> str:
+        """A new API token for ``name``, returned once (stored as its SHA-256 digest)."""
+        return people.new_token(self, name, label, actor=actor)
+
+    def revoke_token(self, token_id: int, *, actor: Account) -> None:
+        """Revoke an API token at once."""
+        people.revoke_token(self, token_id, actor=actor)
+
+    def tokens(self, name: str | None = None) -> list[people.ApiToken]:
+        """The API tokens of an account (or of everyone), never the tokens themselves."""
+        return people.tokens(self, name)
+
+    def account_for_token(self, token: str) -> Account | None:
+        """The account an API token acts for, or ``None`` (unknown, revoked, or account disabled)."""
+        return people.account_for_token(self, token)
+
+    def audit(self, *, station_id: str | None = None, who: str | None = None, action: str | None = None,
+              outcome: str | None = None, since: datetime | None = None, until: datetime | None = None,
+              target_kind: str | None = None, target_id: str | None = None, limit: int = 200,
+              offset: int = 0) -> list[AuditEntry]:
+        """The audit, newest first, filtered (see :func:`.audit.entries`)."""
+        return audit.entries(self, station_id=station_id, who=who, action=action, outcome=outcome, since=since,
+                             until=until, target_kind=target_kind, target_id=target_id, limit=limit, offset=offset)
 
     def imports(self) -> list[dict[str, Any]]:
         """Every import, newest first (id, file name, digest, counts, reason, who, when, reverted)."""
@@ -388,7 +502,7 @@ class Store:
 
         return report(self, report_id)
 
-    def resolve_report(self, report_id: int, decision: str, *, actor, reason: str = "",
+    def resolve_report(self, report_id: int, decision: str, *, actor: Account, reason: str = "",
                        merge_into: int | None = None):
         """Accept, reject or merge a report as ``actor`` (staff); accepting edits the station
         through :meth:`update` as that actor, so the change is in its history like any edit.
@@ -396,9 +510,9 @@ class Store:
         from .reports import resolve
 
         def edit(station_id: str, fields: Mapping[str, Any], why: str) -> None:
-            self.update(station_id, fields, expected_version=None, who=actor.who, reason=why)
+            self.update(station_id, fields, expected_version=None, actor=actor, reason=why)
 
-        return resolve(self, report_id, decision, who=actor.who, reason=reason, merge_into=merge_into, edit=edit)
+        return resolve(self, report_id, decision, actor=actor, reason=reason, merge_into=merge_into, edit=edit)
 
     def _live(self, c: sa.Connection, station_id: str, expected_version: int | None) -> dict[str, Any]:
         row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
@@ -410,10 +524,10 @@ class Store:
 
     @staticmethod
     def _record(c: sa.Connection, station_id: str, version: int, register_version: int, now: datetime,
-                action: str, changes: Mapping[str, Any], who: str | None, reason: str,
+                action: str, changes: Mapping[str, Any], who: str, reason: str,
                 import_id: int | None = None) -> None:
         c.execute(history.insert().values(station_id=station_id, version=version, register_version=register_version,
-                                          who=who or current_user(), at=now, action=action, changes=dict(changes),
+                                          who=who, at=now, action=action, changes=dict(changes),
                                           reason=reason or "", import_id=import_id))
 
 

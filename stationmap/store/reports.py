@@ -21,11 +21,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import InputError, StationmapError
 from ..hours import TIMEZONE
+from ..permissions import Forbidden, authorise
 from ..station_reports import DECISIONS, NewReport, Tally, Thresholds, client_key, service_day, windows
+from . import audit
 from .engine import WRITE
 from .schema import report_keys, reports, stations
 
 if TYPE_CHECKING:
+    from ..accounts import Account
     from .register import Store
 
 
@@ -193,6 +196,11 @@ def accepted_edit(kind: str, now: datetime) -> dict[str, str]:
     return {}
 
 
+def _district(store: Store, station_id: str) -> str | None:
+    with store.engine.connect() as c:
+        return c.execute(sa.select(stations.c.adcode).where(stations.c.id == station_id)).scalar()
+
+
 def _mark(c: sa.Connection, report_id: int, status: str, who: str, now: datetime, how: str,
           merged_into: int | None = None) -> None:
     done = c.execute(reports.update().where(reports.c.id == report_id, reports.c.status == "open")
@@ -202,9 +210,13 @@ def _mark(c: sa.Connection, report_id: int, status: str, who: str, now: datetime
         raise ReportResolved(f"report {report_id} was resolved meanwhile")
 
 
-def resolve(store: Store, report_id: int, decision: str, *, who: str, reason: str = "",
+def resolve(store: Store, report_id: int, decision: str, *, actor: Account, reason: str = "",
             merge_into: int | None = None, edit=None) -> Report:
-    """Accept, reject or merge an open report; returns it as resolved.
+    """Accept, reject or merge an open report as ``actor``; returns it as resolved.
+
+    ``actor`` must be allowed ``report.resolve`` in the report's district (and the station's,
+    if it moved since): else :class:`~stationmap.permissions.Forbidden`, audited as refused,
+    and nothing changes. Every decision is written to the audit with the report's change.
 
     ``accept``: ``edit(station_id, fields, reason)`` (the store's audited edit, made by the
     caller as the staff member) applies :func:`accepted_edit`; the report and every other open
@@ -215,6 +227,14 @@ def resolve(store: Store, report_id: int, decision: str, *, who: str, reason: st
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}", field="decision")
     current = report(store, report_id)
+    station_district = _district(store, current.station_id)
+    try:
+        authorise(actor, "report.resolve", before={"id": current.station_id, "adcode": current.adcode},
+                  after={"id": current.station_id, "adcode": station_district or current.adcode})
+    except Forbidden as refusal:
+        audit.refused(store, actor, refusal, "report", report_id, reason=reason)
+        raise
+    who = actor.who
     if current.status != "open":
         raise ReportResolved(f"report {report_id} is {current.status} already")
     if decision == "merge":
@@ -231,6 +251,10 @@ def resolve(store: Store, report_id: int, decision: str, *, who: str, reason: st
         with c.begin():
             status = {"accept": "accepted", "reject": "rejected", "merge": "merged"}[decision]
             _mark(c, report_id, status, who, now, how, merge_into if decision == "merge" else None)
+            audit.write(c, actor, "report.resolve", "report", report_id, before={"status": "open"},
+                        after={"status": status, "station_id": current.station_id, "kind": current.kind,
+                               "merged_into": merge_into if decision == "merge" else None},
+                        reason=reason, at=now)
             if decision == "accept":
                 c.execute(reports.update().where(reports.c.station_id == current.station_id,
                                                  reports.c.kind == current.kind, reports.c.status == "open")

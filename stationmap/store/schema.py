@@ -107,3 +107,48 @@ report_keys = sa.Table(
     sa.Column("day", Text, primary_key=True),
     sa.Column("secret", Text, nullable=False),
 )
+
+#: People who keep the register (see :mod:`stationmap.accounts`): an Argon2id hash, never a password.
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", Text, nullable=False, unique=True),
+    sa.Column("password_hash", Text, nullable=False),
+    sa.Column("role", Text, nullable=False),
+    sa.Column("adcodes", Json, nullable=False),        # ["310104", ...] for an editor
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created", UTC, nullable=False),
+)
+
+#: API tokens for scripts: only the SHA-256 digest is kept (a token is 256 random bits, so a fast
+#: hash suffices), the token itself is shown once.
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("digest", Text, nullable=False, unique=True),
+    sa.Column("label", Text, nullable=False, server_default=""),
+    sa.Column("created", UTC, nullable=False),
+    sa.Column("revoked", UTC, nullable=True),
+    sa.Column("last_used", UTC, nullable=True),
+)
+
+#: Every change to stations, imports and accounts, and every refusal: who, when, from where, what.
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTC, nullable=False, index=True),
+    sa.Column("who", Text, nullable=False, index=True),
+    sa.Column("role", Text, nullable=False),
+    sa.Column("source", Text, nullable=False),          # web | api | ogc | cli | admin
+    sa.Column("address", Text, nullable=False, server_default=""),
+    sa.Column("action", Text, nullable=False),          # one of stationmap.permissions.ACTIONS
+    sa.Column("target_kind", Text, nullable=False),     # station | import | account | report
+    sa.Column("target_id", Text, nullable=False, server_default="", index=True),
+    sa.Column("before", Json, nullable=True),
+    sa.Column("after", Json, nullable=True),
+    sa.Column("reason", Text, nullable=False, server_default=""),
+    sa.Column("outcome", Text, nullable=False),         # done | refused
+    sa.Column("register_version", sa.Integer, nullable=True),
+)

@@ -101,7 +101,7 @@ def create(collection_id: str):
     body = _feature_body(patch=False)
     given = feature.get("id") if isinstance(feature, dict) else None
     station_id = str(given or generated_id(body.get("name") or "", body.get("address") or ""))
-    version = store.create(station_id, editing.edit_fields(body, full=True), who=tokens.who(),
+    version = store.create(station_id, editing.edit_fields(body, full=True), actor=tokens.actor("ogc"),
                            reason=str(body.get("reason") or ""))
     response = Response(status=201)
     response.headers["Location"] = external_url("ogc.item", collection_id=ogc.COLLECTION, feature_id=station_id)
@@ -118,12 +118,12 @@ def _change(collection_id: str, feature_id: str, *, patch: bool | None) -> Respo
     if isinstance(expected, Response):
         return expected
     if patch is None:
-        version = store.delete(feature_id, expected_version=expected, who=tokens.who(),
+        version = store.delete(feature_id, expected_version=expected, actor=tokens.actor("ogc"),
                                reason=request.args.get("reason", ""))
     else:
         body = _feature_body(patch=patch)
         version = store.update(feature_id, editing.edit_fields(body, full=not patch), expected_version=expected,
-                               who=tokens.who(), reason=str(body.pop("reason", "") or ""))
+                               actor=tokens.actor("ogc"), reason=str(body.pop("reason", "") or ""))
     return editing.with_etag(Response(status=204), version)
 
 

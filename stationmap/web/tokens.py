@@ -94,4 +94,12 @@ def authorise() -> Response | None:
 
 def who() -> str:
     """How a change made by this request's client is recorded in history."""
-    return f"api:{g.get('api_client', 'unknown')}"
+    return actor("api").who
+
+
+def actor(source: str):
+    """The account this request's client acts as (transitional: configured tokens act as admins)."""
+    from ..accounts import Account
+
+    return Account(id=-1, name=str(g.get("api_client", "unknown")), role="admin", token_label="config",
+                   source=source, address=request.remote_addr or "")

@@ -127,7 +127,8 @@ def create_station(body: dict[str, Any]):
     store = editing.store()
     assert store is not None
     station_id = str(body.get("id") or generated_id(body.get("name") or "", body.get("address") or ""))
-    store.create(station_id, editing.edit_fields(body, full=True), who=tokens.who(), reason=body.get("reason", ""))
+    store.create(station_id, editing.edit_fields(body, full=True), actor=tokens.actor("api"),
+                 reason=body.get("reason", ""))
     response = _answer(station_id, 201)
     response.headers["Location"] = external_url("api.one_station", station_id=station_id)
     return response
@@ -139,7 +140,7 @@ def _change(station_id: str, body: dict[str, Any], *, full: bool) -> Response:
     expected = editing.expected_version(_current_version(station_id))
     if isinstance(expected, Response):
         return expected
-    store.update(station_id, editing.edit_fields(body, full=full), expected_version=expected, who=tokens.who(),
+    store.update(station_id, editing.edit_fields(body, full=full), expected_version=expected, actor=tokens.actor("api"),
                  reason=body.get("reason", ""))
     return _answer(station_id)
 
@@ -188,7 +189,7 @@ def delete_station(station_id: str):
     expected = editing.expected_version(_current_version(station_id))
     if isinstance(expected, Response):
         return expected
-    version = store.delete(station_id, expected_version=expected, who=tokens.who(),
+    version = store.delete(station_id, expected_version=expected, actor=tokens.actor("api"),
                            reason=request.args.get("reason", ""))
     return editing.with_etag(Response(status=204), version)
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"  # "0002" once h11core is merged
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

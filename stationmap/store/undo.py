@@ -1,0 +1,85 @@
+"""Undoing one change of one station, as a new version: history is never rewritten.
+
+The undo puts back the fields that change altered. If a later version changed one of those
+fields again, undoing would silently throw that later edit away, so it is refused
+(:class:`~stationmap.store.register.UndoConflict`, naming the later versions); undo those first, or edit by hand.
+Undoing a creation deletes the station (softly); undoing a deletion restores it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ..accounts import Account
+from ..permissions import authorise
+from . import audit, records
+from .schema import history, stations
+
+if TYPE_CHECKING:
+    from .register import Store
+
+
+def _plan(change: Any, current: dict[str, Any]) -> tuple[dict[str, Any], bool | None]:
+    """The fields to put back and the deleted flag to set (``None``: unchanged)."""
+    changes = dict(change["changes"])
+    if change["action"] == "created":
+        return {}, True
+    deleted = None
+    if "deleted" in changes:
+        deleted = bool(changes["deleted"][0])
+    fields = {f: old for f, (old, _new) in changes.items() if f != "deleted"}
+    if current["deleted"] and deleted is None:
+        deleted = None      # fields of a deleted station may still be put back; it stays deleted
+    return fields, deleted
+
+
+def undo_change(store: Store, station_id: str, version: int, *, expected_version: int | None, actor: Account,
+                reason: str = "") -> int:
+    """Undo version ``version`` of ``station_id``; returns the station's new version.
+
+    ``expected_version`` is the station's current version as the person saw it (``None`` skips
+    the check): a stale one raises :class:`~stationmap.store.register.Conflict`.
+    """
+    from .register import Conflict, NotFound, UndoConflict
+
+    with store.guarded(actor, "station", station_id, reason) as (c, register_version, now):
+        row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
+        change = c.execute(sa.select(history).where(history.c.station_id == station_id,
+                                                    history.c.version == version)).mappings().first()
+        if row is None or change is None:
+            raise NotFound(f"no version {version} of station {station_id!r}")
+        current = records.from_row(row)
+        if expected_version is not None and current["version"] != expected_version:
+            raise Conflict(station_id, expected_version, current["version"])
+        fields, deleted = _plan(change, current)
+        target = records.merge(current, fields, station_id=station_id) if fields else dict(current)
+        authorise(actor, "change.undo", before={**current, "id": station_id}, after={**target, "id": station_id})
+        touched = set(change["changes"]) | ({"deleted"} if change["action"] == "created" else set())
+        later: dict[int, list[str]] = {}
+        for entry in c.execute(sa.select(history).where(history.c.station_id == station_id,
+                                                        history.c.version > version)).mappings():
+            overlap = sorted(touched & (set(entry["changes"]) | ({"deleted"} if entry["action"] == "created"
+                                                                  else set())))
+            if overlap or change["action"] == "created":
+                later[int(entry["version"])] = overlap or ["*"]
+        if later:
+            raise UndoConflict(station_id, version, later, int(current["version"]))
+        changes = records.diff(current, target)
+        if deleted is not None and deleted != current["deleted"]:
+            changes["deleted"] = [current["deleted"], deleted]
+        new_version = int(current["version"]) + 1
+        values: dict[str, Any] = {**records.to_row(target), "version": new_version, "changed_in": register_version}
+        if deleted is not None:
+            values["deleted"] = deleted
+        c.execute(stations.update().where(stations.c.id == station_id).values(**values))
+        action = ("deleted" if values.get("deleted") and not current["deleted"] else
+                  "restored" if deleted is False and current["deleted"] else "updated")
+        text = f"undo of version {version}" + (f": {reason}" if reason else "")
+        store._record(c, station_id, new_version, register_version, now, action, changes, actor.who, text)
+        audit.write(c, actor, "change.undo", "station", station_id,
+                    before={f: old for f, (old, _new) in changes.items()},
+                    after={f: new for f, (_old, new) in changes.items()} | {"undone_version": version},
+                    reason=text, register_version=register_version, at=now)
+    return new_version
