@@ -23,7 +23,11 @@ from werkzeug.exceptions import HTTPException
 from .._paths import shipped
 from ..dataset import Dataset, LiveDataset
 from ..errors import DataFileError, InputError
-from . import (
+from . import (  # admin_form, admin_stations: their views join the admin blueprint
+    admin,
+    admin_form,
+    admin_reports,
+    admin_stations,
     api,
     changes,
     embed,
@@ -39,6 +43,7 @@ from . import (
     reports,
     search,
     security,
+    signin,
     station,
     worker,
     writes,
@@ -156,9 +161,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     heavy.init_app(app)
     for module in (api, writes, reports, changes, pictures, planner, ogc, ogc_transactions, worker, embed, search,
-                   station):
+                   station, admin, admin_reports):
         module.init_app(app)
-    ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
+    assert admin_form.bp is admin_stations.bp is admin.bp
+    signin.init_app(app)          # after the blueprints: CSRF on all but the JSON ones, sessions
+    limiter = ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
+    admin.init_limits(app, limiter)         # failed sign-ins, per account and per client
     return app
 
 

@@ -90,6 +90,22 @@ class Defaults:
     #: Seconds between a worker process's readings of the recent reports' tallies.
     REPORTS_REFRESH_S = 5.0
 
+    # The admin pages (stationmap.web.signin, .admin): sign-in, sessions, CSRF.
+    #: Signs session cookies and CSRF tokens: a long random text (``python -c "import secrets;
+    #: print(secrets.token_urlsafe(32))"``), the same in every worker and app server. Without it
+    #: ``stationmap serve`` keeps the admin pages off (503); ``--dev`` and tests use a random
+    #: one per process. At least 32 characters.
+    SECRET_KEY: str | None = None
+    #: Session cookies only over HTTPS (``Secure``): set it whenever the site is served over HTTPS.
+    SECURE_COOKIES = False
+    #: Minutes without a request after which a signed-in session ends.
+    ADMIN_IDLE_MINUTES = 30
+    #: Failed sign-ins allowed per account name and per client address (Flask-Limiter syntax;
+    #: the shorter window slows guessing, the longer one locks for the rest of it). Beyond them
+    #: a sign-in is refused (429) without the password being checked.
+    RATELIMIT_SIGNIN_ACCOUNT = "5 per minute;20 per hour"
+    RATELIMIT_SIGNIN_CLIENT = "10 per minute;60 per hour"
+
     # Safe to expose (stationmap.web.hosts, .limits, .security): every value checked at start.
     #: Where readers reach this site, e.g. ``https://stations.example.cn``: every absolute URL
     #: (``next`` links, OGC links, the embed snippet) starts with it. ``None``: the request's
@@ -136,7 +152,8 @@ class Defaults:
 #: Whole-number settings and the range each must fall in (the picture API draws 300–6000 px).
 _WHOLE_NUMBERS = {"COVERAGE_MAX_CELLS": (1, None), "COVERAGE_CACHE_SIZE": (1, None), "IMAGE_MAX_WIDTH": (300, 6000),
                   "REPORTS_CLOSED_HOURS": (1, 24 * 30), "REPORTS_CLOSED_MIN": (1, None),
-                  "REPORTS_CONFIRM_DAYS": (1, 3650), "REPORTS_TIE_M": (0, 100_000)}
+                  "REPORTS_CONFIRM_DAYS": (1, 3650), "REPORTS_TIE_M": (0, 100_000),
+                  "ADMIN_IDLE_MINUTES": (1, 24 * 60)}
 
 
 def _whole_number(name: str, value: Any) -> int:
@@ -204,6 +221,38 @@ def _seconds(name: str, value: Any) -> float:
     return number
 
 
+def _secret_key(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):       # all digits, parsed as JSON
+        value = str(value)
+    if not isinstance(value, str) or len(value) < 32:
+        raise InputError("must be a random text of at least 32 characters, e.g. from "
+                         "python -c \"import secrets; print(secrets.token_urlsafe(32))\"", field="SECRET_KEY")
+    return value
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise InputError(f"must be true or false, not {value!r}", field=name)
+
+
+def _rate_limit(name: str, value: Any) -> str:
+    from limits import parse_many
+
+    try:
+        if not isinstance(value, str) or not parse_many(value):
+            raise ValueError(value)
+    except ValueError:
+        raise InputError(f"must be limits such as \"5 per minute;20 per hour\", not {value!r}", field=name) from None
+    return value
+
+
 def check(config: MutableMapping[str, Any]) -> None:
     """Check every stationmap setting in ``config`` and normalise it in place (adcode as text,
     numbers as int, origins as ``scheme://host[:port]``), or stop the app.
@@ -236,6 +285,10 @@ def check(config: MutableMapping[str, Any]) -> None:
         # (Tianditu refuses keyless requests), which the tests and the README promise.
         "TIANDITU_KEY": lambda v: _text("TIANDITU_KEY", v),
         "EMBED_ORIGINS": check_origins,
+        "SECRET_KEY": _secret_key,
+        "SECURE_COOKIES": lambda v: _flag("SECURE_COOKIES", v),
+        **{name: functools.partial(_rate_limit, name)
+           for name in ("RATELIMIT_SIGNIN_ACCOUNT", "RATELIMIT_SIGNIN_CLIENT")},
         **{name: functools.partial(_whole_number, name) for name in _WHOLE_NUMBERS},
     }
     problems: list[InputError] = []

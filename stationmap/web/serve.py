@@ -111,6 +111,19 @@ def _access_log(target: str) -> None:
     log.setLevel(logging.INFO)
 
 
+def _require_secret_key(app) -> None:
+    """Production keeps the admin pages off without a configured secret key (see
+    :mod:`stationmap.web.signin`); the public pages and API serve as before. Said once, at start.
+    """
+    import sys
+
+    from .signin import require_secret_key
+
+    warning = require_secret_key(app)
+    if warning:
+        print(f"stationmap serve: {warning}", file=sys.stderr)
+
+
 def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
           stations: str | None = None, database: str | None = None, dev: bool = False,
           access_log: str = "-") -> None:
@@ -136,6 +149,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = No
             overrides["DATABASE_URL"] = database
         app = create_app(overrides)
         hosts.trust_address(app, host)
+        if not dev:
+            _require_secret_key(app)
         if dev:
             app.run(host=host, port=port, debug=True, use_reloader=False)
             return
