@@ -86,8 +86,11 @@ var stationmapReports = (function () {
       kinds.appendChild(label);
     });
     form.appendChild(kinds);
-    var amenityLabel = el("label", { "class": "field" }, R.amenity);
-    var amenity = el("select", { name: "amenity" });
+    // Labels point at their controls (for=) rather than wrap them: a wrapping label's name
+    // would include every option's text.
+    var amenityLabel = el("div", { "class": "field" });
+    amenityLabel.appendChild(el("label", { "for": id + "-amenity" }, R.amenity));
+    var amenity = el("select", { name: "amenity", id: id + "-amenity" });
     Object.keys(options.amenities).forEach(function (code) {
       amenity.appendChild(el("option", { value: code }, options.amenities[code]));
     });
