@@ -51,7 +51,21 @@ from stationmap.store import Store  # noqa: E402
 
 BENCH = Account.operator("bench")
 
-TOKEN = "bench-token"
+#: Set by :func:`serve`: an API token made through the store for the "bench" account (an admin).
+TOKEN = ""
+
+
+def _bench_token(url: str) -> str:
+    """An admin account "bench" (a random password) and a new API token for it."""
+    import secrets
+
+    store = Store.open(url)
+    try:
+        if "bench" not in {a.name for a in store.accounts()}:
+            store.add_account("bench", "admin", password=secrets.token_urlsafe(16), actor=BENCH)
+        return store.new_token("bench", "bench", actor=BENCH)
+    finally:
+        store.close()
 
 
 @contextmanager
@@ -100,10 +114,11 @@ def _free_port() -> int:
 @contextmanager
 def serve(url: str, workers: int, folder: Path):
     """``stationmap serve`` on the store; yields (base URL, process)."""
+    global TOKEN
     port = _free_port()
+    TOKEN = _bench_token(url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATIONMAP_")}
-    env.update(STATIONMAP_DATABASE_URL=url, STATIONMAP_API_TOKENS=json.dumps({"bench": TOKEN}),
-               STATIONMAP_INSTANCE_PATH=str(folder / "instance"))
+    env.update(STATIONMAP_DATABASE_URL=url, STATIONMAP_INSTANCE_PATH=str(folder / "instance"))
     process = subprocess.Popen([sys.executable, "-m", "stationmap", "serve", "--port", str(port),
                                 "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
                                stderr=(folder / "server.log").open("w"))

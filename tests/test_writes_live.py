@@ -18,13 +18,15 @@ from pathlib import Path
 
 import pytest
 from conftest import Server
+from people import OPERATOR, token_for
 
 from stationmap.registers.applying import apply_plan, current_register
 from stationmap.registers.importing import plan_import
 from stationmap.stations import read_stations
 from stationmap.store import Store
 
-TOKEN = "live-test-token"
+#: Filled by the ``server`` fixture: a token made through the store for "tests", an admin.
+TOKEN = ""
 STATION = "SH-310101-0010"
 BOUND_S = 5.0
 
@@ -42,8 +44,10 @@ def server(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'register.gpkg'}"
     else:
         url = request.getfixturevalue("postgres").database()
+    global TOKEN
     _seeded(url)
-    running = Server(env={"STATIONMAP_DATABASE_URL": url, "STATIONMAP_API_TOKENS": json.dumps({"tests": TOKEN}),
+    TOKEN = token_for(url, "tests")
+    running = Server(env={"STATIONMAP_DATABASE_URL": url,
                           "STATIONMAP_INSTANCE_PATH": str(tmp_path / "instance")}, workers=2)
     running.store_url = url
     yield running
@@ -93,7 +97,7 @@ def test_two_clients_patching_one_version_one_wins_one_gets_412_and_history_has_
         history = store.history(STATION)
         assert [h.action for h in history] == ["created", "updated"]
         assert history[-1].changes["phone"][1] == winner[2]["phone"] == store.get(STATION)["phone"]
-        assert history[-1].who == "api:tests"
+        assert history[-1].who == "token:tests/tests"
     finally:
         store.close()
 
@@ -189,7 +193,7 @@ def test_no_answer_shows_half_of_an_import_while_imports_run(server, tmp_path):
             sheet = tmp_path / f"pair{round_}.csv"
             _pair_sheet(sheet, pair.to_dict("records"), round_)
             current = current_register(store)
-            apply_plan(store, plan_import(sheet, current), current, who="test", reason=f"round {round_}")
+            apply_plan(store, plan_import(sheet, current), current, actor=OPERATOR, reason=f"round {round_}")
             time.sleep(0.5)
         last = f"021-9{6:07d}"
         assert _until(lambda: (last, last) in seen, 10.0)

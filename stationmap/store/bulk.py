@@ -296,13 +296,12 @@ def revert_import(store: Store, import_id: int, *, actor: Account, reason: str =
         current = {r["id"]: records.from_row(r) for r in c.execute(
             sa.select(stations).where(stations.c.id.in_([d["station_id"] for d in done]))).mappings()}
         updates, entries = [], []
-        touched: set[str] = set()
+        touched = {current[d["station_id"]]["adcode"] for d in done}
+        touched |= {d["changes"]["adcode"][0] or "" for d in done if "adcode" in d["changes"]}
+        authorise(actor, "import.revert", adcodes=touched)       # before any other answer is given
         text = f"revert of import {import_id}" + (f": {reason}" if reason else "")
         for d in done:
             now_record = current[d["station_id"]]
-            touched.add(now_record["adcode"])
-            if "adcode" in d["changes"]:
-                touched.add(d["changes"]["adcode"][0] or "")
             if now_record["version"] != d["version"]:
                 raise Conflict(d["station_id"], d["version"], now_record["version"])
             changes = dict(d["changes"])
@@ -322,7 +321,6 @@ def revert_import(store: Store, import_id: int, *, actor: Account, reason: str =
             entries.append({"station_id": d["station_id"], "version": d["version"] + 1,
                             "register_version": register_version, "who": who, "at": now,
                             "action": action, "changes": undone, "reason": text, "import_id": None})
-        authorise(actor, "import.revert", adcodes=touched)
         _write(c, [], updates, entries)
         c.execute(imports.update().where(imports.c.id == import_id).values(reverted=True,
                                                                            reverted_in=register_version))

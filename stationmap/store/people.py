@@ -279,3 +279,23 @@ def account_for_token(store: Store, token: str) -> Account | None:
             with c.begin():
                 c.execute(api_tokens.update().where(api_tokens.c.id == row["token_id"]).values(last_used=now))
     return _account(row, token_label=row["label"] or str(row["token_id"]), source="api")
+
+
+def refuse_token(store: Store, token: str, action: str, *, source: str, address: str = "") -> bool:
+    """Audit a request made with a known but revoked token, or a token of a disabled account
+    (someone still holds it: the operator should know); ``False`` for a token never issued.
+    """
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return False
+    query = (sa.select(accounts, api_tokens.c.id.label("token_id"), api_tokens.c.label, api_tokens.c.revoked)
+             .join(api_tokens, api_tokens.c.account_id == accounts.c.id).where(api_tokens.c.digest == digest(token)))
+    with store.engine.connect() as c:
+        row = c.execute(query).mappings().first()
+    if row is None:
+        return False
+    holder = _account(row, token_label=row["label"] or str(row["token_id"]), source=source, address=address)
+    why = (("the token was revoked", "令牌已撤销") if row["revoked"] is not None
+           else ("the account is disabled", "账户已停用"))
+    refusal = Forbidden(action, why[0], why[1])
+    audit.refused(store, holder, refusal, "account", row["name"], reason=f"token {row['token_id']}")
+    return True

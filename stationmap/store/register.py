@@ -460,6 +460,10 @@ class Store:
         """The account an API token acts for, or ``None`` (unknown, revoked, or account disabled)."""
         return people.account_for_token(self, token)
 
+    def refuse_token(self, token: str, action: str, *, source: str, address: str = "") -> bool:
+        """Audit a request made with a revoked token or a disabled account's token (see :mod:`.people`)."""
+        return people.refuse_token(self, token, action, source=source, address=address)
+
     def audit(self, *, station_id: str | None = None, who: str | None = None, action: str | None = None,
               outcome: str | None = None, since: datetime | None = None, until: datetime | None = None,
               target_kind: str | None = None, target_id: str | None = None, limit: int = 200,

@@ -253,6 +253,14 @@ def _rate_limit(name: str, value: Any) -> str:
     return value
 
 
+#: Settings that no longer exist, and what replaced them: set, they stop the app rather than be ignored.
+RETIRED = {
+    "API_TOKENS": "is retired: API tokens belong to people's accounts now and act with their rights; make one "
+                  "with `stationmap users token NAME` and remove this setting (API_TOKENS 已停用，"
+                  "请用 stationmap users token 为账户生成令牌)",
+}
+
+
 def check(config: MutableMapping[str, Any]) -> None:
     """Check every stationmap setting in ``config`` and normalise it in place (adcode as text,
     numbers as int, origins as ``scheme://host[:port]``), or stop the app.
@@ -297,6 +305,7 @@ def check(config: MutableMapping[str, Any]) -> None:
             config[name] = checker(config.get(name, getattr(Defaults, name)))
         except InputError as exc:
             problems.append(exc)
+    problems += [InputError(why, field=name) for name, why in RETIRED.items() if config.get(name)]
     if len(problems) == 1:
         raise problems[0]
     if problems:

@@ -11,6 +11,7 @@ must say which version it changes. A compressed answer's ``"7:gzip"`` ETag is ac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from ..errors import InputError
+from ..permissions import Forbidden
 from ..store import Conflict, NotFound, Store
 from ..store.schema import TEXT_COLUMNS
 from . import problems
@@ -84,7 +86,9 @@ def stale(current: int | None) -> Response:
 
 
 def translated(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the store's refusals into problems: a stale version 412, an unknown id 404."""
+    """Turn the store's refusals into problems: a stale version 412, an unknown id 404, a change
+    the account may not make 403 (in Chinese and English; the store changed nothing and audited it).
+    """
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -96,7 +100,17 @@ def translated(view: Callable[..., Any]) -> Callable[..., Any]:
             return stale(conflict.actual)
         except NotFound as missing:
             return problems.problem(404, "Not Found", str(missing))
+        except Forbidden as refusal:
+            return forbidden(refusal)
     return wrapper
+
+
+def forbidden(refusal: Forbidden) -> Response:
+    """403 problem+json for a refusal: ``detail`` in both languages, ``detail_zh``/``detail_en`` apart."""
+    body = {"type": "about:blank", "title": "Forbidden", "status": 403,
+            "detail": f"{refusal.message_zh} / {refusal.message_en}", "action": refusal.action,
+            "detail_zh": refusal.message_zh, "detail_en": refusal.message_en}
+    return Response(json.dumps(body, ensure_ascii=False), status=403, mimetype=problems.MIMETYPE)
 
 
 def _amenities(value: Any) -> str:

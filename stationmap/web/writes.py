@@ -7,8 +7,9 @@ stale, 428 when missing; see :mod:`stationmap.web.editing`). Values are checked 
 as an import or ``stationmap station set``; a bad one is a 400 naming the field.
 
 Why a change was made goes into history: the ``reason`` member of the body (``POST``, ``PUT``,
-``PATCH``), or the ``reason`` query parameter of a ``DELETE`` (which has no body). The client's
-name from the token setting is recorded as who made it (``api:NAME``).
+``PATCH``), or the ``reason`` query parameter of a ``DELETE`` (which has no body). The token's
+account is who made it (``token:NAME/LABEL`` in history and the audit), with that person's rights:
+an editor changes the stations of their districts only, a viewer nothing (403, nothing changed).
 
 A committed change reaches every worker's answers within seconds (the store's watcher); the write
 itself answers from the store, so its body and ETag are already the new version.
@@ -107,6 +108,7 @@ def _current_version(station_id: str) -> int:
 
 def _documented(view):
     for status, text in ((401, "No valid bearer token (WWW-Authenticate says why)"),
+                         (403, "The token's account may not change this station (its district), nothing changed"),
                          (400, "A value breaks the station rules (each field named)"),
                          (405, "This server is read-only (answers from a file)"),
                          (415, "The body is not of the documented media type")):
@@ -140,8 +142,8 @@ def _change(station_id: str, body: dict[str, Any], *, full: bool) -> Response:
     expected = editing.expected_version(_current_version(station_id))
     if isinstance(expected, Response):
         return expected
-    store.update(station_id, editing.edit_fields(body, full=full), expected_version=expected, actor=tokens.actor("api"),
-                 reason=body.get("reason", ""))
+    store.update(station_id, editing.edit_fields(body, full=full), expected_version=expected,
+                 actor=tokens.actor("api"), reason=body.get("reason", ""))
     return _answer(station_id)
 
 
@@ -205,5 +207,5 @@ def init_app(app: Flask) -> None:
     api = openapi(app)
     api.spec.components.security_scheme("bearerAuth", {
         "type": "http", "scheme": "bearer",
-        "description": "a token from the STATIONMAP_API_TOKENS setting"})
+        "description": "a person's API token (`stationmap users token NAME`): their rights, no more"})
     api.register_blueprint(bp)
