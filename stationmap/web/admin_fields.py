@@ -103,19 +103,25 @@ def _hours(text: str, errors: dict[str, str], lang: str) -> dict[str, str]:
     return {"opening_hours": expression, "opening_hours_text": "" if expression == text else text}
 
 
-def edit_of(values: Mapping[str, Any], lang: str) -> tuple[dict[str, Any], dict[str, str]]:
+def edit_of(values: Mapping[str, Any], lang: str, current: Mapping[str, Any] | None = None
+            ) -> tuple[dict[str, Any], dict[str, str]]:
     """The store edit a submitted form asks for, and the problems found before the store's own
     check (hours that cannot be read).
 
-    The position is sent only when it differs from the one the form showed: an untouched pin is
-    no edit (a GCJ-02 round trip is exact to 0.01 m, not to the store's 1e-9 degrees).
+    What the form cannot show as stored is left alone when untouched: the position unless it
+    differs from the one the form showed (a GCJ-02 round trip is exact to 0.01 m, not to the
+    store's 1e-9 degrees), the amenities unless their set changed (checkboxes come back in the
+    vocabulary's order, the register keeps its own), the hours unless their text changed.
     """
     errors: dict[str, str] = {}
     fields: dict[str, Any] = {name: values[name] for name in TEXT_FIELDS}
     fields.update({name: values[name] for name in ("type", "access", "adcode", "status", "closed_until",
                                                    "last_verified")})
-    fields["amenities"] = ";".join(values["amenities"])
-    fields.update(_hours(values["opening_hours"], errors, lang))
+    stored = [a for a in str((current or {}).get("amenities") or "").split(";") if a]
+    if current is None or set(values["amenities"]) != set(stored):
+        fields["amenities"] = ";".join(values["amenities"])
+    if current is None or values["opening_hours"] != hours_shown(current):
+        fields.update(_hours(values["opening_hours"], errors, lang))
     if (values["lon"], values["lat"]) != (values["lon0"], values["lat0"]):
         if not values["lon"] and not values["lat"]:
             fields["location"] = None

@@ -145,8 +145,8 @@ def _conflict(store: Store, station_id: str, values: dict[str, Any], lang: str) 
 def _save(store: Store, station_id: str | None, values: dict[str, Any], lang: str) -> BaseResponse:
     """Create or update from the submitted ``values``; the form again with what went wrong."""
     account = _actor()
-    fields, errors = admin_fields.edit_of(values, lang)
     record = None if station_id is None else store.get(station_id)
+    fields, errors = admin_fields.edit_of(values, lang, record)
     status = 422
     conflict = None
     if errors:            # every problem at once: the rule book's too, for the other fields

@@ -109,6 +109,8 @@ def _load(user_id: str) -> SignedIn | None:
 
 
 def _bearer_account() -> Account | None:
+    if "api_account" in g:                 # the write APIs looked the token up already (tokens.authorise)
+        return cast(Account, g.api_account)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     store = editing.store()
     if scheme.lower() != "bearer" or not token.strip() or store is None:
