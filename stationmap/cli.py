@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import cli_store, coords, vocab
+from . import cli_store, cli_users, coords, vocab
 from .errors import DataFileError, InputError, StationmapError
 from .safetext import for_terminal
 
@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_coverage(commands)
     _add_exports(commands)
     cli_store.add_parsers(commands)
+    cli_users.add_parsers(commands)
     _add_sample(commands)
 
     from .registers.commands import add_commands
@@ -191,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command in ("db", "station"):
             return cli_store.run(args)
+        if args.command == "users":
+            return cli_users.run(args)
         if args.command in ("import", "export"):
             from .registers.commands import run_export, run_import
 

@@ -1,6 +1,9 @@
 """``stationmap db …`` and ``stationmap station …``: the register from the command line.
 
-Every change is recorded as made by the operating-system user, with the ``--reason`` given.
+Every change is recorded as made by the operating-system user (``cli:OSUSER``, with an admin's
+rights: whoever runs the command can reach the database anyway), or with ``--as NAME`` by that
+person's account with that person's rights (an editor's districts only), with the ``--reason``
+given. Both pass through the same permission check as the web (:mod:`stationmap.permissions`).
 A bad value exits with status 2 and one message naming the field (see :mod:`stationmap.cli`).
 """
 
@@ -52,6 +55,7 @@ def add_parsers(commands: Any) -> None:
     delete.add_argument("id")
     for parser in (edit, close, reopen, delete):
         parser.add_argument("--reason", required=True, help="why (kept in the history)")
+        add_as(parser)
         parser.add_argument("--version", type=int, metavar="N",
                             help="refuse the change unless the station is still at version N")
     show = station_commands.add_parser("history", help="every version of a station: who, when, what, why")
@@ -60,6 +64,22 @@ def add_parsers(commands: Any) -> None:
     show.add_argument("--lang", default="zh", choices=vocab.LANGUAGES)
     for parser in (edit, close, reopen, delete, show):
         parser.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
+
+
+def add_as(parser: Any) -> None:
+    """``--as NAME``: act as a person's account, with their rights (default: the operator, an admin)."""
+    parser.add_argument("--as", dest="as_user", metavar="NAME",
+                        help="act as this account, with its rights and in its name (default: you, as operator)")
+
+
+def actor_for(store, name: str | None):
+    """The account a command acts as: ``--as NAME``'s, or the operating-system user as operator."""
+    from .accounts import Account
+    from .store import current_user
+
+    if name:
+        return store.account(name).acting_from("cli")
+    return Account.operator(current_user())
 
 
 def database_url(explicit: str | None) -> str:
@@ -119,17 +139,10 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
     return fields
 
 
-def _operator():
-    """The command line acts as the operating-system user, with an admin's rights."""
-    from .accounts import Account
-    from .store import current_user
-
-    return Account.operator(current_user())
-
-
 def _edit(store, args: argparse.Namespace) -> int:
+    actor = actor_for(store, args.as_user)
     if args.station_command == "delete":
-        version = store.delete(args.id, expected_version=args.version, actor=_operator(), reason=args.reason)
+        version = store.delete(args.id, expected_version=args.version, actor=actor, reason=args.reason)
     else:
         if args.station_command == "set":
             fields: dict[str, Any] = _assignments(args.assignments)
@@ -141,7 +154,7 @@ def _edit(store, args: argparse.Namespace) -> int:
             fields = {"status": "temporarily_closed", "closed_until": until.isoformat()}
         else:
             fields = {"status": "open", "closed_until": ""}
-        version = store.update(args.id, fields, expected_version=args.version, actor=_operator(),
+        version = store.update(args.id, fields, expected_version=args.version, actor=actor,
                                reason=args.reason)
     print(f"{for_terminal(args.id)}: version {version}, register version {store.register_version()}")
     return 0

@@ -56,7 +56,8 @@ def test_set_close_and_history_record_who_what_and_why(database):
     assert english.splitlines()[0].split()[:2] == ["Version", "When"] and "updated" in english
     history = json.loads(run("station", "history", STATION, "--json", "--database", database).stdout)["history"]
     assert [h["action"] for h in history][-2:] == ["updated", "updated"]
-    assert history[-2]["who"] == getpass.getuser() and history[-1]["changes"]["closed_until"] == ["", "2026-12-31"]
+    assert history[-2]["who"] == f"cli:{getpass.getuser()}"
+    assert history[-1]["changes"]["closed_until"] == ["", "2026-12-31"]
     store = Store.open(database)
     try:
         record = store.get(STATION)

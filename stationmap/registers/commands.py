@@ -37,6 +37,9 @@ def add_commands(commands) -> None:
     importer.add_argument("--database", metavar="URL", help="the store (default: $STATIONMAP_DATABASE_URL, "
                                                             "else register.gpkg in the instance folder)")
     importer.add_argument("--lang", default="zh", choices=vocab.LANGUAGES, help="report language (default zh)")
+    from ..cli_store import add_as
+
+    add_as(importer)
 
     exporter = commands.add_parser("export", help="export the register for open data (.gpkg, .geojson, .csv, .xlsx)",
                                    description="CSV with a BOM for Excel; formula-like cells written as text.")
@@ -67,9 +70,8 @@ def run_import(args: argparse.Namespace) -> int:
     transaction unless ``--dry-run``; or undo an import with ``--revert``.
     """
     from .._files import atomic_path
-    from ..accounts import Account
-    from ..cli_store import database_url
-    from ..store import Store, current_user
+    from ..cli_store import actor_for, database_url
+    from ..store import Store
     from .applying import apply_plan, current_register
     from .importing import plan_import, refuse_if_bad
     from .plan_report import text_report, xlsx_report
@@ -78,7 +80,8 @@ def run_import(args: argparse.Namespace) -> int:
     store = None if args.stations else Store.open(database_url(args.database))
     try:
         if store is not None and args.revert is not None:
-            version = store.revert_import(args.revert, actor=Account.operator(current_user()), reason=args.reason or "")
+            version = store.revert_import(args.revert, actor=actor_for(store, args.as_user),
+                                          reason=args.reason or "")
             print(f"import {args.revert} reverted, register version {version} "
                   f"（导入 {args.revert} 已撤销，登记版本 {version}）")
             return 0
@@ -97,7 +100,8 @@ def run_import(args: argparse.Namespace) -> int:
         refuse_if_bad(plan)
         if args.dry_run or store is None:
             return 0
-        result = apply_plan(store, plan, current, actor=Account.operator(current_user()), reason=args.reason or "")
+        result = apply_plan(store, plan, current, actor=actor_for(store, args.as_user),
+                            reason=args.reason or "")
         counts = result.counts
         print(f"import {result.import_id}: added {counts['added']}, changed {counts['changed']}, "
               f"restored {counts['restored']}, removed {counts['removed']}, unchanged {counts['unchanged']}; "
