@@ -166,14 +166,16 @@
   // Puts the controls and the point where the URL says; returns whether there is a point.
   function readState() {
     var q = new URLSearchParams(location.search);
-    var chosen = settings.districts.filter(function (d) { return d.adcode === q.get("d"); })[0];
+    // `district` too: the district poster's QR code (/d/<adcode>/poster.*) links to /?district=ADCODE.
+    var wanted = q.get("d") || q.get("district");
+    var chosen = settings.districts.filter(function (d) { return d.adcode === wanted; })[0];
     var at = pair(q.get("at"));
     districtSelect.value = chosen ? chosen.adcode : "";
     if (chosen) point = { lon: chosen.point[0], lat: chosen.point[1], coordsys: display };
     else if (at) point = { lon: at.lon, lat: at.lat, coordsys: ["wgs84", "gcj02", "bd09"].indexOf(q.get("cs")) >= 0 ? q.get("cs") : display };
     else point = null;
-    var wanted = q.get("mode") === "ebike" ? "ebike" : "walk";
-    document.querySelector("input[name=mode][value=" + wanted + "]").checked = true;
+    var travel = q.get("mode") === "ebike" ? "ebike" : "walk";
+    document.querySelector("input[name=mode][value=" + travel + "]").checked = true;
     openNow.checked = q.get("open") === "1";
     typeSelect.value = settings.types[q.get("type")] ? q.get("type") : "";
     var amenities = (q.get("amenity") || "").split(",");
@@ -372,6 +374,9 @@
       li.appendChild(phone);
     }
     li.appendChild(weekDetails(record));
+    li.appendChild(stationmapReports.box({ stationId: record.id, summary: record.reports, text: settings.report_text,
+                                           kinds: settings.report_kinds, amenities: settings.amenities,
+                                           lang: settings.lang }));
     var actions = el("div", { "class": "actions" });
     // AMap's web pages, not app links: WeChat's browser cannot open the AMap app.
     actions.appendChild(el("a", { "class": "go", href: record.links.amap_navigation }, T.navigate));
@@ -607,6 +612,25 @@
   document.querySelector("a.skip").addEventListener("click", function (e) {
     e.preventDefault();
     resultsEl.focus();
+  });
+
+  // -- the search box: a station, road or district centres the map and lists the nearest around it --
+  stationmapSearch.attach(document.getElementById("search"), document.getElementById("search-results"), {
+    lang: settings.lang,
+    text: { none: T.search_none, kinds: { station: T.search_station, road: T.search_road, district: T.search_district } },
+    near: function () { return point; },
+    onError: function () { say(T.search_failed); },
+    onChoose: function (result) {
+      var at = display === "gcj02" ? result.gcj02 : [result.lon, result.lat];
+      districtSelect.value = result.kind === "district" && settings.districts.some(function (d) { return d.adcode === result.id; })
+        ? result.id : "";
+      destination = null;
+      point = { lon: at[0], lat: at[1], coordsys: display };
+      selected = result.kind === "station" ? result.id : null;      // its card is marked and its pin shown
+      say(T.search_chosen.replace("{n}", "").replace("{name}", result.name));
+      writeState(true);
+      search();
+    }
   });
 
   // -- after the first answer: what can wait on a weak signal ------------------------------

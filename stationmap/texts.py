@@ -45,6 +45,9 @@ WORKER = {
         "route_none": "路线附近 {d} 内没有符合条件的站点。",
         "route_note": "路线按出发点到目的地的直线计算；绕行时间 = 离路线距离 × 2，按所选出行方式估算。",
         "along": "沿途 {d}", "detour": "绕行约 {m} 分钟", "selected": "已选中",
+        "search_label": "搜索站点、道路或区（可用拼音）", "search_placeholder": "如：淮海路、徐汇、xuhui",
+        "search_results": "搜索结果", "search_none": "没有找到“{q}”", "search_failed": "搜索失败，请检查网络后再试。",
+        "search_station": "站点", "search_road": "道路", "search_district": "区", "search_chosen": "已定位到：{name}",
     },
     "en": {
         "title": "Union rest stations nearby", "subtitle": "Outdoor worker stations · Love relay stations",
@@ -95,6 +98,11 @@ WORKER = {
         "route_note": "The route is the straight line from start to destination; the detour is"
                        " twice the distance from it, by the chosen travel mode.",
         "along": "{d} along", "detour": "detour about {m} min", "selected": "Selected",
+        "search_label": "Search stations, roads or districts (pinyin works)",
+        "search_placeholder": "e.g. 淮海路, 徐汇, xuhui", "search_results": "Search results",
+        "search_none": "Nothing found for “{q}”", "search_failed": "The search failed: check the signal and retry.",
+        "search_station": "Station", "search_road": "Road", "search_district": "District",
+        "search_chosen": "Showing stations near: {name}",
     },
 }
 
@@ -200,7 +208,7 @@ STATION = {
            "back": "查找附近站点", "scan": "扫码查看开放时间和导航", "district_title": "{district}工会驿站",
            "district_scan": "扫码查找附近站点", "stations_count": "共 {n} 个站点",
            "more": "另有 {n} 个站点，请扫码查看",
-           "hours_note": "按北京时间计算，含法定节假日"},
+           "hours_note": "按北京时间计算，含法定节假日", "reports": "工友反馈", "report": "这个站点还开着吗？"},
     "en": {"title": "Union rest station", "subtitle": "Outdoor worker station", "switch": "中文", "address": "Address",
            "hours": "Hours for the next 7 days", "facilities": "Facilities", "no_facilities": "No facilities recorded",
            "access": "Who may enter", "verified": "Last verified", "not_verified": "not verified", "phone": "Phone",
@@ -211,7 +219,33 @@ STATION = {
            "back": "Find a station nearby", "scan": "Scan for hours and directions",
            "district_title": "Union rest stations in {district}", "district_scan": "Scan to find a station nearby",
            "stations_count": "{n} stations", "more": "{n} more stations: scan the code",
-           "hours_note": "China Standard Time, public holidays included"},
+           "hours_note": "China Standard Time, public holidays included", "reports": "Workers' reports",
+           "report": "Is this station open?"},
+}
+
+#: Workers' reports on a station, on the worker page's cards and on the station page.
+REPORTS = {
+    "zh": {"open": "还开着", "open_hint": "我在这里，它开着", "problem": "有问题", "kind": "什么问题",
+           "amenity": "缺少哪项设施", "note": "补充说明（可选，最多 300 字）",
+           "contact": "联系方式（可选，只有工会工作人员能看到）", "send": "提交报告", "sending": "正在提交…",
+           "thanks": "谢谢！已收到你的报告，工会工作人员会核实。", "thanks_open": "谢谢确认！",
+           "already": "你今天已经报告过这个站点了，每天每个站点只计一次。",
+           "busy": "报告太频繁，请过一会儿再试。", "failed": "提交失败，请检查网络后再试。",
+           "bad": "报告内容有误，请检查后再提交。", "read_only": "这里暂时不能提交报告。",
+           "ranked": "有人报告关闭：已排在距离相近的站点之后，去之前请先确认。",
+           "privacy": "不记录你的位置和 IP 地址。"},
+    "en": {"open": "It's open", "open_hint": "I'm here and it's open", "problem": "Report a problem",
+           "kind": "What is wrong", "amenity": "Which facility is missing",
+           "note": "Note (optional, at most 300 characters)",
+           "contact": "Contact (optional, seen by union staff only)", "send": "Send report", "sending": "Sending…",
+           "thanks": "Thank you! Your report was received; union staff will check it.",
+           "thanks_open": "Thanks for confirming!",
+           "already": "You already reported on this station today; one report a day counts.",
+           "busy": "Too many reports: please try again later.", "failed": "Sending failed: check the signal and retry.",
+           "bad": "Something in the report is not right: please check it.",
+           "read_only": "Reports cannot be sent here at the moment.",
+           "ranked": "Reported closed: listed after stations about as near; check before you go.",
+           "privacy": "Your position and IP address are not recorded."},
 }
 
 #: The admin pages (``/admin``): sign-in, the station list and the station form. Other admin
@@ -313,9 +347,42 @@ ADMIN = {
     },
 }
 
+#: The staff queue of workers' reports (``/admin/reports``).
+ADMIN_REPORTS = {
+    "zh": {"title": "工友报告", "scope": "你的辖区：{districts}", "all": "全部辖区", "show": "显示",
+           "status_open": "待处理", "status_accepted": "已采纳", "status_rejected": "已驳回", "status_merged": "已合并",
+           "status_all": "全部", "filter": "筛选", "none": "没有报告。", "count": "共 {n} 条",
+           "col_when": "时间", "col_station": "站点", "col_kind": "报告内容", "col_note": "说明",
+           "col_contact": "联系方式", "col_district": "所在区", "col_status": "状态", "col_actions": "处理",
+           "changed_since": "报告后站点已修改（报告时版本 {v}，现为 {now}）", "reason": "处理说明（记入审计）",
+           "accept": "采纳", "reject": "驳回", "merge": "合并到", "merge_go": "合并",
+           "accept_hint_closed": "采纳后站点设为“暂停开放”", "accept_hint_confirm_open": "采纳后记录今天已核实",
+           "accept_hint_other": "采纳后请在站点页面修改相应信息",
+           "done_accepted": "已采纳报告 {id}，站点已按报告修改（见修改记录）。", "done_rejected": "已驳回报告 {id}。",
+           "done_merged": "已将报告 {id} 合并。", "done_forbidden": "你无权处理报告 {id}（不在你的辖区）。",
+           "done_resolved": "报告 {id} 已被处理过。", "done_invalid": "无法处理报告 {id}：请选择要合并到的报告。",
+           "done_missing": "没有编号为 {id} 的报告。", "resolved_by": "{who} 于 {at}"},
+    "en": {"title": "Workers' reports", "scope": "Your districts: {districts}", "all": "All districts", "show": "Show",
+           "status_open": "To do", "status_accepted": "Accepted", "status_rejected": "Rejected",
+           "status_merged": "Merged", "status_all": "All", "filter": "Filter", "none": "No reports.",
+           "count": "{n} reports", "col_when": "When", "col_station": "Station", "col_kind": "Report",
+           "col_note": "Note", "col_contact": "Contact", "col_district": "District", "col_status": "Status",
+           "col_actions": "Decide", "changed_since": "The station changed since (reported at version {v}, now {now})",
+           "reason": "Why (kept in the audit)", "accept": "Accept", "reject": "Reject", "merge": "Merge into",
+           "merge_go": "Merge", "accept_hint_closed": "Accepting marks the station temporarily closed",
+           "accept_hint_confirm_open": "Accepting records it as verified today",
+           "accept_hint_other": "After accepting, correct the station on its own page",
+           "done_accepted": "Report {id} accepted: the station was changed (see its history).",
+           "done_rejected": "Report {id} rejected.", "done_merged": "Report {id} merged.",
+           "done_forbidden": "You may not decide report {id} (outside your districts).",
+           "done_resolved": "Report {id} was decided already.",
+           "done_invalid": "Report {id} could not be decided: choose the report to merge it into.",
+           "done_missing": "There is no report {id}.", "resolved_by": "{who} at {at}"},
+}
+
 PAGES: dict[str, dict[str, dict]] = {"worker": WORKER, "planner": PLANNER, "embed_map": EMBED_MAP,
-                                     "embed_builder": EMBED_BUILDER, "station": STATION,
-                                     "admin": ADMIN}
+                                     "embed_builder": EMBED_BUILDER, "station": STATION, "reports": REPORTS,
+                                     "admin": ADMIN, "admin_reports": ADMIN_REPORTS}
 
 
 def page_text(page: str, lang: str) -> dict:

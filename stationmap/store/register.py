@@ -479,6 +479,45 @@ class Store:
         with self.engine.connect() as c:
             return [dict(r) for r in c.execute(sa.select(imports).order_by(imports.c.id.desc())).mappings()]
 
+    # -- workers' reports (see :mod:`stationmap.store.reports`) ---------------------------------
+
+    def add_report(self, station_id: str, new, *, address: str, agent: str = "", now: datetime | None = None):
+        """Record a worker's report (one per client, station and day); returns the ``Report``."""
+        from .reports import add_report
+
+        return add_report(self, station_id, new, address=address, agent=agent, now=now)
+
+    def report_tallies(self, now: datetime, rules, station_ids=None):
+        """Recent reports per station, for the summaries (see :func:`.reports.tallies`)."""
+        from .reports import tallies
+
+        return tallies(self, now, rules, station_ids)
+
+    def reports(self, *, adcodes=None, status: str | None = "open", station_id: str | None = None,
+                limit: int = 200):
+        """The staff queue, newest first (see :func:`.reports.queue`)."""
+        from .reports import queue
+
+        return queue(self, adcodes=adcodes, status=status, station_id=station_id, limit=limit)
+
+    def report(self, report_id: int):
+        """One report (``NotFound`` if none)."""
+        from .reports import report
+
+        return report(self, report_id)
+
+    def resolve_report(self, report_id: int, decision: str, *, actor: Account, reason: str = "",
+                       merge_into: int | None = None):
+        """Accept, reject or merge a report as ``actor`` (staff); accepting edits the station
+        through :meth:`update` as that actor, so the change is in its history like any edit.
+        """
+        from .reports import resolve
+
+        def edit(station_id: str, fields: Mapping[str, Any], why: str) -> None:
+            self.update(station_id, fields, expected_version=None, actor=actor, reason=why)
+
+        return resolve(self, report_id, decision, actor=actor, reason=reason, merge_into=merge_into, edit=edit)
+
     def _live(self, c: sa.Connection, station_id: str, expected_version: int | None) -> dict[str, Any]:
         row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
         if row is None or row["deleted"]:

@@ -78,6 +78,36 @@ register = sa.Table(
     sa.Column("is_sample", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
+#: Workers' reports on stations (:mod:`stationmap.station_reports`): no raw client address, no
+#: position; ``client_key`` is a keyed hash under the day's key, unique per station and day.
+reports = sa.Table(
+    "reports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", Text, nullable=False, index=True),
+    sa.Column("station_version", sa.Integer, nullable=False),
+    sa.Column("adcode", Text, nullable=False, server_default=""),   # the station's district then: staff queues
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("amenity", Text, nullable=False, server_default=""),
+    sa.Column("note", Text, nullable=False, server_default=""),
+    sa.Column("contact", Text, nullable=False, server_default=""),
+    sa.Column("client_key", Text, nullable=False),
+    sa.Column("day", Text, nullable=False),
+    sa.Column("made_at", UTC, nullable=False, index=True),
+    sa.Column("status", Text, nullable=False, server_default="open"),
+    sa.Column("resolved_by", Text, nullable=True),
+    sa.Column("resolved_at", UTC, nullable=True),
+    sa.Column("resolution", Text, nullable=False, server_default=""),
+    sa.Column("merged_into", sa.Integer, nullable=True),
+    sa.UniqueConstraint("station_id", "day", "client_key", name="uq_reports_one_vote_a_day"),
+)
+
+#: The random key of each service day's client hashes; a day's key is deleted the day after.
+report_keys = sa.Table(
+    "report_keys", metadata,
+    sa.Column("day", Text, primary_key=True),
+    sa.Column("secret", Text, nullable=False),
+)
+
 #: People who keep the register (see :mod:`stationmap.accounts`): an Argon2id hash, never a password.
 accounts = sa.Table(
     "accounts", metadata,

@@ -17,7 +17,7 @@ from .. import coords, hours, travel, vocab
 from ..errors import InputError
 from ..index import Filters
 from ..records import feature, nearest_records, route_records, station_record
-from . import problems
+from . import problems, reports
 from ._common import ApiBlueprint, current_dataset, json_response, language, openapi
 from .fastargs import FastQuery
 from .hosts import external_url
@@ -92,7 +92,8 @@ def _nearest_answer(args: dict[str, Any]) -> Response:
     if args["coordsys"] != "wgs84":
         lon, lat = (float(v) for v in coords.to_wgs84(lon, lat, args["coordsys"]))
     found = data.index.nearest(lon, lat, k=args["k"], radius_m=args["radius_m"], filters=filters)
-    records = nearest_records(data.index, found, lon=lon, lat=lat, when=when, lang=lang, mode=mode)
+    records = reports.annotate(nearest_records(data.index, found, lon=lon, lat=lat, when=when, lang=lang, mode=mode),
+                               lang, rank=True)
     gcj_lon, gcj_lat = (float(v) for v in coords.wgs84_to_gcj02(lon, lat))
     query = {"lon": args["lon"], "lat": args["lat"], "coordsys": args["coordsys"],
              "wgs84": [round(lon, 7), round(lat, 7)], "gcj02": [round(gcj_lon, 7), round(gcj_lat, 7)],
@@ -179,7 +180,9 @@ def one_station(args, station_id: str):
     position = data.index.position(station_id)
     if position is None:
         return problems.problem(404, "Not Found", f"no station with id {station_id!r}")
-    record = station_record(data.index, position, when=hours.parse_when("now"), lang=language(args["lang"]))
+    lang = language(args["lang"])
+    record = station_record(data.index, position, when=hours.parse_when("now"), lang=lang)
+    reports.annotate([record], lang)
     response = json_response(record)
     if record.get("version") is not None:          # the ETag a write's If-Match names
         response.set_etag(str(record["version"]))
@@ -206,7 +209,7 @@ def along_route(body):
     filters, when = _filters_and_time(body)
     lang, mode = language(body["lang"]), body["mode"]
     matches = data.index.along_route(route, body["distance_m"], filters=filters, coordsys=body["coordsys"])
-    records = route_records(data.index, matches, when=when, lang=lang, mode=mode)
+    records = reports.annotate(route_records(data.index, matches, when=when, lang=lang, mode=mode), lang)
     return json_response({"route_length_m": round(matches.route_length_m, 1), "distance_m": body["distance_m"],
                   "assumptions": travel.assumptions(mode, lang), "count": len(records), "results": records})
 

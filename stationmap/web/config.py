@@ -74,6 +74,21 @@ class Defaults:
     RATELIMIT_COVERAGE = "30 per minute"
     RATELIMIT_PICTURES = "30 per minute"
     RATELIMIT_ALONG_ROUTE = "60 per minute"
+    #: Workers' reports (``POST /api/v1/stations/{id}/reports``), per client address.
+    RATELIMIT_REPORTS = "10 per hour"
+
+    # Workers' reports (stationmap.station_reports): what a station's card says, and its rank.
+    #: Closure reports count for this many hours ("近 24 小时 3 人报告关闭").
+    REPORTS_CLOSED_HOURS = 24
+    #: Unresolved closure reports (distinct clients) that make the card say so and rank the
+    #: station after stations about as near; fewer are not shown (one could be a prank).
+    REPORTS_CLOSED_MIN = 2
+    #: "N 人确认开放" counts confirmations of this many days.
+    REPORTS_CONFIRM_DAYS = 30
+    #: A flagged station goes after unflagged ones at most this many metres farther (0: exact ties).
+    REPORTS_TIE_M = 100
+    #: Seconds between a worker process's readings of the recent reports' tallies.
+    REPORTS_REFRESH_S = 5.0
 
     # The admin pages (stationmap.web.signin, .admin): sign-in, sessions, CSRF.
     #: Signs session cookies and CSRF tokens: a long random text (``python -c "import secrets;
@@ -136,6 +151,8 @@ class Defaults:
 
 #: Whole-number settings and the range each must fall in (the picture API draws 300–6000 px).
 _WHOLE_NUMBERS = {"COVERAGE_MAX_CELLS": (1, None), "COVERAGE_CACHE_SIZE": (1, None), "IMAGE_MAX_WIDTH": (300, 6000),
+                  "REPORTS_CLOSED_HOURS": (1, 24 * 30), "REPORTS_CLOSED_MIN": (1, None),
+                  "REPORTS_CONFIRM_DAYS": (1, 3650), "REPORTS_TIE_M": (0, 100_000),
                   "ADMIN_IDLE_MINUTES": (1, 24 * 60)}
 
 
@@ -268,6 +285,7 @@ def check(config: MutableMapping[str, Any]) -> None:
         "STATIONS_PATH": _stations_path,
         "DATABASE_URL": _database_url,
         "WATCH_INTERVAL": lambda v: _seconds("WATCH_INTERVAL", v),
+        "REPORTS_REFRESH_S": lambda v: _seconds("REPORTS_REFRESH_S", v),
         "DISTRICTS_ADCODE": _adcode,
         "DEFAULT_LANG": lambda v: _one_of("DEFAULT_LANG", v, vocab.LANGUAGES),
         "TILES": lambda v: _one_of("TILES", v, tiles.PROVIDERS),

@@ -18,7 +18,8 @@ from flask_limiter.util import get_remote_address
 
 #: Endpoints and the setting holding their limit.
 LIMITED = {"coverage.coverage": "RATELIMIT_COVERAGE", "pictures.map_image_png": "RATELIMIT_PICTURES",
-           "pictures.map_image_svg": "RATELIMIT_PICTURES", "api.along_route": "RATELIMIT_ALONG_ROUTE"}
+           "pictures.map_image_svg": "RATELIMIT_PICTURES", "api.along_route": "RATELIMIT_ALONG_ROUTE",
+           "reports.create_report": "RATELIMIT_REPORTS"}
 #: Posters are drawn in the request's own worker (about a second of CPU each), so a client
 #: walking through every station id could keep every worker drawing. They count against the
 #: picture limit, but only when actually drawn: a poster served from memory, or a 304, is free,

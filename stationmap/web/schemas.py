@@ -286,6 +286,9 @@ class StationSchema(ma.Schema):
     lat = ma.fields.Float(metadata={"description": "WGS-84"})
     gcj02 = ma.fields.List(ma.fields.Float(), metadata={"description": "[lon, lat] in GCJ-02 (AMap, Tencent)"})
     links = ma.fields.Nested(LinksSchema)
+    reports = ma.fields.Dict(metadata={
+        "description": "workers' reports summary (one station, nearest answers): closed_reports, closure_flagged "
+                       "(ranked after stations about as near), confirmations, last_verified, text"})
 
 
 class NearestResultSchema(StationSchema):

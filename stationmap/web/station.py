@@ -16,10 +16,12 @@ from datetime import datetime
 
 from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 
-from .. import __version__, hours
+from .. import __version__, hours, vocab
 from ..poster import FORMATS, DistrictEntry, district_poster, station_poster
 from ..station_info import StationInfo, station_info, week_hours
-from ..texts import STATION, WORKER
+from ..station_reports import KINDS
+from ..texts import REPORTS, STATION, WORKER
+from . import reports
 from ._common import content_language, current_dataset, page_language, served_adcode
 from .hosts import external_url
 
@@ -62,13 +64,24 @@ def station_page(station_id: str) -> Response:
               "station_id": station_id}
     if info is None:
         return _html(render_template("station.html", info=None, **common), lang, status=404)
+    summary = reports.annotate([{"id": station_id, "last_verified": info.record.get("last_verified")}],
+                               lang)[0]["reports"]
+    settings = {"lang": lang, "station_id": station_id, "report_text": REPORTS[lang],
+                "report_kinds": [[code, words[lang]] for code, words in KINDS.items()],
+                "amenities": {code: vocab.label(vocab.AMENITIES, code, lang) for code in vocab.AMENITIES}}
     state = info.record.get("hours_state", "unknown")
     now_text = WORKER[lang]["open" if state == "open" else "closed" if state == "closed" else "unknown"]
     html = render_template(
-        "station.html", info=info, description=info.description(), now_text=now_text,
+        "station.html", info=info, description=info.description(), now_text=now_text, settings=settings,
+        report_summary=reports_line(summary, REPORTS[lang]),
         page_url=external_url("station.station_page", station_id=station_id, **_lang_values(lang)),
         image_url=external_url("station.poster_png", station_id=station_id, **_lang_values(lang)), **common)
     return _html(html, lang)
+
+
+def reports_line(summary: dict, words: dict[str, str]) -> str:
+    """The report summary as the page shows it (as ``static/reports.js`` writes it)."""
+    return f"{summary['text']} · {words['ranked']}" if summary["closure_flagged"] else summary["text"]
 
 
 def _cached(key: tuple, draw) -> Response:

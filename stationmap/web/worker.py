@@ -13,7 +13,8 @@ from flask import Blueprint, Flask, Response, current_app, render_template, send
 from .. import __version__, coords, vocab
 from .._paths import shipped
 from ..districts import outlines
-from ..texts import WORKER
+from ..station_reports import KINDS
+from ..texts import REPORTS, WORKER
 from ._common import content_language, current_dataset, language, page_language, tile_settings
 
 bp = Blueprint("worker", __name__)
@@ -37,6 +38,7 @@ def worker_page() -> Response:
         "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES},
         "amenities": {code: vocab.label(vocab.AMENITIES, code, lang) for code in vocab.AMENITIES},
         "dataset": {"version": data.version, "stations": data.count},
+        "report_text": REPORTS[lang], "report_kinds": [[code, words[lang]] for code, words in KINDS.items()],
         "served_area": current_app.config["DISTRICTS_ADCODE"],
         "service_worker": url_for("worker.service_worker", v=_cache_name()),
     }
@@ -51,8 +53,10 @@ def worker_page() -> Response:
 #: What the worker page needs to open with no network (besides the page itself), by static path.
 OFFLINE_ASSETS = ("vendor/leaflet/dist/leaflet.css", "vendor/leaflet.markercluster/dist/MarkerCluster.css",
                   "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css", "base.css", "worker.css",
-                  "vendor/leaflet/dist/leaflet.js", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js",
-                  "common.js", "worker.js", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png")
+                  "reports.css", "vendor/leaflet/dist/leaflet.js",
+                  "vendor/leaflet.markercluster/dist/leaflet.markercluster.js",
+                  "common.js", "reports.js", "search_box.js", "worker.js", "favicon.svg", "icons/icon-192.png",
+                  "icons/icon-512.png")
 
 
 def page_language_default() -> str:
