@@ -12,9 +12,13 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from .hours import TIMEZONE
 from .index import StationIndex
@@ -33,6 +37,9 @@ class Dataset:
     register_version: int | None = None
     #: Whether a store was seeded from the shipped synthetic sample (``None``: judge by the path).
     sample: bool | None = None
+    #: The store's row number (``fid``) of each station, in index order (``None`` for a file):
+    #: what lets :meth:`updated` put changed stations where a full load would.
+    fids: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Dataset:
@@ -46,11 +53,43 @@ class Dataset:
     @classmethod
     def from_store(cls, store) -> Dataset:
         """Index the live, located stations of a :class:`~stationmap.store.Store`."""
-        frame, number = store.load()
+        frame, number = store.load(with_fid=True)
+        return cls._indexed(store, frame, number)
+
+    def updated(self, store) -> Dataset:
+        """The register brought up to the store's version by reading only what changed.
+
+        The stations changed since :attr:`register_version` (one indexed query on
+        ``changed_in``) replace their old rows; deleted and unlocated ones drop out; the rows are
+        put in the store's row order, so the result is the dataset a full load
+        (:meth:`from_store`) gives, row for row — and every answer from it the same. A dataset
+        not read from a store is read whole.
+        """
+        if self.register_version is None or self.fids is None:
+            return Dataset.from_store(store)
+        changed, number = store.load(since=self.register_version, with_fid=True)
+        if number == self.register_version:
+            return self
+        old = self.index.stations
+        keep = ~old["id"].isin(set(changed["id"])).to_numpy()
+        fresh = changed[changed["live"].to_numpy()].drop(columns="live")
+        kept = old[keep].copy()
+        kept["fid"] = self.fids[keep]
+        frame = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept
+        frame = frame.sort_values("fid", kind="stable")
+        frame = gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=old.crs)
+        return Dataset._indexed(store, frame, number, previous=self)
+
+    @classmethod
+    def _indexed(cls, store, frame: gpd.GeoDataFrame, number: int, previous: Dataset | None = None) -> Dataset:
+        fids = frame.pop("fid").to_numpy(dtype="int64")
         info = store.info()
         where = Path(store.engine.url.database) if store.backend == "sqlite" else Path(store.label)
-        return cls(StationIndex(frame), where, register_label(number), info.changed.astimezone(TIMEZONE),
-                   register_version=number, sample=info.is_sample)
+        index = StationIndex(frame.reset_index(drop=True))
+        if previous is not None:
+            index.inherit(previous.index)
+        return cls(index, where, register_label(number), info.changed.astimezone(TIMEZONE),
+                   register_version=number, sample=info.is_sample, fids=fids)
 
     @property
     def count(self) -> int:

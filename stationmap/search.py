@@ -570,7 +570,12 @@ def for_index(index: StationIndex, area: str | None = None) -> StationSearch:
 
         return StationSearch(index, load_districts(area) if area else None)
 
-    return index.memo(f"search:{area or ''}", build)
+    return index.memo(f"search:{area or ''}", build, depends=SEARCHED)
+
+
+#: The columns a :class:`StationSearch` reads, besides positions and points: an edit that
+#: leaves them alone keeps the search (see :meth:`stationmap.index.StationIndex.inherit`).
+SEARCHED = ("name", "name_en", "address", "adcode")
 
 
 def geodesic_bound(chord_m: float) -> float:

@@ -67,9 +67,9 @@ def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], l
     names = list(TEXT_COLUMNS)
     verdicts: dict[tuple[str, ...], list[tuple[str | None, str]]] = {}
     rows = []
-    for i, (number, values) in enumerate(zip(numbers, zip(*(columns[c] for c in names), strict=True),
-                                             strict=True)):
-        record = dict(zip(names, values, strict=True))
+    for i, (number, cells) in enumerate(zip(numbers, zip(*(columns[c] for c in names), strict=True),
+                                            strict=True)):
+        record: dict[str, Any] = dict(zip(names, cells, strict=True))
         record.update(closed_until="", location=locations[i], id=ids[i], row=number)
         problems.extend(_checked(record, number, source, verdicts))
         rows.append(record)
@@ -290,12 +290,14 @@ def _write(c: sa.Connection, inserts: list[dict], updates: list[dict], entries: 
 def _executemany(c: sa.Connection, statement: Any, rows: list[dict]) -> None:
     """``c.execute(statement, rows)`` for many rows, the statement compiled once and each value
     converted by its column type's own bind processor, then handed to the driver's
-    ``executemany`` in one call. SQLAlchemy's own path rebuilds every row's parameters through
+    ``executemany`` in one call (SQLite). SQLAlchemy's own path rebuilds every row's parameters through
     its compiler (about 50 s of CPU for a national register's stations and history rows).
     """
     if not rows:
         return
-    if len(rows) < 100:
+    if len(rows) < 100 or c.dialect.name != "sqlite":
+        # PostgreSQL: SQLAlchemy batches the rows into multi-row INSERTs itself, and psycopg's
+        # typed binary parameters do not take the processors' text as they are.
         c.execute(statement, rows)
         return
     compiled = statement.compile(dialect=c.dialect, column_keys=list(rows[0]))
