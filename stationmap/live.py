@@ -17,6 +17,7 @@ import os
 import threading
 import time
 import weakref
+from datetime import date
 from typing import Any
 
 from .dataset import LiveDataset
@@ -60,22 +61,23 @@ def start(*, catch_up: bool = False) -> None:
                              daemon=True).start()
 
 
-def refresh(store, live: LiveDataset) -> bool:
+def refresh(store, live: LiveDataset, *, today: date | None = None) -> bool:
     """Swap in a new dataset if the register moved on; returns whether it did.
 
     The new dataset is the current one with only the changed stations read again
     (:meth:`~stationmap.dataset.Dataset.updated`: the same rows a full load gives), and
     whatever derived structure the change did not touch, such as the search, is carried over.
     Every change committed meanwhile is taken in the same swap: a burst of edits costs one
-    rebuild, not one each.
+    rebuild, not one each. A station closed until a date that has now come is answered as open
+    from that day (``today``: the date in China, default now), with no one editing it.
     """
     with _refreshing:
         number = store.register_version()
         current = live.current
-        if number == current.register_version:
+        if number == current.register_version and not current.reopening_due(today):
             return False
         started = time.perf_counter()
-        new = current.updated(store)
+        new = current.updated(store, today=today)
         if new is current:
             return False
         live.swap(new)

@@ -173,8 +173,8 @@ class Store:
             return int(c.execute(sa.select(register.c.version)).scalar_one())
 
     def load(self, *, since: int | None = None, with_fid: bool = False) -> tuple[gpd.GeoDataFrame, int]:
-        """Every live, located station (the columns of ``COLUMNS`` plus ``version`` and ``changed_in``,
-        the register version of its last change) and the register version they belong to, read in
+        """Every live, located station (the columns of ``COLUMNS`` plus ``closed_until``, ``version``
+        and ``changed_in``, the register version of its last change) and the register version they belong to, read in
         one transaction.
 
         ``since``: instead, every station changed after that register version, live or not,
@@ -183,7 +183,8 @@ class Store:
         without reading the whole register. ``with_fid`` adds the ``fid`` column (the row order
         of a full load).
         """
-        columns = [stations.c[c] for c in COLUMNS] + [stations.c.version, stations.c.changed_in, stations.c.fid]
+        columns = [stations.c[c] for c in COLUMNS] + [stations.c.closed_until, stations.c.version,
+                                                       stations.c.changed_in, stations.c.fid]
         live = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
         xy: list[Any]
         if self.backend == "postgresql":
@@ -197,7 +198,7 @@ class Store:
         with self.engine.connect() as c, c.begin():
             version = int(c.execute(sa.select(register.c.version)).scalar_one())
             rows = c.execute(query.order_by(stations.c.fid)).all()
-        names = [*COLUMNS, "version", "changed_in", "fid", "live"]
+        names = [*COLUMNS, "closed_until", "version", "changed_in", "fid", "live"]
         n = len(names)
         frame: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate(names)}
         frame["live"] = np.asarray(frame["live"], dtype=bool)
