@@ -173,7 +173,8 @@ class _DataVersion:
     POLL_S = 0.05
 
     def __init__(self, store, interval: float):
-        self.path = store.engine.url.database
+        engine = getattr(store, "engine", None)
+        self.path: str | None = engine.url.database if engine is not None else None
         self.interval = interval
         self.connection: Any = None
         self.seen: int | None = self._data_version()       # before the first refresh: nothing is missed
@@ -181,6 +182,8 @@ class _DataVersion:
     def _data_version(self) -> int | None:
         import sqlite3
 
+        if not self.path:
+            return None
         try:
             if self.connection is None:
                 self.connection = sqlite3.connect(self.path, timeout=1.0, check_same_thread=False)
@@ -195,7 +198,7 @@ class _DataVersion:
         while time.monotonic() < deadline:
             time.sleep(self.POLL_S)
             now = self._data_version()
-            if now is None or now != self.seen:
+            if now is not None and now != self.seen:     # unreadable: the interval's check decides
                 self.seen = now
                 return
 
