@@ -87,14 +87,14 @@ def test_an_incrementally_updated_register_equals_a_fresh_load_after_random_edit
     serial = [0]
     current = Dataset.from_store(store)
     for_index(current.index, "310100")
-    for batch in range(12):
+    for _batch in range(12):
         for _ in range(rng.randint(1, 6)):              # a burst of commits, taken in one update
             _random_change(store, rng, ids, serial)
         updated = current.updated(store)
         fresh = Dataset.from_store(store)
         _same_answers(updated, fresh, rng)
         current = updated
-    assert batch == 11
+    assert _batch == 11
 
 
 def test_an_edit_that_leaves_names_and_places_alone_keeps_the_search_and_one_that_renames_rebuilds_it(store):
