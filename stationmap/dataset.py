@@ -12,9 +12,13 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from .hours import TIMEZONE
 from .index import StationIndex
@@ -33,6 +37,9 @@ class Dataset:
     register_version: int | None = None
     #: Whether a store was seeded from the shipped synthetic sample (``None``: judge by the path).
     sample: bool | None = None
+    #: The store's row number (``fid``) of each station, in index order (``None`` for a file):
+    #: what lets :meth:`updated` put changed stations where a full load would.
+    fids: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Dataset:
@@ -43,14 +50,60 @@ class Dataset:
         modified = datetime.fromtimestamp(path.stat().st_mtime, TIMEZONE)
         return cls(StationIndex(stations), path, digest, modified)
 
+    #: The first day a station closed "until D" reopens by itself (``None``: none is waiting):
+    #: on that day the register is read again, so the station is answered as open from then on.
+    next_reopening: date | None = field(default=None, compare=False)
+
     @classmethod
-    def from_store(cls, store) -> Dataset:
-        """Index the live, located stations of a :class:`~stationmap.store.Store`."""
-        frame, number = store.load()
+    def from_store(cls, store, *, today: date | None = None) -> Dataset:
+        """Index the live, located stations of a :class:`~stationmap.store.Store` (``today``:
+        the date in China that decides which temporarily closed stations have reopened; default
+        now).
+        """
+        frame, number = store.load(with_fid=True)
+        return cls._indexed(store, frame, number, today=today)
+
+    def reopening_due(self, today: date | None = None) -> bool:
+        """Whether a station closed until a date has reached it since this dataset was built."""
+        return self.next_reopening is not None and (today or china_today()) >= self.next_reopening
+
+    def updated(self, store, *, today: date | None = None) -> Dataset:
+        """The register brought up to the store's version by reading only what changed.
+
+        The stations changed since :attr:`register_version` (one indexed query on
+        ``changed_in``) replace their old rows; deleted and unlocated ones drop out; the rows are
+        put in the store's row order, so the result is the dataset a full load
+        (:meth:`from_store`) gives, row for row — and every answer from it the same. A dataset
+        not read from a store is read whole.
+        """
+        today = today or china_today()
+        if self.register_version is None or self.fids is None or self.reopening_due(today):
+            return Dataset.from_store(store, today=today)
+        changed, number = store.load(since=self.register_version, with_fid=True)
+        if number == self.register_version:
+            return self
+        old = self.index.stations
+        keep = ~old["id"].isin(set(changed["id"])).to_numpy()
+        fresh = changed[changed["live"].to_numpy()].drop(columns="live")
+        kept = old[keep].copy()
+        kept["fid"] = self.fids[keep]
+        frame = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept
+        frame = frame.sort_values("fid", kind="stable")
+        frame = gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=old.crs)
+        return Dataset._indexed(store, frame, number, previous=self, today=today)
+
+    @classmethod
+    def _indexed(cls, store, frame: gpd.GeoDataFrame, number: int, previous: Dataset | None = None,
+                 today: date | None = None) -> Dataset:
+        fids = frame.pop("fid").to_numpy(dtype="int64")
+        next_reopening = reopen(frame, today or china_today())
         info = store.info()
         where = Path(store.engine.url.database) if store.backend == "sqlite" else Path(store.label)
-        return cls(StationIndex(frame), where, register_label(number), info.changed.astimezone(TIMEZONE),
-                   register_version=number, sample=info.is_sample)
+        index = StationIndex(frame.reset_index(drop=True))
+        if previous is not None:
+            index.inherit(previous.index)
+        return cls(index, where, register_label(number), info.changed.astimezone(TIMEZONE),
+                   register_version=number, sample=info.is_sample, fids=fids, next_reopening=next_reopening)
 
     @property
     def count(self) -> int:
@@ -81,6 +134,35 @@ class Dataset:
         """The newest ``last_verified`` date in the register, as text."""
         dates = [d for d in self.index.stations["last_verified"] if d]
         return max(dates) if dates else None
+
+
+def china_today() -> date:
+    """Today's date in China (the day a "closed until" date is read in)."""
+    return datetime.now(TIMEZONE).date()
+
+
+def reopen(frame: gpd.GeoDataFrame, today: date) -> date | None:
+    """Mark open, in place, every temporarily closed station whose ``closed_until`` date has
+    come (it reopens on that day, with no one editing it); returns the earliest such date still
+    to come, when the register must be read again.
+    """
+    if "closed_until" not in frame.columns or not len(frame):
+        return None
+    until = frame["closed_until"].fillna("").astype(str).to_numpy(dtype=object)
+    closed = (frame["status"].to_numpy(dtype=object) == "temporarily_closed") & (until != "")
+    if not closed.any():
+        return None
+    day = today.isoformat()
+    due = closed & (until <= day)
+    if due.any():
+        frame.loc[due, "status"] = "open"
+    waiting = []
+    for text in until[closed & ~due]:
+        try:
+            waiting.append(date.fromisoformat(text))
+        except ValueError:           # not a date (the store checks edits; be safe with old rows)
+            continue
+    return min(waiting, default=None)
 
 
 def register_label(number: int) -> str:

@@ -17,9 +17,10 @@ import os
 import threading
 import time
 import weakref
+from datetime import date
 from typing import Any
 
-from .dataset import Dataset, LiveDataset
+from .dataset import LiveDataset
 
 log = logging.getLogger("stationmap.live")
 
@@ -60,15 +61,27 @@ def start(*, catch_up: bool = False) -> None:
                              daemon=True).start()
 
 
-def refresh(store, live: LiveDataset) -> bool:
-    """Swap in a new dataset if the register moved on; returns whether it did."""
+def refresh(store, live: LiveDataset, *, today: date | None = None) -> bool:
+    """Swap in a new dataset if the register moved on; returns whether it did.
+
+    The new dataset is the current one with only the changed stations read again
+    (:meth:`~stationmap.dataset.Dataset.updated`: the same rows a full load gives), and
+    whatever derived structure the change did not touch, such as the search, is carried over.
+    Every change committed meanwhile is taken in the same swap: a burst of edits costs one
+    rebuild, not one each. A station closed until a date that has now come is answered as open
+    from that day (``today``: the date in China, default now), with no one editing it.
+    """
     with _refreshing:
         number = store.register_version()
-        if number == live.current.register_version:
+        current = live.current
+        if number == current.register_version and not current.reopening_due(today):
             return False
         started = time.perf_counter()
-        live.swap(Dataset.from_store(store))
-    log.info("register version %s live (index built in %.2f s)", live.current.version, time.perf_counter() - started)
+        new = current.updated(store, today=today)
+        if new is current:
+            return False
+        live.swap(new)
+    log.info("register version %s live (index built in %.2f s)", new.version, time.perf_counter() - started)
     return True
 
 
@@ -89,7 +102,8 @@ def register_version(live: LiveDataset) -> int | None:
 
 
 def _watch(store, live_ref: weakref.ref, interval: float) -> None:
-    waiter = _Listener(store) if store.backend == "postgresql" else None
+    waiter: _Listener | _DataVersion = _Listener(store) if store.backend == "postgresql" else _DataVersion(store,
+                                                                                                      interval)
     failures = 0
     while True:
         live = live_ref()
@@ -109,8 +123,6 @@ def _watch(store, live_ref: weakref.ref, interval: float) -> None:
         del live
         if failures:                             # back off: at most one try a minute while it fails
             time.sleep(min(60.0, interval * 2 ** min(failures, 6)))
-        elif waiter is None:
-            time.sleep(interval)
         else:
             waiter.wait(timeout=5.0)
 
@@ -124,7 +136,7 @@ class _Listener:
         url = store.engine.url.set(drivername="postgresql")
         self.conninfo = url.render_as_string(hide_password=False)
         self.channel = CHANNEL
-        self.connection = None
+        self.connection: Any = None
 
     def wait(self, timeout: float) -> None:
         """Return after a notification or ``timeout`` seconds, whichever comes first."""
@@ -141,6 +153,54 @@ class _Listener:
             log.warning("lost the notification connection; reconnecting")
             self.close()
             time.sleep(1.0)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+class _DataVersion:
+    """SQLite's cheap change check: ``PRAGMA data_version`` on a connection of its own.
+
+    The number changes when another connection commits to the file; reading it touches no
+    table and takes microseconds, so it is asked every :data:`POLL_S` seconds, and the register
+    version (a real query) only when it moved — and at least every ``interval`` seconds anyway,
+    so a missed change is seen within that.
+    """
+
+    #: How often the file is asked whether anything was committed.
+    POLL_S = 0.05
+
+    def __init__(self, store, interval: float):
+        engine = getattr(store, "engine", None)
+        self.path: str | None = engine.url.database if engine is not None else None
+        self.interval = interval
+        self.connection: Any = None
+        self.seen: int | None = self._data_version()       # before the first refresh: nothing is missed
+
+    def _data_version(self) -> int | None:
+        import sqlite3
+
+        if not self.path:
+            return None
+        try:
+            if self.connection is None:
+                self.connection = sqlite3.connect(self.path, timeout=1.0, check_same_thread=False)
+            return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            self.close()
+            return None
+
+    def wait(self, timeout: float) -> None:
+        """Return once the file has a new commit, or after ``interval`` seconds."""
+        deadline = time.monotonic() + min(timeout, self.interval)
+        while time.monotonic() < deadline:
+            time.sleep(self.POLL_S)
+            now = self._data_version()
+            if now is not None and now != self.seen:     # unreadable: the interval's check decides
+                self.seen = now
+                return
 
     def close(self) -> None:
         if self.connection is not None:

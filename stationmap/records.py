@@ -16,6 +16,7 @@ from .index import Neighbours, StationIndex
 from .links import navigation_links
 from .routes import RouteMatches
 from .stations import amenity_codes
+from .texts import WORKER
 
 
 def station_record(index: StationIndex, position: int, *, when: datetime | None = None,
@@ -95,12 +96,17 @@ def _hours_fields(col: dict[str, list], p: int, when: datetime, lang: str, _offs
     """Open now and the next change. ``_offset`` only keys the cache. Callers copy, never mutate."""
     status = col["status"][p]
     if status != "open":
-        return {"open_now": False, "hours_state": "closed", "next_change": None,
-                "next_change_text": vocab.label(vocab.STATUSES, status, lang)}
+        label = vocab.label(vocab.STATUSES, status, lang)
+        until = col["closed_until"][p] if "closed_until" in col else ""
+        reopens = until if status == "temporarily_closed" and until else None
+        if reopens:             # the register reopens it on that day by itself (Dataset.next_reopening)
+            label = WORKER[lang]["reopens"].format(status=label, d=reopens)
+        return {"open_now": False, "hours_state": "closed", "next_change": None, "next_change_text": label,
+                "reopens": reopens}
     state, change = hours.state(col["opening_hours"][p], when)
     return {"open_now": state == "open", "hours_state": state,
             "next_change": change.isoformat() if change is not None else None,
-            "next_change_text": hours.describe_change(state, change, when, lang)}
+            "next_change_text": hours.describe_change(state, change, when, lang), "reopens": None}
 
 
 def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: float,

@@ -35,6 +35,10 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 #: Bidirectional embedding/override/isolate characters (Trojan Source, CVE-2021-42574).
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: Every character :func:`text_problem` may refuse (category Cc and the bidi controls, tab
+#: excepted): one regex search clears the usual clean text in C, instead of a Python loop
+#: over every character (an import of 186,100 rows checks about four million values).
+_SUSPECT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def spreadsheet_cell(value: Any) -> Any:
@@ -54,6 +58,8 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     Tabs are allowed; line breaks only when ``multiline`` (an address may span lines in a
     sheet, a name may not).
     """
+    if _SUSPECT.search(value) is None:
+        return None
     for ch in value:
         if ch in "\n\r" and multiline:
             continue

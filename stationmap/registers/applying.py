@@ -62,8 +62,10 @@ def plan_frame(plan: ImportPlan, current: gpd.GeoDataFrame) -> tuple[gpd.GeoData
     """The table ``apply_import`` should write for ``plan``, and the version each touched station
     was planned from (0: not a live station).
     """
-    now = {str(r["id"]): r for r in current.to_dict("records")} if len(current) else {}
-    incoming = {str(r["id"]): r for r in plan.rows.to_dict("records")} if len(plan.rows) else {}
+    from .importing import table_records
+
+    now = {str(r["id"]): r for r in table_records(current)} if len(current) else {}
+    incoming = {str(r["id"]): r for r in table_records(plan.rows)} if len(plan.rows) else {}
     table: list[dict[str, Any]] = []
     expected: dict[str, int] = {}
     for station_id in plan.add:

@@ -170,6 +170,15 @@ def _diff(station_id: str, incoming: dict[str, Any], current: dict[str, Any], fi
     return changes
 
 
+def table_records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")``, built from whole columns (pandas' own goes cell by cell,
+    minutes for a national register).
+    """
+    names = [str(c) for c in frame.columns]
+    columns = [frame[c].tolist() for c in frame.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
 def _in_area(code: str, area: str) -> bool:
     return bool(code) and code in districts.area_codes(area)
 
@@ -194,9 +203,9 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
     plan = ImportPlan(table.source, table.sheet, table.digest, table.encoding, mode, adcode, coordsys,
                       len(table.rows), rows, fields, unknown_columns=read.unknown_columns)
     known = {str(sid): i for i, sid in enumerate(current["id"])} if len(current) else {}
-    records = current.to_dict("records") if len(current) else []
+    records = table_records(current) if len(current) else []
     seen: set[str] = set()
-    for incoming in rows.to_dict("records"):
+    for incoming in table_records(rows):
         sid, row = incoming["id"], int(incoming["row"])
         if sid in seen:               # a duplicate id: already a problem
             continue

@@ -194,6 +194,7 @@ def _read_workbook(data: bytes, name: str, sheet: str | None, digest: str) -> Ra
 
 def _read_geofile(data: bytes | Path, name: str, suffix: str, digest: str) -> RawTable:
     import geopandas as gpd
+    import numpy as np
     import shapely
 
     source = data if isinstance(data, Path) else io.BytesIO(data)     # GDAL prefers a real path
@@ -205,14 +206,19 @@ def _read_geofile(data: bytes | Path, name: str, suffix: str, digest: str) -> Ra
         frame = frame.to_crs("EPSG:4326")
     columns = [c for c in frame.columns if c != frame.geometry.name and c not in ("lon", "lat", "coordsys")]
     problems = []
-    rows = []
-    for i, (values, geom) in enumerate(zip(frame[columns].itertuples(index=False), frame.geometry.array, strict=True)):
-        lon = lat = ""
-        if geom is not None and not geom.is_empty and shapely.get_type_id(geom) == 0:
-            lon, lat = repr(float(geom.x)), repr(float(geom.y))
-        elif geom is not None and not geom.is_empty:
-            problems.append(InputError(f"geometry is a {geom.geom_type}; stations must be points",
-                                       field="geometry", row=i + 1, source=name))
-        rows.append([cell_text(v) for v in values] + [lon, lat, "wgs84"])
+    # Column by column, the points in one vectorised call: a national file has 186,100 rows.
+    cells = [[cell_text(v) for v in frame[c].tolist()] for c in columns]
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    points = present & (shapely.get_type_id(geoms) == 0)
+    xy = shapely.get_coordinates(geoms[points])
+    lon = np.full(len(frame), "", dtype=object)
+    lat = np.full(len(frame), "", dtype=object)
+    lon[points] = [repr(x) for x in xy[:, 0].tolist()]
+    lat[points] = [repr(y) for y in xy[:, 1].tolist()]
+    for i in np.flatnonzero(present & ~points).tolist():
+        problems.append(InputError(f"geometry is a {geoms[i].geom_type}; stations must be points",
+                                   field="geometry", row=i + 1, source=name))
+    rows = [[*values, x, y, "wgs84"] for *values, x, y in zip(*cells, lon.tolist(), lat.tolist(), strict=True)]
     return RawTable(name, "geo", None, [*map(str, columns), "lon", "lat", "coordsys"], rows,
                     list(range(1, len(rows) + 1)), 0, digest, problems=problems)

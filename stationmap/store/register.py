@@ -13,7 +13,7 @@ Edits carry the station version they started from (``expected_version``): a stal
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -187,37 +187,58 @@ class Store:
         with self.engine.connect() as c:
             return int(c.execute(sa.select(register.c.version)).scalar_one())
 
-    def load(self) -> tuple[gpd.GeoDataFrame, int]:
-        """Every live, located station (the columns of ``COLUMNS`` plus ``version`` and ``changed_in``,
-        the register version of its last change) and the register version they belong to, read in
+    def load(self, *, since: int | None = None, with_fid: bool = False) -> tuple[gpd.GeoDataFrame, int]:
+        """Every live, located station (the columns of ``COLUMNS`` plus ``closed_until``, ``version``
+        and ``changed_in``, the register version of its last change) and the register version they belong to, read in
         one transaction.
+
+        ``since``: instead, every station changed after that register version, live or not,
+        located or not (``live`` column: whether it belongs in the answers; unlocated ones get an
+        empty point) — what a server needs to bring a dataset of version ``since`` up to date
+        without reading the whole register. ``with_fid`` adds the ``fid`` column (the row order
+        of a full load).
         """
-        columns = [stations.c[c] for c in COLUMNS] + [stations.c.version, stations.c.changed_in]
+        columns = [stations.c[c] for c in COLUMNS] + [stations.c.closed_until, stations.c.version,
+                                                       stations.c.changed_in, stations.c.fid]
+        live = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
         xy: list[Any]
         if self.backend == "postgresql":
             xy = [sa.func.ST_X(stations.c.location), sa.func.ST_Y(stations.c.location)]
         else:
             xy = [sa.type_coerce(stations.c.location, sa.LargeBinary)]
-        query = (sa.select(*columns, *xy).where(~stations.c.deleted, stations.c.location.is_not(None))
-                 .order_by(stations.c.fid))
+        if since is None:
+            query = sa.select(*columns, sa.true(), *xy).where(live)
+        else:
+            query = sa.select(*columns, live, *xy).where(stations.c.changed_in > since)
         with self.engine.connect() as c, c.begin():
             version = int(c.execute(sa.select(register.c.version)).scalar_one())
-            rows = c.execute(query).all()
-        n = len(COLUMNS) + 2
-        frame: dict[str, Any] = {name: [row[i] for row in rows]
-                                 for i, name in enumerate([*COLUMNS, "version", "changed_in"])}
+            rows = c.execute(query.order_by(stations.c.fid)).all()
+        names = [*COLUMNS, "closed_until", "version", "changed_in", "fid", "live"]
+        n = len(names)
+        frame: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+        frame["live"] = np.asarray(frame["live"], dtype=bool)
+        lon, lat = self._coordinates(rows, n, frame["live"])
+        for name in ("version", "changed_in", "fid"):
+            frame[name] = np.asarray(frame[name], dtype="int64")
+        if not with_fid:
+            del frame["fid"]
+        if since is None:
+            del frame["live"]
+        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS), version
+
+    def _coordinates(self, rows: Sequence[Any], n: int, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Longitudes and latitudes of the rows' points (column ``n`` on, NaN where not ``live``)."""
+        lon, lat = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
         if self.backend == "postgresql":
-            lon = np.array([row[n] for row in rows], dtype=float)
-            lat = np.array([row[n + 1] for row in rows], dtype=float)
-        else:
+            lon[live] = [row[n] for row, ok in zip(rows, live, strict=True) if ok]
+            lat[live] = [row[n + 1] for row, ok in zip(rows, live, strict=True) if ok]
+        elif live.any():
             import shapely
 
-            points = shapely.from_wkb([bytes(row[n])[8:] for row in rows]) if rows else np.empty(0, dtype=object)
-            xy_ = shapely.get_coordinates(points) if rows else np.empty((0, 2))
-            lon, lat = xy_[:, 0], xy_[:, 1]
-        frame["version"] = np.asarray(frame["version"], dtype="int64")
-        frame["changed_in"] = np.asarray(frame["changed_in"], dtype="int64")
-        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS), version
+            points = shapely.from_wkb([bytes(row[n])[8:] for row, ok in zip(rows, live, strict=True) if ok])
+            xy_ = shapely.get_coordinates(points)
+            lon[live], lat[live] = xy_[:, 0], xy_[:, 1]
+        return lon, lat
 
     def needs_location(self) -> list[dict[str, Any]]:
         """Live stations without a position: kept and listed for staff to place, never answered."""

@@ -275,6 +275,8 @@ class StationSchema(ma.Schema):
     next_change = ma.fields.String(allow_none=True,
                                    metadata={"description": "ISO 8601 time of the next opening or closing"})
     next_change_text = ma.fields.String(allow_none=True, metadata={"description": "e.g. 'closes 17:00'"})
+    reopens = ma.fields.String(allow_none=True, metadata={
+        "description": "YYYY-MM-DD: a temporarily closed station reopens by itself on that day (China time)"})
     operator = ma.fields.String(allow_none=True)
     address = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True)
