@@ -17,6 +17,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,14 +92,39 @@ class Answer:
     sites: pd.DataFrame | None
 
 
-def compute(question: Question, index: StationIndex) -> Answer:
-    """The report (and sites) for ``question``, from scratch."""
+#: ``progress(stage, fraction, **detail)``: where a computation is (:func:`stationmap.jobs.progress`).
+Progress = Callable[..., None]
+
+
+def _quiet(stage: str, fraction: float | None = None, **detail: Any) -> None:
+    """No one is watching."""
+
+
+def compute(question: Question, index: StationIndex, progress: Progress | None = None) -> Answer:
+    """The report (and sites) for ``question``, from scratch.
+
+    ``progress`` hears the stages a planner waits through: ``districts`` (reading outlines),
+    ``sampling`` (fraction of districts done, ``districts``/``total``/``cells`` sampled so
+    far), then with sites ``solver`` (``limit_s``: the solver's time limit; the client counts
+    the time) — so a long question can show a bar rather than "computing…".
+    """
+    say = progress or _quiet
+    say("districts", 0.0)
     districts = load_districts(question.adcode)
-    report = coverage_report(districts, index, question.threshold, at=question.at, max_cells=question.max_cells)
+    sampled = [0]
+
+    def sampling(done: int, total: int, cells: int = 0) -> None:
+        sampled[0] += cells
+        say("sampling", done / total, districts=done, total=total, cells=sampled[0])
+
+    say("sampling", 0.0, districts=0, total=len(districts), cells=0)
+    report = coverage_report(districts, index, question.threshold, at=question.at, max_cells=question.max_cells,
+                             progress=sampling)
     sites = None
     if question.recommend:
-        from .recommend import recommend
+        from .recommend import SOLVER_TIME_LIMIT_S, recommend
 
+        say("solver", None, sites=question.recommend, cells=sampled[0], limit_s=SOLVER_TIME_LIMIT_S)
         sites = recommend(report, districts, question.recommend)
     return Answer(question, districts, report, sites)
 
@@ -122,8 +148,10 @@ class AnswerCache:
         #: How many answers were computed (not served from the cache): for tests and logs.
         self.computed = 0
 
-    def get(self, question: Question, index: StationIndex) -> Answer:
-        """The answer to ``question`` over ``index``, computed once however many requests ask at once."""
+    def get(self, question: Question, index: StationIndex, progress: Progress | None = None) -> Answer:
+        """The answer to ``question`` over ``index``, computed once however many requests ask at once
+        (``progress``: told the stages when it is computed here, see :func:`compute`).
+        """
         # Keyed by the index's serial too (not the index, which the cache must not keep
         # alive): an answer about a swapped-out register is never served for the new one.
         key = (index.serial, question)
@@ -139,7 +167,7 @@ class AnswerCache:
             return pending.result()               # raises what the computation raised
         try:
             with self._computing:
-                answer = compute(question, index)
+                answer = compute(question, index, progress)
         except BaseException as error:
             with self._lock:
                 del self._pending[key]

@@ -117,7 +117,12 @@ PLANNER = {
            "sites_geojson": "站点 GeoJSON",
            "bad_minutes": "分钟须为 1 到 60 之间的数字。", "bad_recommend": "建议站点数须为 0 到 20 之间的整数。",
            "bad_at": "时间须为 00:00 到 23:59。", "bad_area": "链接中的范围不在本服务的区域内，请重新选择。",
-           "bad_mode": "出行方式须为步行或电动车。", "fix_fields": "请先修改标出的项目；之前的结果已清除。"},
+           "bad_mode": "出行方式须为步行或电动车。", "fix_fields": "请先修改标出的项目；之前的结果已清除。",
+           "job_label": "计算进度", "job_queued": "排队等待计算…", "job_running": "开始计算…",
+           "job_districts": "读取区界…", "job_sampling": "取样：已完成 {d}/{t} 个区，{c} 个网格",
+           "job_solver": "求解选址（{n} 个）：已用 {s} 秒，上限 {l} 秒", "job_coverage": "计算覆盖率…",
+           "job_formatting": "整理结果…", "cancel": "取消计算", "cancelled": "已取消计算。",
+           "job_lost": "之前的计算已过期，重新计算。"},
     "en": {"title": "Union station coverage", "subtitle": "For planners: where stations are missing, where to build",
            "switch": "中文", "area": "Area", "whole": "Whole city", "mode": "Travel mode", "walk": "Walk",
            "ebike": "E-bike", "minutes": "Minutes", "at": "Time of day (empty = any time)",
@@ -137,7 +142,13 @@ PLANNER = {
            "bad_recommend": "New sites must be a whole number from 0 to 20.", "bad_at": "The time must be 00:00–23:59.",
            "bad_area": "The link's area is not one this service covers; choose one.",
            "bad_mode": "The travel mode must be walk or e-bike.",
-           "fix_fields": "Correct the marked fields first; the previous answer was cleared."},
+           "fix_fields": "Correct the marked fields first; the previous answer was cleared.",
+           "job_label": "Progress", "job_queued": "Waiting for a free worker…", "job_running": "Starting…",
+           "job_districts": "Reading district outlines…",
+           "job_sampling": "Sampling: {d} of {t} districts done, {c} cells",
+           "job_solver": "Choosing {n} sites: {s} s so far, limit {l} s", "job_coverage": "Computing coverage…",
+           "job_formatting": "Preparing the answer…", "cancel": "Cancel", "cancelled": "The computation was cancelled.",
+           "job_lost": "The earlier computation has expired; computing again."},
 }
 
 #: The embeddable map (``/embed/map``) and its error page.

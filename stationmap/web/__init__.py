@@ -34,6 +34,7 @@ from . import (
     ogc_transactions,
     pictures,
     planner,
+    planner_jobs,
     problems,
     ratelimits,
     search,
@@ -154,7 +155,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     heavy.init_app(app)
-    for module in (api, writes, changes, pictures, planner, ogc, ogc_transactions, worker, embed, search, station):
+    for module in (api, writes, changes, pictures, planner, planner_jobs, ogc, ogc_transactions, worker, embed, search,
+                   station):
         module.init_app(app)
     ratelimits.init_app(app)      # after the routes: it wraps the heavy ones
     return app

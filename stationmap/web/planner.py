@@ -54,7 +54,8 @@ def answer_cache() -> planner.AnswerCache:
     return _cache()
 
 
-def _question(args: dict[str, Any]) -> planner.Question:
+def question_for(args: dict[str, Any]) -> planner.Question:
+    """The coverage question a request's parsed parameters ask (shared with the job routes)."""
     adcode = served_adcode(args["adcode"])
     threshold = (Threshold.radius(args["radius_m"]) if args["radius_m"] is not None
                  else Threshold.walking(args["minutes"] if args["minutes"] is not None else 15, args["mode"]))
@@ -98,7 +99,7 @@ def coverage(args):
     station open at `at`. `f` picks the answer: the JSON table, the gaps as GeoJSON, the CSV or
     Excel file of `stationmap coverage`, or its HTML map. Answers are cached per worker.
     """
-    question = _question(args)
+    question = question_for(args)
     lang = language(args["lang"])
     f, coordsys = args["f"], args["coordsys"]
     tiles, key = current_app.config["TILES"], current_app.config["TIANDITU_KEY"]
@@ -135,6 +136,7 @@ def coverage_page() -> Response:
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
     settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
                 "columns": columns, "classes": COVERAGE_CLASSES, "palette": palette(),
+                "jobs": heavy.pool() is not None,
                 "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES}}
     html = render_template("coverage.html", lang=lang, text=PLANNER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
