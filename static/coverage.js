@@ -487,7 +487,8 @@
   // With the server's pool: one job, watched; the answers drawn when it is done.
   function asJob(ticket, started, resume) {
     var q = params();
-    var job = running = stationmapJobs.start({ query: q.toString(), resume: resume, onStatus: function (s) {
+    var job = running = stationmapJobs.start({ query: q.toString(), resume: resume, partUrl: apiUrl,
+                                               onStatus: function (s) {
       if (ticket === state.ticket) showJob(s);
     } });
     return job.promise.then(function (got) {

@@ -2,7 +2,8 @@
  *
  * POST /api/v1/coverage/jobs?<the form> answers at once with the job's id; its status (stage,
  * progress, detail: districts done, cells sampled, the solver's time) is polled until it is done,
- * then its three answers (json, cells, geojson) are fetched. DELETE cancels it: the pool kills the
+ * then its three answers (json, cells, geojson) are fetched (``partUrl(f)``: from the plain API, which
+ * answers them from the same job; else from the job's own links). DELETE cancels it: the pool kills the
  * worker process running it. A job id from the URL is resumed (a reload keeps watching); a job the
  * server no longer knows is asked again. Used by coverage.js; nothing here touches the page.
  */
@@ -40,7 +41,7 @@ var stationmapJobs = (function () {
 
     function parts(s) {
       return Promise.all(["json", "cells", "geojson"].map(function (f) {
-        return fetch(s.links[f]).then(function (r) { if (!r.ok) throw refused(r); return r.json(); });
+        return fetch(options.partUrl ? options.partUrl(f) : s.links[f]).then(function (r) { if (!r.ok) throw refused(r); return r.json(); });
       })).then(function (got) { return { json: got[0], cells: got[1], geojson: got[2] }; });
     }
 

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from .. import planner, reports, sites, vocab
 from ..coverage import Threshold
 from ..districts import outlines
-from ..heavy import coverage_body
+from ..heavy import PAGE_PARTS, coverage_body, coverage_parts
 from ..maps.style import COVERAGE_CLASSES, palette
 from ..texts import PLANNER
 from . import heavy
@@ -64,6 +64,11 @@ def question_for(args: dict[str, Any]) -> planner.Question:
                             version=current_dataset().version)
 
 
+def page_key(question: planner.Question, lang: str, coordsys: str, tiles: str, key: str) -> tuple:
+    """The pool's key of the page's answers (:func:`stationmap.heavy.coverage_parts`) to ``question``."""
+    return ("coverage-page", question, lang, coordsys, tiles, key)
+
+
 def walking_answer(adcode: str) -> planner.Answer:
     """The default question's answer (15 minutes' walk, any time) for ``adcode``, from the same
     cache as the API's: what the coverage picture draws.
@@ -103,8 +108,14 @@ def coverage(args):
     lang = language(args["lang"])
     f, coordsys = args["f"], args["coordsys"]
     tiles, key = current_app.config["TILES"], current_app.config["TIANDITU_KEY"]
-    body = heavy.run(("coverage", question, f, lang, coordsys, tiles, key), coverage_body,
-                     (question, f, lang, coordsys, tiles, key), cache=_cache())
+    if f in PAGE_PARTS and heavy.pool() is not None:
+        # The page's three answers are one job in the pool (the one /api/v1/coverage/jobs starts):
+        # computed once, in one process, whichever of them is asked first.
+        body = heavy.run(page_key(question, lang, coordsys, tiles, key), coverage_parts,
+                         (question, lang, coordsys, tiles, key))[f]
+    else:
+        body = heavy.run(("coverage", question, f, lang, coordsys, tiles, key), coverage_body,
+                         (question, f, lang, coordsys, tiles, key), cache=_cache())
     stem = planner.file_stem(question)
     if f in ("csv", "xlsx"):
         return _attachment(body, f, stem)

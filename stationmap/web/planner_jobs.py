@@ -5,7 +5,9 @@ only "computing…" and cannot be stopped. Here the page submits the question to
 heavy-work pool (:mod:`stationmap.jobs`), gets a job id at once (202), polls its stage and
 progress (cells sampled, districts done, the solver's time), can cancel it (its worker process
 is killed and replaced: the work really stops), and fetches the three answers it draws (table,
-heat layer, gaps) when it is done. The id goes in the page's URL, so a reload resumes watching.
+heat layer, gaps) when it is done — from this job's parts, or from ``GET /api/v1/coverage``
+with ``f=json|cells|geojson``, which answers from the same job. The id goes in the page's URL,
+so a reload resumes watching.
 
 Identical questions on the same register version share one job (the pool's key), like the
 plain API's answers. Without a pool (``serve --dev``, ``create_app`` in tests) there are no
@@ -23,7 +25,7 @@ from ..errors import InputError
 from ..heavy import PAGE_PARTS, coverage_parts
 from . import heavy, problems
 from ._common import ApiBlueprint, current_dataset, language, openapi
-from .planner import MIMETYPES, question_for
+from .planner import MIMETYPES, page_key, question_for
 from .schemas import CoverageArgs
 
 bp = ApiBlueprint("coverage_jobs", __name__, url_prefix="/api/v1",
@@ -72,7 +74,7 @@ def submit_job(args):
     question = question_for(args)
     lang, coordsys = language(args["lang"]), args["coordsys"]
     tiles, key = current_app.config["TILES"], current_app.config["TIANDITU_KEY"]
-    job_id = client.submit(("coverage-page", question, lang, coordsys, tiles, key), coverage_parts,
+    job_id = client.submit(page_key(question, lang, coordsys, tiles, key), coverage_parts,
                            (question, lang, coordsys, tiles, key),
                            float(current_app.config["COVERAGE_JOB_TIMEOUT_S"]),
                            current_dataset().register_version)
