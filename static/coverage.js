@@ -207,7 +207,7 @@
     var list = document.getElementById("sites");
     list.textContent = "";
     document.getElementById("sites-head").hidden = !sites.length;
-    document.getElementById("site-downloads").hidden = !sites.length;
+    document.getElementById("site-downloads").hidden = !sites.length || !!document.getElementById("site-downloads").dataset.off;
     sites.forEach(function (s) {
       var marker = L.marker([s.lat, s.lon], {
         title: T.site + " " + s.rank, alt: T.site + " " + s.rank, riseOnHover: true,
@@ -335,7 +335,9 @@
   function renderTotals(totals) {
     var box = document.getElementById("totals");
     box.textContent = "";
-    [[T.stations, totals.stations], [T.covered, totals.area_covered_pct === null ? "—" : totals.area_covered_pct.toFixed(1) + "%"]]
+    function pct(v) { return v === null || v === undefined ? "—" : v.toFixed(1) + "%"; }
+    [[T.stations, totals.stations], [T.covered, pct(totals.area_covered_pct)],
+     [totals.demand ? T.demand_covered : T.people_covered, pct(totals.population_covered_pct)]]
       .forEach(function (pair) {
         box.appendChild(el("dt", {}, T.totals + " · " + pair[0]));
         box.appendChild(el("dd", {}, pair[1]));
@@ -347,11 +349,22 @@
   function failure(response) {
     return response.json().then(function (body) {
       var found = {};
+      var demandProblems = [];
       (body.errors || []).forEach(function (e) {
+        if (e.parameter === "demand" || e.parameter === "demand_coordsys") {
+          demandProblems.push((e.row ? T.bad_demand_row.replace("{row}", e.row).replace("{column}", e.column || "") : "") +
+                              e.reason);
+          return;
+        }
         var k = e.parameter === "radius_m" ? "minutes" : e.parameter;
         if (inputs[k]) found[k] = T["bad_" + (k === "adcode" ? "area" : k)] || T.error;
       });
       showProblems(found);
+      if (demandProblems.length) {
+        document.getElementById("err-demand").textContent = demandProblems.join("；");
+        document.getElementById("demand").setAttribute("aria-invalid", "true");
+        throw new Error(T.bad_demand);
+      }
       var error = new Error(Object.keys(found).length ? T.fix_fields : T.error);
       throw error;
     }, function () { throw new Error(T.error); });
@@ -362,6 +375,8 @@
   }
 
   function links() {
+    ["dl-geojson", "dl-html"].forEach(function (k) { document.getElementById(k).hidden = false; });
+    delete document.getElementById("site-downloads").dataset.off;
     ["csv", "xlsx", "geojson", "html", "sites-csv", "sites-xlsx", "sites-geojson"].forEach(function (f) {
       document.getElementById("dl-" + f).setAttribute("href", apiUrl(f));
     });
@@ -441,6 +456,11 @@
     drawSites(body.recommendations);
     document.getElementById("downloads").hidden = false;
     document.getElementById("assumptions").textContent = body.assumptions;
+    var d = body.query.demand;
+    document.getElementById("demand-note").textContent = d
+      ? T.with_demand.replace("{file}", d.file).replace("{n}", d.points)
+          .replace("{inside}", body.totals.demand ? body.totals.demand.points_inside : "—")
+      : T.no_demand;
     return outlinesReady.then(function () { paintDistricts(body.districts); });
   }
 
@@ -484,15 +504,38 @@
     });
   }
 
+  function demandFile() {
+    var input = document.getElementById("demand");
+    return input && input.files && input.files.length ? input.files[0] : null;
+  }
+
+  // Downloads of a question with uploaded demand: the tables the job made; the other files
+  // (gaps, map, sites) are computed without the upload, so they are not offered for it.
+  function jobLinks(id) {
+    var base = "/api/v1/coverage/jobs/" + encodeURIComponent(id) + "/";
+    document.getElementById("dl-csv").setAttribute("href", base + "csv");
+    document.getElementById("dl-xlsx").setAttribute("href", base + "xlsx");
+    ["dl-geojson", "dl-html"].forEach(function (k) { document.getElementById(k).hidden = true; });
+    document.getElementById("site-downloads").dataset.off = "1";
+    document.getElementById("site-downloads").hidden = true;
+  }
+
   // With the server's pool: one job, watched; the answers drawn when it is done.
   function asJob(ticket, started, resume) {
     var q = params();
-    var job = running = stationmapJobs.start({ query: q.toString(), resume: resume, partUrl: apiUrl,
+    var file = demandFile();
+    // The parts come from the plain API (what the downloads link to) unless the question has
+    // demand the URL cannot carry (an upload, or a job resumed after a reload): then from the job.
+    var fromJob = !!(file || resume);
+    var job = running = stationmapJobs.start({ query: q.toString(), resume: resume, file: file,
+                                               fileCoordsys: document.getElementById("demand-coordsys").value,
+                                               partUrl: fromJob ? null : apiUrl,
                                                onStatus: function (s) {
       if (ticket === state.ticket) showJob(s);
     } });
     return job.promise.then(function (got) {
       if (ticket !== state.ticket) return null;
+      if (fromJob) jobLinks(job.id());
       endJob();
       return showBody(got.json).then(function () {
         if (ticket !== state.ticket) return;
@@ -526,6 +569,12 @@
     inputs[k].addEventListener("input", function () { delete inputs[k].dataset.invalid; });
   });
   area.addEventListener("change", function () { delete area.dataset.invalid; });
+  if (document.getElementById("demand")) {
+    document.getElementById("demand").addEventListener("change", function (e) {
+      document.getElementById("err-demand").textContent = "";
+      e.target.removeAttribute("aria-invalid");
+    });
+  }
   form.addEventListener("submit", function (e) { e.preventDefault(); compute(); });
   form.addEventListener("change", function () { compute(); });
   compute(new URLSearchParams(location.search).get("job"));      // a reload resumes the job it watched

@@ -25,7 +25,13 @@ var stationmapJobs = (function () {
     var onStatus = options.onStatus || function () {};
 
     function submit() {
-      return fetch(BASE + "?" + options.query, { method: "POST", headers: { Accept: "application/json" } })
+      var body = null;
+      if (options.file) {                          // demand the planner brings: sent with the question
+        body = new FormData();
+        body.append("demand", options.file, options.file.name);
+        body.append("demand_coordsys", options.fileCoordsys || "gcj02");
+      }
+      return fetch(BASE + "?" + options.query, { method: "POST", body: body, headers: { Accept: "application/json" } })
         .then(function (r) { if (r.status !== 202) throw refused(r); return r.json(); })
         .then(function (status) { id = status.id; return status; });
     }

@@ -264,6 +264,22 @@ def _demand_reach(demand: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: 
     return demand_home, demand_weight, demand_within
 
 
+def demand_covered(demand: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: StationIndex,
+                   report: CoverageReport) -> dict[str, Any]:
+    """The whole area's figures on a demand layer: points and weight inside the districts, and the
+    share of that weight within reach (what "population covered" means for the area when a
+    planner brings demand; averaging districts' shares by census population would not be).
+    """
+    filters = report.filters
+    any_station = bool(index.admitted(np.arange(len(index)), filters).any())
+    home, weight, within = _demand_reach(demand, districts, index, any_station, filters, report.threshold)
+    inside = home >= 0
+    total = float(weight[inside].sum())
+    return {"points_inside": int(inside.sum()), "points_outside": int((~inside).sum()),
+            "weight_inside": round(total, 3),
+            "covered_pct": round(100.0 * float(weight[inside & within].sum()) / total, 2) if total > 0 else None}
+
+
 def _area_and_population(district: Any, polygon_km2: float) -> tuple[float, int | None]:
     """A district's land area (the official figure when given, else its polygon's) and population if known."""
     land_km2 = getattr(district, "land_area_km2", None)

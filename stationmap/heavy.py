@@ -68,13 +68,17 @@ def coverage_body(data: Dataset | LiveDataset, question: planner.Question, f: st
     threshold = question.threshold
     query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
              "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
-             "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
+             "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells,
+             "demand": None if question.demand is None else {
+                 "file": question.demand.name, "points": len(question.demand),
+                 "weight": round(float(question.demand.weight.sum()), 3), "sha256": question.demand.digest}}
     return _json_bytes(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
                                        stations=data.count, query=query, sites=table))
 
 
-#: What the planner page draws from one question: its table, heat layer and the gaps' edges.
-PAGE_PARTS = ("json", "cells", "geojson")
+#: What the planner page draws from one question (its table, heat layer and the gaps' edges) and
+#: the tables it offers to download: with a demand upload, the job is the only place they exist.
+PAGE_PARTS = ("json", "cells", "geojson", "csv", "xlsx")
 
 
 def coverage_parts(data: Dataset | LiveDataset, question: planner.Question, lang: str, coordsys: str,

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from . import coords, hours
-from .coverage import CoverageReport, Threshold, coverage_report
+from .coverage import CoverageReport, Threshold, coverage_report, demand_covered
+from .demand_files import DemandPoints
 from .districts import load_districts
 from .errors import InputError
 from .index import StationIndex
@@ -79,6 +80,9 @@ class Question:
     recommend: int = 0
     max_cells: int = 400_000
     version: str = ""
+    #: Demand the planner brought (:mod:`stationmap.demand_files`), keyed by its file's digest;
+    #: ``None``: residents spread evenly over each district.
+    demand: DemandPoints | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class Answer:
     report: CoverageReport
     #: Recommended new sites (:func:`stationmap.recommend.recommend`), or ``None``.
     sites: pd.DataFrame | None
+    #: With a demand layer: the whole area's figures on it (:func:`stationmap.coverage.demand_covered`).
+    demand: dict[str, Any] | None = None
 
 
 #: ``progress(stage, fraction, **detail)``: where a computation is (:func:`stationmap.jobs.progress`).
@@ -118,15 +124,18 @@ def compute(question: Question, index: StationIndex, progress: Progress | None =
         say("sampling", done / total, districts=done, total=total, cells=sampled[0])
 
     say("sampling", 0.0, districts=0, total=len(districts), cells=0)
+    demand = question.demand.frame() if question.demand is not None else None
     report = coverage_report(districts, index, question.threshold, at=question.at, max_cells=question.max_cells,
-                             progress=sampling)
+                             demand=demand, progress=sampling)
     sites = None
     if question.recommend:
         from .recommend import SOLVER_TIME_LIMIT_S, recommend
 
         say("solver", None, sites=question.recommend, cells=sampled[0], limit_s=SOLVER_TIME_LIMIT_S)
-        sites = recommend(report, districts, question.recommend)
-    return Answer(question, districts, report, sites)
+        sites = recommend(report, districts, question.recommend, demand=demand,
+                          index=index if demand is not None else None)
+    on_demand = demand_covered(demand, districts, index, report) if demand is not None else None
+    return Answer(question, districts, report, sites, on_demand)
 
 
 class AnswerCache:
@@ -256,7 +265,16 @@ def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", versio
             rows.append(row)
     return {"query": query or {}, "assumptions": answer.report.assumptions(lang),
             "dataset": {"version": version, "stations": stations},
-            "districts": districts, "totals": totals(answer.report.table), "recommendations": rows}
+            "districts": districts, "totals": _totals(answer), "recommendations": rows}
+
+
+def _totals(answer: Answer) -> dict[str, Any]:
+    """:func:`totals`, with a demand layer's own share covered (and its figures) when there is one."""
+    whole = totals(answer.report.table)
+    if answer.demand is not None:
+        whole["population_covered_pct"] = answer.demand["covered_pct"]
+        whole["demand"] = answer.demand
+    return whole
 
 
 def file_stem(question: Question) -> str:
@@ -269,4 +287,6 @@ def file_stem(question: Question) -> str:
         stem += question.at.strftime("-%Y%m%dT%H%M")
     if question.recommend:
         stem += f"-sites{question.recommend}"
+    if question.demand is not None:
+        stem += f"-demand{question.demand.digest[:8]}"
     return stem

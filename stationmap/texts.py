@@ -122,7 +122,12 @@ PLANNER = {
            "job_districts": "读取区界…", "job_sampling": "取样：已完成 {d}/{t} 个区，{c} 个网格",
            "job_solver": "求解选址（{n} 个）：已用 {s} 秒，上限 {l} 秒", "job_coverage": "计算覆盖率…",
            "job_formatting": "整理结果…", "cancel": "取消计算", "cancelled": "已取消计算。",
-           "job_lost": "之前的计算已过期，重新计算。"},
+           "job_lost": "之前的计算已过期，重新计算。",
+           "demand": "需求数据（可选：CSV、Excel、GeoJSON）", "demand_coordsys": "表格坐标系",
+           "no_demand": "未上传需求数据：人口按各区面积均匀分布。",
+           "with_demand": "按上传的需求数据计算人口覆盖和建议站点：{file}，{n} 个点，其中 {inside} 个在范围内。",
+           "bad_demand_row": "第 {row} 行“{column}”列：", "bad_demand": "需求文件无法使用，未计算。",
+           "people_covered": "人口覆盖率", "demand_covered": "需求覆盖率"},
     "en": {"title": "Union station coverage", "subtitle": "For planners: where stations are missing, where to build",
            "switch": "中文", "area": "Area", "whole": "Whole city", "mode": "Travel mode", "walk": "Walk",
            "ebike": "E-bike", "minutes": "Minutes", "at": "Time of day (empty = any time)",
@@ -148,7 +153,14 @@ PLANNER = {
            "job_sampling": "Sampling: {d} of {t} districts done, {c} cells",
            "job_solver": "Choosing {n} sites: {s} s so far, limit {l} s", "job_coverage": "Computing coverage…",
            "job_formatting": "Preparing the answer…", "cancel": "Cancel", "cancelled": "The computation was cancelled.",
-           "job_lost": "The earlier computation has expired; computing again."},
+           "job_lost": "The earlier computation has expired; computing again.",
+           "demand": "Demand (optional: CSV, Excel, GeoJSON)", "demand_coordsys": "Sheet coordinates",
+           "no_demand": "No demand uploaded: residents are spread evenly over each district.",
+           "with_demand": "Population covered and the sites use the uploaded demand: {file}, {n} points, "
+                          "{inside} inside the area.",
+           "bad_demand_row": "Row {row}, column “{column}”: ", "bad_demand": "The demand file cannot be used; "
+                                                                             "nothing was computed.",
+           "people_covered": "Population covered", "demand_covered": "Demand covered"},
 }
 
 #: The embeddable map (``/embed/map``) and its error page.

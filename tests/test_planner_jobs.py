@@ -121,3 +121,47 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+#: Demand where the stations are not: a GBK sheet with a title row, Chinese headers, GCJ-02 (the default).
+DEMAND = "崇明区外卖骑手订单（示例）\n经度,纬度,人数\n121.50,31.62,1000\n121.40,31.70,800\n121.47,31.23,100\n"
+BAD_DEMAND = "经度,纬度,人数\n121.50,31.62,很多\n,31.70,3\n"
+
+
+def _totals(page) -> dict[str, str]:
+    return dict(zip(page.locator("#totals dt").all_inner_texts(), page.locator("#totals dd").all_inner_texts(),
+                    strict=True))
+
+
+def test_a_demand_upload_changes_population_covered_and_the_sites_and_a_bad_one_is_refused_by_row_and_column(
+        browser, server):
+    from test_planner_page import ready
+
+    page = browser.new_context(viewport=DESK, locale="zh-CN").new_page()
+    watch = Watch(page)
+    page.goto(f"{server.url}/coverage?recommend=2")
+    ready(page)
+    assert page.locator("#demand-note").inner_text() == "未上传需求数据：人口按各区面积均匀分布。"
+    before = _totals(page)
+    sites_before = page.locator("#sites li").all_inner_texts()
+    page.locator("#demand").set_input_files(files=[{"name": "骑手订单.csv", "mimeType": "text/csv",
+                                                    "buffer": DEMAND.encode("gbk")}])
+    page.wait_for_function("() => document.getElementById('demand-note').textContent.includes('骑手订单.csv')"
+                           " && !document.body.classList.contains('busy')", timeout=120_000)
+    after = _totals(page)
+    assert "合计 · 人口覆盖率" in before and "合计 · 需求覆盖率" in after
+    # 1,900 riders' orders, 100 of them where stations are (the city centre): 5.3 % covered.
+    assert after["合计 · 需求覆盖率"] == "5.3%" != before["合计 · 人口覆盖率"]
+    assert "3 个点，其中 3 个在范围内" in page.locator("#demand-note").inner_text()
+    sites_after = page.locator("#sites li").all_inner_texts()
+    assert sites_after != sites_before and all("崇明区" in s for s in sites_after)
+    assert "/api/v1/coverage/jobs/" in page.locator("#dl-xlsx").get_attribute("href")
+    # A bad file: refused with every problem's row and column, nothing computed, the old answer cleared.
+    page.locator("#demand").set_input_files(files=[{"name": "bad.csv", "mimeType": "text/csv",
+                                                    "buffer": BAD_DEMAND.encode("utf-8")}])
+    page.wait_for_function("() => document.getElementById('err-demand').textContent", timeout=60_000)
+    problems = page.locator("#err-demand").inner_text()
+    assert "第 2 行“人数”列" in problems and "第 3 行“经度”列" in problems
+    assert page.locator("#status").inner_text() == "需求文件无法使用，未计算。"
+    assert page.locator("#table tbody tr").count() == 0
+    assert [e for e in watch.errors if "400" not in e] == []        # the refusal's 400 is logged by Chromium

@@ -16,12 +16,15 @@ jobs: 404, and the page asks ``/api/v1/coverage`` directly.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from flask import Flask, Response, current_app, url_for
+from flask import Flask, Response, current_app, request, url_for
+from werkzeug.datastructures import FileStorage
 
 from .. import jobs
-from ..errors import InputError
+from ..demand_files import DemandPoints, read_demand_bytes
+from ..errors import DataFileError, InputError
 from ..heavy import PAGE_PARTS, coverage_parts
 from . import heavy, problems
 from ._common import ApiBlueprint, current_dataset, language, openapi
@@ -69,9 +72,16 @@ def submit_job(args):
 
     The same parameters as `GET /api/v1/coverage` (`f` is ignored). Answers 202 with the job's
     status and links; the same question on the same register joins the job already asked.
+    Demand (optional): a multipart body with the file `demand` (CSV, XLSX or GeoJSON of points,
+    `经度`/`lon`, `纬度`/`lat`, optional weight `人数`/`weight`, optional per-row `坐标系`) and
+    `demand_coordsys` (rows without 坐标系: gcj02, the default, wgs84 or bd09); a bad file is a
+    400 listing every problem with its row and column.
     """
     client = _pool()
     question = question_for(args)
+    upload = request.files.get("demand")
+    if upload is not None and upload.filename:
+        question = dataclasses.replace(question, demand=_demand(upload))
     lang, coordsys = language(args["lang"]), args["coordsys"]
     tiles, key = current_app.config["TILES"], current_app.config["TIANDITU_KEY"]
     job_id = client.submit(page_key(question, lang, coordsys, tiles, key), coverage_parts,
@@ -103,10 +113,10 @@ def cancel_job(job_id: str):
     return {**_status(client, job_id), "cancelled": cancelled}, 200, {"Cache-Control": "no-store"}
 
 
-@bp.route("/coverage/jobs/<job_id>/<any(json, cells, geojson):part>", methods=["GET"])
+@bp.route("/coverage/jobs/<job_id>/<any(json, cells, geojson, csv, xlsx):part>", methods=["GET"])
 @bp.response(200)
 def part(job_id: str, part: str):
-    """A finished job's answer: `json` (as `GET /api/v1/coverage`), `cells` (the heat layer) or `geojson` (gaps)"""
+    """A finished job's answer: `json`, `cells` (heat layer), `geojson` (gaps), `csv` or `xlsx`"""
     client = _pool()
     status = _status(client, job_id)
     if status["state"] in (jobs.QUEUED, jobs.RUNNING):
@@ -117,7 +127,37 @@ def part(job_id: str, part: str):
         parts = client.result(job_id, 0)
     except jobs.JobFailed as error:
         raise _Refusal(500, "Internal Server Error", f"The job failed: {error}. 计算失败。") from None
-    return Response(parts[part], mimetype=MIMETYPES[part], headers={"Cache-Control": "no-store"})
+    response = Response(parts[part], mimetype=MIMETYPES[part], headers={"Cache-Control": "no-store"})
+    if part in ("csv", "xlsx"):
+        response.headers["Content-Disposition"] = f'attachment; filename="coverage-job-{job_id}.{part}"'
+    return response
+
+
+def _demand(upload: FileStorage) -> DemandPoints:
+    """The uploaded demand file, read as ``--demand`` and the register import read theirs;
+    every bad cell is refused at once, by row and column (400 problem+json).
+    """
+    coordsys = request.form.get("demand_coordsys") or request.args.get("demand_coordsys") or "gcj02"
+    try:
+        return read_demand_bytes(upload.read(), upload.filename or "demand.csv", coordsys=coordsys)
+    except DataFileError as error:
+        raise _BadDemand(error) from None
+
+
+class _BadDemand(Exception):
+    """A demand upload that cannot be used, with every problem found in it."""
+
+    def __init__(self, error: DataFileError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _bad_demand(error: _BadDemand) -> Response:
+    found = [{"parameter": "demand", "row": p.row, "column": p.field, "reason": p.reason}
+             for p in error.error.problems]
+    return problems.problem(400, "Invalid demand file",
+                            f"{error.error.source}: {len(found)} problem(s); nothing was computed. "
+                            "需求文件有误，未计算。", found)
 
 
 def _refused(error: _Refusal) -> Response:
@@ -128,3 +168,4 @@ def init_app(app: Flask) -> None:
     """Register the job routes on ``app``."""
     openapi(app).register_blueprint(bp)
     app.register_error_handler(_Refusal, _refused)
+    app.register_error_handler(_BadDemand, _bad_demand)
