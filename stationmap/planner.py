@@ -176,7 +176,7 @@ class AnswerCache:
             return pending.result()               # raises what the computation raised
         try:
             with self._computing:
-                answer = compute(question, index, progress)
+                answer = compute(question, index) if progress is None else compute(question, index, progress)
         except BaseException as error:
             with self._lock:
                 del self._pending[key]
