@@ -73,9 +73,32 @@ def screenshots(browser) -> list[Path]:
                 page.screenshot(path=str(path))
                 written.append(path)
                 page.close()
+        for size in VIEWS.values():
+            written += _progress_and_demand(browser, server, size)
     finally:
         server.stop()
     return written
+
+
+def _progress_and_demand(browser, server, size) -> list[Path]:
+    """A long question's progress (then cancelled) and an answer on uploaded demand."""
+    suffix = f"{size['width']}x{size['height']}.png"
+    page = browser.new_context(viewport=size, locale="zh-CN").new_page()
+    page.goto(f"{server.url}/coverage?minutes=5&recommend=10")
+    page.wait_for_function("() => document.getElementById('job-bar').value > 0.3", timeout=600_000)
+    page.screenshot(path=str(DOCS / f"planner-progress-{suffix}"))
+    page.get_by_role("button", name="取消计算").click()
+    page.goto(f"{server.url}/coverage?recommend=3")
+    page.wait_for_function("() => document.getElementById('table').dataset.ready", timeout=600_000)
+    demand = "经度,纬度,人数\n121.50,31.62,1000\n121.40,31.70,800\n121.47,31.23,100\n121.80,30.95,600\n"
+    page.locator("#demand").set_input_files(files=[{"name": "骑手订单.csv", "mimeType": "text/csv",
+                                                    "buffer": demand.encode("utf-8")}])
+    page.wait_for_function("() => document.getElementById('demand-note').textContent.includes('骑手订单')"
+                           " && !document.body.classList.contains('busy')", timeout=600_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(DOCS / f"planner-demand-{suffix}"))
+    page.close()
+    return [DOCS / f"planner-progress-{suffix}", DOCS / f"planner-demand-{suffix}"]
 
 
 def main() -> None:

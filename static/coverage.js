@@ -207,7 +207,7 @@
     var list = document.getElementById("sites");
     list.textContent = "";
     document.getElementById("sites-head").hidden = !sites.length;
-    document.getElementById("site-downloads").hidden = !sites.length;
+    document.getElementById("site-downloads").hidden = !sites.length || !!document.getElementById("site-downloads").dataset.off;
     sites.forEach(function (s) {
       var marker = L.marker([s.lat, s.lon], {
         title: T.site + " " + s.rank, alt: T.site + " " + s.rank, riseOnHover: true,
@@ -335,7 +335,9 @@
   function renderTotals(totals) {
     var box = document.getElementById("totals");
     box.textContent = "";
-    [[T.stations, totals.stations], [T.covered, totals.area_covered_pct === null ? "—" : totals.area_covered_pct.toFixed(1) + "%"]]
+    function pct(v) { return v === null || v === undefined ? "—" : v.toFixed(1) + "%"; }
+    [[T.stations, totals.stations], [T.covered, pct(totals.area_covered_pct)],
+     [totals.demand ? T.demand_covered : T.people_covered, pct(totals.population_covered_pct)]]
       .forEach(function (pair) {
         box.appendChild(el("dt", {}, T.totals + " · " + pair[0]));
         box.appendChild(el("dd", {}, pair[1]));
@@ -347,11 +349,22 @@
   function failure(response) {
     return response.json().then(function (body) {
       var found = {};
+      var demandProblems = [];
       (body.errors || []).forEach(function (e) {
+        if (e.parameter === "demand" || e.parameter === "demand_coordsys") {
+          demandProblems.push((e.row ? T.bad_demand_row.replace("{row}", e.row).replace("{column}", e.column || "") : "") +
+                              e.reason);
+          return;
+        }
         var k = e.parameter === "radius_m" ? "minutes" : e.parameter;
         if (inputs[k]) found[k] = T["bad_" + (k === "adcode" ? "area" : k)] || T.error;
       });
       showProblems(found);
+      if (demandProblems.length) {
+        document.getElementById("err-demand").textContent = demandProblems.join("；");
+        document.getElementById("demand").setAttribute("aria-invalid", "true");
+        throw new Error(T.bad_demand);
+      }
       var error = new Error(Object.keys(found).length ? T.fix_fields : T.error);
       throw error;
     }, function () { throw new Error(T.error); });
@@ -362,6 +375,8 @@
   }
 
   function links() {
+    ["dl-geojson", "dl-html"].forEach(function (k) { document.getElementById(k).hidden = false; });
+    delete document.getElementById("site-downloads").dataset.off;
     ["csv", "xlsx", "geojson", "html", "sites-csv", "sites-xlsx", "sites-geojson"].forEach(function (f) {
       document.getElementById("dl-" + f).setAttribute("href", apiUrl(f));
     });
@@ -390,8 +405,149 @@
     statusEl.textContent = message;
   }
 
-  function compute() {
+  // -- long questions as jobs (coverage_jobs.js): stages, a progress bar, cancel, the id in the URL --
+  var jobBox = document.getElementById("job");
+  var jobBar = document.getElementById("job-bar");
+  var jobStage = document.getElementById("job-stage");
+  var running = null;                          // the job this page watches
+
+  function jobInUrl(id) {
+    var q = new URLSearchParams(location.search);
+    if (id) q.set("job", id); else q.delete("job");
+    history.replaceState(null, "", location.pathname + "?" + q.toString());
+  }
+
+  function showJob(s) {
+    if (s.lost) { statusEl.textContent = T.job_lost; return; }
+    if (running && running.id()) jobInUrl(running.id());
+    var d = s.detail || {};
+    var value = s.progress, text;
+    if (s.state === "queued") text = T.job_queued;
+    else if (s.stage === "sampling" && d.total) {
+      text = T.job_sampling.replace("{d}", d.districts).replace("{t}", d.total)
+        .replace("{c}", Number(d.cells || 0).toLocaleString(settings.lang === "zh" ? "zh-CN" : "en"));
+    } else if (s.stage === "solver" && d.limit_s) {
+      text = T.job_solver.replace("{n}", d.sites).replace("{s}", Math.round(s.stage_s || 0)).replace("{l}", d.limit_s);
+      value = Math.min(1, (s.stage_s || 0) / d.limit_s);
+    } else text = T["job_" + s.stage] || T.computing;
+    if (value === null || value === undefined) jobBar.removeAttribute("value"); else jobBar.value = value;
+    jobStage.textContent = text;
+    jobBox.dataset.stage = s.stage || "";
+    jobBox.dataset.state = s.state || "";
+    jobBox.hidden = false;
+  }
+
+  function endJob() {
+    running = null;
+    jobBox.hidden = true;
+    jobInUrl(null);
+  }
+
+  document.getElementById("cancel").addEventListener("click", function () {
+    if (running) running.cancel(true);       // the pool stops the work; the promise ends as cancelled
+  });
+
+  // -- drawing an answer -------------------------------------------------------------
+  function showBody(body) {
+    state.districts = body.districts;
+    state.at = body.query.at;
+    renderRows();
+    renderTotals(body.totals);
+    drawSites(body.recommendations);
+    document.getElementById("downloads").hidden = false;
+    document.getElementById("assumptions").textContent = body.assumptions;
+    var d = body.query.demand;
+    document.getElementById("demand-note").textContent = d
+      ? T.with_demand.replace("{file}", d.file).replace("{n}", d.points)
+          .replace("{inside}", body.totals.demand ? body.totals.demand.points_inside : "—")
+      : T.no_demand;
+    return outlinesReady.then(function () { paintDistricts(body.districts); });
+  }
+
+  function showHeat(cells, started) {
+    heat.setData(cells);
+    drawLegend(cells.bands, cells.unit);
+    window.stationmapCoverage.timings.heat_ms = performance.now() - started;
+  }
+
+  function showDone(ticket, body, gaps) {
+    drawGaps(gaps);
+    finish(ticket, T.done.replace("{n}", body.districts.length));
+    table.setAttribute("data-ready", params().toString());
+    if (document.getElementById("show-stations").checked) loadStations();
+  }
+
+  function failed(ticket, error) {
+    if (ticket !== state.ticket) return;
+    var cancelled = error instanceof stationmapJobs.Cancelled;
+    endJob();
+    var explained = error && error.response ? failure(error.response) : Promise.reject(error);
+    explained.catch(function (e) {
+      if (ticket !== state.ticket) return;
+      clearAnswer();
+      finish(ticket, cancelled ? T.cancelled : e && e.message && e.message !== "refused" ? e.message : T.error);
+    });
+  }
+
+  // Without a pool (serve --dev): the three answers asked one after the other, drawn as they come.
+  function direct(ticket, started) {
+    return getJson(apiUrl("json")).then(function (body) {
+      if (ticket !== state.ticket) return null;
+      return showBody(body)
+        .then(function () { return getJson(apiUrl("cells")); })
+        .then(function (cells) {
+          if (ticket !== state.ticket) return null;
+          showHeat(cells, started);
+          return getJson(apiUrl("geojson"));
+        })
+        .then(function (gaps) { if (gaps && ticket === state.ticket) showDone(ticket, body, gaps); });
+    });
+  }
+
+  function demandFile() {
+    var input = document.getElementById("demand");
+    return input && input.files && input.files.length ? input.files[0] : null;
+  }
+
+  // Downloads of a question with uploaded demand: the tables the job made; the other files
+  // (gaps, map, sites) are computed without the upload, so they are not offered for it.
+  function jobLinks(id) {
+    var base = "/api/v1/coverage/jobs/" + encodeURIComponent(id) + "/";
+    document.getElementById("dl-csv").setAttribute("href", base + "csv");
+    document.getElementById("dl-xlsx").setAttribute("href", base + "xlsx");
+    ["dl-geojson", "dl-html"].forEach(function (k) { document.getElementById(k).hidden = true; });
+    document.getElementById("site-downloads").dataset.off = "1";
+    document.getElementById("site-downloads").hidden = true;
+  }
+
+  // With the server's pool: one job, watched; the answers drawn when it is done.
+  function asJob(ticket, started, resume) {
+    var q = params();
+    var file = demandFile();
+    // The parts come from the plain API (what the downloads link to) unless the question has
+    // demand the URL cannot carry (an upload, or a job resumed after a reload): then from the job.
+    var fromJob = !!(file || resume);
+    var job = running = stationmapJobs.start({ query: q.toString(), resume: resume, file: file,
+                                               fileCoordsys: document.getElementById("demand-coordsys").value,
+                                               partUrl: fromJob ? null : apiUrl,
+                                               onStatus: function (s) {
+      if (ticket === state.ticket) showJob(s);
+    } });
+    return job.promise.then(function (got) {
+      if (ticket !== state.ticket) return null;
+      if (fromJob) jobLinks(job.id());
+      endJob();
+      return showBody(got.json).then(function () {
+        if (ticket !== state.ticket) return;
+        showHeat(got.cells, started);
+        showDone(ticket, got.json, got.geojson);
+      });
+    });
+  }
+
+  function compute(resume) {
     var ticket = ++state.ticket;
+    if (running) { running.cancel(true); endJob(); }       // a new question: the old one is not waited for
     var found = problems();
     showProblems(found);
     remember();
@@ -405,44 +561,21 @@
     form.setAttribute("aria-busy", "true");
     statusEl.textContent = T.computing;
     links();
-    // The table first, then the heat and the gaps' edges: answered from the server's cache.
-    getJson(apiUrl("json")).then(function (body) {
-      if (ticket !== state.ticket) return null;
-      state.districts = body.districts;
-      state.at = body.query.at;
-      renderRows();
-      renderTotals(body.totals);
-      drawSites(body.recommendations);
-      document.getElementById("downloads").hidden = false;
-      document.getElementById("assumptions").textContent = body.assumptions;
-      return outlinesReady.then(function () { paintDistricts(body.districts); })
-        .then(function () { return getJson(apiUrl("cells")); })
-        .then(function (cells) {
-          if (ticket !== state.ticket) return null;
-          heat.setData(cells);
-          drawLegend(cells.bands, cells.unit);
-          window.stationmapCoverage.timings.heat_ms = performance.now() - started;
-          return getJson(apiUrl("geojson"));
-        })
-        .then(function (gaps) {
-          if (!gaps || ticket !== state.ticket) return;
-          drawGaps(gaps);
-          finish(ticket, T.done.replace("{n}", body.districts.length));
-          table.setAttribute("data-ready", params().toString());
-          if (document.getElementById("show-stations").checked) loadStations();
-        });
-    }).catch(function (error) {
-      if (ticket !== state.ticket) return;
-      clearAnswer();
-      finish(ticket, error && error.message ? error.message : T.error);
-    });
+    (settings.jobs ? asJob(ticket, started, resume) : direct(ticket, started))
+      .catch(function (error) { failed(ticket, error); });
   }
 
   FIELDS.forEach(function (k) {
     inputs[k].addEventListener("input", function () { delete inputs[k].dataset.invalid; });
   });
   area.addEventListener("change", function () { delete area.dataset.invalid; });
+  if (document.getElementById("demand")) {
+    document.getElementById("demand").addEventListener("change", function (e) {
+      document.getElementById("err-demand").textContent = "";
+      e.target.removeAttribute("aria-invalid");
+    });
+  }
   form.addEventListener("submit", function (e) { e.preventDefault(); compute(); });
   form.addEventListener("change", function () { compute(); });
-  compute();
+  compute(new URLSearchParams(location.search).get("job"));      // a reload resumes the job it watched
 })();

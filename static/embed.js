@@ -71,25 +71,12 @@
     window.stationmapEmbed.stations = cluster;
   }
 
-  // -- coverage -----------------------------------------------------------------------------
-  function colourOf(pct) {
-    var colour = settings.classes[0][1];
-    settings.classes.forEach(function (c) { if (pct >= c[0]) colour = c[1]; });
-    return colour;
-  }
-
-  function legend(assumptions) {
+  // -- coverage: the planner page's heat layer (heat.js), districts as outlines with their share ----
+  function legend(bands, unit, assumptions) {
     var box = L.control({ position: "topright" });
     box.onAdd = function () {
       var div = el("div", { "class": "legend" });
-      div.appendChild(el("strong", {}, T.legend));
-      settings.classes.forEach(function (c, i) {
-        var next = settings.classes[i + 1];
-        var row = el("div");
-        row.appendChild(el("i", { style: "background:" + c[1] }));
-        row.appendChild(document.createTextNode(next ? c[0] + "–" + next[0] + "%" : "≥ " + c[0] + "%"));
-        div.appendChild(row);
-      });
+      stationmapHeat.legend(div, bands, unit === "min" ? T.min : "m", { title: T.legend, gap: T.gaps });
       if (assumptions) div.appendChild(el("p", {}, assumptions));
       return div;
     };
@@ -97,39 +84,44 @@
   }
 
   function coverageLayer() {
+    var P = settings.palette;
     var status = el("p", { "class": "status", role: "status" }, T.loading);
     document.body.appendChild(status);
-    var q = new URLSearchParams({ adcode: settings.adcode, lang: settings.lang, f: "json" });
-    fetch("/api/v1/coverage?" + q.toString(), { headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
-      .then(function (body) {
-        var byCode = {};
-        (body.districts || []).forEach(function (d) { byCode[String(d.adcode)] = d; });
-        map.removeLayer(outlines);
-        var coloured = L.geoJSON(settings.outlines, {
-          style: function (f) {
-            var d = byCode[f.properties.adcode];
-            return { color: "#fff", weight: 1, fillOpacity: 0.75,
-                     fillColor: d ? colourOf(d.area_covered_pct) : "#bbb" };
-          },
-          onEachFeature: function (f, layer) {
-            var d = byCode[f.properties.adcode];
-            var box = el("div", { "class": "popup" });
-            box.appendChild(el("strong", {}, d ? d.name : f.properties.name));
-            if (d) {
-              box.appendChild(el("span", {}, T.covered + " " + Math.round(d.area_covered_pct) + "%"));
-              box.appendChild(el("span", {}, T.stations + " " + d.stations));
-              if (d.mean_dist_m !== null && d.mean_dist_m !== undefined) {
-                box.appendChild(el("span", {}, T.mean_dist + " " + Math.round(d.mean_dist_m) + " m"));
-              }
+    function ask(f) {
+      var q = new URLSearchParams({ adcode: settings.adcode, lang: settings.lang, f: f,
+                                    coordsys: settings.outlines.coordsys || "wgs84" });
+      return fetch("/api/v1/coverage?" + q.toString(), { headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); });
+    }
+    ask("json").then(function (body) {
+      return ask("cells").then(function (cells) { return [body, cells]; });
+    }).then(function (got) {
+      var body = got[0], cells = got[1];
+      var byCode = {};
+      (body.districts || []).forEach(function (d) { byCode[String(d.adcode)] = d; });
+      map.removeLayer(outlines);
+      var heat = new stationmapHeat.Layer({ opacity: P.opacity }).addTo(map);
+      heat.setData(cells);
+      var drawn = L.geoJSON(settings.outlines, {
+        style: { color: P.outline, weight: 1.2, opacity: 0.9, fill: true, fillOpacity: 0 },
+        onEachFeature: function (f, layer) {
+          var d = byCode[f.properties.adcode];
+          var box = el("div", { "class": "popup" });
+          box.appendChild(el("strong", {}, d ? d.name : f.properties.name));
+          if (d) {
+            box.appendChild(el("span", {}, T.covered + " " + Math.round(d.area_covered_pct) + "%"));
+            box.appendChild(el("span", {}, T.stations + " " + d.stations));
+            if (d.mean_dist_m !== null && d.mean_dist_m !== undefined) {
+              box.appendChild(el("span", {}, T.mean_dist + " " + Math.round(d.mean_dist_m) + " m"));
             }
-            layer.bindTooltip(box, { sticky: true });
           }
-        }).addTo(map);
-        window.stationmapEmbed.coverage = coloured;
-        legend(body.assumptions);
-        status.remove();
-      })
-      .catch(function () { status.textContent = T.coverage_failed; });
+          layer.bindTooltip(box, { sticky: true });
+        }
+      }).addTo(map);
+      window.stationmapEmbed.coverage = drawn;
+      window.stationmapEmbed.heat = heat;
+      legend(cells.bands, cells.unit, body.assumptions);
+      status.remove();
+    }).catch(function () { status.textContent = T.coverage_failed; });
   }
 })();

@@ -450,7 +450,7 @@ def _progress(total: int, unit: str):
 
     with tqdm(total=total, unit=f" {unit}", disable=not sys.stderr.isatty(), file=sys.stderr,
               dynamic_ncols=True, leave=False) as bar:
-        yield lambda done, _total: bar.update(done - bar.n)
+        yield lambda done, _total, **_detail: bar.update(done - bar.n)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -264,6 +264,22 @@ def _demand_reach(demand: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: 
     return demand_home, demand_weight, demand_within
 
 
+def demand_covered(demand: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: StationIndex,
+                   report: CoverageReport) -> dict[str, Any]:
+    """The whole area's figures on a demand layer: points and weight inside the districts, and the
+    share of that weight within reach (what "population covered" means for the area when a
+    planner brings demand; averaging districts' shares by census population would not be).
+    """
+    filters = report.filters
+    any_station = bool(index.admitted(np.arange(len(index)), filters).any())
+    home, weight, within = _demand_reach(demand, districts, index, any_station, filters, report.threshold)
+    inside = home >= 0
+    total = float(weight[inside].sum())
+    return {"points_inside": int(inside.sum()), "points_outside": int((~inside).sum()),
+            "weight_inside": round(total, 3),
+            "covered_pct": round(100.0 * float(weight[inside & within].sum()) / total, 2) if total > 0 else None}
+
+
 def _area_and_population(district: Any, polygon_km2: float) -> tuple[float, int | None]:
     """A district's land area (the official figure when given, else its polygon's) and population if known."""
     land_km2 = getattr(district, "land_area_km2", None)
@@ -275,7 +291,7 @@ def _area_and_population(district: Any, polygon_km2: float) -> tuple[float, int 
 def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold: Threshold, *,
                     at: str | datetime | None = None, resolution: int | None = None,
                     demand: gpd.GeoDataFrame | None = None, max_cells: int = MAX_CELLS,
-                    progress: Callable[[int, int], None] | None = None) -> CoverageReport:
+                    progress: Callable[..., None] | None = None) -> CoverageReport:
     """Per district: stations, density, covered shares, distances to the nearest station, largest gap.
 
     ``at`` keeps only stations open at that moment (China Standard Time unless an offset is
@@ -286,8 +302,8 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
 
     The H3 resolution follows the threshold (:func:`resolution_for`) unless ``resolution`` is
     given; at most about ``max_cells`` cells are sampled (:func:`plan_resolutions`), and an
-    explicit ``resolution`` that would need more is refused. ``progress(done, total)`` is
-    called after each district.
+    explicit ``resolution`` that would need more is refused. ``progress(done, total, cells=n)`` is
+    called after each district (``n``: the cells it sampled), for a bar on a terminal or a page.
     """
     if len(districts) == 0:
         raise InputError("there are no districts to measure", field="districts")
@@ -346,7 +362,7 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
             gap_rows.append({"adcode": district.adcode, "name": district.name,
                              "uncovered_km2": round(float(areas[~covered].sum()), 3), "geometry": shape})
         if progress is not None:
-            progress(i + 1, len(districts))
+            progress(i + 1, len(districts), cells=len(cells))
     gaps = gpd.GeoDataFrame(gap_rows, columns=["adcode", "name", "uncovered_km2", "geometry"],
                             geometry="geometry", crs="EPSG:4326")
     return CoverageReport(pd.DataFrame(rows), gaps, threshold, filters.open_at,

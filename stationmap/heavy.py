@@ -41,7 +41,7 @@ def coverage_body(data: Dataset | LiveDataset, question: planner.Question, f: st
     """
     data = _current(data)
     jobs.progress("coverage", None)
-    answer = (cache or ANSWERS).get(question, data.index)
+    answer = (cache or ANSWERS).get(question, data.index, jobs.progress)
     jobs.progress("formatting", None)
     if f == "csv":
         return reports.coverage_csv(answer.report, lang)
@@ -68,9 +68,26 @@ def coverage_body(data: Dataset | LiveDataset, question: planner.Question, f: st
     threshold = question.threshold
     query = {"adcode": question.adcode, "mode": threshold.mode, "minutes": threshold.minutes,
              "radius_m": round(threshold.radius_m, 1), "at": question.at.isoformat() if question.at else None,
-             "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells}
+             "recommend": question.recommend, "lang": lang, "coordsys": coordsys, "max_cells": question.max_cells,
+             "demand": None if question.demand is None else {
+                 "file": question.demand.name, "points": len(question.demand),
+                 "weight": round(float(question.demand.weight.sum()), 3), "sha256": question.demand.digest}}
     return _json_bytes(planner.summary(answer, lang=lang, coordsys=coordsys, version=data.version,
                                        stations=data.count, query=query, sites=table))
+
+
+#: What the planner page draws from one question (its table, heat layer and the gaps' edges) and
+#: the tables it offers to download: with a demand upload, the job is the only place they exist.
+PAGE_PARTS = ("json", "cells", "geojson", "csv", "xlsx")
+
+
+def coverage_parts(data: Dataset | LiveDataset, question: planner.Question, lang: str, coordsys: str,
+                   tiles: str = "osm", tianditu_key: str = "") -> dict[str, bytes]:
+    """The page's answers (:data:`PAGE_PARTS`) from one computation, as one job: the three
+    are made in the same worker process, so a long question is computed once, and its
+    progress and cancel cover everything the page waits for.
+    """
+    return {f: coverage_body(data, question, f, lang, coordsys, tiles, tianditu_key) for f in PAGE_PARTS}
 
 
 def picture_body(data: Dataset | LiveDataset, fmt: str, adcode: str, layer: str, types: tuple[str, ...],

@@ -97,10 +97,13 @@ class PoolUnavailable(StationmapError):
 _progress_pipe: Any = None
 
 
-def progress(stage: str, fraction: float | None = None) -> None:
-    """Called by a job function to say where it is (``stage``, ``fraction`` done in [0, 1])."""
+def progress(stage: str, fraction: float | None = None, **detail: Any) -> None:
+    """Called by a job function to say where it is (``stage``, ``fraction`` done in [0, 1], and
+    plain ``detail`` such as cells sampled, for a page's progress bar); outside a pool worker it
+    does nothing.
+    """
     if _progress_pipe is not None:
-        _progress_pipe.send(("progress", stage, fraction))
+        _progress_pipe.send(("progress", stage, fraction, detail))
 
 
 def _error_payload(error: BaseException) -> tuple:
@@ -159,6 +162,10 @@ class Job:
     state: str = QUEUED
     stage: str = "queued"
     fraction: float | None = None
+    #: What the job said last beside its stage (plain values: cells sampled, districts done…).
+    detail: dict = field(default_factory=dict)
+    #: When the current stage began (monotonic), so a client sees e.g. the solver's time so far.
+    stage_since: float | None = None
     result: Any = None
     error: tuple | None = None
     submitted: float = field(default_factory=time.monotonic)
@@ -172,6 +179,8 @@ class Job:
         """The job as a client sees it: plain data (no function, no result) so it pickles across the service's pipe."""
         now = time.monotonic()
         return {"id": self.id, "state": self.state, "stage": self.stage, "progress": self.fraction,
+                "detail": dict(self.detail),
+                "stage_s": round(now - self.stage_since, 3) if self.stage_since and self.state == RUNNING else None,
                 "queued_s": round((self.started or now) - self.submitted, 3),
                 "running_s": round((self.finished or now) - self.started, 3) if self.started else None,
                 "error": self.error[1] if self.error else None}
@@ -267,7 +276,10 @@ class _Slot:
             if message is None:
                 continue
             if message[0] == "progress":
+                if message[1] != job.stage:
+                    job.stage_since = time.monotonic()
                 job.stage, job.fraction = message[1], message[2]
+                job.detail = message[3] if len(message) > 3 else {}
                 continue
             self.jobs_done += 1
             if message[0] == "done":
@@ -449,6 +461,7 @@ class JobPool:
                     return None
             job = self._queue.popleft()
             job.state, job.stage, job.started = RUNNING, "running", time.monotonic()
+            job.stage_since = job.started
             return job
 
     def _finish(self, job: Job, state: str, *, result: Any = None, error: tuple | None = None) -> None:

@@ -17,6 +17,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from . import coords, hours
-from .coverage import CoverageReport, Threshold, coverage_report
+from .coverage import CoverageReport, Threshold, coverage_report, demand_covered
+from .demand_files import DemandPoints
 from .districts import load_districts
 from .errors import InputError
 from .index import StationIndex
@@ -78,6 +80,9 @@ class Question:
     recommend: int = 0
     max_cells: int = 400_000
     version: str = ""
+    #: Demand the planner brought (:mod:`stationmap.demand_files`), keyed by its file's digest;
+    #: ``None``: residents spread evenly over each district.
+    demand: DemandPoints | None = None
 
 
 @dataclass(frozen=True)
@@ -89,18 +94,48 @@ class Answer:
     report: CoverageReport
     #: Recommended new sites (:func:`stationmap.recommend.recommend`), or ``None``.
     sites: pd.DataFrame | None
+    #: With a demand layer: the whole area's figures on it (:func:`stationmap.coverage.demand_covered`).
+    demand: dict[str, Any] | None = None
 
 
-def compute(question: Question, index: StationIndex) -> Answer:
-    """The report (and sites) for ``question``, from scratch."""
+#: ``progress(stage, fraction, **detail)``: where a computation is (:func:`stationmap.jobs.progress`).
+Progress = Callable[..., None]
+
+
+def _quiet(stage: str, fraction: float | None = None, **detail: Any) -> None:
+    """No one is watching."""
+
+
+def compute(question: Question, index: StationIndex, progress: Progress | None = None) -> Answer:
+    """The report (and sites) for ``question``, from scratch.
+
+    ``progress`` hears the stages a planner waits through: ``districts`` (reading outlines),
+    ``sampling`` (fraction of districts done, ``districts``/``total``/``cells`` sampled so
+    far), then with sites ``solver`` (``limit_s``: the solver's time limit; the client counts
+    the time) — so a long question can show a bar rather than "computing…".
+    """
+    say = progress or _quiet
+    say("districts", 0.0)
     districts = load_districts(question.adcode)
-    report = coverage_report(districts, index, question.threshold, at=question.at, max_cells=question.max_cells)
+    sampled = [0]
+
+    def sampling(done: int, total: int, cells: int = 0) -> None:
+        sampled[0] += cells
+        say("sampling", done / total, districts=done, total=total, cells=sampled[0])
+
+    say("sampling", 0.0, districts=0, total=len(districts), cells=0)
+    demand = question.demand.frame() if question.demand is not None else None
+    report = coverage_report(districts, index, question.threshold, at=question.at, max_cells=question.max_cells,
+                             demand=demand, progress=sampling)
     sites = None
     if question.recommend:
-        from .recommend import recommend
+        from .recommend import SOLVER_TIME_LIMIT_S, recommend
 
-        sites = recommend(report, districts, question.recommend)
-    return Answer(question, districts, report, sites)
+        say("solver", None, sites=question.recommend, cells=sampled[0], limit_s=SOLVER_TIME_LIMIT_S)
+        sites = recommend(report, districts, question.recommend, demand=demand,
+                          index=index if demand is not None else None)
+    on_demand = demand_covered(demand, districts, index, report) if demand is not None else None
+    return Answer(question, districts, report, sites, on_demand)
 
 
 class AnswerCache:
@@ -122,8 +157,10 @@ class AnswerCache:
         #: How many answers were computed (not served from the cache): for tests and logs.
         self.computed = 0
 
-    def get(self, question: Question, index: StationIndex) -> Answer:
-        """The answer to ``question`` over ``index``, computed once however many requests ask at once."""
+    def get(self, question: Question, index: StationIndex, progress: Progress | None = None) -> Answer:
+        """The answer to ``question`` over ``index``, computed once however many requests ask at once
+        (``progress``: told the stages when it is computed here, see :func:`compute`).
+        """
         # Keyed by the index's serial too (not the index, which the cache must not keep
         # alive): an answer about a swapped-out register is never served for the new one.
         key = (index.serial, question)
@@ -139,7 +176,7 @@ class AnswerCache:
             return pending.result()               # raises what the computation raised
         try:
             with self._computing:
-                answer = compute(question, index)
+                answer = compute(question, index) if progress is None else compute(question, index, progress)
         except BaseException as error:
             with self._lock:
                 del self._pending[key]
@@ -228,7 +265,16 @@ def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", versio
             rows.append(row)
     return {"query": query or {}, "assumptions": answer.report.assumptions(lang),
             "dataset": {"version": version, "stations": stations},
-            "districts": districts, "totals": totals(answer.report.table), "recommendations": rows}
+            "districts": districts, "totals": _totals(answer), "recommendations": rows}
+
+
+def _totals(answer: Answer) -> dict[str, Any]:
+    """:func:`totals`, with a demand layer's own share covered (and its figures) when there is one."""
+    whole = totals(answer.report.table)
+    if answer.demand is not None:
+        whole["population_covered_pct"] = answer.demand["covered_pct"]
+        whole["demand"] = answer.demand
+    return whole
 
 
 def file_stem(question: Question) -> str:
@@ -241,4 +287,6 @@ def file_stem(question: Question) -> str:
         stem += question.at.strftime("-%Y%m%dT%H%M")
     if question.recommend:
         stem += f"-sites{question.recommend}"
+    if question.demand is not None:
+        stem += f"-demand{question.demand.digest[:8]}"
     return stem

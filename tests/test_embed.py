@@ -26,7 +26,7 @@ from stationmap.dataset import Dataset
 from stationmap.districts import load_districts
 from stationmap.index import Filters, StationIndex
 from stationmap.maps.station_rows import TYPE_CODES, area_positions, station_rows
-from stationmap.maps.style import COVERAGE_CLASSES
+from stationmap.maps.style import GAP_COLOUR, HEAT_COLOURS
 from stationmap.stations import from_frame, write_stations
 from stationmap.web import create_app
 
@@ -344,7 +344,8 @@ def test_the_page_carries_only_the_chosen_area():
     assert on_amap["center"] == pytest.approx([float(v) for v in coords.wgs84_to_gcj02(121.47, 31.23)], abs=1e-6)
     assert on_amap["zoom"] == 14 and on_amap["outlines"]["coordsys"] == "gcj02"
     coverage = _settings(client.get("/embed/map?layer=coverage&tiles=none").get_data(as_text=True))
-    assert "stations" not in coverage and coverage["classes"][0] == [0, "#b71c1c"]
+    # Issue 16: the planner's heat palette (was: district classes, coverage["classes"][0] == [0, "#b71c1c"]).
+    assert "stations" not in coverage and coverage["palette"]["heat"] == list(HEAT_COLOURS)
 
 
 def _settings(html: str) -> dict:
@@ -358,26 +359,30 @@ def _coverage_page(browser):
     return page, Watch(page)
 
 
-def _check_coverage_drawn(page, body, lang):
+def _check_coverage_drawn(page, body, lang, cells):
+    """Issue 16: the heat layer of the planner page (was: districts filled by COVERAGE_CLASSES)."""
     page.wait_for_selector(".legend")
     drawn = page.evaluate("""() => { const out = {};
-        window.stationmapEmbed.coverage.eachLayer(l => { out[l.feature.properties.adcode] = l.options.fillColor; });
+        window.stationmapEmbed.coverage.eachLayer(l => { out[l.feature.properties.adcode] = l.options.fillOpacity; });
         return out; }""")
-    for district in body["districts"]:
-        expected = [c for floor, c in COVERAGE_CLASSES if district["area_covered_pct"] >= floor][-1]
-        assert drawn[str(district["adcode"])] == expected, district
-    assert len(drawn) == 16
-    assert ("Area covered" if lang == "en" else "面积覆盖率") in page.locator(".legend").inner_text()
-    assert body["assumptions"] in page.locator(".legend").inner_text()
+    assert len(drawn) == 16 and set(drawn.values()) == {0}                 # outlines, never a fill under the heat
+    assert page.evaluate("() => window.stationmapEmbed.heat.data().n") == cells["count"]
+    swatches = page.eval_on_selector_all(".legend .heat-scale .key", "ks => ks.map(k => k.dataset.colour)")
+    assert swatches == [*HEAT_COLOURS, GAP_COLOUR]
+    assert page.locator(".legend .key.edge").inner_text().endswith("15")   # the threshold: the visible band edge
+    legend = page.locator(".legend").inner_text()
+    assert ("To the nearest open station" if lang == "en" else "到最近开放站点") in legend
+    assert body["assumptions"] in legend
 
 
 def test_coverage_layer_colours_districts_by_the_api(browser, server):
     """Against the real /api/v1/coverage: the districts' colours are its numbers'."""
     status, _, raw = get(f"{server}/api/v1/coverage?adcode=310100&lang=en&f=json")
     assert status == 200
+    cells = json.loads(get(f"{server}/api/v1/coverage?adcode=310100&lang=en&f=cells")[2])
     page, watch = _coverage_page(browser)
     page.goto(f"{server}/embed/map?layer=coverage&tiles=none&lang=en")
-    _check_coverage_drawn(page, json.loads(raw), "en")
+    _check_coverage_drawn(page, json.loads(raw), "en", cells)
     assert watch.errors == []
 
 
@@ -388,16 +393,18 @@ def test_coverage_layer_follows_the_contract(browser, server):
     body = {"assumptions": "15 minutes' walk (stand-in)", "districts": [
         {"adcode": f["id"], "name": "<b>" + f["properties"]["name"], "area_covered_pct": 100 * i / 15,
          "stations": i, "mean_dist_m": 1000.0 + i} for i, f in enumerate(outlines["features"])]}
+    cells = json.loads(get(f"{server}/api/v1/coverage?adcode=310100&f=cells")[2])
     page, watch = _coverage_page(browser)
     asked = []
 
     def answer(route):
         asked.append(route.request.url)
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+        route.fulfill(status=200, content_type="application/json",
+                      body=json.dumps(cells if "f=cells" in route.request.url else body))
 
     page.route(re.compile(r"/api/v1/coverage\?"), answer)
     page.goto(f"{server}/embed/map?layer=coverage&tiles=none&lang=zh")
-    _check_coverage_drawn(page, body, "zh")
+    _check_coverage_drawn(page, body, "zh", cells)
     assert "adcode=310100" in asked[0] and "lang=zh" in asked[0] and "f=json" in asked[0]
     page.locator("path.leaflet-interactive").nth(3).hover()
     assert page.locator(".leaflet-tooltip").inner_text().startswith("<b>")        # names stay text

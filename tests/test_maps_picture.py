@@ -30,7 +30,7 @@ from stationmap.maps.picture import (
     scale_bar,
     stations_inside,
 )
-from stationmap.maps.style import TYPE_STYLE
+from stationmap.maps.style import GAP_COLOUR, HEAT_COLOURS, TYPE_STYLE
 
 GEOD = Geod(ellps="WGS84")
 TODAY = datetime(2026, 11, 25)
@@ -91,10 +91,13 @@ def test_english_picture_names_districts_in_english(shanghai, shipped):
     assert any(t.startswith("Outdoor worker station (") for t in found)
 
 
-def test_coverage_picture_has_the_classes_and_the_assumptions(shipped):
-    found = texts(render_picture(load_districts("310101"), shipped, fmt="svg", layer="coverage", width=300,
-                                 adcode="310101").decode())
-    assert "面积覆盖率" in found and "≥ 80%" in found and "0–20%" in found
+def test_coverage_picture_has_the_heat_bands_with_the_threshold_and_the_assumptions(shipped):
+    # Issue 16: the picture speaks the planner page's heat language (was: district classes "0–20%"…"≥ 80%").
+    svg = render_picture(load_districts("310101"), shipped, fmt="svg", layer="coverage", width=300,
+                         adcode="310101").decode()
+    found = texts(svg)
+    assert "到最近开放站点（分钟）" in found and "0–3" in found and "12–15 分钟" in found and "&gt; 15 分钟" in found
+    assert all(colour in svg.lower() for colour in (*HEAT_COLOURS, GAP_COLOUR))
     assert any("步行 15 分钟" in t for t in found)
     assert "黄浦区工会驿站覆盖情况" in found
 

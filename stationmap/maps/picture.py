@@ -43,7 +43,7 @@ from ..dataset import Dataset
 from ..districts import district_of
 from ..errors import InputError
 from ..index import StationIndex
-from .style import COVERAGE_CLASSES, TYPE_STYLE, coverage_colour
+from .style import HEAT_OPACITY, OUTLINE_COLOUR, TYPE_STYLE, heat_bands
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -66,12 +66,14 @@ _GEOD = Geod(ellps="WGS84")
 _LOCK = threading.RLock()       # matplotlib's rcParams and font list are process-global
 TEXT = {
     "zh": {"stations_title": "{area}工会驿站分布", "coverage_title": "{area}工会驿站覆盖情况",
-           "stations_sub": "共 {n:,} 个站点", "coverage_sub": "各区面积覆盖率 · 共 {n:,} 个站点",
-           "covered": "面积覆盖率", "station": "站点", "north": "北", "districts": "行政区划：{source}",
+           "stations_sub": "共 {n:,} 个站点", "coverage_sub": "到最近开放站点的时间 · 共 {n:,} 个站点",
+           "covered": "到最近开放站点（分钟）", "min": "分钟", "station": "站点", "north": "北",
+           "districts": "行政区划：{source}",
            "made": "制图：stationmap，{day}"},
     "en": {"stations_title": "Union rest stations{area}", "coverage_title": "Union station coverage{area}",
-           "stations_sub": "{n:,} stations", "coverage_sub": "Share of each district's area covered · {n:,} stations",
-           "covered": "Area covered", "station": "Station", "north": "N", "districts": "Boundaries: {source}",
+           "stations_sub": "{n:,} stations", "coverage_sub": "Time to the nearest open station · {n:,} stations",
+           "covered": "To the nearest open station (minutes)", "min": "min", "station": "Station", "north": "N",
+           "districts": "Boundaries: {source}",
            "made": "Map: stationmap, {day}"},
 }
 
@@ -319,8 +321,9 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
     dataset
         The stations and their provenance (file, version, date) for the source line.
     layer
-        ``stations`` (by type) or ``coverage`` (districts coloured by the share of their area
-        within a 15-minute walk of an open station, :data:`stationmap.maps.style.COVERAGE_CLASSES`).
+        ``stations`` (by type) or ``coverage`` (minutes' walk to the nearest open station per H3
+        cell in the heat bands of :func:`stationmap.maps.style.heat_bands`, up to 15 minutes, the
+        gaps beyond in :data:`~stationmap.maps.style.GAP_COLOUR`: the planner page's language).
     types
         Only these station types (default: all).
     title
@@ -476,7 +479,7 @@ def _draw(districts, dataset, positions, report, *, layer, title, subtitle, name
 
 
 def _draw_districts(ax, lay: _Layout, districts, report, names) -> None:
-    """The sea-coloured frame, the districts (coloured by coverage with a report) and the area's outline."""
+    """The sea-coloured frame, the districts (under the heat layer with a report) and the area's outline."""
     from matplotlib.patches import Rectangle
 
     x0, y0, x1, y1 = lay.bounds
@@ -487,9 +490,17 @@ def _draw_districts(ax, lay: _Layout, districts, report, names) -> None:
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="#eef3f7", edgecolor="#c7d0d9", lw=0.8, zorder=0))
     frame = gpd.GeoDataFrame({"name": names}, geometry=lay.shapes)
     if report is not None:
-        shares = report.table.set_index("adcode").loc[list(districts["adcode"]), "area_covered_pct"].to_numpy()
-        frame.plot(ax=ax, color=[coverage_colour(s) for s in shares], alpha=0.8, edgecolor="white", linewidth=0.9,
-                   zorder=1)
+        # The planner's heat map (one visual language with the page and map.html): minutes to the
+        # nearest open station per cell in blue bands up to the threshold, the gaps in vermillion,
+        # districts as outlines over it.
+        from .html import heat_shapes
+
+        frame.plot(ax=ax, color="#fbfaf6", edgecolor="none", zorder=1)
+        for colour, shape in heat_shapes(report, districts):
+            inside = shapely.intersection(shape, lay.outline)       # cells end at the area's edge
+            projected = shapely.simplify(lay.projection.geometry(inside), lay.pixel_m / 2, preserve_topology=True)
+            gpd.GeoSeries([projected]).plot(ax=ax, color=colour, alpha=HEAT_OPACITY, edgecolor="none", zorder=1)
+        frame.boundary.plot(ax=ax, color=OUTLINE_COLOUR, linewidth=0.8, zorder=2)
     else:
         frame.plot(ax=ax, color="#fbfaf6", edgecolor="#8a8f98", linewidth=0.7, zorder=1)
     gpd.GeoSeries([lay.projection.geometry(lay.outline)]).simplify(lay.pixel_m / 2).boundary.plot(
@@ -519,11 +530,12 @@ def _draw_stations(ax, lay: _Layout, index: StationIndex, positions, layer, lang
                                   label=f"{name}（{count:,}）" if lang == "zh" else f"{name} ({count:,})"))
         return handles
     ax.scatter(sx, sy, s=3, c="#1d1d1f", alpha=0.6, linewidths=0, zorder=3)
-    ceilings: list[int | None] = [ceiling for ceiling, _ in COVERAGE_CLASSES[1:]]
-    ceilings.append(None)                    # the top class has no ceiling
-    for (floor, colour), ceiling in zip(COVERAGE_CLASSES, ceilings, strict=True):
-        label = f"{floor}–{ceiling}%" if ceiling is not None else f"≥ {floor}%"
-        handles.append(Patch(facecolor=colour, alpha=0.8, edgecolor="white", label=label))
+    for low, high, colour in heat_bands(15):             # the picture's coverage is 15 minutes' walk
+        label = f"{low:g}–{high:g}" if high is not None else f"> {low:g} {t['min']}"
+        if high == 15:
+            label += f" {t['min']}"                         # the threshold: the last band before the gaps
+        handles.append(Patch(facecolor=colour, alpha=HEAT_OPACITY, edgecolor=OUTLINE_COLOUR if high == 15 else "none",
+                             linewidth=1.6 if high == 15 else 0, label=label))
     handles.append(Line2D([], [], ls="", marker="o", markersize=3, color="#1d1d1f", label=t["station"]))
     return handles
 
@@ -538,7 +550,7 @@ def _draw_texts(fig, lay: _Layout, handles: list[Artist], layer, title, subtitle
     legend_top = (bottom + lay.legend_h - 0.12) / fig_h
     title_text = t["covered"] if layer == "coverage" else None
     legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.45 / FIG_WIDTH_IN, legend_top),
-                        ncol=6 if layer == "coverage" else 2, frameon=False, fontsize=9.5, title=title_text,
+                        ncol=7 if layer == "coverage" else 2, frameon=False, fontsize=9.5, title=title_text,
                         title_fontsize=9.5, alignment="left", handletextpad=0.4, columnspacing=1.6,
                         borderaxespad=0, borderpad=0)
     legend.set_in_layout(False)

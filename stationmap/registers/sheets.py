@@ -84,16 +84,19 @@ def cell_text(value: Any) -> str:
     return text
 
 
-def _header_row(grid: list[list[str]], source: str) -> int:
-    """The position of the header among the first rows: the most cells naming known fields."""
+def _header_row(grid: list[list[str]], source: str, required: str = "name") -> int:
+    """The position of the header among the first rows: the most cells naming known fields,
+    one of them ``required`` (a register's ``name``; a demand file's ``lon``).
+    """
     best, best_score = -1, 0
     for i, row in enumerate(grid[:_SCAN]):
         fields = [headers.field_of(c) for c in row if c]
         score = sum(1 for f in fields if f)
-        if score > best_score and "name" in fields:
+        if score > best_score and required in fields:
             best, best_score = i, score
     if best < 0 or best_score < 2:
-        expected = "、".join(headers.header(f) for f in ("name", "address", "opening_hours", "lon", "lat"))
+        wanted = ("name", "address", "opening_hours", "lon", "lat") if required == "name" else ("lon", "lat")
+        expected = "、".join(headers.header(f) for f in wanted)
         raise DataFileError(source, [InputError(
             f"no header row found in the first {_SCAN} rows; expected columns such as {expected} "
             f"(未找到表头：请使用 {expected} 等列名)")])
@@ -101,8 +104,8 @@ def _header_row(grid: list[list[str]], source: str) -> int:
 
 
 def _from_grid(grid: list[list[str]], *, source: str, kind: str, sheet: str | None, digest: str,
-               encoding: str | None = None, sheets: list[str] | None = None) -> RawTable:
-    at = _header_row(grid, source)
+               encoding: str | None = None, sheets: list[str] | None = None, required: str = "name") -> RawTable:
+    at = _header_row(grid, source, required)
     width = max((len(r) for r in grid), default=0)
     head = [c.strip() for c in grid[at]] + [""] * (width - len(grid[at]))
     rows, numbers = [], []
@@ -137,8 +140,9 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 
 
 def read_table_bytes(data: bytes, name: str, *, sheet: str | None = None,
-                     encoding: str | None = None, path: Path | None = None) -> RawTable:
-    """Read a register from its bytes; ``name`` (a file name) gives the format by its suffix.
+                     encoding: str | None = None, path: Path | None = None, required: str = "name") -> RawTable:
+    """Read a register from its bytes; ``name`` (a file name) gives the format by its suffix;
+    the header row is the one naming most known fields, ``required`` among them.
 
     Raises :class:`DataFileError` naming the reason when the file cannot be read at all.
     """
@@ -149,7 +153,7 @@ def read_table_bytes(data: bytes, name: str, *, sheet: str | None = None,
             f"unsupported file type {suffix or '(none)'!r}; use {', '.join(SUFFIXES)}")])
     try:
         if suffix in SPREADSHEETS:
-            return _read_workbook(data, name, sheet, digest)
+            return _read_workbook(data, name, sheet, digest, required)
         if suffix in GEOFILES:
             return _read_geofile(path if path is not None else data, name, suffix, digest)
         try:
@@ -160,7 +164,7 @@ def read_table_bytes(data: bytes, name: str, *, sheet: str | None = None,
         dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
         grid = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""), dialect)]
         grid = [[cell_text(c) for c in row] for row in grid]
-        return _from_grid(grid, source=name, kind="csv", sheet=None, digest=digest, encoding=used)
+        return _from_grid(grid, source=name, kind="csv", sheet=None, digest=digest, encoding=used, required=required)
     except DataFileError:
         raise
     except Exception as exc:     # calamine, pyogrio and pyarrow raise their own error types
@@ -178,7 +182,7 @@ def read_table(path: str | os.PathLike, *, sheet: str | None = None, encoding: s
     return table
 
 
-def _read_workbook(data: bytes, name: str, sheet: str | None, digest: str) -> RawTable:
+def _read_workbook(data: bytes, name: str, sheet: str | None, digest: str, required: str = "name") -> RawTable:
     import python_calamine
 
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -189,7 +193,7 @@ def _read_workbook(data: bytes, name: str, sheet: str | None, digest: str) -> Ra
     chosen = sheet if sheet is not None else names[0]
     grid = [[cell_text(c) for c in row]
             for row in book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)]
-    return _from_grid(grid, source=name, kind="xlsx", sheet=chosen, digest=digest, sheets=names)
+    return _from_grid(grid, source=name, kind="xlsx", sheet=chosen, digest=digest, sheets=names, required=required)
 
 
 def _read_geofile(data: bytes | Path, name: str, suffix: str, digest: str) -> RawTable:

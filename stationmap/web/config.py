@@ -60,6 +60,9 @@ class Defaults:
     HEAVY_RECYCLE_AFTER = 20
     #: Time limit of one heavy job (and a request's wait for it), below gunicorn's 60 s.
     HEAVY_TIMEOUT_S = 45
+    #: Time limit of a planner page's question run as a job (``/api/v1/coverage/jobs``): the page
+    #: shows its progress and can cancel it, so no request waits that long.
+    COVERAGE_JOB_TIMEOUT_S = 300
     #: Finished answers the pool keeps for every request worker: at most this many, and bytes.
     HEAVY_KEEP = 32
     HEAVY_KEEP_BYTES = 64 * 2**20

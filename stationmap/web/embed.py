@@ -192,9 +192,9 @@ def embed_map() -> Response:
                                   f"embedded map (at most {MAX_STATIONS}): choose a district or a station type"}], lang)
         settings["stations"] = station_rows(data.index, positions, display, lang)
     else:
-        from ..maps.style import COVERAGE_CLASSES
+        from ..maps.style import palette
 
-        settings["classes"] = [list(c) for c in COVERAGE_CLASSES]
+        settings["palette"] = palette()          # the planner page's heat language (stationmap/maps/style.py)
     full = url_for("worker.worker_page", lang=lang) if args["layer"] == "stations" else f"/coverage?lang={lang}"
     caption = {"sources": sources(data.index), "modified": data.modified.date().isoformat(),
                "verified": data.latest_verified}

@@ -54,7 +54,7 @@ def alive() -> bool:
     return client is None or client.alive()
 
 
-def run(key: Hashable, fn: Callable[..., bytes], args: tuple, **inline: Any) -> bytes:
+def run(key: Hashable, fn: Callable[..., Any], args: tuple, **inline: Any) -> Any:
     """``fn(dataset, *args)`` in the pool, computed once per server for ``key`` on the
     request's register version (answered from that version or, if the register moved on
     meanwhile, a newer one); in this process (with the keyword arguments ``inline``) when there

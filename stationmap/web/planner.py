@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from .. import planner, reports, sites, vocab
 from ..coverage import Threshold
 from ..districts import outlines
-from ..heavy import coverage_body
+from ..heavy import PAGE_PARTS, coverage_body, coverage_parts
 from ..maps.style import COVERAGE_CLASSES, palette
 from ..texts import PLANNER
 from . import heavy
@@ -54,13 +54,19 @@ def answer_cache() -> planner.AnswerCache:
     return _cache()
 
 
-def _question(args: dict[str, Any]) -> planner.Question:
+def question_for(args: dict[str, Any]) -> planner.Question:
+    """The coverage question a request's parsed parameters ask (shared with the job routes)."""
     adcode = served_adcode(args["adcode"])
     threshold = (Threshold.radius(args["radius_m"]) if args["radius_m"] is not None
                  else Threshold.walking(args["minutes"] if args["minutes"] is not None else 15, args["mode"]))
     return planner.Question(adcode=adcode, threshold=threshold, at=planner.parse_at(args["at"]),
                             recommend=args["recommend"], max_cells=int(current_app.config["COVERAGE_MAX_CELLS"]),
                             version=current_dataset().version)
+
+
+def page_key(question: planner.Question, lang: str, coordsys: str, tiles: str, key: str) -> tuple:
+    """The pool's key of the page's answers (:func:`stationmap.heavy.coverage_parts`) to ``question``."""
+    return ("coverage-page", question, lang, coordsys, tiles, key)
 
 
 def walking_answer(adcode: str) -> planner.Answer:
@@ -98,12 +104,18 @@ def coverage(args):
     station open at `at`. `f` picks the answer: the JSON table, the gaps as GeoJSON, the CSV or
     Excel file of `stationmap coverage`, or its HTML map. Answers are cached per worker.
     """
-    question = _question(args)
+    question = question_for(args)
     lang = language(args["lang"])
     f, coordsys = args["f"], args["coordsys"]
     tiles, key = current_app.config["TILES"], current_app.config["TIANDITU_KEY"]
-    body = heavy.run(("coverage", question, f, lang, coordsys, tiles, key), coverage_body,
-                     (question, f, lang, coordsys, tiles, key), cache=_cache())
+    if f in PAGE_PARTS and heavy.pool() is not None:
+        # The page's three answers are one job in the pool (the one /api/v1/coverage/jobs starts):
+        # computed once, in one process, whichever of them is asked first.
+        body = heavy.run(page_key(question, lang, coordsys, tiles, key), coverage_parts,
+                         (question, lang, coordsys, tiles, key))[f]
+    else:
+        body = heavy.run(("coverage", question, f, lang, coordsys, tiles, key), coverage_body,
+                         (question, f, lang, coordsys, tiles, key), cache=_cache())
     stem = planner.file_stem(question)
     if f in ("csv", "xlsx"):
         return _attachment(body, f, stem)
@@ -135,6 +147,7 @@ def coverage_page() -> Response:
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
     settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
                 "columns": columns, "classes": COVERAGE_CLASSES, "palette": palette(),
+                "jobs": heavy.pool() is not None,
                 "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES}}
     html = render_template("coverage.html", lang=lang, text=PLANNER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)

@@ -19,7 +19,7 @@ MIMETYPE = "application/problem+json"
 
 
 def problem(status: int, title: str, detail: str | None = None,
-            errors: Iterable[dict[str, str]] = (), headers: dict[str, str] | None = None) -> Response:
+            errors: Iterable[dict[str, Any]] = (), headers: dict[str, str] | None = None) -> Response:
     """A problem+json response."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
