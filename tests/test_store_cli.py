@@ -106,3 +106,32 @@ def test_a_store_that_cannot_be_opened_is_one_message_and_exit_2_not_a_traceback
                                 timeout=120)
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.startswith("stationmap: error:") and "secret" not in result.stderr
+
+
+
+def test_an_embedded_register_made_by_an_older_stationmap_is_migrated_with_its_edits_kept(tmp_path):
+    """Someone upgrades the package and runs it again: the default register in the instance folder
+    (the app's own file) is brought to the new schema as it is opened, and its edits are kept. A
+    configured database still waits for ``stationmap db upgrade`` (test_store)."""
+    from alembic import command
+
+    from stationmap.accounts import Account
+    from stationmap.store import migrate
+    from stationmap.store.settings import ensure_default
+
+    url = f"sqlite:///{ensure_default(tmp_path)}"
+    store = Store.open(url)
+    store.update(STATION, {"name": "改过的站名"}, expected_version=None, actor=Account.operator("ann"))
+    with store.engine.connect() as connection:        # back to the first release's schema
+        with connection.begin():
+            command.downgrade(migrate._config(connection), "0001")
+    store.close()
+
+    result = run("station", "history", STATION, "--json", env={"STATIONMAP_INSTANCE_PATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["history"][-1]["changes"]["name"][1] == "改过的站名"
+    store = Store.open(url)                               # at the newest schema again: no SchemaError
+    try:
+        assert migrate.current(store.engine) == migrate.head()
+    finally:
+        store.close()

@@ -55,11 +55,18 @@ def is_default(url: str, instance_path: str | os.PathLike) -> bool:
 
 
 def ensure_default(instance_path: str | os.PathLike) -> Path:
-    """Create and seed the default store if it does not exist yet; returns its path."""
+    """Create and seed the default store if it does not exist yet, or bring an existing one to
+    this stationmap's schema; returns its path.
+
+    The embedded register is the app's own file, so a new stationmap migrates it as it opens it
+    (a configured server's database waits for ``stationmap db upgrade``): someone who upgrades the
+    package and runs ``stationmap serve`` again keeps their register and their edits.
+    """
     from .register import Store
 
     target = Path(instance_path).resolve() / FILE_NAME
     if target.exists():
+        Store.open(f"sqlite:///{target}", upgrade=True).close()
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     sample = default_path()
