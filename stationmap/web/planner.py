@@ -28,7 +28,7 @@ from ._common import (
     served_adcode,
     tile_settings,
 )
-from .schemas import CoverageArgs, CoverageResponseSchema
+from .schemas import CoverageArgs, CoverageResponseSchema, HeatCellsSchema
 
 CACHE = "stationmap.coverage"
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -86,7 +86,8 @@ def _attachment(body: bytes | str, f: str, stem: str) -> Response:
 
 
 _FORMATS = {"description": "OK", "content": {
-    "application/json": {"schema": CoverageResponseSchema},
+    # f=json (the table) or f=cells (the heat layer): both are JSON.
+    "application/json": {"schema": {"oneOf": [CoverageResponseSchema, HeatCellsSchema]}},
     "application/geo+json": {"schema": {"type": "object", "description": "GeoJSON FeatureCollection of the gaps"}},
     "text/csv": {"schema": {"type": "string"}},
     MIMETYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},

@@ -358,6 +358,20 @@ class MetaSchema(ma.Schema):
     coordsys = ma.fields.List(ma.fields.String())
 
 
+class HeatCellsSchema(ma.Schema):
+    """The answer of ``/coverage?f=cells``: the heat layer, compact (see :func:`stationmap.heat.heat_cells`)."""
+
+    unit = ma.fields.String(metadata={"description": "minutes or metres"})
+    threshold = ma.fields.Float()
+    coordsys = ma.fields.String()
+    step_deg = ma.fields.Float(metadata={"description": "the grid step positions are counted in"})
+    bands = ma.fields.List(ma.fields.List(ma.fields.Raw()), metadata={"description": "[from, to or null, colour]"})
+    origin = ma.fields.List(ma.fields.Integer())
+    shapes = ma.fields.List(ma.fields.List(ma.fields.List(ma.fields.Integer())))
+    count = ma.fields.Integer()
+    cells = ma.fields.List(ma.fields.Integer(), metadata={"description": "dx, dy, tenths, shape per cell"})
+
+
 class CoverageResponseSchema(ma.Schema):
     """The answer of ``/coverage`` as JSON: assumptions, one row per district, totals and recommendations."""
 
