@@ -212,3 +212,12 @@ def test_the_station_form_shows_the_stations_versions_with_their_undo_buttons(si
     assert HOSTILE not in form.text and "021-12345678" in form.text
     sign_in(viewer := app.test_client(), "auditor")
     assert 'class="undo"' not in viewer.get(f"/admin/stations/{XUHUI_STATION}").text
+
+
+def test_a_huge_or_negative_page_number_is_a_page_of_the_audit_not_a_server_error(site):
+    """Review: ``?page=`` past SQLite's 64-bit integers raised OverflowError (a 500)."""
+    app, _store = site
+    client = app.test_client()
+    sign_in(client, "city")
+    for page in ("99999999999999999999999", "-5", "x"):
+        assert client.get(f"/admin/audit?page={page}").status_code == 200
