@@ -212,3 +212,24 @@ def test_the_station_form_shows_the_stations_versions_with_their_undo_buttons(si
     assert HOSTILE not in form.text and "021-12345678" in form.text
     sign_in(viewer := app.test_client(), "auditor")
     assert 'class="undo"' not in viewer.get(f"/admin/stations/{XUHUI_STATION}").text
+
+
+def test_a_huge_or_negative_page_number_is_a_page_of_the_audit_not_a_server_error(site):
+    """Review: ``?page=`` past SQLite's 64-bit integers raised OverflowError (a 500)."""
+    app, _store = site
+    client = app.test_client()
+    sign_in(client, "city")
+    for page in ("99999999999999999999999", "-5", "x"):
+        assert client.get(f"/admin/audit?page={page}").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/admin/reports/99999999999999999999999", "/admin/imports/2147483648/revert",
+                                  "/admin/changes/SH-310104-0001/99999999999999999999999/undo"])
+def test_an_id_past_the_databases_integers_in_a_post_path_is_not_found_not_a_server_error(both, path):
+    """Review: ``<int:…>`` took any number of digits; SQLite raised OverflowError and PostgreSQL
+    (int4 columns) would refuse the parameter: a 500 instead of a 404."""
+    app, _store = both
+    client = app.test_client()
+    token = sign_in(client, "city")
+    form = {"csrf_token": token, "decision": "reject", "expected_version": "1"}
+    assert client.post(path, data=form).status_code == 404

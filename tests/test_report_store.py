@@ -148,3 +148,28 @@ def test_an_editor_resolves_only_reports_in_their_districts_and_refusals_are_aud
     assert [tuple(r) for r in rows] == [("report.resolve", "report", str(other.id), "refused"),
                                         ("report.resolve", "report", str(theirs.id), "refused"),
                                         ("report.resolve", "report", str(theirs.id), "done")]
+
+
+def test_a_report_accepted_by_two_people_at_once_edits_the_station_at_most_once_and_agrees_with_it(store):
+    """Review: the accepting edit and the report's new status were two transactions, so a report
+    resolved meanwhile (another tab, another person) still had its edit applied to the station."""
+    from stationmap.store import reports as stored_reports
+
+    made = store.add_report(STATION, NewReport("closed"), address="a", now=datetime.now(UTC))
+    before = store.get(STATION)["version"]
+
+    def racing_edit(station_id, fields, why):
+        try:       # someone else rejects the same report while this acceptance edits the station
+            store.resolve_report(made.id, "reject", actor=Staff(), reason="not closed")
+        except ReportResolved:
+            pass
+        store.update(station_id, fields, expected_version=None, actor=Staff(), reason=why)
+
+    try:
+        stored_reports.resolve(store, made.id, "accept", actor=Staff(), edit=racing_edit)
+    except ReportResolved:
+        pass
+    status = store.report(made.id).status
+    closed = store.get(STATION)["status"] == "temporarily_closed"
+    assert closed == (status == "accepted"), (status, closed)
+    assert store.get(STATION)["version"] <= before + 1

@@ -243,14 +243,32 @@ def resolve(store: Store, report_id: int, decision: str, *, actor: Account, reas
             raise InputError("name another report on the same station", field="merge_into")
     now = datetime.now(UTC)
     how = f"{decision}: {reason}".strip().rstrip(":")
+    status = {"accept": "accepted", "reject": "rejected", "merge": "merged"}[decision]
+    claimed = False
     if decision == "accept" and edit is not None and (fields := accepted_edit(current.kind, now)):
+        # Claim the report before the edit (its own transaction): of two people accepting it at
+        # once only one edits the station; if the edit fails, the report is open again.
+        with store.engine.connect() as c:
+            c.execution_options(**WRITE)
+            with c.begin():
+                _mark(c, report_id, status, who, now, how)
+        claimed = True
         why = f"report {report_id} ({current.kind}) accepted" + (f": {reason}" if reason else "")
-        edit(current.station_id, fields, why)
+        try:
+            edit(current.station_id, fields, why)
+        except BaseException:
+            with store.engine.connect() as c:
+                c.execution_options(**WRITE)
+                with c.begin():
+                    c.execute(reports.update().where(reports.c.id == report_id, reports.c.status == status,
+                                                     reports.c.resolved_by == who)
+                              .values(status="open", resolved_by=None, resolved_at=None, resolution=""))
+            raise
     with store.engine.connect() as c:
         c.execution_options(**WRITE)
         with c.begin():
-            status = {"accept": "accepted", "reject": "rejected", "merge": "merged"}[decision]
-            _mark(c, report_id, status, who, now, how, merge_into if decision == "merge" else None)
+            if not claimed:
+                _mark(c, report_id, status, who, now, how, merge_into if decision == "merge" else None)
             audit.write(c, actor, "report.resolve", "report", report_id, before={"status": "open"},
                         after={"status": status, "station_id": current.station_id, "kind": current.kind,
                                "merged_into": merge_into if decision == "merge" else None},

@@ -122,7 +122,7 @@ def audit():
     except Forbidden as error:
         return refusal(403, t["forbidden_title"], admin_register.forbidden_text(error, lang), "/admin/")
     chosen, shown, problems = filters()
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)  # SQLite: 64-bit offsets
     entries, more = audit_views.page(store(), who, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, **chosen)
     rows = _rows(entries, who, lang)
     station = None

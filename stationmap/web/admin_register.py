@@ -294,7 +294,7 @@ def _reason() -> str:
     return (request.form.get("reason") or "").strip()[:500]
 
 
-@bp.post("/imports/<int:import_id>/revert")
+@bp.post("/imports/<int(max=2147483647):import_id>/revert")
 @signed_in
 def revert(import_id: int):
     """Undo a whole import as new versions of the stations it touched (all or nothing)."""
@@ -312,7 +312,7 @@ def revert(import_id: int):
     return redirect(lang_url("admin_audit.audit", done="reverted", done_id=import_id, done_version=version), 303)
 
 
-@bp.post("/changes/<station_id>/<int:version>/undo")
+@bp.post("/changes/<station_id>/<int(max=2147483647):version>/undo")
 @signed_in
 def undo(station_id: str, version: int):
     """Undo one change of a station as a new version; ``expected_version`` is the version the page showed."""

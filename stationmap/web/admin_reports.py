@@ -87,7 +87,7 @@ def queue() -> Response:
                         open_by_station=open_by_station, scope=scope, notices=notices)
 
 
-@bp.post("/<int:report_id>")
+@bp.post("/<int(max=2147483647):report_id>")
 @signin.signed_in
 def decide(report_id: int) -> BaseResponse:
     """Accept, reject or merge one report (a form on the queue), then back to the queue."""
