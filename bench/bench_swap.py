@@ -20,10 +20,13 @@ import time
 from functools import partial
 from pathlib import Path
 
+from stationmap.accounts import Account
 from stationmap.dataset import Dataset
 from stationmap.search import for_index
 from stationmap.stations import read_stations
 from stationmap.store import Store
+
+OP = Account.operator("tester")  # edits are made by someone: here the command line's operator
 
 
 def _timed(step) -> tuple[float, float, object]:
@@ -57,11 +60,11 @@ def main() -> None:
             rows["full"].append((w, c))
             if not hasattr(current, "updated"):            # a tree from before the incremental update
                 continue
-            store.update(station, {"phone": f"021-{i:08d}"}, expected_version=None)
+            store.update(station, {"phone": f"021-{i:08d}"}, expected_version=None, actor=OP)
             w, c, new = _timed(partial(_updated, current, store, args.area))
             rows["phone"].append((w, c))
             current = new
-            store.update(station, {"lon": 116.4 + i * 1e-3, "lat": 39.9}, expected_version=None)
+            store.update(station, {"lon": 116.4 + i * 1e-3, "lat": 39.9}, expected_version=None, actor=OP)
             w, c, new = _timed(partial(_updated, current, store, args.area))
             rows["move"].append((w, c))
             current = new

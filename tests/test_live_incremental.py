@@ -14,10 +14,13 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 from stationmap import live
+from stationmap.accounts import Account
 from stationmap.dataset import Dataset, LiveDataset
 from stationmap.search import for_index
 from stationmap.stations import read_stations
 from stationmap.store import Store
+
+OP = Account.operator("tester")  # edits are made by someone: here the command line's operator
 
 
 @pytest.fixture
@@ -37,27 +40,27 @@ def _random_change(store: Store, rng: random.Random, ids: list[str], serial: lis
             serial[0] += 1
             new_id = f"T-{serial[0]}"
             store.create(new_id, {"name": f"测试新站{serial[0]}", "lon": 121.3 + rng.random() * 0.4,
-                                  "lat": 31.1 + rng.random() * 0.3, "address": "上海市徐汇区测试路1号"})
+                                  "lat": 31.1 + rng.random() * 0.3, "address": "上海市徐汇区测试路1号"}, actor=OP)
             ids.append(new_id)
         elif kind == "restore":
-            store.restore(station, expected_version=None)
+            store.restore(station, expected_version=None, actor=OP)
         elif kind == "delete":
-            store.delete(station, expected_version=None)
+            store.delete(station, expected_version=None, actor=OP)
         elif kind == "unlocate":
-            store.update(station, {"location": None}, expected_version=None)
+            store.update(station, {"location": None}, expected_version=None, actor=OP)
         elif kind == "move":
             store.update(station, {"lon": 121.3 + rng.random() * 0.4, "lat": 31.1 + rng.random() * 0.3},
-                         expected_version=None)
+                         expected_version=None, actor=OP)
         elif kind == "rename":
-            store.update(station, {"name": f"改名站{rng.randrange(10**6)}"}, expected_version=None)
+            store.update(station, {"name": f"改名站{rng.randrange(10**6)}"}, expected_version=None, actor=OP)
         elif kind == "hours":
             store.update(station, {"opening_hours": rng.choice(["24/7", "Mo-Fr 09:00-17:00", ""])},
-                         expected_version=None)
+                         expected_version=None, actor=OP)
         elif kind == "close":
             store.update(station, {"status": "temporarily_closed", "closed_until": "2030-01-01"},
-                         expected_version=None)
+                         expected_version=None, actor=OP)
         else:
-            store.update(station, {"phone": f"021-{rng.randrange(10**8):08d}"}, expected_version=None)
+            store.update(station, {"phone": f"021-{rng.randrange(10**8):08d}"}, expected_version=None, actor=OP)
     except Exception as error:          # e.g. restoring a live station, moving a deleted one
         if type(error).__name__ not in ("NotFound", "Conflict"):
             raise
@@ -101,11 +104,11 @@ def test_an_edit_that_leaves_names_and_places_alone_keeps_the_search_and_one_tha
     current = Dataset.from_store(store)
     search = for_index(current.index, "310100")
     station = str(current.index.ids[0])
-    store.update(station, {"phone": "021-12345678"}, expected_version=None)
+    store.update(station, {"phone": "021-12345678"}, expected_version=None, actor=OP)
     after_phone = current.updated(store)
     assert for_index(after_phone.index, "310100") is search
     assert after_phone.index.stations.loc[0, "phone"] == "021-12345678"
-    store.update(station, {"name": "全新名字驿站"}, expected_version=None)
+    store.update(station, {"name": "全新名字驿站"}, expected_version=None, actor=OP)
     after_rename = after_phone.updated(store)
     renamed = for_index(after_rename.index, "310100")
     assert renamed is not search
@@ -117,7 +120,7 @@ def test_the_watcher_swaps_in_a_burst_of_commits_at_once_and_serves_the_old_regi
     before = live_set.current
     ids = [str(i) for i in before.index.ids[:3]]
     for station in ids:
-        store.update(station, {"phone": "021-87654321"}, expected_version=None)
+        store.update(station, {"phone": "021-87654321"}, expected_version=None, actor=OP)
     assert live_set.current is before                  # nothing changes until a refresh swaps
     assert live.refresh(store, live_set)
     assert live_set.current.register_version == before.register_version + 3

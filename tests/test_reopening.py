@@ -11,11 +11,14 @@ from datetime import date, datetime
 import pytest
 
 from stationmap import live
+from stationmap.accounts import Account
 from stationmap.dataset import Dataset, LiveDataset
 from stationmap.hours import TIMEZONE
 from stationmap.records import nearest_records
 from stationmap.stations import read_stations
 from stationmap.store import Store
+
+OP = Account.operator("tester")  # edits are made by someone: here the command line's operator
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ def _closed_station(store: Store) -> tuple[str, float, float]:
     first = Dataset.from_store(store).index
     station, lon, lat = str(first.ids[0]), float(first.lon[0]), float(first.lat[0])
     store.update(station, {"status": "temporarily_closed", "closed_until": "2030-06-01"}, expected_version=None,
-                 reason="装修")
+                 actor=OP, reason="装修")
     return station, lon, lat
 
 
@@ -73,6 +76,6 @@ def test_a_reopened_register_equals_one_read_whole_on_that_day(store):
 
     _closed_station(store)
     old = Dataset.from_store(store, today=date(2030, 5, 31))
-    store.update(str(old.index.ids[5]), {"phone": "021-11112222"}, expected_version=None)
+    store.update(str(old.index.ids[5]), {"phone": "021-11112222"}, expected_version=None, actor=OP)
     assert_geodataframe_equal(old.updated(store, today=date(2030, 6, 1)).index.stations,
                               Dataset.from_store(store, today=date(2030, 6, 1)).index.stations)
