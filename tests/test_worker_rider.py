@@ -123,6 +123,8 @@ def test_stations_along_my_route_in_order_with_their_detours(browser, offline_se
     page.get_by_role("button", name="选择目的地").click()
     # Tap People's Square on the map.
     # Zoomed out (below 13 the other stations are not drawn), so the tap meets the map, not a pin.
+    # The map in view first: on a phone the controls (now with the search box) push it down.
+    page.locator("#map").scroll_into_view_if_needed()
     page.evaluate("() => window.stationmapPage.map.setView([31.236, 121.487], 12, {animate: false})")
     page.wait_for_function("() => window.stationmapPage.around.getLayers().length === 0")
     x, y = page.evaluate("() => { const p = window.stationmapPage.map.latLngToContainerPoint([31.2304, 121.4737]);"
