@@ -292,3 +292,27 @@ def test_unknown_station_is_a_404_page(app):
     response = _as(app, "ada").get("/admin/stations/NOPE-1?lang=en")
     assert response.status_code == 404 and "There is no station with id NOPE-1" in response.get_data(as_text=True)
 
+
+
+def test_reported_by_workers_lists_stations_with_an_unanswered_problem_in_the_accounts_districts(app, store):
+    """Open problem reports count; a confirmation, or a report staff have already answered, does not."""
+    from stationmap.accounts import Account
+    from stationmap.station_reports import NewReport
+    from stationmap.store import reports
+
+    rows = sorted(_all_rows(store), key=lambda r: r["id"])
+    xuhui = [r["id"] for r in rows if r["adcode"] == "310104"]
+    other = [r["id"] for r in rows if r["adcode"] not in ("310104", "")]
+    closed, missing, confirmed, answered, elsewhere = xuhui[0], xuhui[1], xuhui[2], xuhui[3], other[0]
+    for station, kind, client in ((closed, "closed", "a"), (closed, "closed", "b"), (missing, "no_entry", "a"),
+                                  (confirmed, "confirm_open", "a"), (answered, "moved", "a"),
+                                  (elsewhere, "closed", "a")):
+        reports.add_report(store, station, NewReport(kind=kind), address=f"192.0.2.{ord(client)}")
+    answered_report = next(r for r in reports.queue(store) if r.station_id == answered)
+    reports.resolve(store, answered_report.id, "reject", actor=Account.operator("tester"))
+
+    for name, expected in (("ada", {closed, missing, elsewhere}), ("xu", {closed, missing})):
+        page = _as(app, name).get("/admin/?reported=1").get_data(as_text=True)
+        assert set(_ids(page)) == expected, name
+        assert _count(page) == len(expected)
+    assert 'name="reported" value="1" checked' in _as(app, "ada").get("/admin/?reported=1").get_data(as_text=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from . import records
-from .schema import stations
+from .schema import reports, stations
 
 if TYPE_CHECKING:
     from .register import Store
@@ -44,6 +44,9 @@ class StationQuery:
         Only stations without a position.
     stale_days
         Only stations not verified within this many days (or never); ``None``: any.
+    reported
+        Only stations with a problem reported by workers that staff have not answered yet (an open
+        report of any kind but "it's open, I'm here").
     adcodes
         Only stations of these districts; ``None``: every district (an admin, a viewer).
     limit, offset
@@ -57,6 +60,7 @@ class StationQuery:
     status: str = ""
     needs_location: bool = False
     stale_days: int | None = None
+    reported: bool = False
     adcodes: tuple[str, ...] | None = None
     limit: int = 50
     offset: int = 0
@@ -83,6 +87,9 @@ def conditions(query: StationQuery) -> list[sa.ColumnElement[bool]]:
         cutoff = ((query.today or date.today()) - timedelta(days=query.stale_days)).isoformat()
         # ISO dates compare as text; "" (never verified) is below every date.
         where.append(stations.c.last_verified < cutoff)
+    if query.reported:
+        where.append(stations.c.id.in_(sa.select(reports.c.station_id).where(
+            reports.c.status == "open", reports.c.kind != "confirm_open")))
     if query.adcodes is not None:
         where.append(stations.c.adcode.in_(query.adcodes) if query.adcodes else sa.false())
     return where

@@ -1,6 +1,6 @@
 """The admin's station list (``/admin/``): the account's districts (an admin's and a viewer's:
 all), searched by name, address or id, filtered by type, status, "needs a location" and "not
-verified for 180 days", a page at a time.
+verified for 180 days" and "reported by workers", a page at a time.
 
 The list reads the store (:mod:`stationmap.store.listing`), so a station saved a moment ago, or
 one still waiting for a position, is in it at once.
@@ -45,6 +45,7 @@ def _query(page: int) -> StationQuery:
                         status=status if status in vocab.STATUSES else "",
                         needs_location=args.get("needs_location") == "1",
                         stale_days=STALE_DAYS if args.get("stale") == "1" else None,
+                        reported=args.get("reported") == "1",
                         today=datetime.now(hours.TIMEZONE).date(),        # the union's day, not the server's
                         adcodes=visible_districts(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
 
