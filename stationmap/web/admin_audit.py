@@ -111,16 +111,24 @@ def _current_versions(rows: list[dict[str, Any]]) -> dict[str, int]:
     return out
 
 
-@bp.get("/audit")
-@signed_in
-def audit():
-    """The audit page (whole register, or one station with ``?station=``)."""
+def _reader() -> tuple[str, dict[str, str], Account, Response | None]:
+    """The page's language and words, who asks, and the 403 page if they may not read the audit."""
     lang, t = words("admin_audit")
     who = actor()
     try:
         _may_read(who)
     except Forbidden as error:
-        return refusal(403, t["forbidden_title"], admin_register.forbidden_text(error, lang), "/admin/")
+        return lang, t, who, refusal(403, t["forbidden_title"], admin_register.forbidden_text(error, lang), "/admin/")
+    return lang, t, who, None
+
+
+@bp.get("/audit")
+@signed_in
+def audit():
+    """The audit page (whole register, or one station with ``?station=``)."""
+    lang, t, who, refused = _reader()
+    if refused is not None:
+        return refused
     chosen, shown, problems = filters()
     number = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)  # SQLite: 64-bit offsets
     entries, more = audit_views.page(store(), who, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, **chosen)
@@ -162,12 +170,9 @@ def file_name(shown: dict[str, str], suffix: str) -> str:
 
 
 def _export(kind: str) -> Response:
-    lang, t = words("admin_audit")
-    who = actor()
-    try:
-        _may_read(who)
-    except Forbidden as error:
-        return refusal(403, t["forbidden_title"], admin_register.forbidden_text(error, lang), "/admin/")
+    lang, t, who, refused = _reader()
+    if refused is not None:
+        return refused
     chosen, shown, problems = filters()
     if problems:
         raise InputError("; ".join(problems), field="filter")
