@@ -77,7 +77,8 @@ def test_english_switch_and_keyboard(browser, offline_server):
     page = browser.new_context(geolocation=LUJIAZUI, permissions=["geolocation"], viewport=PHONE).new_page()
     page.goto(f"{offline_server}/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
-    page.get_by_role("link", name="English").click()
+    with page.expect_navigation(wait_until="load"):    # the page's script is wired before the key
+        page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     page.locator("#locate").focus()
     page.keyboard.press("Enter")                           # operable without a mouse

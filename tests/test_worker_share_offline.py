@@ -73,7 +73,8 @@ def test_back_returns_to_the_previous_place(browser, offline_server):
 def test_the_language_switch_keeps_the_place(browser, offline_server):
     context, page, _ = located(browser, offline_server)
     seen = listed_ids(page)
-    page.get_by_role("link", name="English").click()
+    with page.expect_navigation(wait_until="load"):    # not the Chinese page's list, still showing
+        page.get_by_role("link", name="English").click()
     page.wait_for_selector("li.station")
     assert listed_ids(page) == seen and "Union" in page.locator("h1").inner_text()
     context.close()
