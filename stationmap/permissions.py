@@ -112,6 +112,25 @@ def authorise(actor: Account, action: str, *, before: Mapping[str, Any] | None =
                         station_id=station_id)
 
 
+def authorise_role(actor: Account, action: str) -> None:
+    """Raise :class:`Forbidden` unless ``actor``'s role may do ``action`` somewhere.
+
+    The check a write makes *before* it looks anything up, so that whether a station, a version
+    or an import exists (and which version a station is at) is answered only to people who could
+    act on it at all: a viewer probing ids learns nothing but "you may not". The district rule of
+    :func:`authorise` still follows once the thing is found.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if actor.disabled or actor.role == "admin":
+        authorise(actor, action)      # the disabled refusal, or the admin's yes
+        return
+    if action == "account.self" or (action in _READS and actor.role in ("viewer", "editor")):
+        return
+    if actor.role != "editor" or action == "account.manage":
+        authorise(actor, action, adcodes=())     # refuses with the role's own words
+
+
 def may(actor: Account | None, action: str, **kw: Any) -> bool:
     """The same rule as :func:`authorise`, as yes or no (for pages that hide what cannot be used)."""
     if actor is None:

@@ -75,6 +75,8 @@ AUDIT = {
         "revert": "撤销此导入", "revert_reason": "撤销原因", "all": "全部记录",
         "undone": "已撤销：站点 {id} 现在是第 {version} 版。", "reverted": "已撤销导入 {id}；登记版本 {version}。",
         "conflict_title": "无法撤销", "forbidden_title": "无权操作", "missing_title": "找不到",
+        "missing_import": "没有编号为 {id} 的导入，未做任何修改。",
+        "missing_version": "站点 {id} 没有第 {version} 版的修改记录，未做任何修改。",
         "editor_note": "您是区级编辑：这里只显示您辖区站点的记录，以及您本人的操作。",
         "back": "返回审计记录", "import_n": "导入 {id}", "created": "新建", "updated": "修改", "deleted": "删除",
         "restored": "恢复", "current": "当前", "import": "导入",
@@ -91,6 +93,8 @@ AUDIT = {
         "undone": "Undone: station {id} is now at version {version}.",
         "reverted": "Import {id} undone; register version {version}.",
         "conflict_title": "Cannot undo", "forbidden_title": "Not allowed", "missing_title": "Not found",
+        "missing_import": "There is no import number {id}; nothing was changed.",
+        "missing_version": "Station {id} has no version {version} in its history; nothing was changed.",
         "editor_note": "You are a district editor: only entries about your districts' stations, and your own "
                        "actions, are shown.",
         "back": "Back to the audit", "import_n": "Import {id}", "created": "created", "updated": "changed",

@@ -109,7 +109,7 @@ def test_an_undo_that_would_lose_a_later_edit_or_comes_from_a_stale_page_is_expl
                         data={"csrf_token": token, "expected_version": str(first)})
     assert stale.status_code == 409 and "请刷新页面" in stale.text
     missing = client.post("/admin/changes/NO-SUCH/1/undo", data={"csrf_token": token, "expected_version": "1"})
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and "站点 NO-SUCH 没有第 1 版的修改记录" in missing.text
     unversioned = client.post(f"/admin/changes/{XUHUI_STATION}/{second}/undo", data={"csrf_token": token})
     assert unversioned.status_code == 400 and "expected_version" in unversioned.text
     assert dump(store) == before
@@ -125,7 +125,11 @@ def test_undo_this_import_reverts_it_once_and_then_says_it_was_reverted(site):
     assert client.post(f"/admin/imports/{import_id}/revert", data={"csrf_token": token}).status_code == 303
     assert store.imports()[0]["reverted"]
     again = client.post(f"/admin/imports/{import_id}/revert", data={"csrf_token": token})
-    assert again.status_code == 409 and "already reverted" in again.text
+    assert again.status_code == 409 and "这次导入已经撤销过了" in again.text
+    english = client.post(f"/admin/imports/{import_id}/revert?lang=en", data={"csrf_token": token})
+    assert english.status_code == 409 and "already reverted" in english.text
+    missing = client.post("/admin/imports/424242/revert", data={"csrf_token": token})
+    assert missing.status_code == 404 and "没有编号为 424242 的导入" in missing.text
     assert f"/admin/imports/{import_id}/revert" not in client.get("/admin/audit").text
 
 

@@ -170,3 +170,21 @@ def test_undo_checks_the_districts_before_and_after(store):
     assert dump(store) == before and [a for _w, a, _t in refusals(store)] == ["change.undo", "change.undo"]
     store.undo_change("X-1", 2, expected_version=2, actor=BOTH)
     assert store.get("X-1")["adcode"] == XUHUI
+
+
+def test_whether_a_version_or_an_import_exists_is_told_only_to_those_who_may_act_on_it(store):
+    # A viewer (or an editor of Xuhui, for Pudong) probing ids and versions gets "you may not",
+    # never "no such version" or "that station is at version N".
+    with pytest.raises(Forbidden):
+        store.undo_change("X-1", 99, expected_version=1, actor=VIEWER)          # no such version
+    with pytest.raises(Forbidden):
+        store.undo_change("NOPE", 1, expected_version=1, actor=VIEWER)          # no such station
+    with pytest.raises(Forbidden):
+        store.revert_import(9999, actor=VIEWER)                                  # no such import
+    store.update("P-1", {"phone": "1"}, expected_version=1, actor=OP)
+    with pytest.raises(Forbidden):                # a stale version of Pudong's station: Forbidden, not Conflict
+        store.undo_change("P-1", 2, expected_version=1, actor=XU)
+    with pytest.raises(Conflict):                 # the same question from someone who may: Conflict
+        store.undo_change("P-1", 2, expected_version=1, actor=BOTH)
+    with pytest.raises(NotFound):
+        store.undo_change("X-1", 99, expected_version=1, actor=XU)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from ..accounts import Account
 from ..errors import DataFileError, InputError
-from ..permissions import authorise
+from ..permissions import authorise, authorise_role
 from ..safetext import text_problem
 from ..stations import COLUMNS, DEFAULTS, _check_row, _text, amenity_codes
 from . import audit, records
@@ -350,6 +350,7 @@ def revert_import(store: Store, import_id: int, *, actor: Account, reason: str =
 
     who = actor.who
     with store.guarded(actor, "import", import_id, reason) as (c, register_version, now):
+        authorise_role(actor, "import.revert")      # before whether the import exists is answered
         found = c.execute(sa.select(imports).where(imports.c.id == import_id)).mappings().first()
         if found is None:
             raise NotFound(f"no import {import_id}")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..accounts import Account
-from ..permissions import authorise
+from ..permissions import authorise, authorise_role
 from . import audit, records
 from .schema import history, stations
 
@@ -45,17 +45,18 @@ def undo_change(store: Store, station_id: str, version: int, *, expected_version
     from .register import Conflict, NotFound, UndoConflict
 
     with store.guarded(actor, "station", station_id, reason) as (c, register_version, now):
+        authorise_role(actor, "change.undo")        # before anything is looked up and answered
         row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()
         change = c.execute(sa.select(history).where(history.c.station_id == station_id,
                                                     history.c.version == version)).mappings().first()
         if row is None or change is None:
             raise NotFound(f"no version {version} of station {station_id!r}")
         current = records.from_row(row)
-        if expected_version is not None and current["version"] != expected_version:
-            raise Conflict(station_id, expected_version, current["version"])
         fields, deleted = _plan(change, current)
         target = records.merge(current, fields, station_id=station_id) if fields else dict(current)
         authorise(actor, "change.undo", before={**current, "id": station_id}, after={**target, "id": station_id})
+        if expected_version is not None and current["version"] != expected_version:
+            raise Conflict(station_id, expected_version, current["version"])
         touched = set(change["changes"]) | ({"deleted"} if change["action"] == "created" else set())
         later: dict[int, list[str]] = {}
         for entry in c.execute(sa.select(history).where(history.c.station_id == station_id,

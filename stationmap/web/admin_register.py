@@ -305,8 +305,8 @@ def revert(import_id: int):
         version = store().revert_import(import_id, actor=actor(), reason=_reason())
     except Forbidden as error:
         return refusal(403, t["forbidden_title"], forbidden_text(error, lang), back)
-    except NotFound as error:
-        return refusal(404, t["missing_title"], str(error), back)
+    except NotFound:
+        return refusal(404, t["missing_title"], t["missing_import"].format(id=import_id), back)
     except (Conflict, InputError) as error:
         return refusal(409, t["conflict_title"], _conflict_text(error, lang), back)
     return redirect(lang_url("admin_audit.audit", done="reverted", done_id=import_id, done_version=version), 303)
@@ -326,8 +326,8 @@ def undo(station_id: str, version: int):
         new = store().undo_change(station_id, version, expected_version=expected, actor=actor(), reason=_reason())
     except Forbidden as error:
         return refusal(403, t["forbidden_title"], forbidden_text(error, lang), back)
-    except NotFound as error:
-        return refusal(404, t["missing_title"], str(error), back)
+    except NotFound:
+        return refusal(404, t["missing_title"], t["missing_version"].format(id=station_id, version=version), back)
     except Conflict as error:
         return refusal(409, t["conflict_title"], _conflict_text(error, lang), back)
     return redirect(lang_url("admin_audit.audit", station=station_id, done="undone", done_version=new), 303)
@@ -349,6 +349,8 @@ def _conflict_text(error: Exception, lang: str) -> str:
                     "请刷新页面，核对后再撤销。")
         return (f"Station {error.station_id} changed after this page was opened (it is now at version "
                 f"{error.actual}). Reload the page and check before undoing.")
+    if isinstance(error, InputError) and error.field == "revert":       # the import was already reverted
+        return str(error) if lang != "zh" else "这次导入已经撤销过了，无需再次撤销。"
     if lang == "zh":
         return f"无法撤销：{error}"
     return f"Cannot undo: {error}"
