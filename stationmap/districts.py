@@ -299,6 +299,39 @@ def district_of(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -
     return owner
 
 
+def district_of_stated(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray,
+                       stated: np.ndarray) -> np.ndarray:
+    """:func:`district_of` for points that say which district they are in (``stated``: each
+    point's position in ``districts``, -1 for none): each group of points is tested against its
+    own district first, and only the points outside it go through the spatial join.
+
+    A register's rows nearly all lie in their stated district, and one prepared polygon tested
+    against its own points is ten times cheaper than the join's candidate tests (a national
+    register: 0.5 s instead of 6 s). A point in two overlapping outlines gets its stated one.
+
+    Examples
+    --------
+    >>> shapes = load_districts()
+    >>> district_of_stated(shapes, np.array([121.4737, 0.0]), np.array([31.2304, 0.0]), np.array([0, 0])).tolist()
+    [0, -1]
+    """
+    shapes = np.asarray(districts.geometry.array)
+    owner = np.full(len(lon), -1, dtype=np.int64)
+    order = np.argsort(stated, kind="stable")
+    ranked = stated[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]]) if len(ranked) else np.zeros(0, dtype=int)
+    for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(ranked)], strict=True):
+        if ranked[start] < 0:
+            continue
+        members = order[start:end]
+        shape = shapes[ranked[start]]
+        shapely.prepare(shape)
+        owner[members[shapely.contains_xy(shape, lon[members], lat[members])]] = ranked[start]
+    rest = np.flatnonzero(owner < 0)
+    owner[rest] = district_of(districts, lon[rest], lat[rest])
+    return owner
+
+
 @lru_cache(maxsize=8)
 def area_codes(area: str) -> frozenset[str]:
     """The adcodes a service for ``area`` answers for: the area itself and each of its districts.

@@ -8,7 +8,14 @@ import pytest
 import shapely
 
 from stationmap import coords
-from stationmap.districts import SHANGHAI, china_county_units, load_districts, wgs84_geometry
+from stationmap.districts import (
+    SHANGHAI,
+    china_county_units,
+    district_of,
+    district_of_stated,
+    load_districts,
+    wgs84_geometry,
+)
 from stationmap.errors import DataFileError, InputError
 from stationmap.geodesy import geodesic_m
 
@@ -37,6 +44,19 @@ def test_polygons_are_in_wgs84_not_gcj02():
 def test_known_points_fall_in_their_district(lon, lat, adcode):
     districts = load_districts()
     assert districts[districts.contains(shapely.Point(lon, lat))]["adcode"].tolist() == [adcode]
+
+
+def test_a_points_district_is_the_same_whether_its_stated_district_is_right_wrong_or_missing():
+    """The stated-district-first lookup equals the plain spatial join (a brute-force reference)."""
+    districts = load_districts()
+    rng = np.random.default_rng(10)
+    lon, lat = rng.uniform(120.8, 122.2, 3000), rng.uniform(30.6, 31.9, 3000)
+    truth = np.array([next((i for i, shape in enumerate(districts.geometry) if shape.contains(shapely.Point(x, y))), -1)
+                      for x, y in zip(lon, lat, strict=True)])
+    assert (truth >= 0).sum() > 1000 and (truth < 0).sum() > 100           # both kinds of point are tried
+    for stated in (truth, rng.integers(-1, len(districts), len(lon)), np.full(len(lon), -1)):
+        assert district_of_stated(districts, lon, lat, stated).tolist() == truth.tolist()
+    assert district_of(districts, lon, lat).tolist() == truth.tolist()
 
 
 def test_areas_include_water_as_amap_draws_them():
