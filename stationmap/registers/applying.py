@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import sqlalchemy as sa
 
 from ..stations import COLUMNS, CRS
@@ -51,42 +52,55 @@ def current_register(store: Store) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=CRS), crs=CRS)
 
 
-def _row_values(row: dict[str, Any]) -> dict[str, Any]:
-    values = {name: ("" if row.get(name) is None else row.get(name)) for name in FIELDS if name != "closed_until"}
-    values["closed_until"] = ""
-    values["geometry"] = row.get("geometry")
-    return values
+def _current_records(current: gpd.GeoDataFrame, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The current records of ``ids`` (with ``geometry`` and ``version``), read by position."""
+    if not ids or not len(current):
+        return {}
+    at = {str(sid): i for i, sid in enumerate(current["id"].tolist())}
+    names = [*FIELDS, "version", "geometry"]
+    columns = {name: list(current.geometry) if name == "geometry" else current[name].tolist()
+               if name in current.columns else [""] * len(current) for name in names}
+    return {sid: {name: columns[name][at[sid]] for name in names} for sid in ids}
 
 
 def plan_frame(plan: ImportPlan, current: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """The table ``apply_import`` should write for ``plan``, and the version each touched station
     was planned from (0: not a live station).
-    """
-    from .importing import table_records
 
-    now = {str(r["id"]): r for r in table_records(current)} if len(current) else {}
-    incoming = {str(r["id"]): r for r in table_records(plan.rows)} if len(plan.rows) else {}
-    table: list[dict[str, Any]] = []
-    expected: dict[str, int] = {}
-    for station_id in plan.add:
-        table.append(_row_values(incoming[station_id]))
-        expected[station_id] = 0
+    The new rows (every row of an import into an empty register) are taken from the plan's
+    columns by position, with no per-row record; changed and (``replace-area``) unchanged
+    stations start from their current record.
+    """
+    incoming = plan.rows
+    at = {str(sid): i for i, sid in enumerate(incoming["id"].tolist())} if len(incoming) else {}
+    added = [at[sid] for sid in plan.add]
+    taken = incoming.iloc[added] if added != list(range(len(incoming))) else incoming
+    columns: dict[str, Any] = {name: taken[name].fillna("").to_numpy(dtype=object) if name in taken.columns
+                               else np.full(len(taken), "", dtype=object) for name in FIELDS}
+    columns["closed_until"] = np.full(len(taken), "", dtype=object)
+    geometry = list(taken.geometry) if len(taken) else []
+    expected = dict.fromkeys(plan.add, 0)
+    kept = list(plan.leave) if plan.mode == "replace-area" else []
+    removed = list(plan.remove) if plan.mode == "replace-area" else []
+    now = _current_records(current, [*plan.change, *kept, *removed])
+    others: list[dict[str, Any]] = []
     for station_id, changes in plan.change.items():
-        values = {name: now[station_id].get(name, "") for name in FIELDS} | {"geometry": now[station_id]["geometry"]}
+        values = now[station_id].copy()
+        row = at[station_id]
         for change in changes:
-            values[change.field] = incoming[station_id][change.field]
-        table.append(values)
+            values[change.field] = incoming.geometry.iloc[row] if change.field == "geometry" else (
+                incoming[change.field].iloc[row])
+        others.append(values)
         expected[station_id] = int(now[station_id]["version"])
-    if plan.mode == "replace-area":
-        for station_id in plan.leave:
-            table.append({name: now[station_id].get(name, "") for name in FIELDS}
-                         | {"geometry": now[station_id]["geometry"]})
-            expected[station_id] = int(now[station_id]["version"])
-        for station_id in plan.remove:
-            expected[station_id] = int(now[station_id]["version"])
-    columns = {name: [v[name] for v in table] for name in FIELDS}
-    geometry = gpd.GeoSeries([v["geometry"] for v in table], crs=CRS)
-    return gpd.GeoDataFrame(columns, geometry=geometry, crs=CRS), expected
+    for station_id in kept:
+        others.append(now[station_id])
+        expected[station_id] = int(now[station_id]["version"])
+    for station_id in removed:
+        expected[station_id] = int(now[station_id]["version"])
+    if others:
+        columns = {name: [*columns[name], *(v[name] for v in others)] for name in FIELDS}
+        geometry += [v["geometry"] for v in others]
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geometry, crs=CRS), crs=CRS), expected
 
 
 def apply_plan(store: Store, plan: ImportPlan, current: gpd.GeoDataFrame, *, actor: Account,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 import sqlalchemy as sa
@@ -23,9 +24,9 @@ import sqlalchemy as sa
 from ..accounts import Account
 from ..errors import DataFileError, InputError
 from ..permissions import authorise, authorise_role
-from ..safetext import text_problem
+from ..safetext import _SUSPECT, text_problem
 from ..stations import COLUMNS, DEFAULTS, _check_row, _text, amenity_codes
-from . import audit, records
+from . import audit, bulk_write, records
 from .schema import TEXT_COLUMNS, history, imports, register, stations
 
 if TYPE_CHECKING:
@@ -45,62 +46,108 @@ class ImportResult:
     counts: dict[str, int]
 
 
-def _incoming(frame: pd.DataFrame, source: str) -> tuple[list[dict[str, Any]], list[InputError]]:
-    """The frame's rows as full records, checked by the station rules (rows numbered by the
-    frame's ``row`` column when it has one, the sheet's own numbers, else from 1).
+@dataclass
+class _Incoming:
+    """The frame's rows as columns, cleaned as the station rules read them: ``ids``, the sheet's
+    row ``numbers``, and a list per field of :data:`records.TRACKED` (``location`` as
+    ``[lon, lat]`` or ``None``).
+    """
+
+    ids: list[str]
+    numbers: Sequence[int]
+    columns: dict[str, list[Any]]
+
+    def record(self, i: int) -> dict[str, Any]:
+        """Row ``i`` as a record (what :func:`records.to_row` and :func:`records.diff` take)."""
+        return {name: values[i] for name, values in self.columns.items()}
+
+
+def _incoming(frame: pd.DataFrame, source: str) -> tuple[_Incoming, list[InputError]]:
+    """The frame's rows as columns, checked by the station rules (rows numbered by the frame's
+    ``row`` column when it has one, the sheet's own numbers, else from 1).
 
     Column by column, and each row's checks through :func:`_checked` (a national register is
     186,100 rows: per-cell pandas access and per-row rule checks cost minutes).
     """
-    problems: list[InputError] = []
-    locations = _locations(frame)
     present = [c for c in TEXT_COLUMNS if c in frame.columns]
-    ids = [_text(v) for v in frame["id"].tolist()]
+    ids = _texts(frame["id"])
     numbers = [int(v) for v in frame["row"].tolist()] if "row" in frame.columns else range(1, len(frame) + 1)
     base = records.blank()
     columns: dict[str, list[Any]] = {c: [base[c]] * len(frame) for c in TEXT_COLUMNS}
     for c in present:
         default = DEFAULTS.get(c, "")
-        if c == "amenities":
+        if c == "amenities" and not isinstance(frame[c].dtype, pd.StringDtype):
             values = [v if isinstance(v, str) else ";".join(amenity_codes(v)) for v in frame[c].tolist()]
+            columns[c] = [(v.strip() if type(v) is str else _text(v)) or default for v in values]
         else:
-            values = frame[c].tolist()
-        columns[c] = [(v.strip() if type(v) is str else _text(v)) or default for v in values]
-    names = list(TEXT_COLUMNS)
-    verdicts: dict[tuple[str, ...], list[tuple[str | None, str]]] = {}
-    rows = []
-    for i, (number, cells) in enumerate(zip(numbers, zip(*(columns[c] for c in names), strict=True),
-                                            strict=True)):
-        record: dict[str, Any] = dict(zip(names, cells, strict=True))
-        record.update(closed_until="", location=locations[i], id=ids[i], row=number)
-        problems.extend(_checked(record, number, source, verdicts))
-        rows.append(record)
-    return rows, problems
+            columns[c] = _texts(frame[c], default)
+    columns["closed_until"] = [""] * len(frame)
+    columns["location"] = _locations(frame)
+    incoming = _Incoming(ids, numbers, columns)
+    return incoming, _checked(incoming, source)
+
+
+def _texts(column: pd.Series, default: str = "") -> list[str]:
+    """A column's cells as the station rules read them (:func:`stationmap.stations._text`, then
+    ``default`` for an empty one); a text column (pandas' string dtype) is stripped whole.
+    """
+    if isinstance(column.dtype, pd.StringDtype):
+        values = column.str.strip().fillna("").tolist()
+        return [v or default for v in values] if default else values
+    return [(v.strip() if type(v) is str else _text(v)) or default for v in column.tolist()]
 
 
 #: The fields :func:`_checked` remembers verdicts by: few distinct values in any register.
 _CODED = ("type", "access", "amenities", "opening_hours", "adcode", "status", "last_verified")
+#: What a column's texts are joined with so that one regex search clears the whole column: a
+#: character the search does not look for (a tab is allowed text).
+_JOIN = "\t"
 
 
-def _checked(record: dict[str, Any], number: int, source: str,
-             verdicts: dict[tuple[str, ...], list[tuple[str | None, str]]]) -> list[InputError]:
-    """:func:`stationmap.stations._check_row` for one record, the same problems in the same order.
+def _checked(incoming: _Incoming, source: str) -> list[InputError]:
+    """:func:`stationmap.stations._check_row` for every row, the same problems in the same order.
 
-    When the row has its id and name and no free text holds a control character (nearly every
-    row), its problems depend on the coded fields alone: those are judged once per distinct
-    combination and replayed with this row's number.
+    Every rule of ``_check_row`` looks at one field. So a row that has its id and name, whose
+    free texts hold no control character and whose coded fields each hold a value that passes
+    on its own (nearly every row) has no problem at all. Free-text columns are cleared whole
+    (one regex search over the joined column) and each distinct coded value is judged once;
+    only the rows left over are checked, and those by their combination of coded values, judged
+    once and replayed with the row's number.
     """
-    row = {c: record.get(c, "") for c in COLUMNS}
-    free = [c for c in COLUMNS if c not in _CODED]
-    if not (row["id"] and row["name"]) or any(isinstance(row[c], str) and text_problem(row[c],
-                                              multiline=c == "address") for c in free):
-        return _check_row(row, number, source)
-    key = tuple(row[c] for c in _CODED)
-    verdict = verdicts.get(key)
-    if verdict is None:
-        probe = dict.fromkeys(COLUMNS, "") | {"id": "x", "name": "x"} | dict(zip(_CODED, key, strict=True))
-        verdict = verdicts[key] = [(p.field, p.reason) for p in _check_row(probe, 0, source)]
-    return [InputError(reason, field=field, row=number, source=source) for field, reason in verdict]
+    columns = {c: incoming.ids if c == "id" else incoming.columns[c] for c in COLUMNS}
+    special = {i for i, (sid, name) in enumerate(zip(incoming.ids, columns["name"], strict=True))
+               if not (sid and name)}
+    for c in COLUMNS:
+        texts = columns[c]
+        if c in _CODED:
+            bad = {v for v in set(texts) if not _passes(c, v, source)}
+            if bad:
+                special.update(i for i, v in enumerate(texts) if v in bad)
+        elif not (all(type(v) is str for v in texts) and _SUSPECT.search(_JOIN.join(texts)) is None):
+            special.update(i for i, v in enumerate(texts)
+                           if isinstance(v, str) and text_problem(v, multiline=c == "address"))
+    problems: list[InputError] = []
+    verdicts: dict[tuple[str, ...], list[tuple[str | None, str]]] = {}
+    for i in sorted(special):
+        row = {c: columns[c][i] for c in COLUMNS}
+        number = incoming.numbers[i]
+        if not (row["id"] and row["name"]) or any(isinstance(row[c], str) and text_problem(
+                row[c], multiline=c == "address") for c in COLUMNS if c not in _CODED):
+            problems.extend(_check_row(row, number, source))
+            continue
+        key = tuple(row[c] for c in _CODED)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            probe = dict.fromkeys(COLUMNS, "") | {"id": "x", "name": "x"} | dict(zip(_CODED, key, strict=True))
+            verdict = verdicts[key] = [(p.field, p.reason) for p in _check_row(probe, 0, source)]
+        problems.extend(InputError(reason, field=field, row=number, source=source) for field, reason in verdict)
+    return problems
+
+
+def _passes(field: str, value: Any, source: str) -> bool:
+    """Whether ``value`` in ``field`` breaks none of the station rules (each looks at one field)."""
+    probe = dict.fromkeys(COLUMNS, "") | {"id": "x", "name": "x", field: value}
+    return not any(p.field == field for p in _check_row(probe, 0, source))
 
 
 def _locations(frame: pd.DataFrame) -> list[list[float] | None]:
@@ -166,9 +213,9 @@ def apply_import(store: Store, frame: pd.DataFrame, *, actor: Account, mode: str
         import_id = int(c.execute(imports.insert().values(
             file_name=file_name, sha256=digest, mode=mode, adcode=adcode or "", counts=counts, reason=reason,
             who=who, at=now, register_version=register_version).returning(imports.c.id)).scalar_one())
-        rows, problems = _incoming(frame, source)
+        incoming, problems = _incoming(frame, source)
         plan = _Plan(register_version, who, now, reason, import_id, counts)
-        plan.take(rows, existing, _carried(frame, fields), problems, source)
+        plan.take(incoming, existing, _carried(frame, fields), problems, source)
         if mode == "replace-area":
             plan.remove_rest(existing, str(adcode))
             plan.adcodes.add(str(adcode))
@@ -176,7 +223,7 @@ def apply_import(store: Store, frame: pd.DataFrame, *, actor: Account, mode: str
         if problems:
             problems.sort(key=lambda p: p.row or 0)
             raise DataFileError(source, problems)
-        _write(c, plan.inserts, plan.updates, plan.entries)
+        plan.write(c, incoming)
         c.execute(imports.update().where(imports.c.id == import_id).values(counts=counts))
         audit.write(c, actor, "import.apply", "import", import_id, after={"file_name": file_name, "mode": mode,
                     "adcode": adcode or "", "counts": counts, "sha256": digest}, reason=reason,
@@ -198,10 +245,12 @@ def _check_request(frame: pd.DataFrame, mode: str, adcode: str | None, source: s
 
 @dataclass
 class _Plan:
-    """The writes one import makes, gathered row by row and sent together by :func:`_write`.
+    """The writes one import makes, gathered row by row and sent together by :meth:`write`.
 
     Gathering first lets every bad row be reported before anything is written, and lets the
-    rows go to the database in a few batched statements rather than one per station.
+    rows go to the database in a few bulk statements rather than one per station. New
+    stations (every row of an import into an empty register) stay columns of the incoming
+    table, named by their positions, until they are written.
     """
 
     register_version: int
@@ -210,17 +259,16 @@ class _Plan:
     reason: str
     import_id: int
     counts: dict[str, int]
-    inserts: list[dict] = field(default_factory=list)
+    added: list[int] = field(default_factory=list)             # positions in the incoming columns
     updates: list[dict] = field(default_factory=list)
     entries: list[dict] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)          # id -> the row it was first on
     adcodes: set[str] = field(default_factory=set)             # every district touched, before and after
 
-    def take(self, rows: list[dict[str, Any]], existing: Mapping[str, dict[str, Any]], carried: Sequence[str],
+    def take(self, incoming: _Incoming, existing: Mapping[str, dict[str, Any]], carried: Sequence[str],
              problems: list[InputError], source: str) -> None:
         """Plan each incoming row as an addition or a change; a repeated id is a problem, not a second write."""
-        for record in rows:
-            station_id, number = record.pop("id"), record.pop("row")
+        for i, (station_id, number) in enumerate(zip(incoming.ids, incoming.numbers, strict=True)):
             if station_id in self.seen:
                 problems.append(InputError(f"duplicate id {station_id!r} (first on row {self.seen[station_id]})",
                                            field="id", row=number, source=source))
@@ -228,9 +276,13 @@ class _Plan:
             self.seen[station_id] = number
             old = existing.get(station_id)
             if old is None:
-                self._add(station_id, record)
+                self.added.append(i)
             else:
-                self._change(station_id, old, {**old, **{f: record[f] for f in carried}})
+                self._change(station_id, old, {**old, **{f: incoming.columns[f][i] for f in carried}})
+        locations, adcodes = incoming.columns["location"], incoming.columns["adcode"]
+        self.counts["added"] += len(self.added)
+        self.counts["needs_location"] += sum(locations[i] is None for i in self.added)
+        self.adcodes.update(adcodes[i] for i in self.added)
 
     def remove_rest(self, existing: Mapping[str, dict[str, Any]], area: str) -> None:
         """Soft-delete the live stations of ``area`` the file does not hold (``replace-area``)."""
@@ -241,17 +293,6 @@ class _Plan:
                 self._entry(station_id, old["version"] + 1, "deleted", {"deleted": [False, True]})
                 self.adcodes.add(old["adcode"])
                 self.counts["removed"] += 1
-
-    def _add(self, station_id: str, record: dict[str, Any]) -> None:
-        self.counts["needs_location"] += record["location"] is None
-        values = records.to_row(record) | {"changed_in": self.register_version, "deleted": False}
-        self.inserts.append(values | {"id": station_id, "version": 1})
-        # records.diff({}, record), without its per-field comparisons: everything set is new.
-        created = {f: [None, record[f]] for f in records.TRACKED if record.get(f) is not None and (
-            f == "location" or record[f])}
-        self._entry(station_id, 1, "created", created)
-        self.adcodes.add(record["adcode"])
-        self.counts["added"] += 1
 
     def _change(self, station_id: str, old: dict[str, Any], record: dict[str, Any]) -> None:
         """Update (or restore, if deleted) a station whose merged record differs; count it unchanged if not."""
@@ -274,6 +315,23 @@ class _Plan:
                              "who": self.who, "at": self.now, "action": action, "changes": dict(changes),
                              "reason": self.reason, "import_id": self.import_id})
 
+    def write(self, c: sa.Connection, incoming: _Incoming) -> None:
+        """Insert the new stations and their "created" entries, then the updates and their entries."""
+        added = self.added
+        picked = {name: [values[i] for i in added] for name, values in incoming.columns.items()}
+        new = {name: picked[name] for name in (*TEXT_COLUMNS, "closed_until", "location")}
+        ids = [incoming.ids[i] for i in added]
+        bulk_write.insert(c, stations, len(added), new | {
+            "id": ids, "version": bulk_write.Same(1), "deleted": bulk_write.Same(False),
+            "changed_in": bulk_write.Same(self.register_version)})
+        created = _created(picked, len(added))
+        bulk_write.insert(c, history, len(added), {
+            "station_id": ids, "version": bulk_write.Same(1),
+            "register_version": bulk_write.Same(self.register_version), "who": bulk_write.Same(self.who),
+            "at": bulk_write.Same(self.now), "action": bulk_write.Same("created"), "changes": created,
+            "reason": bulk_write.Same(self.reason), "import_id": bulk_write.Same(self.import_id)})
+        _write(c, self.updates, self.entries)
+
 
 def _check_expected(existing: Mapping[str, dict[str, Any]], expected: Mapping[str, int]) -> None:
     from .register import Conflict
@@ -285,44 +343,36 @@ def _check_expected(existing: Mapping[str, dict[str, Any]], expected: Mapping[st
             raise Conflict(station_id, version or None, actual or None)
 
 
-def _write(c: sa.Connection, inserts: list[dict], updates: list[dict], entries: list[dict]) -> None:
-    _executemany(c, stations.insert(), inserts)
+def _created(columns: Mapping[str, list[Any]], count: int) -> bulk_write.Encoded:
+    """The "created" history entry of each new station: ``records.diff({}, record)`` as JSON,
+    ``{field: [null, value]}`` for every tracked field that is set.
+
+    Built as text a column at a time (each distinct value encoded once) and joined per row: a
+    national import makes 186,100 of them.
+    """
+    parts = [_fragments(name, columns[name]) for name in records.TRACKED] if count else []
+    return bulk_write.Encoded("{" + ",".join(filter(None, row)) + "}" for row in zip(*parts, strict=True))
+
+
+def _fragments(name: str, values: list[Any]) -> list[str]:
+    """``"field":[null,value]`` for each set value of a column (``""`` for an unset one)."""
+    key = orjson.dumps(name).decode()
+    if name == "location":
+        return ["" if v is None else f"{key}:[null,{orjson.dumps(v).decode()}]" for v in values]
+    encoded = {v: f"{key}:[null,{orjson.dumps(v).decode()}]" if v else "" for v in set(values)}
+    return [encoded[v] for v in values]
+
+
+def _write(c: sa.Connection, updates: list[dict], entries: list[dict]) -> None:
+    """Station updates (grouped by the columns they set, one ``executemany`` each) and history entries."""
     by_shape: dict[tuple[str, ...], list[dict]] = {}
     for values in updates:
         by_shape.setdefault(tuple(sorted(values)), []).append(values)
     for shape, group in by_shape.items():
         columns: dict[str, Any] = {k: sa.bindparam(k) for k in shape if k != "key"}
-        _executemany(c, stations.update().where(stations.c.id == sa.bindparam("key")).values(**columns), group)
-    _executemany(c, history.insert(), entries)
-
-
-def _executemany(c: sa.Connection, statement: Any, rows: list[dict]) -> None:
-    """``c.execute(statement, rows)`` for many rows, the statement compiled once and each value
-    converted by its column type's own bind processor, then handed to the driver's
-    ``executemany`` in one call (SQLite). SQLAlchemy's own path rebuilds every row's parameters through
-    its compiler (about 50 s of CPU for a national register's stations and history rows).
-    """
-    if not rows:
-        return
-    if len(rows) < 100 or c.dialect.name != "sqlite":
-        # PostgreSQL: SQLAlchemy batches the rows into multi-row INSERTs itself, and psycopg's
-        # typed binary parameters do not take the processors' text as they are.
-        c.execute(statement, rows)
-        return
-    compiled = statement.compile(dialect=c.dialect, column_keys=list(rows[0]))
-    processors = {name: bind.type.bind_processor(c.dialect) for name, bind in compiled.binds.items()}
-    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
-
-    def value(row: dict, name: str) -> Any:
-        process = processors.get(name)
-        return process(row[name]) if process is not None else row[name]
-
-    params: list[Any]
-    if compiled.positional:
-        params = [tuple(value(row, n) for n in names) for row in rows]
-    else:
-        params = [{n: value(row, n) for n in names} for row in rows]
-    c.exec_driver_sql(str(compiled), params)
+        bulk_write.execute_many(c, stations.update().where(stations.c.id == sa.bindparam("key")).values(**columns),
+                                group)
+    bulk_write.insert(c, history, len(entries), bulk_write.columns_of(entries))
 
 
 def seed(store: Store, frame: pd.DataFrame, *, file_name: str, digest: str, who: str | None = None,
@@ -386,7 +436,7 @@ def revert_import(store: Store, import_id: int, *, actor: Account, reason: str =
             entries.append({"station_id": d["station_id"], "version": d["version"] + 1,
                             "register_version": register_version, "who": who, "at": now,
                             "action": action, "changes": undone, "reason": text, "import_id": None})
-        _write(c, [], updates, entries)
+        _write(c, updates, entries)
         c.execute(imports.update().where(imports.c.id == import_id).values(reverted=True,
                                                                            reverted_in=register_version))
         audit.write(c, actor, "import.revert", "import", import_id, before={"reverted": False},

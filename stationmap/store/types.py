@@ -31,6 +31,11 @@ _LITTLE_ENDIAN, _EMPTY = 0b1, 0b1_0000
 _POINT_WKB = struct.Struct("<BIdd")      # little-endian, type 1 (Point), x, y
 
 
+def to_gpkg_header(*, empty: bool = False) -> bytes:
+    """The 8-byte GeoPackage header of a WGS-84 geometry without an envelope (flagged when empty)."""
+    return _HEADER.pack(b"GP", 0, _LITTLE_ENDIAN | (_EMPTY if empty else 0), SRID)
+
+
 def to_gpkg(point: shapely.Point | Sequence[float]) -> bytes:
     """A GeoPackage geometry blob for a point or an ``(x, y)`` pair (empty points are flagged as
     the spec says). Pairs are packed directly: seeding 186k stations must not build 186k shapely

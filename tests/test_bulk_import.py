@@ -1,0 +1,117 @@
+"""The bulk path of an import (column-wise checks, SQLite executemany, PostgreSQL COPY) against
+plain references: every row checked as the station rules check one row, every value read back
+as written, and a failure inside the bulk write leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from stationmap.accounts import Account
+from stationmap.errors import DataFileError
+from stationmap.stations import COLUMNS, _check_row, from_frame
+from stationmap.store import Store
+from stationmap.store import bulk as bulk_module
+from stationmap.store.schema import history
+
+OP = Account.operator("tester")
+
+#: Texts that a COPY stream or a driver could mangle: its escapes, separators and end marker,
+#: quotes, a formula, Chinese, an emoji, a tab (allowed in any text).
+AWKWARD = ["\\", "\\N", "\\.", "a\tb", "C:\\路径\\站", "'引号' \"双引号\"", "=1+1", "逗号,分号;", "🚲 驿站",
+           "NULL", "", "  空格  "]
+
+
+def _station_frame(n: int, seed: int = 10) -> pd.DataFrame:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        rows.append({
+            "id": f"B-{i}", "name": f"驿站{i}{rng.choice(AWKWARD)}".strip() or f"驿站{i}",
+            "address": rng.choice(AWKWARD + ["第一行\n第二行"]), "operator": rng.choice(AWKWARD),
+            "phone": rng.choice(["021-5555", "", "+86 21 1234"]), "type": rng.choice(["", "outdoor_worker_station"]),
+            "amenities": rng.choice(["", "drinking_water", "microwave;drinking_water"]),
+            "opening_hours": rng.choice(["", "24/7", "Mo-Fr 09:00-17:00"]),
+            "adcode": rng.choice(["310101", "310104", ""]),
+            "lon": f"{121.3 + rng.random() / 3:.9f}", "lat": f"{31.1 + rng.random() / 5:.9f}"})
+    table = from_frame(pd.DataFrame(rows))
+    table.loc[table.index % 7 == 0, "geometry"] = None           # these need a location
+    return table
+
+
+def test_every_row_is_checked_as_the_station_rules_check_one_row():
+    """Column-wise checks give the problems of a per-row ``_check_row``, in the same order."""
+    rng = random.Random(3)
+    good = {"id": "X", "name": "驿站", "type": "outdoor_worker_station", "access": "public", "status": "open",
+            "amenities": "drinking_water", "opening_hours": "24/7", "adcode": "310101", "last_verified": "2025-01-01"}
+    bad = {"id": "", "name": "坏\x07名", "type": "castle", "access": "secret", "status": "gone",
+           "amenities": "toilet;jacuzzi", "opening_hours": "whenever", "adcode": "31", "last_verified": "yesterday",
+           "address": "地址\u202e", "phone": "\x1b[2J", "operator": "", "source": "\x00"}
+    rows = []
+    for i in range(600):
+        row = {c: good.get(c, "") for c in COLUMNS} | {"id": f"R-{i}"}
+        for field in rng.sample(sorted(bad), rng.choice([0, 0, 0, 1, 2])):
+            row[field] = bad[field]
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    incoming, problems = bulk_module._incoming(frame, "sheet.csv")
+    reference = [p for i, row in enumerate(rows, start=1) for p in _check_row(
+        {c: incoming.ids[i - 1] if c == "id" else incoming.columns[c][i - 1] for c in COLUMNS}, i, "sheet.csv")]
+    assert [(p.row, p.field, p.reason) for p in problems] == [(p.row, p.field, p.reason) for p in reference]
+    assert len(reference) > 100
+
+
+@pytest.fixture
+def empty_store(store_url):
+    store = Store.open(store_url, upgrade=True)
+    yield store
+    store.close()
+
+
+def test_an_import_reads_back_value_for_value_with_one_created_entry_each(empty_store):
+    frame = _station_frame(260)
+    result = empty_store.apply_import(frame, actor=OP, reason="载入 \\ 测试", file_name="national.parquet")
+    at = empty_store.imports()[0]["at"].replace(tzinfo=None)
+    assert result.counts["added"] == 260 and result.counts["needs_location"] == frame.geometry.isna().sum() > 0
+    for record in frame.to_dict("records"):
+        stored = empty_store.get(record["id"])
+        point = record["geometry"]
+        expected_location = None if point is None else [round(point.x, 9), round(point.y, 9)]
+        assert stored["location"] == expected_location
+        assert {c: stored[c] for c in COLUMNS if c != "id"} == {c: record[c] for c in COLUMNS if c != "id"}
+        assert stored["version"] == 1 and not stored["deleted"]
+        (entry,) = empty_store.history(record["id"])
+        assert (entry.version, entry.action, entry.who, entry.reason, entry.import_id) == (
+            1, "created", OP.who, "载入 \\ 测试", result.import_id)
+        set_fields = {c: [None, record[c]] for c in COLUMNS if c != "id" and record[c]}
+        assert entry.changes == set_fields | ({"location": [None, expected_location]} if point is not None else {})
+        assert entry.at.replace(tzinfo=None) == at     # the import's own time, as an edit's is stored
+    assert len(empty_store.changes(0, limit=1000)) == 260
+
+
+def test_a_failure_inside_the_bulk_write_leaves_nothing_behind(empty_store):
+    """A history row already holding (B-5, version 1) makes the bulk write of the history fail
+    after every station row was sent: the stations, the import and the version roll back too.
+    """
+    frame = _station_frame(150)
+    with empty_store.engine.begin() as c:
+        c.execute(history.insert().values(station_id="B-5", version=1, register_version=0, who="x",
+                                          at=pd.Timestamp("2025-01-01", tz="UTC").to_pydatetime(), action="created",
+                                          changes={}, reason=""))
+    before = empty_store.info().version
+    with pytest.raises(sa.exc.IntegrityError):
+        empty_store.apply_import(frame, actor=OP, file_name="clash.csv")
+    assert empty_store.count() == 0 and empty_store.imports() == [] and empty_store.info().version == before
+
+
+def test_a_bad_row_among_many_is_reported_and_nothing_is_written(empty_store):
+    frame = _station_frame(300)
+    frame.loc[120, "type"] = "castle"
+    with pytest.raises(DataFileError) as refused:
+        empty_store.apply_import(frame, actor=OP, file_name="bad.csv")
+    assert [(p.row, p.field) for p in refused.value.problems] == [(121, "type")]
+    assert empty_store.count() == 0 and empty_store.imports() == []
