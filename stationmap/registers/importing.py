@@ -205,8 +205,14 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
     known = {str(sid): i for i, sid in enumerate(current["id"])} if len(current) else {}
     records = table_records(current) if len(current) else []
     seen: set[str] = set()
-    for incoming in table_records(rows):
-        sid, row = incoming["id"], int(incoming["row"])
+    names = [str(c) for c in rows.columns]
+    columns = [rows[c].tolist() for c in rows.columns]
+    at = {name: k for k, name in enumerate(names)}
+    # Row by row, but a row becomes a dict only when it is compared with a current station.
+    for k, (sid, number, code) in enumerate(zip(columns[at["id"]], columns[at["row"]], columns[at["adcode"]],
+                                                strict=True)):
+        row = int(number)
+        incoming = {"id": sid, "adcode": code}
         if sid in seen:               # a duplicate id: already a problem
             continue
         seen.add(sid)
@@ -216,6 +222,7 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
                 f"district {incoming['adcode'] or '(none)'} is not in the area {adcode} being replaced",
                 f"所属区“{incoming['adcode'] or '空'}”不在本次替换的地区 {adcode} 内", table.sheet, sid))
         if sid in known:
+            incoming = {name: values[k] for name, values in zip(names, columns, strict=True)}
             changes = _diff(sid, incoming, records[known[sid]], fields, row)
             if changes:
                 plan.change[sid] = changes
