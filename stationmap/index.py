@@ -113,20 +113,20 @@ class StationIndex:
     cache keyed by it, so dropping an index frees everything that came from it.
     """
 
-    def __init__(self, stations: gpd.GeoDataFrame):
+    def __init__(self, stations: gpd.GeoDataFrame, previous: StationIndex | None = None):
+        """Index ``stations``; given the ``previous`` index of the same register, take over its
+        memo values (:meth:`inherit`) and, when the stations are the same ones at the same
+        points (an edit of a phone or hours), its k-d trees and coordinate lists as well.
+        """
         stations = stations.reset_index(drop=True)
         self.stations = stations
-        self.lon: FloatArray = _read_only(np.ascontiguousarray(stations.geometry.x.to_numpy(dtype=float)))
-        self.lat: FloatArray = _read_only(np.ascontiguousarray(stations.geometry.y.to_numpy(dtype=float)))
-        #: Earth-centred coordinates in metres: what the k-d tree measures chords in.
-        self.xyz: FloatArray = _read_only(geodesy.ecef(self.lon, self.lat))
-        # Plain-float copies for the single-query path, which cannot afford NumPy indexing.
-        self._lon_list, self._lat_list = self.lon.tolist(), self.lat.tolist()
-        self._xyz_list = [tuple(p) for p in self.xyz.tolist()]
-        self._tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
-        self._point_tree = KDTree(self.xyz)          # single queries: see nearest
-        self.ids = _read_only(stations["id"].to_numpy(dtype=object))
-        self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
+        lon = np.ascontiguousarray(stations.geometry.x.to_numpy(dtype=float))
+        lat = np.ascontiguousarray(stations.geometry.y.to_numpy(dtype=float))
+        ids = stations["id"].to_numpy(dtype=object)
+        if previous is not None and _same_places(previous, ids, lon, lat):
+            self._share_places(previous)
+        else:
+            self._index_places(ids, lon, lat)
         self._masks = FilterMasks(stations)
         #: Unique in this process: caches of answers outside the index key on it, never on the
         #: index itself, so they cannot keep a swapped-out index alive nor serve its answers.
@@ -137,6 +137,27 @@ class StationIndex:
         self._depends: dict[str, tuple[str, ...]] = {}
         #: Memo key -> the value of an earlier index, for :meth:`memo`'s ``update``.
         self._stale: dict[str, Any] = {}
+        if previous is not None:
+            self.inherit(previous)
+
+    def _index_places(self, ids: np.ndarray, lon: FloatArray, lat: FloatArray) -> None:
+        self.lon: FloatArray = _read_only(lon)
+        self.lat: FloatArray = _read_only(lat)
+        #: Earth-centred coordinates in metres: what the k-d tree measures chords in.
+        self.xyz: FloatArray = _read_only(geodesy.ecef(self.lon, self.lat))
+        # Plain-float copies for the single-query path, which cannot afford NumPy indexing.
+        self._lon_list, self._lat_list = self.lon.tolist(), self.lat.tolist()
+        self._xyz_list = [tuple(p) for p in self.xyz.tolist()]
+        self._tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
+        self._point_tree = KDTree(self.xyz)          # single queries: see nearest
+        self.ids = _read_only(ids)
+        self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
+
+    def _share_places(self, previous: StationIndex) -> None:
+        """Take the previous index's place structures (read-only, never changed: safe to share)."""
+        self.lon, self.lat, self.xyz, self.ids = previous.lon, previous.lat, previous.xyz, previous.ids
+        self._lon_list, self._lat_list, self._xyz_list = previous._lon_list, previous._lat_list, previous._xyz_list
+        self._tree, self._point_tree, self._position_of = previous._tree, previous._point_tree, previous._position_of
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -183,9 +204,7 @@ class StationIndex:
         with previous._memo_lock:
             candidates = [(k, d, previous._memo[k]) for k, d in previous._depends.items() if k in previous._memo]
             stale = dict(previous._stale)
-        same_places = len(self) == len(previous) and (np.array_equal(self.ids, previous.ids)
-                                                      and np.array_equal(self.lon, previous.lon)
-                                                      and np.array_equal(self.lat, previous.lat))
+        same_places = _same_places(previous, self.ids, self.lon, self.lat)
         same: dict[str, bool] = {}
 
         def unchanged(column: str) -> bool:
@@ -409,6 +428,11 @@ class StationIndex:
         point = np.repeat(np.arange(len(near)), [len(h) for h in near])
         station = np.fromiter((s for hits in near for s in hits), dtype=np.int64, count=len(point))
         return point, station
+
+
+def _same_places(index: StationIndex, ids: np.ndarray, lon: FloatArray, lat: FloatArray) -> bool:
+    return len(index) == len(ids) and np.array_equal(index.ids, ids) and np.array_equal(index.lon, lon) \
+        and np.array_equal(index.lat, lat)
 
 
 def _check_k_radius(k: int, radius_m: float | None) -> tuple[int, float | None]:

@@ -142,10 +142,21 @@ class _Stations:
                    adcodes=stations["adcode"].fillna("").astype(str).tolist(), lon=index.lon.tolist(),
                    lat=index.lat.tolist(), roads=roads)
 
-    def key(self, p: int) -> tuple:
-        """Everything the search reads of station ``p`` besides its position in the order."""
-        return (self.ids[p], self.names[p], self.names_en[p], self.addresses[p], self.adcodes[p],
-                self.lon[p], self.lat[p])
+    def unchanged_since(self, previous: _Stations, old: list[int]) -> list[int]:
+        """``old`` (each station's position in ``previous``, or −1) with −1 also where the
+        name, English name, address, district or position changed.
+        """
+        where = np.asarray(old, dtype=np.int64)
+        has = np.flatnonzero(where >= 0)
+        before = where[has]
+        same = np.ones(len(has), dtype=bool)
+        for column in ("names", "names_en", "addresses", "adcodes"):
+            mine = np.asarray(getattr(self, column), dtype=object)[has]
+            same &= mine == np.asarray(getattr(previous, column), dtype=object)[before]
+        for column in ("lon", "lat"):
+            same &= np.asarray(getattr(self, column))[has] == np.asarray(getattr(previous, column))[before]
+        where[has[~same]] = -1
+        return where.tolist()
 
 
 class StationSearch:
@@ -186,7 +197,7 @@ class StationSearch:
         ids = [str(i) for i in index.ids.tolist()]
         same = [old_position.get(station_id, -1) for station_id in ids]
         fresh = _Stations.of(index, previous, same)
-        same = [j if j >= 0 and fresh.key(p) == previous.key(j) else -1 for p, j in enumerate(same)]
+        same = fresh.unchanged_since(previous, same)
         kept = [j for j in same if j >= 0]
         new = object.__new__(StationSearch)
         if any(b <= a for a, b in itertools.pairwise(kept)):
@@ -203,7 +214,7 @@ class StationSearch:
         its entries can be kept, else −1).
         """
         n = len(stations.ids)
-        kind = ["station"] * n
+        kind: list[str] = []                    # of roads and districts: stations come first
         ref: list[int | str | None] = list(range(n))
         label, label_en = list(stations.names), [e or None for e in stations.names_en]
         doc_adcode: list[str | None] = [a or None for a in stations.adcodes]
@@ -243,7 +254,8 @@ class StationSearch:
                 add("district", adcode, name, english or None, adcode, px, py, per_district.get(adcode, 0))
 
         self._stations, self._places = stations, places
-        self.kind = np.array([KINDS.index(k) for k in kind], dtype=np.int8)
+        self.kind = np.concatenate([np.full(n, KINDS.index("station"), dtype=np.int8),
+                                    np.array([KINDS.index(k) for k in kind], dtype=np.int8)])
         self.ref, self.label, self.label_en, self.adcode, self.count = ref, label, label_en, doc_adcode, count
         self.lon, self.lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         self.xyz = geodesy.ecef(self.lon, self.lat)

@@ -161,7 +161,7 @@ class TextField:
     """
 
     def __init__(self, name: str, texts: Sequence[str], docs: NDArray[np.int64], unigrams: bool, n_docs: int,
-                 packed: NDArray[np.uint64] | None = None):
+                 packed: NDArray[np.uint64] | None = None, lengths: NDArray[np.int64] | None = None):
         self.name = name
         self.tier = TIERS[name]
         self.texts = list(texts)
@@ -169,7 +169,7 @@ class TextField:
             raise ValueError("too many entries for one search field (4,194,304 at most)")
         self.docs = np.asarray(docs, dtype=np.int64)            # ascending: entries are added in doc order
         self.doc_starts = np.searchsorted(self.docs, np.arange(n_docs + 1))
-        self.lengths = _lengths(self.texts)
+        self.lengths = _lengths(self.texts) if lengths is None else lengths
         self.unigrams = unigrams
         if packed is None:
             packed = _packed(self.texts, np.arange(len(self.texts), dtype=np.uint64), self.lengths, unigrams)
@@ -198,22 +198,27 @@ class TextField:
         added_docs = np.asarray(docs, dtype=np.int64)
         kept = np.flatnonzero(new_doc[self.docs] >= 0)
         kept_docs = new_doc[self.docs[kept]]
-        every = np.concatenate([kept_docs, added_docs])
-        order = np.argsort(every, kind="stable")          # two sorted runs: a merge
-        slot = np.empty(len(every), dtype=np.int64)
-        slot[order] = np.arange(len(every))
+        # Two ascending runs of different documents, merged: an entry's new number is its place
+        # in its own run plus how many of the other run come before it.
+        kept_slot = np.arange(len(kept)) + np.searchsorted(added_docs, kept_docs)
+        added_slot = np.arange(len(added_docs)) + np.searchsorted(kept_docs, added_docs)
+        total = len(kept) + len(added_docs)
+        every = np.empty(total, dtype=np.int64)
+        every[kept_slot], every[added_slot] = kept_docs, added_docs
+        lengths = np.empty(total, dtype=np.int64)
+        lengths[kept_slot], lengths[added_slot] = self.lengths[kept], _lengths(texts)
+        joined = np.empty(total, dtype=object)
+        joined[kept_slot] = np.array(self.texts, dtype=object)[kept]
+        joined[added_slot] = np.array(list(texts) or [], dtype=object)
         entry_of = np.full(len(self.texts), -1, dtype=np.int64)
-        entry_of[kept] = slot[:len(kept)]
+        entry_of[kept] = kept_slot
         renumbered = entry_of[self.postings]
         alive = renumbered >= 0
         key_of = np.repeat(self.keys, np.diff(self.starts))[alive]
         packed = (key_of << np.uint64(_ENTRY_BITS)) | renumbered[alive].astype(np.uint64)
-        fresh = _packed(texts, slot[len(kept):].astype(np.uint64), _lengths(texts), self.unigrams)
+        fresh = _packed(texts, added_slot.astype(np.uint64), lengths[added_slot], self.unigrams)
         packed = np.insert(packed, np.searchsorted(packed, fresh), fresh)
-        old_texts = self.texts
-        joined = [old_texts[e] for e in kept.tolist()] + list(texts)
-        return TextField(self.name, [joined[i] for i in order.tolist()], every[order], self.unigrams, n_docs,
-                         packed=packed)
+        return TextField(self.name, joined.tolist(), every, self.unigrams, n_docs, packed=packed, lengths=lengths)
 
     def posting(self, key: int) -> NDArray[np.int32]:
         """The entries holding a character pair (``a << 21 | b``) or single character, ascending."""
