@@ -127,3 +127,29 @@ def test_the_watcher_swaps_in_a_burst_of_commits_at_once_and_serves_the_old_regi
     assert not live.refresh(store, live_set)           # nothing new: no second swap
     phones = live_set.current.index.stations.set_index("id").loc[ids, "phone"].tolist()
     assert phones == ["021-87654321"] * 3
+
+
+def _same_lists(mine: dict[str, list], theirs: dict[str, list]) -> None:
+    assert list(mine) == list(theirs)
+    for name, values in mine.items():
+        expected = theirs[name]
+        assert len(values) == len(expected), name
+        for a, b in zip(values, expected, strict=True):
+            assert a == b or (a != a and b != b), (name, a, b)        # NaN equals NaN here
+
+
+def test_the_column_lists_of_an_updated_register_are_patched_from_the_old_ones_and_equal_a_fresh_read(store):
+    rng = random.Random(20261126)
+    ids = [str(i) for i in read_stations()["id"]]
+    serial = [0]
+    current = Dataset.from_store(store)
+    current.index.columns
+    for _batch in range(8):
+        for _ in range(rng.randint(1, 6)):
+            _random_change(store, rng, ids, serial)
+        updated = current.updated(store)
+        patched = updated.index.columns
+        assert "columns" not in updated.index._stale or updated is current
+        _same_lists(patched, Dataset.from_store(store).index.columns)
+        current = updated
+    assert _batch == 7
