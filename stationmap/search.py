@@ -49,7 +49,6 @@ Examples
 from __future__ import annotations
 
 import heapq
-import itertools
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -137,7 +136,7 @@ class _Stations:
         else:
             old, before = previous.roads, previous.addresses
             roads = [old[j] if j >= 0 and before[j] == a else road_of(a) for j, a in zip(same, addresses, strict=True)]
-        return cls(ids=[str(i) for i in stations["id"].tolist()], names=stations["name"].astype(str).tolist(),
+        return cls(ids=stations["id"].astype(str).tolist(), names=stations["name"].astype(str).tolist(),
                    names_en=stations["name_en"].fillna("").astype(str).tolist(), addresses=addresses,
                    adcodes=stations["adcode"].fillna("").astype(str).tolist(), lon=index.lon.tolist(),
                    lat=index.lat.tolist(), roads=roads)
@@ -192,15 +191,17 @@ class StationSearch:
         districts recounted. Equal to ``StationSearch(index, districts)`` in every array and
         answer (tested); a register whose kept stations changed order is built whole.
         """
+        import pandas as pd
+
         previous = self._stations
-        old_position = {station_id: j for j, station_id in enumerate(previous.ids)}
         ids = [str(i) for i in index.ids.tolist()]
-        same = [old_position.get(station_id, -1) for station_id in ids]
+        same = pd.Index(previous.ids).get_indexer(ids).tolist()        # old position, or −1 (a hash join)
         fresh = _Stations.of(index, previous, same)
         same = fresh.unchanged_since(previous, same)
-        kept = [j for j in same if j >= 0]
+        kept = np.asarray(same, dtype=np.int64)
+        kept = kept[kept >= 0]
         new = object.__new__(StationSearch)
-        if any(b <= a for a, b in itertools.pairwise(kept)):
+        if (np.diff(kept) <= 0).any():
             new._assemble(index, fresh, self._places)
         else:
             new._assemble(index, fresh, self._places, base=(self, same))
