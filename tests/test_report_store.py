@@ -150,26 +150,39 @@ def test_an_editor_resolves_only_reports_in_their_districts_and_refusals_are_aud
                                         ("report.resolve", "report", str(theirs.id), "done")]
 
 
-def test_a_report_accepted_by_two_people_at_once_edits_the_station_at_most_once_and_agrees_with_it(store):
+def test_a_report_accepted_by_two_people_at_once_edits_the_station_at_most_once_and_agrees_with_it(store, monkeypatch):
     """Review: the accepting edit and the report's new status were two transactions, so a report
     resolved meanwhile (another tab, another person) still had its edit applied to the station."""
     from stationmap.store import reports as stored_reports
 
     made = store.add_report(STATION, NewReport("closed"), address="a", now=datetime.now(UTC))
     before = store.get(STATION)["version"]
+    plan = stored_reports.accepted_edit
 
-    def racing_edit(station_id, fields, why):
-        try:       # someone else rejects the same report while this acceptance edits the station
+    def racing_plan(kind, now):
+        try:       # someone else rejects the same report after this acceptance read it as open
             store.resolve_report(made.id, "reject", actor=Staff(), reason="not closed")
         except ReportResolved:
             pass
-        store.update(station_id, fields, expected_version=None, actor=Staff(), reason=why)
+        return plan(kind, now)
 
+    monkeypatch.setattr(stored_reports, "accepted_edit", racing_plan)
     try:
-        stored_reports.resolve(store, made.id, "accept", actor=Staff(), edit=racing_edit)
+        store.resolve_report(made.id, "accept", actor=Staff())
     except ReportResolved:
         pass
     status = store.report(made.id).status
     closed = store.get(STATION)["status"] == "temporarily_closed"
     assert closed == (status == "accepted"), (status, closed)
     assert store.get(STATION)["version"] <= before + 1
+
+
+def test_an_acceptance_whose_edit_fails_leaves_the_report_open_and_the_audit_without_a_decision(store):
+    made = store.add_report(STATION, NewReport("closed"), address="a", now=datetime.now(UTC))
+    store.delete(STATION, expected_version=None, actor=Account.operator("office"))     # gone meanwhile
+    with pytest.raises(NotFound):
+        store.resolve_report(made.id, "accept", actor=Staff())
+    assert store.report(made.id).status == "open"
+    with store.engine.connect() as c:
+        decided = c.execute(sa.select(audit.c.id).where(audit.c.target_kind == "report")).all()
+    assert decided == []

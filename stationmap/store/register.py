@@ -350,20 +350,33 @@ class Store:
         """
         try:
             with self.guarded(actor, "station", station_id, reason) as (c, register_version, now):
-                current = self._live(c, station_id, expected_version)
-                record = records.merge(current, fields, station_id=station_id)
-                authorise(actor, "station.update", before=current, after={**record, "id": station_id})
-                changes = records.diff(current, record)
-                if not changes:      # roll back: an edit that changes nothing is no new version
-                    raise _Unchanged(int(current["version"]))
-                version = int(current["version"]) + 1
-                c.execute(stations.update().where(stations.c.id == station_id)
-                          .values(**records.to_row(record), version=version, changed_in=register_version))
-                self._record(c, station_id, version, register_version, now, "updated", changes, actor.who, reason)
-                self._audit_station(c, actor, "station.update", station_id, changes, reason, register_version, now)
+                version, changed = self._update_in(c, register_version, now, station_id, fields,
+                                                   expected_version=expected_version, actor=actor, reason=reason)
+                if not changed:      # roll back: an edit that changes nothing is no new version
+                    raise _Unchanged(version)
         except _Unchanged as same:
             return same.version
         return version
+
+    def _update_in(self, c: sa.Connection, register_version: int, now: datetime, station_id: str,
+                   fields: Mapping[str, Any], *, expected_version: int | None, actor: Account,
+                   reason: str) -> tuple[int, bool]:
+        """:meth:`update` inside a write transaction the caller holds (accepting a report edits
+        the station and closes the report in one): returns the station's version and whether it
+        changed (if not, nothing was written).
+        """
+        current = self._live(c, station_id, expected_version)
+        record = records.merge(current, fields, station_id=station_id)
+        authorise(actor, "station.update", before=current, after={**record, "id": station_id})
+        changes = records.diff(current, record)
+        if not changes:
+            return int(current["version"]), False
+        version = int(current["version"]) + 1
+        c.execute(stations.update().where(stations.c.id == station_id)
+                  .values(**records.to_row(record), version=version, changed_in=register_version))
+        self._record(c, station_id, version, register_version, now, "updated", changes, actor.who, reason)
+        self._audit_station(c, actor, "station.update", station_id, changes, reason, register_version, now)
+        return version, True
 
     def delete(self, station_id: str, *, expected_version: int | None, actor: Account, reason: str = "") -> int:
         """Soft-delete a station: gone from answers, kept with its history; returns its version."""
@@ -530,14 +543,12 @@ class Store:
     def resolve_report(self, report_id: int, decision: str, *, actor: Account, reason: str = "",
                        merge_into: int | None = None):
         """Accept, reject or merge a report as ``actor`` (staff); accepting edits the station
-        through :meth:`update` as that actor, so the change is in its history like any edit.
+        as that actor, in the same transaction that closes the report, so the change is in its
+        history like any edit and never made without the report closed (or the reverse).
         """
         from .reports import resolve
 
-        def edit(station_id: str, fields: Mapping[str, Any], why: str) -> None:
-            self.update(station_id, fields, expected_version=None, actor=actor, reason=why)
-
-        return resolve(self, report_id, decision, actor=actor, reason=reason, merge_into=merge_into, edit=edit)
+        return resolve(self, report_id, decision, actor=actor, reason=reason, merge_into=merge_into)
 
     def _live(self, c: sa.Connection, station_id: str, expected_version: int | None) -> dict[str, Any]:
         row = c.execute(sa.select(stations).where(stations.c.id == station_id)).mappings().first()

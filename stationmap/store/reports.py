@@ -211,18 +211,19 @@ def _mark(c: sa.Connection, report_id: int, status: str, who: str, now: datetime
 
 
 def resolve(store: Store, report_id: int, decision: str, *, actor: Account, reason: str = "",
-            merge_into: int | None = None, edit=None) -> Report:
+            merge_into: int | None = None) -> Report:
     """Accept, reject or merge an open report as ``actor``; returns it as resolved.
 
     ``actor`` must be allowed ``report.resolve`` in the report's district (and the station's,
     if it moved since): else :class:`~stationmap.permissions.Forbidden`, audited as refused,
     and nothing changes. Every decision is written to the audit with the report's change.
 
-    ``accept``: ``edit(station_id, fields, reason)`` (the store's audited edit, made by the
-    caller as the staff member) applies :func:`accepted_edit`; the report and every other open
-    report of the same kind on that station are then closed (the others as merged into it).
-    ``merge``: the report is a duplicate of ``merge_into`` (same station). ``reject``: nothing
-    changes on the station.
+    ``accept``: the station gets :func:`accepted_edit` (the store's audited edit, as the staff
+    member) and the report and every other open report of the same kind on that station are
+    closed (the others as merged into it), all in one transaction: of two people accepting at
+    once only one edits the station, and a failed edit leaves the report open. ``merge``: the
+    report is a duplicate of ``merge_into`` (same station). ``reject``: nothing changes on the
+    station (and the register version stays, so no worker re-reads anything).
     """
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}", field="decision")
@@ -234,7 +235,6 @@ def resolve(store: Store, report_id: int, decision: str, *, actor: Account, reas
     except Forbidden as refusal:
         audit.refused(store, actor, refusal, "report", report_id, reason=reason)
         raise
-    who = actor.who
     if current.status != "open":
         raise ReportResolved(f"report {report_id} is {current.status} already")
     if decision == "merge":
@@ -242,40 +242,34 @@ def resolve(store: Store, report_id: int, decision: str, *, actor: Account, reas
         if target is None or target.station_id != current.station_id or target.id == current.id:
             raise InputError("name another report on the same station", field="merge_into")
     now = datetime.now(UTC)
-    how = f"{decision}: {reason}".strip().rstrip(":")
-    status = {"accept": "accepted", "reject": "rejected", "merge": "merged"}[decision]
-    claimed = False
-    if decision == "accept" and edit is not None and (fields := accepted_edit(current.kind, now)):
-        # Claim the report before the edit (its own transaction): of two people accepting it at
-        # once only one edits the station; if the edit fails, the report is open again.
+    fields = accepted_edit(current.kind, now) if decision == "accept" else None
+    if fields:
+        with store.guarded(actor, "report", report_id, reason) as (c, register_version, now):
+            _close(c, current, decision, actor, reason, now, merge_into)
+            why = f"report {report_id} ({current.kind}) accepted" + (f": {reason}" if reason else "")
+            store._update_in(c, register_version, now, current.station_id, fields, expected_version=None,
+                             actor=actor, reason=why)
+    else:
         with store.engine.connect() as c:
             c.execution_options(**WRITE)
             with c.begin():
-                _mark(c, report_id, status, who, now, how)
-        claimed = True
-        why = f"report {report_id} ({current.kind}) accepted" + (f": {reason}" if reason else "")
-        try:
-            edit(current.station_id, fields, why)
-        except BaseException:
-            with store.engine.connect() as c:
-                c.execution_options(**WRITE)
-                with c.begin():
-                    c.execute(reports.update().where(reports.c.id == report_id, reports.c.status == status,
-                                                     reports.c.resolved_by == who)
-                              .values(status="open", resolved_by=None, resolved_at=None, resolution=""))
-            raise
-    with store.engine.connect() as c:
-        c.execution_options(**WRITE)
-        with c.begin():
-            if not claimed:
-                _mark(c, report_id, status, who, now, how, merge_into if decision == "merge" else None)
-            audit.write(c, actor, "report.resolve", "report", report_id, before={"status": "open"},
-                        after={"status": status, "station_id": current.station_id, "kind": current.kind,
-                               "merged_into": merge_into if decision == "merge" else None},
-                        reason=reason, at=now)
-            if decision == "accept":
-                c.execute(reports.update().where(reports.c.station_id == current.station_id,
-                                                 reports.c.kind == current.kind, reports.c.status == "open")
-                          .values(status="merged", merged_into=report_id, resolved_by=who, resolved_at=now,
-                                  resolution=f"merged with accepted report {report_id}"))
+                _close(c, current, decision, actor, reason, now, merge_into)
     return report(store, report_id)
+
+
+def _close(c: sa.Connection, current: Report, decision: str, actor: Account, reason: str, now: datetime,
+           merge_into: int | None) -> None:
+    """Mark the report, write the decision to the audit, and (on accept) merge its duplicates."""
+    who, report_id = actor.who, current.id
+    status = {"accept": "accepted", "reject": "rejected", "merge": "merged"}[decision]
+    _mark(c, report_id, status, who, now, f"{decision}: {reason}".strip().rstrip(":"),
+          merge_into if decision == "merge" else None)
+    audit.write(c, actor, "report.resolve", "report", report_id, before={"status": "open"},
+                after={"status": status, "station_id": current.station_id, "kind": current.kind,
+                       "merged_into": merge_into if decision == "merge" else None},
+                reason=reason, at=now)
+    if decision == "accept":
+        c.execute(reports.update().where(reports.c.station_id == current.station_id,
+                                         reports.c.kind == current.kind, reports.c.status == "open")
+                  .values(status="merged", merged_into=report_id, resolved_by=who, resolved_at=now,
+                          resolution=f"merged with accepted report {report_id}"))
