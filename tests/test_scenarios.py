@@ -115,7 +115,8 @@ def test_the_difference_map_decodes_to_one_change_per_cell(shanghai):
     payload = scenarios.difference_payload(comparison, "gcj02")
     values = np.asarray(payload["cells"]).reshape(-1, 4)[:, 2]
     assert payload["count"] == len(comparison.cells) and sorted(set(values)) <= [0, 10, 20, 30]
-    assert np.bincount(values // 10, minlength=4).tolist() == np.bincount(comparison.cells["change"], minlength=4).tolist()
+    expected = np.bincount(comparison.cells["change"], minlength=4).tolist()
+    assert np.bincount(values // 10, minlength=4).tolist() == expected
     # The page's bandOf: the last band whose lower edge a value exceeds picks each change's colour.
     for code, name in enumerate(scenarios.CHANGES):
         band = next(b for b in range(len(payload["bands"]) - 1, -1, -1) if b == 0 or code > payload["bands"][b][0])
