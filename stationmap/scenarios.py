@@ -191,13 +191,15 @@ def _district_row(district: Any, areas: np.ndarray, ca: np.ndarray, cb: np.ndarr
     share_a = 100.0 * float(areas[ca].sum()) / total if total else 0.0
     share_b = 100.0 * float(areas[cb].sum()) / total if total else 0.0
     _, population = _area_and_population(district, 0.0)
-    people_a = None if population is None else round(population * share_a / 100)
-    people_b = None if population is None else round(population * share_b / 100)
+    people_a = people_b = delta = None
+    if population is not None:
+        people_a, people_b = round(population * share_a / 100), round(population * share_b / 100)
+        delta = people_b - people_a
     return {"adcode": district.adcode, "name": district.name,
             "area_covered_pct_a": round(share_a, 2), "area_covered_pct_b": round(share_b, 2),
             "area_covered_pct_delta": round(round(share_b, 2) - round(share_a, 2), 2),
             "population": population, "population_covered_a": people_a, "population_covered_b": people_b,
-            "population_covered_delta": None if population is None else people_b - people_a,
+            "population_covered_delta": delta,
             "gained_km2": round(float(areas[cb & ~ca].sum()), 3), "lost_km2": round(float(areas[ca & ~cb].sum()), 3),
             "cells": len(areas), "h3_resolution": res}
 
