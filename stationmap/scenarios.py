@@ -285,3 +285,23 @@ def difference_geojson(comparison: Comparison, lang: str = "zh", coordsys: str =
                                         "assumptions": note},
                          "geometry": shapely.geometry.mapping(shape)})
     return {"type": "FeatureCollection", "coordsys": coordsys, "assumptions": note, "features": features}
+
+
+def _stem_part(side: Side, sites: int) -> str:
+    threshold = side.threshold
+    part = (f"{threshold.mode}{threshold.minutes:g}" if threshold.minutes is not None
+            else f"{threshold.radius_m:g}m")
+    if side.at is not None:
+        part += side.at.strftime("-%H%M")
+    if sites:
+        part += f"-sites{sites}"
+    return part
+
+
+def file_stem(adcode: str, a: Side, b: Side, what: str = "compare", *, b_sites: int | None = None) -> str:
+    """A file name that says what it holds, e.g. ``coverage-compare-310100-walk15-vs-walk15-0200``
+    (``what``: ``compare`` for the per-district table, ``changes`` for the changed cells;
+    ``b_sites``: the sites asked for B, when its sites are not at hand).
+    """
+    sites_b = len(b.sites_lon) if b_sites is None else b_sites
+    return f"coverage-{what}-{adcode}-{_stem_part(a, len(a.sites_lon))}-vs-{_stem_part(b, sites_b)}"
