@@ -23,6 +23,9 @@ from conftest import Server  # noqa: E402
 MILESTONES = FIRST_CARD + """
 document.addEventListener("DOMContentLoaded", () => { window.__dcl = performance.now(); });
 window.addEventListener("load", () => { window.__load = performance.now(); });
+let early;                       // when the page's head asks for a shared link's answer
+Object.defineProperty(window, "stationmapEarly", { configurable: true, get: () => early,
+  set: (v) => { if (v && window.__early === undefined) window.__early = performance.now(); early = v; } });
 """
 
 READ = """() => {
@@ -30,7 +33,8 @@ READ = """() => {
   const rows = [nav, ...performance.getEntriesByType("resource")].map(e => ({
     name: e.name.replace(location.origin, "").slice(0, 70), start: e.startTime, first_byte: e.responseStart,
     end: e.responseEnd, wire: e.transferSize, body: e.decodedBodySize, worker: e.workerStart > 0 }));
-  return { rows, card: window.__firstCard, dcl: window.__dcl, load: window.__load };
+  const paint = performance.getEntriesByType("paint").map(p => p.name + " " + Math.round(p.startTime)).join(", ");
+  return { rows, card: window.__firstCard, dcl: window.__dcl, load: window.__load, early: window.__early, paint };
 }"""
 
 
@@ -44,7 +48,8 @@ def visit(page, base: str) -> dict:
 
 def show(title: str, seen: dict) -> None:
     """Print one visit's waterfall, in milliseconds from navigation start."""
-    print(f"\n## {title}: first card {seen['card']:.0f} ms, DOMContentLoaded {seen['dcl']:.0f}, load {seen['load']:.0f}")
+    print(f"\n## {title}: first card {seen['card']:.0f} ms, DOMContentLoaded {seen['dcl']:.0f}, load {seen['load']:.0f}, "
+          f"answer asked for at {seen['early'] or 0:.0f}; {seen['paint']}")
     print(f"{'request':72} {'start':>6} {'1st B':>6} {'end':>6} {'wire':>7} {'body':>7}")
     for row in sorted(seen["rows"], key=lambda r: r["start"]):
         print(f"{row['name'] or '(page)':72} {row['start']:6.0f} {row['first_byte']:6.0f} {row['end']:6.0f} "
