@@ -48,7 +48,8 @@ def visit(page, base: str) -> dict:
 
 def show(title: str, seen: dict) -> None:
     """Print one visit's waterfall, in milliseconds from navigation start."""
-    print(f"\n## {title}: first card {seen['card']:.0f} ms, DOMContentLoaded {seen['dcl']:.0f}, load {seen['load']:.0f}, "
+    print(f"\n## {title}: first card {seen['card']:.0f} ms, DOMContentLoaded {seen['dcl']:.0f}, "
+          f"load {seen['load']:.0f}, "
           f"answer asked for at {seen['early'] or 0:.0f}; {seen['paint']}")
     print(f"{'request':72} {'start':>6} {'1st B':>6} {'end':>6} {'wire':>7} {'body':>7}")
     for row in sorted(seen["rows"], key=lambda r: r["start"]):

@@ -57,8 +57,8 @@ def worker_page() -> Response:
 #: The map's files, by static path, in the order they load (after the list: static/worker.js).
 MAP_ASSETS = {"styles": ("vendor/leaflet/dist/leaflet.css", "vendor/leaflet.markercluster/dist/MarkerCluster.css",
                          "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"),
-              "scripts": ("vendor/leaflet/dist/leaflet.js", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js",
-                          "worker_map.js")}
+              "scripts": ("vendor/leaflet/dist/leaflet.js",
+                          "vendor/leaflet.markercluster/dist/leaflet.markercluster.js", "worker_map.js")}
 
 #: What the worker page needs to open with no network (besides the page itself), by static path.
 OFFLINE_ASSETS = (*MAP_ASSETS["styles"], "base.css", "worker.css", "reports.css", *MAP_ASSETS["scripts"],
