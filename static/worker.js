@@ -82,7 +82,8 @@
       mapPending = false;
       if (!current) { view.clear(); return; }
       view.draw(current);
-      if (selected && shownIds()[selected]) view.focus(selected);
+      // The chosen station once the drawing has settled (clusters made), as a tap would find it.
+      setTimeout(function () { if (selected && shownIds()[selected] && !mapPending) view.focus(selected); }, 0);
     }, 0);
   }
 
