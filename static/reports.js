@@ -72,61 +72,71 @@ var stationmapReports = (function () {
 
     var problem = el("details", { "class": "report-problem" });
     problem.appendChild(el("summary", {}, R.problem));
-    var form = el("form", { "class": "report-form", novalidate: "" });
-    var kinds = el("fieldset");
-    kinds.appendChild(el("legend", {}, R.kind));
-    options.kinds.forEach(function (kind) {                // [code, label], in the order of the rules
-      var code = kind[0];
-      if (code === "confirm_open") return;
-      var label = el("label");
-      var attrs = { type: "radio", name: id + "-kind", value: code };
-      if (code === "closed") attrs.checked = "";          // the commonest problem, ready to send
-      label.appendChild(el("input", attrs));
-      label.appendChild(document.createTextNode(" " + kind[1]));
-      kinds.appendChild(label);
+    var buttons = [open];
+    // The form is made when a rider opens it: its radios and its select of every amenity are
+    // most of a card's elements, ten times over in the list, on a slow phone; few riders open one.
+    problem.addEventListener("toggle", function () {
+      if (problem.open && buttons.length === 1) problem.appendChild(problemForm());
     });
-    form.appendChild(kinds);
-    // Labels point at their controls (for=) rather than wrap them: a wrapping label's name
-    // would include every option's text.
-    var amenityLabel = el("div", { "class": "field" });
-    amenityLabel.appendChild(el("label", { "for": id + "-amenity" }, R.amenity));
-    var amenity = el("select", { name: "amenity", id: id + "-amenity" });
-    Object.keys(options.amenities).forEach(function (code) {
-      amenity.appendChild(el("option", { value: code }, options.amenities[code]));
-    });
-    amenityLabel.appendChild(amenity);
-    amenityLabel.hidden = true;
-    form.appendChild(amenityLabel);
-    var noteLabel = el("label", { "class": "field" }, R.note);
-    var note = el("textarea", { name: "note", maxlength: "300", rows: "2" });
-    noteLabel.appendChild(note);
-    form.appendChild(noteLabel);
-    var contactLabel = el("label", { "class": "field" }, R.contact);
-    var contact = el("input", { type: "text", name: "contact", maxlength: "100", autocomplete: "tel" });
-    contactLabel.appendChild(contact);
-    form.appendChild(contactLabel);
-    form.appendChild(el("p", { "class": "note" }, R.privacy));
-    var submit = el("button", { type: "submit", "class": "primary report-send" }, R.send);
-    form.appendChild(submit);
-    function chosenKind() {
-      var checked = form.querySelector("input[name='" + id + "-kind']:checked");
-      return checked ? checked.value : "other";
-    }
-    kinds.addEventListener("change", function () { amenityLabel.hidden = chosenKind() !== "missing_facility"; });
-    form.addEventListener("submit", function (e) {
-      e.preventDefault();
-      var body = { kind: chosenKind() };
-      if (body.kind === "missing_facility") body.amenity = amenity.value;
-      if (note.value.trim()) body.note = note.value.trim().slice(0, 300);
-      if (contact.value.trim()) body.contact = contact.value.trim().slice(0, 100);
-      report(body);
-    });
-    problem.appendChild(form);
     actions.appendChild(problem);
-    var buttons = [open, submit];
     wrap.appendChild(actions);
     wrap.appendChild(result);
     return wrap;
+
+    function problemForm() {
+      var form = el("form", { "class": "report-form", novalidate: "" });
+      var kinds = el("fieldset");
+      kinds.appendChild(el("legend", {}, R.kind));
+      options.kinds.forEach(function (kind) {                // [code, label], in the order of the rules
+        var code = kind[0];
+        if (code === "confirm_open") return;
+        var label = el("label");
+        var attrs = { type: "radio", name: id + "-kind", value: code };
+        if (code === "closed") attrs.checked = "";          // the commonest problem, ready to send
+        label.appendChild(el("input", attrs));
+        label.appendChild(document.createTextNode(" " + kind[1]));
+        kinds.appendChild(label);
+      });
+      form.appendChild(kinds);
+      // Labels point at their controls (for=) rather than wrap them: a wrapping label's name
+      // would include every option's text.
+      var amenityLabel = el("div", { "class": "field" });
+      amenityLabel.appendChild(el("label", { "for": id + "-amenity" }, R.amenity));
+      var amenity = el("select", { name: "amenity", id: id + "-amenity" });
+      Object.keys(options.amenities).forEach(function (code) {
+        amenity.appendChild(el("option", { value: code }, options.amenities[code]));
+      });
+      amenityLabel.appendChild(amenity);
+      amenityLabel.hidden = true;
+      form.appendChild(amenityLabel);
+      var noteLabel = el("label", { "class": "field" }, R.note);
+      var note = el("textarea", { name: "note", maxlength: "300", rows: "2" });
+      noteLabel.appendChild(note);
+      form.appendChild(noteLabel);
+      var contactLabel = el("label", { "class": "field" }, R.contact);
+      var contact = el("input", { type: "text", name: "contact", maxlength: "100", autocomplete: "tel" });
+      contactLabel.appendChild(contact);
+      form.appendChild(contactLabel);
+      form.appendChild(el("p", { "class": "note" }, R.privacy));
+      var submit = el("button", { type: "submit", "class": "primary report-send" }, R.send);
+      submit.disabled = open.disabled;                      // a report already on its way
+      buttons.push(submit);
+      form.appendChild(submit);
+      function chosenKind() {
+        var checked = form.querySelector("input[name='" + id + "-kind']:checked");
+        return checked ? checked.value : "other";
+      }
+      kinds.addEventListener("change", function () { amenityLabel.hidden = chosenKind() !== "missing_facility"; });
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var body = { kind: chosenKind() };
+        if (body.kind === "missing_facility") body.amenity = amenity.value;
+        if (note.value.trim()) body.note = note.value.trim().slice(0, 300);
+        if (contact.value.trim()) body.contact = contact.value.trim().slice(0, 100);
+        report(body);
+      });
+      return form;
+    }
   }
 
   return { box: box, summaryText: summaryText };

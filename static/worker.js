@@ -2,10 +2,15 @@
  *
  * Station text is untrusted (it comes from spreadsheets): it only ever enters the page through
  * textContent, never innerHTML, in the list, the popups and the tooltips.
- * Every map overlay is drawn in the base map's coordinate system (GCJ-02 on AMap tiles).
  *
- * Sections: map · controls · URL state · errors and offline · nearest · cards · selection ·
- * along my route · stations in view · ways to choose the point · start.
+ * The list first, the map after: this file needs no Leaflet. It draws the nearest stations as
+ * soon as the answer is in (the page's head has already asked for it when the link carries a
+ * position), then loads the map (Leaflet, markercluster, static/worker_map.js), which attaches
+ * itself and draws what the list shows. On a throttled phone the map's scripts are most of the
+ * bytes and most of the script time; a rider waits for the list.
+ *
+ * Sections: map loading · controls · URL state · errors and offline · nearest · cards · selection ·
+ * along my route · ways to choose the point · start.
  */
 (function () {
   "use strict";
@@ -44,36 +49,49 @@
   });
   showContrast();
 
-  // -- map ---------------------------------------------------------------------------
-  // Cluster bubbles are markers too: keep them, like the pins, out of the tab order (the list
-  // is the keyboard's way in, with a skip link over the map).
-  L.MarkerCluster.prototype.options = L.Util.extend(Object.create(L.Marker.prototype.options), { keyboard: false });
-  var map = L.map("map", { zoomControl: true, maxZoom: settings.tiles.max_zoom, keyboard: false })
-    .setView([settings.centre[1], settings.centre[0]], 11);
-  var withoutTiles = !stationmap.baseMap(map, settings.tiles, T.no_tiles);
-  // Clusters as markercluster draws them, but 44 × 44 px: a thumb's tap target.
-  function clusterIcon(cluster) {
-    var n = cluster.getChildCount();
-    var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
-    var icon = el("div");
-    icon.appendChild(el("span", {}, n));
-    return L.divIcon({ html: icon.outerHTML, className: "marker-cluster marker-cluster-" + size, iconSize: L.point(44, 44) });
+  // -- map loading: after the first answer (or at once when there is none to wait for) --
+  var view = null;                                // the map, once static/worker_map.js has attached
+  var current = null;                             // what the list shows: {kind: "nearest" | "route", body}
+  var mapPending = false;                         // the map is behind the list (drawn in the next task)
+  var mapStylesReady = null;
+  var mapStyles = new Promise(function (resolve) { mapStylesReady = resolve; });
+
+  function loadMap() {
+    // Leaflet's styles go before the page's own (base.css...), as when they were in the head.
+    var first = document.querySelector("link[rel=stylesheet]");
+    Promise.all(settings.map_assets.styles.map(function (href) {
+      return new Promise(function (resolve) {
+        var link = el("link", { rel: "stylesheet", href: href });
+        link.onload = link.onerror = resolve;
+        document.head.insertBefore(link, first);
+      });
+    })).then(function () { mapStylesReady(); });
+    settings.map_assets.scripts.forEach(function (src) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.async = false;                      // in order: Leaflet, markercluster, the map
+      document.body.appendChild(script);
+    });
   }
-  // A pin: a 44 × 44 px tap target around a coloured dot (CSS).
-  function pinIcon(state) {
-    return L.divIcon({ className: "pin pin-" + state, iconSize: [44, 44] });
+
+  // The list is drawn in this task; the map in the next, so the list is painted first.
+  function paintMap() {
+    if (!view || mapPending) return;
+    mapPending = true;
+    setTimeout(function () {
+      mapPending = false;
+      if (!current) { view.clear(); return; }
+      view.draw(current);
+      // The chosen station once the drawing has settled (clusters made), as a tap would find it.
+      setTimeout(function () { if (selected && shownIds()[selected] && !mapPending) view.focus(selected); }, 0);
+    }, 0);
   }
-  var stations = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 30, showCoverageOnHover: false,
-                                        iconCreateFunction: clusterIcon });
-  map.addLayer(stations);
-  var you = null;
-  // Every station in view (when zoomed in far enough to be useful), behind the results.
-  var around = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 40, showCoverageOnHover: false,
-                                      iconCreateFunction: clusterIcon });
-  map.addLayer(around);
-  var routeLine = null, destinationMarker = null;
-  var markers = {};                               // station id -> its marker among the results
-  window.stationmapPage = { map: map, stations: stations, around: around, markers: markers };   // for tests
+
+  function shownIds() {
+    var ids = {};
+    if (current) current.body.results.forEach(function (record) { ids[record.id] = true; });
+    return ids;
+  }
 
   function latLngOf(record) {
     var p = display === "gcj02" ? record.gcj02 : [record.lon, record.lat];
@@ -263,50 +281,12 @@
     return record.open_now ? "open" : (record.hours_state === "unknown" ? "unknown" : "closed");
   }
 
-  function popupContent(record) {
-    var box = el("div", { "class": "popup" });
-    box.appendChild(el("strong", {}, nameOf(record)));
-    box.appendChild(el("span", {}, distanceText(record.distance_m) + " · " + (record.next_change_text || "")));
-    var go = el("a", { href: record.links.amap_navigation }, T.navigate);
-    box.appendChild(el("br"));
-    box.appendChild(go);
-    return box;
-  }
-
-  function showYou(here) {
-    if (you) map.removeLayer(you);
-    you = L.circleMarker([here[1], here[0]], { radius: 9, color: "#fff", weight: 3, fillColor: "#0b57d0", fillOpacity: 1,
-                                               keyboard: false })
-      .bindTooltip(el("span", {}, T.you)).addTo(map);
-  }
-
-  function drawStations(results) {
-    stations.clearLayers();
-    resultsEl.textContent = "";
-    Object.keys(markers).forEach(function (id) { delete markers[id]; });
-    shown = {};
-    return results.map(function (record) {
-      shown[record.id] = true;
-      var at = latLngOf(record);
-      // markercluster clusters L.Marker; a CSS dot keeps it free of image files.
-      var marker = L.marker(at, { icon: pinIcon(stateOf(record)),
-                                  keyboard: false, title: "" });
-      marker.bindPopup(popupContent(record));
-      marker.bindTooltip(el("span", {}, nameOf(record)));
-      marker.on("click", function () { choose(record.id, false); });
-      markers[record.id] = marker;
-      stations.addLayer(marker);
-      resultsEl.appendChild(listItem(record, marker));
-      return at;
-    });
-  }
-
   function render(body, live) {
     var q = body.query;
-    var here = display === "gcj02" ? q.gcj02 : q.wgs84;
-    clearRoute();
-    showYou(here);
-    var bounds = [[here[1], here[0]]].concat(drawStations(body.results));
+    current = { kind: "nearest", body: body };
+    clearButton.hidden = true;
+    resultsEl.textContent = "";
+    body.results.forEach(function (record) { resultsEl.appendChild(listItem(record)); });
     assumptionsEl.textContent = body.assumptions || "";
     noticesEl.textContent = "";
     if (q.in_served_area === false) {
@@ -315,10 +295,8 @@
       notice("warn", T.far_warning.replace("{d}", distanceText(body.results[0].distance_m)));
     }
     if (live) say(body.results.length ? T.found.replace("{n}", body.results.length) : T.none_found);
-    // No animation: markers are placed at once, so a tap on the list finds them on the map.
-    if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false });
-    else map.setView(bounds[0], 14, { animate: false });
     restoreSelection();
+    paintMap();
     afterFirst();
   }
 
@@ -347,7 +325,7 @@
     return box;
   }
 
-  function listItem(record, marker, extra) {
+  function listItem(record, extra) {
     var li = el("li", { "class": "station", "data-id": record.id });
     var h = el("h2");
     var name = el("button", { type: "button", "class": "name" }, (record.rank ? record.rank + ". " : "") + nameOf(record));
@@ -392,16 +370,6 @@
   }
 
   // -- selection: the list and the map agree on one station ----------------------------
-  function bringIntoView(marker) {
-    if (stations.getVisibleParent(marker) === marker) {
-      // Already drawn on its own: zoomToShowLayer would wait for a map move that never comes.
-      map.panTo(marker.getLatLng(), { animate: false });
-      marker.openPopup();
-    } else {
-      stations.zoomToShowLayer(marker, function () { marker.openPopup(); });
-    }
-  }
-
   function markSelected() {
     resultsEl.querySelectorAll("li.station").forEach(function (li) {
       var on = li.getAttribute("data-id") === selected;
@@ -414,11 +382,13 @@
     selected = id;
     markSelected();
     writeState(false);
-    if (fromList && markers[id]) bringIntoView(markers[id]);
+    // Before the map is drawn, the drawing brings the chosen station into view (paintMap).
+    if (fromList && view && !mapPending) view.focus(id);
   }
 
+  // The list's part; the map's (bring the pin into view) comes when the map is drawn.
   function restoreSelection() {
-    if (selected && markers[selected]) { markSelected(); bringIntoView(markers[selected]); }
+    if (selected && shownIds()[selected]) markSelected();
     else if (selected) { selected = null; writeState(false); }
   }
 
@@ -470,34 +440,13 @@
     return body;
   }
 
-  function clearRoute() {
-    if (routeLine) { map.removeLayer(routeLine); routeLine = null; }
-    if (destinationMarker) { map.removeLayer(destinationMarker); destinationMarker = null; }
-    clearButton.hidden = true;
-  }
-
   function renderRoute(body, live) {
-    clearRoute();
-    var line = [[body.start[1], body.start[0]], [body.destination[1], body.destination[0]]];
-    showYou(body.start);
-    routeLine = L.polyline(line, { color: "#0b57d0", weight: 4, dashArray: "8 6", interactive: false }).addTo(map);
-    destinationMarker = L.circleMarker(line[1], { radius: 8, color: "#0b57d0", weight: 3, fillColor: "#fff",
-                                                  fillOpacity: 1, keyboard: false }).addTo(map);
+    current = { kind: "route", body: body };
     clearButton.hidden = false;
-    stations.clearLayers();
     resultsEl.textContent = "";
-    Object.keys(markers).forEach(function (id) { delete markers[id]; });
-    shown = {};
     body.results.forEach(function (record, i) {
       record.rank = i + 1;
-      shown[record.id] = true;
-      var marker = L.marker(latLngOf(record), { icon: pinIcon(stateOf(record)),
-                                                keyboard: false, title: "" });
-      marker.bindPopup(popupContent(record));
-      marker.on("click", function () { choose(record.id, false); });
-      markers[record.id] = marker;
-      stations.addLayer(marker);
-      resultsEl.appendChild(listItem(record, marker, [
+      resultsEl.appendChild(listItem(record, [
         T.along.replace("{d}", distanceText(record.along_m)),
         T.detour.replace("{m}", Math.max(1, Math.round(record.detour_minutes)))]));
     });
@@ -507,8 +456,8 @@
       : T.route_none.replace("{d}", distanceText(body.distance_m)));
     assumptionsEl.textContent = T.route_note + " " + (body.assumptions || "");
     if (live) say(body.results.length ? T.found.replace("{n}", body.results.length) : T.route_none.replace("{d}", distanceText(body.distance_m)));
-    map.fitBounds(line, { padding: [24, 24], maxZoom: 16, animate: false });
     restoreSelection();
+    paintMap();
     afterFirst();
   }
 
@@ -525,42 +474,6 @@
     search();
   });
   withinSelect.addEventListener("change", function () { if (destination) { writeState(false); runRoute(); } });
-
-  // -- the stations in view ----------------------------------------------------------
-  var shown = {};                 // ids drawn as results, not repeated in the view layer
-  var viewTicket = 0;
-  function loadView() {
-    if (map.getZoom() < 13) { around.clearLayers(); return; }
-    var b = map.getBounds();
-    // The stations endpoint takes WGS-84; on GCJ-02 tiles the view is pushed out by up to
-    // about 700 m, so pad it rather than miss the edges.
-    var pad = display === "wgs84" ? 0 : 0.01;
-    var q = filterParams(new URLSearchParams({
-      bbox: [b.getWest() - pad, b.getSouth() - pad, b.getEast() + pad, b.getNorth() + pad]
-        .map(function (v) { return v.toFixed(6); }).join(","),
-      limit: "500", mode: mode(), lang: settings.lang
-    }));
-    var ticket = ++viewTicket;
-    fetch("/api/v1/stations?" + q.toString()).then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) {
-        if (!body || ticket !== viewTicket) return;
-        around.clearLayers();
-        body.results.forEach(function (record) {
-          if (shown[record.id]) return;
-          var marker = L.marker(latLngOf(record), { icon: pinIcon("other"),
-                                                    keyboard: false, title: "" });
-          var box = el("div", { "class": "popup" });
-          box.appendChild(el("strong", {}, nameOf(record)));
-          box.appendChild(el("span", {}, record.next_change_text || ""));
-          box.appendChild(el("br"));
-          box.appendChild(el("a", { href: record.links.amap_navigation }, T.navigate));
-          marker.bindPopup(box);
-          around.addLayer(marker);
-        });
-      }).catch(function () { /* the view layer is a bonus; the list is the answer */ });
-  }
-  var viewTimer = null;
-  map.on("moveend", function () { clearTimeout(viewTimer); viewTimer = setTimeout(loadView, 250); });
 
   // -- ways to choose the point ---------------------------------------------------
   function run() { if (destination) runRoute(); else search(); }
@@ -584,11 +497,12 @@
     }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   });
 
-  map.on("click", function (e) {
-    if (picking) { setDestination({ lon: e.latlng.lng, lat: e.latlng.lat }); return; }
+  // A tap on the map (static/worker_map.js), in the display coordinate system.
+  function tapped(at) {
+    if (picking) { setDestination(at); return; }
     districtSelect.value = "";
-    newPoint({ lon: e.latlng.lng, lat: e.latlng.lat, coordsys: display });
-  });
+    newPoint({ lon: at.lon, lat: at.lat, coordsys: display });
+  }
 
   districtSelect.addEventListener("change", function () {
     var chosen = settings.districts.filter(function (d) { return d.adcode === districtSelect.value; })[0];
@@ -598,13 +512,13 @@
 
   var controls = document.getElementById("controls");
   controls.addEventListener("change", function (e) {
-    if (e.target !== districtSelect) { writeState(false); run(); loadView(); }
+    if (e.target !== districtSelect) { writeState(false); run(); if (view) view.loadView(); }
   });
   controls.addEventListener("submit", function (e) { e.preventDefault(); run(); });
 
   window.addEventListener("popstate", function () {
     if (readState()) run();
-    else { clearRoute(); stations.clearLayers(); resultsEl.textContent = ""; noticesEl.textContent = ""; say(T.tap_hint); }
+    else { current = null; clearButton.hidden = true; paintMap(); resultsEl.textContent = ""; noticesEl.textContent = ""; say(T.tap_hint); }
   });
 
   // The skip link moves focus to the list itself (not only the scroll position), so the next
@@ -634,28 +548,28 @@
   });
 
   // -- after the first answer: what can wait on a weak signal ------------------------------
-  // District outlines (without tiles) and the offline copy (static/sw.js, served at /sw.js)
-  // share the phone's bandwidth with the answer a rider is waiting for, so they come after it.
+  // The map (and with it the district outlines) and the offline copy (static/sw.js, served at
+  // /sw.js) share the phone's bandwidth and processor with the answer a rider is waiting for,
+  // so they come after it.
   var afterFirst = (function () {
     var done = false;
     return function () {
       if (done) return;
       done = true;
-      if (withoutTiles) {
-        fetch("/api/v1/districts?coordsys=" + display)
-          .then(function (r) { return r.json(); })
-          .then(function (geojson) {
-            L.geoJSON(geojson, { style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6 },
-                                 interactive: false }).addTo(map);
-          })
-          .catch(function () { /* outlines are decoration; the list still works */ });
-      }
+      loadMap();
       if ("serviceWorker" in navigator && settings.service_worker) {
         navigator.serviceWorker.register(settings.service_worker, { scope: "/" })
           .catch(function () { /* no offline copy (e.g. plain http off localhost); the page works */ });
       }
     };
   })();
+
+  // What static/worker_map.js needs from the list, and how it attaches.
+  window.stationmapWorker = {
+    settings: settings, mapStyles: mapStyles, nameOf: nameOf, latLngOf: latLngOf, distanceText: distanceText,
+    stateOf: stateOf, choose: choose, tapped: tapped, filterParams: filterParams, mode: mode,
+    attach: function (map) { view = map; paintMap(); }
+  };
 
   // -- start: the URL's state, or (offline, nothing asked) the last answer kept -------------
   if (readState()) run();

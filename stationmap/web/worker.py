@@ -41,6 +41,10 @@ def worker_page() -> Response:
         "report_text": REPORTS[lang], "report_kinds": [[code, words[lang]] for code, words in KINDS.items()],
         "served_area": current_app.config["DISTRICTS_ADCODE"],
         "service_worker": url_for("worker.service_worker", v=_cache_name()),
+        # Loaded by the page after the list it draws first (static/worker.js): the map is most
+        # of the page's bytes and script time on a slow phone, and a rider waits for the list.
+        "map_assets": {kind: [url_for("static", filename=name, v=data.version) for name in names]
+                       for kind, names in MAP_ASSETS.items()},
     }
     html = render_template("worker.html", lang=lang, text=WORKER[lang], settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
@@ -50,11 +54,14 @@ def worker_page() -> Response:
     return response
 
 
+#: The map's files, by static path, in the order they load (after the list: static/worker.js).
+MAP_ASSETS = {"styles": ("vendor/leaflet/dist/leaflet.css", "vendor/leaflet.markercluster/dist/MarkerCluster.css",
+                         "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"),
+              "scripts": ("vendor/leaflet/dist/leaflet.js",
+                          "vendor/leaflet.markercluster/dist/leaflet.markercluster.js", "worker_map.js")}
+
 #: What the worker page needs to open with no network (besides the page itself), by static path.
-OFFLINE_ASSETS = ("vendor/leaflet/dist/leaflet.css", "vendor/leaflet.markercluster/dist/MarkerCluster.css",
-                  "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css", "base.css", "worker.css",
-                  "reports.css", "vendor/leaflet/dist/leaflet.js",
-                  "vendor/leaflet.markercluster/dist/leaflet.markercluster.js",
+OFFLINE_ASSETS = (*MAP_ASSETS["styles"], "base.css", "worker.css", "reports.css", *MAP_ASSETS["scripts"],
                   "common.js", "reports.js", "search_box.js", "worker.js", "favicon.svg", "icons/icon-192.png",
                   "icons/icon-512.png")
 
