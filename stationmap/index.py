@@ -155,6 +155,9 @@ class StationIndex:
         self._xyz_list = [tuple(p) for p in self.xyz.tolist()]
         self._tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
         self._point_tree = KDTree(self.xyz)          # single queries: see nearest
+        #: Single queries' cells: (lon, lat) cell -> its nearest stations (see _cell); plain dict
+        #: operations only, each atomic under the GIL, so threads share it without a lock.
+        self._cells: dict[tuple[int, int], tuple[tuple[float, float, float], list[float], list[int]]] = {}
         self.ids = _read_only(stations["id"].to_numpy(dtype=object))
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
         self._masks = FilterMasks(stations)
@@ -274,16 +277,29 @@ class StationIndex:
         chord, hence a longer geodesic. If the tree's candidates run out first, the count grows
         and the search repeats. Ties go to the earlier row.
 
-        This is the rider's hot path, so it runs in plain floats on pykdtree (whose call costs
-        a quarter of SciPy's from Python); batches and balls stay on SciPy's ``cKDTree``.
+        This is the rider's hot path, so it runs in plain floats. It starts from the stations
+        kept for the point's 1/100° cell (:meth:`_nearest_from_cell`: no tree call at all),
+        which prove nearly every query near stations; otherwise pykdtree gives the candidates
+        (its call costs a quarter of SciPy's from Python); batches and balls stay on SciPy's
+        ``cKDTree``.
         """
         lon, lat, k, radius_m = _check_query(lon, lat, k, radius_m, coordsys)
-        n = len(self._lon_list)
-        if n == 0:
+        if not self._lon_list:
             return Neighbours([], [])
         point = geodesy.ecef_point(lon, lat)
-        query = np.array((point,))
         measure = geodesy.NearPoint(lon, lat, point).distance
+        if filters.status_only and k <= _CELL_K:
+            found = self._nearest_from_cell(lon, lat, point, measure, k, radius_m, filters)
+            if found is not None:
+                return found
+        return self._nearest_from_tree(point, measure, k, radius_m, filters)
+
+    def _nearest_from_tree(self, point: tuple[float, float, float],
+                           measure: Callable[[float, float, tuple[float, float, float]], float], k: int,
+                           radius_m: float | None, filters: Filters) -> Neighbours:
+        """:meth:`nearest` by asking the tree for candidates, more each round until proven."""
+        n = len(self._lon_list)
+        query = np.array((point,))
         slack = geodesy.CHORD_SLACK_M
         # The radius is applied here, not by the tree: pykdtree's distance_upper_bound costs
         # more per call (3-5 µs) than skipping the few candidates beyond it.
@@ -323,6 +339,73 @@ class StationIndex:
             if complete or (len(ranked) == k and ranked[-1][0] <= chords[-1] - slack):
                 return Neighbours([p for _, p in ranked], [d for d, _ in ranked])
             m = min(n, m * 4)
+
+    def _cell(self, lon: float, lat: float) -> tuple[tuple[float, float, float], list[float], list[int]]:
+        """The :data:`_CELL_STATIONS` stations nearest the centre of the point's cell (any
+        status), by chord from the centre, with the centre: made on the cell's first query,
+        then kept (at most :data:`_CELLS_KEPT` cells; when full, the oldest goes).
+        """
+        key = (math.floor(lon * _CELLS_PER_DEGREE), math.floor(lat * _CELLS_PER_DEGREE))
+        cell = self._cells.get(key)
+        if cell is None:
+            centre = geodesy.ecef_point(min((key[0] + 0.5) / _CELLS_PER_DEGREE, 180.0),
+                                        min((key[1] + 0.5) / _CELLS_PER_DEGREE, 90.0))
+            m = min(len(self._lon_list), _CELL_STATIONS)
+            chords, idx = self._point_tree.query(np.array((centre,)), k=m)
+            cell = (centre, chords.ravel().tolist(), idx.ravel().tolist())
+            if len(self._cells) >= _CELLS_KEPT:
+                try:                                    # the oldest cell goes (another thread may race us)
+                    del self._cells[next(iter(self._cells))]
+                except (KeyError, RuntimeError, StopIteration):
+                    pass
+            self._cells[key] = cell
+        return cell
+
+    def _nearest_from_cell(self, lon: float, lat: float, point: tuple[float, float, float],
+                           measure: Callable[[float, float, tuple[float, float, float]], float], k: int,
+                           radius_m: float | None, filters: Filters) -> Neighbours | None:
+        """:meth:`nearest` from the stations kept for the point's cell, or ``None`` when they
+        cannot prove the answer (then the tree decides).
+
+        Every station has a chord from the cell's centre ``c`` no shorter than the last
+        station kept (the tree gave the nearest ones), and ``chord(q, s) ≥ chord(c, s) -
+        chord(q, c)`` (the triangle inequality, in straight lines through the Earth). So going
+        through the kept stations by their chord from ``c``, each one bounds from below the
+        geodesic of every station after it, kept or not; the answer is final once the k-th
+        geodesic is shorter than that bound, or the bound passes the radius. Strictly shorter:
+        a station tied with the k-th could be an earlier row. No tree call, no NumPy: the common
+        query costs a dictionary look-up and arithmetic.
+        """
+        centre, chords, idx = self._cell(lon, lat)
+        dx, dy, dz = point[0] - centre[0], point[1] - centre[1], point[2] - centre[2]
+        offset = math.sqrt(dx * dx + dy * dy + dz * dz) + 2 * geodesy.CHORD_SLACK_M
+        bound = math.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
+        within = math.inf if radius_m is None else radius_m + geodesy.GEODESIC_SLACK_M
+        active = None if filters.include_closed else self._masks.active_list
+        lon_list, lat_list, xyz_list = self._lon_list, self._lat_list, self._xyz_list
+        ranked: list[tuple[float, int]] = []
+        for j, p in enumerate(idx):
+            lower = chords[j] - offset
+            if lower > bound:
+                break
+            if len(ranked) >= k:
+                ranked.sort()
+                if ranked[k - 1][0] < lower:
+                    break
+            if active is not None and not active[p]:
+                continue
+            distance = measure(lon_list[p], lat_list[p], xyz_list[p])
+            if distance <= within:
+                ranked.append((distance, p))
+        else:
+            # Every kept station was measured: the rest of the stations are bounded by the last.
+            lower = (math.inf if len(idx) == len(lon_list) else chords[-1]) - offset
+            ranked.sort()
+            if not (lower > bound or (len(ranked) >= k and ranked[k - 1][0] < lower)):
+                return None
+        ranked.sort()
+        del ranked[k:]
+        return Neighbours([p for _, p in ranked], [d for d, _ in ranked])
 
     @staticmethod
     def _first_fetch(k: int, filters: Filters) -> int:
@@ -434,6 +517,16 @@ class StationIndex:
         station = np.fromiter((s for hits in near for s in hits), dtype=np.int64, count=len(point))
         return point, station
 
+
+#: Single queries start from cells of 1/100 degree (about 1.1 km by 0.8-1.1 km in China) ...
+_CELLS_PER_DEGREE = 100
+#: ... each keeping its 24 nearest stations: enough to prove the 5 nearest of nearly every query
+#: near stations, where the tree's call alone costs more than the whole query from the cell.
+_CELL_STATIONS = 24
+#: Queries for more than this many stations go to the tree directly.
+_CELL_K = 12
+#: At most this many cells are kept per index (about 1.5 kB each); when full, the oldest goes.
+_CELLS_KEPT = 32_768
 
 #: Cells of this many degrees order a batch's points (see :func:`_spatial_order`).
 _ORDER_CELL_DEG = 0.1

@@ -306,3 +306,23 @@ def test_single_and_batch_answers_equal_brute_force_at_poles_antimeridian_and_ti
             found = positions[i] >= 0
             assert positions[i][found].tolist() == expected_positions.tolist()
             np.testing.assert_allclose(distances[i][found], expected_distances, rtol=0, atol=1e-6)
+
+
+def test_single_queries_from_kept_cells_equal_brute_force_where_the_cell_cannot_prove_them():
+    """A crowd of 60 stations at one address (more than a cell keeps, all tied), a cell
+    reached again after it was kept, k above what cells serve, and the radius just past the
+    last kept station: each answer equals brute force, whichever path gave it."""
+    rng = np.random.default_rng(3)
+    lon = np.concatenate([np.full(60, 121.5), 121.5 + rng.normal(0, 0.02, 300)])
+    lat = np.concatenate([np.full(60, 31.2), 31.2 + rng.normal(0, 0.02, 300)])
+    n = len(lon)
+    frame = pd.DataFrame({"id": [f"S{i}" for i in range(n)], "name": [f"站{i}" for i in range(n)], "lon": lon,
+                          "lat": lat, "status": rng.choice(["open", "closed"], n, p=[0.8, 0.2])})
+    index = StationIndex(from_frame(frame))
+    points = [(121.5, 31.2), (121.5004, 31.2003), (121.5004, 31.2003), (121.52, 31.21), (121.41, 31.13)]
+    for x, y in points * 2:
+        for k in (1, 5, 12, 13, 30):
+            for radius in (None, 50.0, 3_000.0):
+                for filters in (Filters(), Filters(include_closed=True)):
+                    _same(index.nearest(x, y, k=k, radius_m=radius, filters=filters),
+                          brute_force_nearest(index, x, y, k=k, radius_m=radius, filters=filters))
