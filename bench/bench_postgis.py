@@ -175,7 +175,8 @@ def _singles(cur, index, every, sx: np.ndarray, sy: np.ndarray) -> dict[str, tup
 def _batches(cur, index, every, bx: np.ndarray, by: np.ndarray, repeat: int = 3) -> tuple[dict[str, float], int]:
     """Each engine's best seconds of ``repeat`` runs of the whole batch, taken in turn (the
     machine is shared: the best run is the least disturbed), and how many two-step batch
-    queries were not proven complete."""
+    queries were not proven complete.
+    """
     best = {"stationmap": np.inf, "PostGIS KNN": np.inf, "PostGIS two-step": np.inf}
     rows: list = []
     for _ in range(repeat):
