@@ -53,15 +53,30 @@
     } else {
       map.setView([31.23, 121.47], 10);
     }
-    if (!withTiles) {
-      fetch("/api/v1/districts?coordsys=" + encodeURIComponent(settings.coordsys))
-        .then(function (r) { return r.json(); })
-        .then(function (geojson) {
+    // A station not yet placed opens on its district (and follows the district chosen), so a
+    // click lands where the station is filed: the server refuses a point standing in a district
+    // the editor does not keep.
+    var adcodeSelect = document.getElementById("f-adcode");
+    var outlines = null;
+    var toDistrict = function () {
+      if (pin || !outlines || !adcodeSelect) return;
+      var chosen = outlines.features.filter(function (f) { return f.properties.adcode === adcodeSelect.value; })[0];
+      if (!chosen) return;
+      map.setView([chosen.properties.label_point[1], chosen.properties.label_point[0]], 14);
+      mapBox.setAttribute("data-district", chosen.properties.adcode);
+    };
+    fetch("/api/v1/districts?coordsys=" + encodeURIComponent(settings.coordsys))
+      .then(function (r) { return r.json(); })
+      .then(function (geojson) {
+        outlines = geojson;
+        if (!withTiles) {
           L.geoJSON(geojson, { style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6 },
                                interactive: false }).addTo(map);
-        })
-        .catch(function () { /* outlines are decoration; the fields still work */ });
-    }
+        }
+        toDistrict();
+      })
+      .catch(function () { /* outlines are decoration; the fields still work */ });
+    if (adcodeSelect) adcodeSelect.addEventListener("change", toDistrict);
     if (editable) {
       map.on("click", function (event) { place(event.latlng); write(event.latlng); });
       [lonInput, latInput].forEach(function (input) {

@@ -8,8 +8,12 @@ Part 4 and the command line all pass through the same rules:
 - ``admin``: everything, people included;
 - ``editor``: stations of their districts only. A change needs the district the station is in
   *and* the district it would be in: moving a station from Xuhui (310104) to Pudong (310115)
-  needs rights in both, so nobody can push a station out of their reach or pull one in. An
-  import (or its revert) needs every touched station's old and new district. Never accounts;
+  needs rights in both, so nobody can push a station out of their reach or pull one in. "In"
+  means both the district code filed with the station and, where district outlines are known,
+  the district its point stands in: a Xuhui editor cannot file a station standing in Pudong
+  under Xuhui's code (nor edit one so filed). An import (or its revert) needs every touched
+  station's old and new district code (a point standing outside its code's district is flagged
+  in the import's report and imported as reported, for a person to look at). Never accounts;
 - ``viewer``: reads the admin pages and the audit, changes nothing;
 - a disabled account: nothing at all.
 """
@@ -59,6 +63,22 @@ def _adcode(record: Mapping[str, Any] | None) -> str | None:
     return str(record.get("adcode") or "")
 
 
+def _districts_of(record: Mapping[str, Any] | None) -> list[str]:
+    """The district a station is filed under and, where outlines are known, the one its point
+    stands in (the store's records carry ``location`` as ``[lon, lat]``).
+    """
+    stated = _adcode(record)
+    if stated is None:
+        return []
+    location = (record or {}).get("location")
+    if not location:
+        return [stated]
+    from .districts import located  # outlines are read only when an editor's change is judged
+
+    standing = located(stated, float(location[0]), float(location[1]))
+    return [stated] + ([standing] if standing and standing != stated else [])
+
+
 def authorise(actor: Account, action: str, *, before: Mapping[str, Any] | None = None,
               after: Mapping[str, Any] | None = None, adcodes: Iterable[str] = ()) -> None:
     """Raise :class:`Forbidden` unless ``actor`` may do ``action``.
@@ -96,7 +116,7 @@ def authorise(actor: Account, action: str, *, before: Mapping[str, Any] | None =
     if action == "account.manage":
         raise Forbidden(action, "only an admin manages accounts", "只有管理员可以管理账户")
     if action in STATION_ACTIONS:
-        wanted = [a for a in (_adcode(before), _adcode(after)) if a is not None]
+        wanted = _districts_of(before) + _districts_of(after)
         if not wanted:
             raise Forbidden(action, "no station given to judge the change by", "未指明站点，无法判断权限")
     else:

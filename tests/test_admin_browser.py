@@ -79,6 +79,7 @@ def test_a_station_without_coordinates_is_placed_by_clicking_the_map_then_dragge
     page.wait_for_selector("p.notice.ok")
     new_id = page.url.rsplit("/", 1)[1]
     assert store.get(new_id)["location"] is None
+    page.wait_for_selector("#map[data-district='310104']", state="attached")   # opened on its district
     page.locator("#map").scroll_into_view_if_needed()
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

@@ -188,3 +188,17 @@ def test_whether_a_version_or_an_import_exists_is_told_only_to_those_who_may_act
         store.undo_change("P-1", 2, expected_version=1, actor=BOTH)
     with pytest.raises(NotFound):
         store.undo_change("X-1", 99, expected_version=1, actor=XU)
+
+
+def test_an_editor_cannot_file_a_station_standing_in_another_district_under_their_own_code(store):
+    lujiazui = {"lon": 121.5045, "lat": 31.2397}                       # Pudong, whatever the code says
+    before = dump(store)
+    with pytest.raises(Forbidden, match="310115"):
+        store.create("X-8", {"name": "新站", "adcode": XUHUI, **lujiazui}, actor=XU)
+    with pytest.raises(Forbidden, match="310115"):                    # nor move one of theirs there
+        store.update("X-1", lujiazui, expected_version=1, actor=XU)
+    assert dump(store) == before
+    store.create("X-8", {"name": "新站", "adcode": XUHUI, **lujiazui}, actor=BOTH)   # one who has both may
+    with pytest.raises(Forbidden):                                     # and then Xuhui alone cannot edit it
+        store.update("X-8", {"phone": "1"}, expected_version=1, actor=XU)
+    store.update("X-1", {"phone": "2"}, expected_version=1, actor=XU)   # a station standing in Xuhui: yes

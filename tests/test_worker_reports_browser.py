@@ -127,3 +127,35 @@ def test_the_district_posters_qr_link_opens_the_page_on_that_district(browser, s
     assert page.locator("#district").input_value() == "310104"
     assert watch.errors == []
     page.context.close()
+
+
+def test_a_phone_reporting_too_often_is_told_to_wait_in_its_language_and_nothing_is_counted(browser, tmp_path):
+    """The rate limit seen from the page, not only the API: the third report within the hour (the
+    limit lowered to two) gets the page's own sentence, and the station's summary is unchanged."""
+    url = f"sqlite:///{tmp_path / 'register.gpkg'}"
+    store = Store.open(url, upgrade=True)
+    store.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
+    store.close()
+    limited = Server("--database", url, env={"STATIONMAP_TILES": "none", "STATIONMAP_RATELIMIT_REPORTS": "2 per hour",
+                                             "STATIONMAP_REPORTS_REFRESH_S": "0.05"}, workers=1)
+    try:
+        told = {"zh": "报告太频繁，请过一会儿再试。", "en": "Too many reports: please try again later."}
+        for lang, words in told.items():
+            page, watch = _page(browser, f"{limited.url}/?lang={lang}&at=31.2304,121.4737&cs=wgs84")
+            cards = page.locator("li.station")
+            cards.first.wait_for()
+            third = cards.nth(2)
+            if lang == "zh":
+                for n in (0, 1):
+                    cards.nth(n).locator(".report-open").click()
+                    cards.nth(n).locator(".report-result.ok").wait_for(timeout=10_000)
+            station = third.get_attribute("data-id")
+            third.locator(".report-open").click()
+            page.wait_for_function(f"document.querySelectorAll('li.station')[2].querySelector('.report-result')"
+                                   f".textContent === {json.dumps(words)}", timeout=10_000)
+            answer = json.load(urllib.request.urlopen(f"{limited.url}/api/v1/stations/{station}", timeout=10))
+            assert answer["reports"]["confirmations"] == 0
+            assert all("status of 429" in e for e in watch.errors), watch.errors   # Chromium logs the 429 itself
+            page.context.close()
+    finally:
+        limited.stop()

