@@ -157,7 +157,7 @@ class StationIndex:
         self._point_tree = KDTree(self.xyz)          # single queries: see nearest
         #: Single queries' cells: (lon, lat) cell -> its nearest stations (see _cell); plain dict
         #: operations only, each atomic under the GIL, so threads share it without a lock.
-        self._cells: dict[tuple[int, int], tuple[tuple[float, float, float], list[float], list[int]]] = {}
+        self._cells: dict[tuple[int, int], tuple[tuple[float, float, float], list[float], list[int]] | None] = {}
         self.ids = _read_only(stations["id"].to_numpy(dtype=object))
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
         self._masks = FilterMasks(stations)
@@ -340,26 +340,30 @@ class StationIndex:
                 return Neighbours([p for _, p in ranked], [d for d, _ in ranked])
             m = min(n, m * 4)
 
-    def _cell(self, lon: float, lat: float) -> tuple[tuple[float, float, float], list[float], list[int]]:
+    def _cell(self, lon: float, lat: float) -> tuple[tuple[float, float, float], list[float], list[int]] | None:
         """The :data:`_CELL_STATIONS` stations nearest the centre of the point's cell (any
-        status), by chord from the centre, with the centre: made on the cell's first query,
-        then kept (at most :data:`_CELLS_KEPT` cells; when full, the oldest goes).
+        status), by chord from the centre, with the centre; ``None`` the first time a cell is
+        asked for (that query goes to the tree: a cell asked for once costs no more than
+        before), made on the second and kept (at most :data:`_CELLS_KEPT` cells; when full,
+        the oldest goes).
         """
         key = (math.floor(lon * _CELLS_PER_DEGREE), math.floor(lat * _CELLS_PER_DEGREE))
-        cell = self._cells.get(key)
-        if cell is None:
-            centre = geodesy.ecef_point(min((key[0] + 0.5) / _CELLS_PER_DEGREE, 180.0),
-                                        min((key[1] + 0.5) / _CELLS_PER_DEGREE, 90.0))
-            m = min(len(self._lon_list), _CELL_STATIONS)
-            chords, idx = self._point_tree.query(np.array((centre,)), k=m)
-            cell = (centre, chords.ravel().tolist(), idx.ravel().tolist())
+        cell = self._cells.get(key, _UNSEEN)
+        if cell is _UNSEEN or cell is None:
             if len(self._cells) >= _CELLS_KEPT:
                 try:                                    # the oldest cell goes (another thread may race us)
                     del self._cells[next(iter(self._cells))]
                 except (KeyError, RuntimeError, StopIteration):
                     pass
-            self._cells[key] = cell
-        return cell
+            if cell is _UNSEEN:
+                self._cells[key] = None
+                return None
+            centre = geodesy.ecef_point(min((key[0] + 0.5) / _CELLS_PER_DEGREE, 180.0),
+                                        min((key[1] + 0.5) / _CELLS_PER_DEGREE, 90.0))
+            m = min(len(self._lon_list), _CELL_STATIONS)
+            chords, idx = self._point_tree.query(np.array((centre,)), k=m)
+            cell = self._cells[key] = (centre, chords.ravel().tolist(), idx.ravel().tolist())
+        return cell  # type: ignore[return-value]
 
     def _nearest_from_cell(self, lon: float, lat: float, point: tuple[float, float, float],
                            measure: Callable[[float, float, tuple[float, float, float]], float], k: int,
@@ -376,7 +380,10 @@ class StationIndex:
         a station tied with the k-th could be an earlier row. No tree call, no NumPy: the common
         query costs a dictionary look-up and arithmetic.
         """
-        centre, chords, idx = self._cell(lon, lat)
+        cell = self._cell(lon, lat)
+        if cell is None:
+            return None
+        centre, chords, idx = cell
         dx, dy, dz = point[0] - centre[0], point[1] - centre[1], point[2] - centre[2]
         offset = math.sqrt(dx * dx + dy * dy + dz * dz) + 2 * geodesy.CHORD_SLACK_M
         bound = math.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
@@ -523,6 +530,7 @@ _CELLS_PER_DEGREE = 100
 #: ... each keeping its 24 nearest stations: enough to prove the 5 nearest of nearly every query
 #: near stations, where the tree's call alone costs more than the whole query from the cell.
 _CELL_STATIONS = 24
+_UNSEEN = object()
 #: Queries for more than this many stations go to the tree directly.
 _CELL_K = 12
 #: At most this many cells are kept per index (about 1.5 kB each); when full, the oldest goes.

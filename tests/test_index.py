@@ -287,8 +287,9 @@ def _world_queries(index: StationIndex, rng: np.random.Generator, count: int) ->
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_single_and_batch_answers_equal_brute_force_at_poles_antimeridian_and_ties(seed):
-    """The single path (radius applied outside the tree) and the batch path (points taken in
-    cell order) against brute force: random k, radius and filters, points anywhere on Earth."""
+    """The single path (radius applied outside the tree; from a kept cell when asked again)
+    and the batch path (points taken in cell order) against brute force: random k, radius and
+    filters, points anywhere on Earth."""
     index = _world_index(seed)
     rng = np.random.default_rng(100 + seed)
     lon, lat = _world_queries(index, rng, 160)
@@ -296,8 +297,9 @@ def test_single_and_batch_answers_equal_brute_force_at_poles_antimeridian_and_ti
         k = int(rng.integers(1, 13))
         radius = (None, float(rng.uniform(100, 50_000)), float(rng.uniform(50_000, 3_000_000)))[i % 3]
         filters = (Filters(), Filters(include_closed=True))[i % 2]
-        _same(index.nearest(x, y, k=k, radius_m=radius, filters=filters),
-              brute_force_nearest(index, x, y, k=k, radius_m=radius, filters=filters))
+        expected = brute_force_nearest(index, x, y, k=k, radius_m=radius, filters=filters)
+        for _ in range(3):      # a cell's first query goes to the tree, its second makes the cell, then kept
+            _same(index.nearest(x, y, k=k, radius_m=radius, filters=filters), expected)
     for k, radius, filters in [(4, None, Filters()), (7, 400_000.0, Filters(include_closed=True))]:
         positions, distances = index.nearest_batch(lon, lat, k=k, radius_m=radius, filters=filters, chunk=50)
         for i in range(len(lon)):
@@ -320,9 +322,23 @@ def test_single_queries_from_kept_cells_equal_brute_force_where_the_cell_cannot_
                           "lat": lat, "status": rng.choice(["open", "closed"], n, p=[0.8, 0.2])})
     index = StationIndex(from_frame(frame))
     points = [(121.5, 31.2), (121.5004, 31.2003), (121.5004, 31.2003), (121.52, 31.21), (121.41, 31.13)]
-    for x, y in points * 2:
+    for x, y in points * 3:
         for k in (1, 5, 12, 13, 30):
             for radius in (None, 50.0, 3_000.0):
                 for filters in (Filters(), Filters(include_closed=True)):
                     _same(index.nearest(x, y, k=k, radius_m=radius, filters=filters),
                           brute_force_nearest(index, x, y, k=k, radius_m=radius, filters=filters))
+
+
+def test_dense_city_queries_asked_again_from_kept_cells_match_brute_force(shanghai):
+    """Shanghai's densest streets, each point asked three times (tree, cell made, cell kept)."""
+    rng = np.random.default_rng(22)
+    pick = rng.integers(0, len(shanghai), 150)
+    lon = shanghai.lon[pick] + rng.normal(0, 0.004, 150)
+    lat = shanghai.lat[pick] + rng.normal(0, 0.004, 150)
+    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
+        filters = Filters(include_closed=bool(i % 2))
+        radius, k = (None, 300.0, 2000.0)[i % 3], 1 + i % 12
+        expected = brute_force_nearest(shanghai, x, y, k=k, radius_m=radius, filters=filters)
+        for _ in range(3):
+            _same(shanghai.nearest(x, y, k=k, radius_m=radius, filters=filters), expected)
