@@ -9,6 +9,10 @@ Two spatial indexes serve different questions:
   111 km at the equator and 68 km at Harbin, and planar nearest in degrees is simply wrong.
   (That is also why stationmap does not use ``rtree``: the GeoDataFrame's own shapely STRtree
   already answers the planar box queries, and ``rtree`` would add a C library for nothing.)
+* **A single nearest query** first tries the stations kept for its 1/100° cell (the 24 nearest
+  the cell's centre, kept from the cell's second query on): the triangle inequality on chords
+  proves most answers from them with no tree call (see :meth:`StationIndex._nearest_from_cell`),
+  and the tree answers the rest.
 * **Bounding boxes** use the GeoDataFrame's own spatial index (``stations.sindex``, a shapely
   STRtree), where planar lon/lat is exactly the question asked.
 
