@@ -4,7 +4,11 @@ the incremental update, in one process on one store.
 * **full** (what every worker did before): read every live station, build the index, build the
   search (``Dataset.from_store`` + ``search.for_index``, as ``LiveDataset.before_swap`` does).
 * **incremental**: ``Dataset.updated`` after an edit that leaves names and places alone (a
-  phone: the search is carried over), and after one that moves a station (search rebuilt).
+  phone: the search is carried over), and after one that moves, renames, creates or deletes a
+  station (the search patched where the tree can, rebuilt where it cannot).
+
+Each step also builds what the first nearest answer after a swap needs (the index's column
+lists), so the figure is commit → a worker ready to answer from the new version.
 
 Each is timed in wall-clock and CPU seconds, best of ``--repeat``. Usage::
 
@@ -49,25 +53,23 @@ def main() -> None:
         current = Dataset.from_store(store)
         for_index(current.index, args.area)                # districts read once, as in a running server
         station = str(frame["id"].iloc[len(frame) // 2])
-        rows: dict[str, list[tuple[float, float]]] = {"full": [], "phone": [], "move": []}
+        rows: dict[str, list[tuple[float, float]]] = {k: [] for k in ("full", *EDITS)}
         for i in range(args.repeat):
             def full() -> Dataset:
                 new = Dataset.from_store(store)
                 for_index(new.index, args.area)
+                _first_answer(new)
                 return new
 
             w, c, _ = _timed(full)
             rows["full"].append((w, c))
             if not hasattr(current, "updated"):            # a tree from before the incremental update
                 continue
-            store.update(station, {"phone": f"021-{i:08d}"}, expected_version=None, actor=OP)
-            w, c, new = _timed(partial(_updated, current, store, args.area))
-            rows["phone"].append((w, c))
-            current = new
-            store.update(station, {"lon": 116.4 + i * 1e-3, "lat": 39.9}, expected_version=None, actor=OP)
-            w, c, new = _timed(partial(_updated, current, store, args.area))
-            rows["move"].append((w, c))
-            current = new
+            for label, edit in EDITS.items():
+                edit(store, station, i)
+                w, c, new = _timed(partial(_updated, current, store, args.area))
+                rows[label].append((w, c))
+                current = new
         store.close()
     print(f"{len(frame):,} stations, load average {os.getloadavg()[0]:.1f}")
     for label, times in rows.items():
@@ -81,7 +83,31 @@ def main() -> None:
 def _updated(current: Dataset, store: Store, area: str) -> Dataset:
     new = current.updated(store)
     for_index(new.index, area)
+    _first_answer(new)
     return new
+
+
+def _first_answer(dataset: Dataset) -> None:
+    """What a worker's first nearest answer after a swap builds if it is not there yet: the
+    index's column lists (``records.py`` reads them).
+    """
+    if hasattr(dataset.index, "columns"):
+        assert dataset.index.columns["id"]
+
+
+#: The edits timed, each followed by the worker's update: one that leaves names and places alone
+#: (the search is carried over) and the four that change them (the search patched, or rebuilt).
+EDITS = {
+    "phone": lambda store, station, i: store.update(station, {"phone": f"021-{i:08d}"}, expected_version=None,
+                                                    actor=OP),
+    "move": lambda store, station, i: store.update(station, {"lon": 116.4 + i * 1e-3, "lat": 39.9},
+                                                   expected_version=None, actor=OP),
+    "rename": lambda store, station, i: store.update(station, {"name": f"改名驿站{i}"}, expected_version=None,
+                                                     actor=OP),
+    "create": lambda store, station, i: store.create(f"BENCH-{i}", {"name": f"新建驿站{i}", "lon": 121.4,
+                                                                    "lat": 31.2}, actor=OP),
+    "delete": lambda store, station, i: store.delete(f"BENCH-{i}", expected_version=None, actor=OP),
+}
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Time to the first drawn heatmap on the planner page, the heat layer's weight, and the
 screenshots in docs/ (``--screenshots``).
 
-Run: ``PYTHONPATH=$PWD:tests python bench/planner_map.py [--adcode 310100 ...] [--screenshots]``.
+Run: ``PYTHONPATH=$PWD:tests python bench/planner_map.py [--adcode 310100 ...] [--screenshots]
+[--scenario-screenshots]``.
 Each area gets a fresh server (TILES=none, the area as DISTRICTS_ADCODE); the page is opened
 twice: cold (the server computes) and warm (the answer is in its cache). The time is from
 navigation to the heat layer's data being drawn (``window.stationmapCoverage.timings.heat_ms``
@@ -83,6 +84,28 @@ def screenshots(browser) -> list[Path]:
     return written
 
 
+def scenario_screenshots(browser) -> list[Path]:
+    """Scenarios side by side (day against 02:00, the whole city) at desktop and phone sizes."""
+    server = Server(env={"STATIONMAP_TILES": "none"})
+    written = []
+    try:
+        for size in VIEWS.values():
+            page = browser.new_context(viewport=size, locale="zh-CN").new_page()
+            page.goto(f"{server.url}/coverage?compare=1&b_at=02:00")
+            page.wait_for_function("() => document.getElementById('changes').dataset.ready"
+                                   " && !document.body.classList.contains('busy')", timeout=600_000)
+            page.wait_for_timeout(800)
+            # The form (with scenario B's fields) fills the first screen: start at the answer.
+            page.evaluate("document.getElementById('status').scrollIntoView()")
+            path = DOCS / f"planner-scenarios-{size['width']}x{size['height']}.png"
+            page.screenshot(path=str(path))
+            written.append(path)
+            page.close()
+    finally:
+        server.stop()
+    return written
+
+
 def _progress_and_demand(browser, server, size) -> list[Path]:
     """A long question's progress (then cancelled) and an answer on uploaded demand."""
     suffix = f"{size['width']}x{size['height']}.png"
@@ -109,11 +132,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--adcode", action="append", default=[])
     parser.add_argument("--screenshots", action="store_true")
+    parser.add_argument("--scenario-screenshots", action="store_true", help="only the scenarios views")
     parser.add_argument("--stations", help="a register file to serve (e.g. `stationmap sample national`'s)")
     args = parser.parse_args()
     with chromium() as browser:
         if args.screenshots:
             for path in screenshots(browser):
+                print(path)
+        if args.screenshots or args.scenario_screenshots:
+            for path in scenario_screenshots(browser):
                 print(path)
         for adcode in args.adcode:
             r = measure(adcode, browser, args.stations)

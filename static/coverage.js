@@ -30,11 +30,15 @@
   settings.districts.forEach(function (d) { area.appendChild(el("option", { value: d.adcode }, d.name)); });
 
   // -- the URL remembers the form ------------------------------------------------------
-  var FIELDS = ["adcode", "mode", "minutes", "at", "recommend"];
+  // Scenario B's fields (coverage_compare.js) travel in the URL too, with compare=1: a shared link restores the comparison.
+  var FIELDS = ["adcode", "mode", "minutes", "at", "recommend"].concat(stationmapCompare.B_FIELDS);
   var inputs = { adcode: area, mode: document.getElementById("mode"), minutes: document.getElementById("minutes"),
                  at: document.getElementById("at"), recommend: document.getElementById("recommend") };
+  stationmapCompare.B_FIELDS.forEach(function (k) { inputs[k] = document.getElementById(k); });
+  var compareBox = document.getElementById("compare");
   (function restore() {
     var q = new URLSearchParams(location.search);
+    compareBox.checked = q.get("compare") === "1";
     FIELDS.forEach(function (k) {
       if (!q.has(k)) return;
       var v = q.get(k);
@@ -43,7 +47,8 @@
         return;
       }
       inputs[k].value = v;
-      if (inputs[k].value !== v && k !== "at") inputs[k].dataset.invalid = v;
+      if (inputs[k].value !== v && k !== "at" && k !== "b_at") inputs[k].dataset.invalid = v;
+      if (k === "b_at" && !inputs[k].value) inputs[k].dataset.invalid = v;      // a time input drops what it cannot read
     });
   })();
 
@@ -51,8 +56,10 @@
     var q = new URLSearchParams(location.search);
     FIELDS.forEach(function (k) {
       var v = inputs[k].value;
-      if (v && !(k === "recommend" && v === "0")) q.set(k, k === "at" ? v.slice(0, 5) : v); else q.delete(k);
+      if (v && !((k === "recommend" || k === "b_sites") && v === "0")) q.set(k, /at$/.test(k) ? v.slice(0, 5) : v);
+      else q.delete(k);
     });
+    if (compareBox.checked) q.set("compare", "1"); else q.delete("compare");
     history.replaceState(null, "", location.pathname + "?" + q.toString());
   }
 
@@ -66,6 +73,8 @@
     if (!/^\d+$/.test(r) || +r > 20) out.recommend = T.bad_recommend;
     var at = inputs.at.value;
     if (at && !/^([01]\d|2[0-3]):[0-5]\d/.test(at)) out.at = T.bad_at;
+    var b = comparing.problems(inputs);
+    Object.keys(b).forEach(function (k) { out[k] = b[k]; });
     return out;
   }
 
@@ -122,7 +131,8 @@
     });
 
   var labels = L.layerGroup().addTo(districtsLayer);
-  function paintDistricts(rows) {
+  // ``labelOf(row)``: a district's label (default: its share covered; a comparison: "A→B%").
+  function paintDistricts(rows, labelOf) {
     if (!outlines) return;
     var byCode = {};
     rows.forEach(function (r) { byCode[r.adcode] = r; });
@@ -133,14 +143,15 @@
       layer.setStyle(row ? { color: P.outline, weight: 1.6, opacity: 0.95 } : { color: "#777", weight: 0.8, opacity: 0.6 });
       var tip = el("span");
       var label = names[p.adcode] || p.name;
-      tip.textContent = row ? label + " · " + T.covered + " " + row.area_covered_pct.toFixed(1) + "%" : label;
+      var share = row && (labelOf ? labelOf(row) : row.area_covered_pct.toFixed(0) + "%");
+      tip.textContent = row ? label + " · " + T.covered + " " + share : label;
       layer.setTooltipContent(tip);
       if (row) {
         // The share as a label at the district's inside point (the server's largest-gap centre is no such point).
         var centre = layer.getBounds().getCenter();
         L.marker(centre, { interactive: false, keyboard: false,
                            icon: L.divIcon({ className: "district-label", iconSize: null,
-                                             html: "<span>" + row.area_covered_pct.toFixed(0) + "%</span>" }) })
+                                             html: "<span>" + share + "</span>" }) })   // numbers only
           .addTo(labels);
       }
     });
@@ -269,7 +280,10 @@
   function drawLegend(bands, unit) {
     var box = document.getElementById("legend");
     stationmapHeat.legend(box, bands, unit === "min" ? T.min : "m", { title: T.heat_title, gap: T.gaps });
-    var outline = el("span", { "class": "key" });
+    legendExtras(box);
+  }
+
+  function legendExtras(box) {    var outline = el("span", { "class": "key" });
     outline.appendChild(el("i", { "class": "outline", style: "border-color:" + P.outline }));
     outline.appendChild(document.createTextNode(T.district_outline));
     box.appendChild(outline);
@@ -344,6 +358,16 @@
       });
   }
 
+  // -- scenarios side by side (coverage_compare.js) ---------------------------------------
+  var comparing = stationmapCompare.setup({
+    text: T, inputs: inputs, columns: settings.changes, names: names, heat: heat, drawSites: drawSites,
+    paintDistricts: function (rows, labelOf) { return outlinesReady.then(function () { paintDistricts(rows, labelOf); }); },
+    legendExtras: legendExtras, locale: settings.lang === "zh" ? "zh-CN" : "en",
+    getJson: function (url) { return getJson(url); },
+    current: function (ticket) { return ticket === state.ticket; },
+    ask: function () { compute(); }
+  });
+
   // -- compute -----------------------------------------------------------------------
   // A refusal names its parameters: each is explained next to its field in the page's language.
   function failure(response) {
@@ -386,6 +410,7 @@
 
   // The previous answer does not answer this form: take it off the page rather than leave it looking current.
   function clearAnswer() {
+    comparing.clear();
     state.districts = [];
     renderRows();
     document.getElementById("totals").textContent = "";
@@ -561,12 +586,22 @@
     form.setAttribute("aria-busy", "true");
     statusEl.textContent = T.computing;
     links();
+    if (comparing.on()) {
+      clearAnswer();
+      document.body.classList.add("busy");
+      comparing.run(ticket, params(), inputs).then(function (message) {
+        if (message) finish(ticket, message);
+      }).catch(function (error) { failed(ticket, error); });
+      return;
+    }
+    comparing.clear();
     (settings.jobs ? asJob(ticket, started, resume) : direct(ticket, started))
       .catch(function (error) { failed(ticket, error); });
   }
 
   FIELDS.forEach(function (k) {
     inputs[k].addEventListener("input", function () { delete inputs[k].dataset.invalid; });
+    inputs[k].addEventListener("change", function () { delete inputs[k].dataset.invalid; });
   });
   area.addEventListener("change", function () { delete area.dataset.invalid; });
   if (document.getElementById("demand")) {

@@ -99,9 +99,7 @@ class Dataset:
         next_reopening = reopen(frame, today or china_today())
         info = store.info()
         where = Path(store.engine.url.database) if store.backend == "sqlite" else Path(store.label)
-        index = StationIndex(frame.reset_index(drop=True))
-        if previous is not None:
-            index.inherit(previous.index)
+        index = StationIndex(frame.reset_index(drop=True), previous=None if previous is None else previous.index)
         return cls(index, where, register_label(number), info.changed.astimezone(TIMEZONE),
                    register_version=number, sample=info.is_sample, fids=fids, next_reopening=next_reopening)
 

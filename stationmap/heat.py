@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import h3.api.numpy_int as h3i
 import numpy as np
+import pandas as pd
 
 from . import coords, travel
 from .coverage import CoverageReport
@@ -48,12 +49,24 @@ def heat_payload(report: CoverageReport, coordsys: str = "wgs84") -> dict:
     """
     cells = report.cells
     values, gap, threshold, unit = heat_values(report)
-    lon, lat = coords.from_wgs84(cells["lon"].to_numpy(dtype=float), cells["lat"].to_numpy(dtype=float), coordsys)
-    x = np.round(np.asarray(lon) / STEP_DEG).astype(np.int64)
-    y = np.round(np.asarray(lat) / STEP_DEG).astype(np.int64)
     tenths = np.where(gap, np.ceil(np.nan_to_num(values, nan=0, posinf=0) * 10), np.floor(values * 10 + 1e-9))
     tenths = np.where(gap, np.maximum(tenths, round(threshold * 10) + 1), np.minimum(tenths, round(threshold * 10)))
     tenths = np.where(np.isfinite(values), tenths, -1).astype(np.int64)
+    return {"unit": unit, "threshold": threshold,
+            "bands": [[round(lo, 3), None if hi is None else round(hi, 3), colour]
+                      for lo, hi, colour in heat_bands(threshold)],
+            **compact_cells(cells, tenths, coordsys)}
+
+
+def compact_cells(cells: pd.DataFrame, tenths: np.ndarray, coordsys: str = "wgs84") -> dict:
+    """``cells`` (``cell``, ``adcode``, ``lon``, ``lat``, ``resolution``) with one integer value
+    each (``tenths``) in the compact form the page's heat layer decodes (see :func:`heat_payload`):
+    shared by the heat layer and the scenarios' difference map (:mod:`stationmap.scenarios`).
+    """
+    lon, lat = coords.from_wgs84(cells["lon"].to_numpy(dtype=float), cells["lat"].to_numpy(dtype=float), coordsys)
+    x = np.round(np.asarray(lon) / STEP_DEG).astype(np.int64)
+    y = np.round(np.asarray(lat) / STEP_DEG).astype(np.int64)
+    tenths = np.asarray(tenths, dtype=np.int64)
     shapes, shape_of = [], np.zeros(len(cells), dtype=np.int64)
     for i, (_, group) in enumerate(cells.groupby(["adcode", "resolution"], sort=False).groups.items()):
         rows = np.asarray(group)
@@ -71,7 +84,5 @@ def heat_payload(report: CoverageReport, coordsys: str = "wgs84") -> dict:
     origin = [int(x[0]), int(y[0])] if len(x) else [0, 0]
     dx, dy = np.diff(x, prepend=origin[0]), np.diff(y, prepend=origin[1])
     flat = np.column_stack([dx, dy, tenths, shape_of]).ravel().tolist()
-    return {"unit": unit, "threshold": threshold, "coordsys": coordsys, "step_deg": STEP_DEG,
-            "bands": [[round(lo, 3), None if hi is None else round(hi, 3), colour]
-                      for lo, hi, colour in heat_bands(threshold)],
-            "origin": origin, "shapes": shapes, "count": len(x), "cells": flat}
+    return {"coordsys": coordsys, "step_deg": STEP_DEG, "origin": origin, "shapes": shapes, "count": len(x),
+            "cells": flat}

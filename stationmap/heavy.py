@@ -12,11 +12,14 @@ pool itself.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
-from . import jobs, planner, reports
+from . import jobs, planner, reports, scenarios
 from .coverage import Threshold
 from .dataset import Dataset, LiveDataset
 
@@ -88,6 +91,81 @@ def coverage_parts(data: Dataset | LiveDataset, question: planner.Question, lang
     progress and cancel cover everything the page waits for.
     """
     return {f: coverage_body(data, question, f, lang, coordsys, tiles, tianditu_key) for f in PAGE_PARTS}
+
+
+#: Comparisons kept per process (:func:`comparison`): the page asks for a comparison's table and
+#: its difference map one after the other.
+_COMPARISONS: OrderedDict[tuple, tuple] = OrderedDict()
+_COMPARING = threading.Lock()
+
+
+def comparison(data: Dataset | LiveDataset, a: planner.Question, b: planner.Question, b_sites: int, *,
+               cache: planner.AnswerCache | None = None) -> tuple[scenarios.Comparison, planner.Answer | None]:
+    """Question ``a`` against ``b`` (the same area), with ``b_sites`` sites recommended for ``b``
+    added to it; and the answer those sites came from. Kept for the next request (two per process).
+    """
+    data = _current(data)
+    key = (data.index.serial, a, b, b_sites)
+    with _COMPARING:
+        if key in _COMPARISONS:
+            _COMPARISONS.move_to_end(key)
+            return _COMPARISONS[key]
+        with_sites = None
+        side_b = scenarios.Side(b.threshold, b.at)
+        if b_sites:
+            with_sites = (cache or ANSWERS).get(dataclasses.replace(b, recommend=b_sites), data.index, jobs.progress)
+            sites = with_sites.sites
+            if sites is not None and len(sites):
+                side_b = dataclasses.replace(side_b, sites_lon=tuple(map(float, sites["lon"])),
+                                             sites_lat=tuple(map(float, sites["lat"])))
+
+        def sampling(done: int, total: int, cells: int = 0) -> None:
+            jobs.progress("sampling", done / total, districts=done, total=total)
+
+        from .districts import load_districts
+
+        jobs.progress("comparing", None)
+        result = scenarios.compare(load_districts(a.adcode), data.index, scenarios.Side(a.threshold, a.at), side_b,
+                                   max_cells=a.max_cells, progress=sampling), with_sites
+        _COMPARISONS[key] = result
+        while len(_COMPARISONS) > 2:
+            _COMPARISONS.popitem(last=False)
+        return result
+
+
+def compare_body(data: Dataset | LiveDataset, a: planner.Question, b: planner.Question, b_sites: int, f: str,
+                 lang: str, coordsys: str, *, cache: planner.AnswerCache | None = None) -> bytes:
+    """``GET /api/v1/coverage/compare``'s answer in format ``f`` (json, cells: the difference map,
+    geojson: the changed cells, csv, xlsx: the per-district changes).
+    """
+    current = _current(data)
+    found, with_sites = comparison(current, a, b, b_sites, cache=cache)
+    jobs.progress("formatting", None)
+    if f == "csv":
+        return scenarios.changes_csv(found, lang)
+    if f == "xlsx":
+        return scenarios.changes_xlsx(found, lang)
+    if f == "geojson":
+        return _json_bytes(scenarios.difference_geojson(found, lang, coordsys))
+    if f == "cells":
+        return _json_bytes(scenarios.difference_payload(found, coordsys))
+    sites: list = []
+    if with_sites is not None and with_sites.sites is not None:
+        from .sites import site_details
+
+        table = site_details(with_sites.sites, with_sites.districts, current.index, with_sites.report.filters, lang)
+        sites = planner.summary(with_sites, lang=lang, coordsys=coordsys, sites=table)["recommendations"]
+    rows = [{key: planner.plain(value) for key, value in record.items()}
+            for record in found.table.to_dict(orient="records")]
+    described = {"a": found.a, "b": found.b}
+    return _json_bytes({
+        "query": {"adcode": a.adcode, "lang": lang, "coordsys": coordsys, "max_cells": a.max_cells, "b_sites": b_sites},
+        "scenarios": {k: {"mode": q.threshold.mode, "minutes": q.threshold.minutes,
+                          "radius_m": round(q.threshold.radius_m, 1), "at": q.at.isoformat() if q.at else None,
+                          "sites": len(described[k].sites_lon), "label": described[k].describe(lang)}
+                      for k, q in (("a", a), ("b", b))},
+        "assumptions": found.assumptions(lang), "dataset": {"version": current.version, "stations": current.count},
+        "districts": rows, "totals": scenarios.totals(found), "legend": scenarios.legend(lang), "sites": sites})
 
 
 def picture_body(data: Dataset | LiveDataset, fmt: str, adcode: str, layer: str, types: tuple[str, ...],

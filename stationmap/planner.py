@@ -200,7 +200,7 @@ def _answer_bytes(answer: Answer) -> int:
     return int(sum(frame.memory_usage(deep=False).sum() for frame in frames if frame is not None))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-ready: NumPy scalars as Python numbers, NaN, inf and pandas' NA as ``None``."""
     if value is None or value is pd.NA:
         return None
@@ -251,7 +251,7 @@ def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", versio
     table = ordered(answer.report.table)
     districts = []
     for record in table.to_dict(orient="records"):
-        row = {key: _plain(value) for key, value in record.items()}
+        row = {key: plain(value) for key, value in record.items()}
         row["largest_gap_lon"], row["largest_gap_lat"] = _moved(row["largest_gap_lon"], row["largest_gap_lat"],
                                                                 coordsys)
         districts.append(row)
@@ -259,7 +259,7 @@ def summary(answer: Answer, *, lang: str = "zh", coordsys: str = "wgs84", versio
     chosen = sites if sites is not None else answer.sites
     if chosen is not None:
         for record in chosen.to_dict(orient="records"):
-            row = {key: _plain(value) for key, value in record.items()}
+            row = {key: plain(value) for key, value in record.items()}
             row["wgs84_lon"], row["wgs84_lat"] = row["lon"], row["lat"]
             row["lon"], row["lat"] = _moved(row["lon"], row["lat"], coordsys)
             rows.append(row)

@@ -99,3 +99,24 @@ def write_coverage(report: CoverageReport, out_dir: str | os.PathLike, lang: str
         with atomic_path(out / name) as temp:
             temp.write_bytes(content)
     return [out / name for name in files]
+
+
+def table_csv(table: pd.DataFrame, note: str, lang: str = "zh") -> bytes:
+    """Any headed table as UTF-8 CSV with a BOM (so Excel reads Chinese headers), the
+    assumptions ``note`` in the last column, formula-looking text written as text.
+    """
+    frame = table.assign(**{("说明" if lang == "zh" else "Notes"): note})
+    return as_cells(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def table_xlsx(table: pd.DataFrame, note: str, lang: str = "zh", *, sheet: tuple[str, str] = ("表", "Table")) -> bytes:
+    """Any headed table as an Excel workbook: the table on sheet ``sheet`` (Chinese, English),
+    the assumptions on a notes sheet; formula-looking text written as text.
+    """
+    which = 0 if lang == "zh" else 1
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as excel:
+        as_cells(table).to_excel(excel, sheet_name=sheet[which], index=False)
+        as_cells(pd.DataFrame({("说明" if lang == "zh" else "Notes"): [note]})).to_excel(
+            excel, sheet_name="说明" if lang == "zh" else "Notes", index=False)
+    return buffer.getvalue()

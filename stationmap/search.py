@@ -31,7 +31,10 @@ result is then computed and the final order is by geodesic metres.
 
 The structure is built from one :class:`~stationmap.index.StationIndex` and kept on it
 (:func:`for_index`), so when the register changes and the index is replaced, the search goes
-with it.
+with it. After an edit, the new index's search is the old one patched
+(:meth:`StationSearch.patched`): only the stations whose name, address, district or position
+changed are read again, and the result is the structure a build from scratch gives, array for
+array. How texts are normalised, read in pinyin and indexed is :mod:`stationmap.search_text`.
 
 Examples
 --------
@@ -46,12 +49,9 @@ Examples
 from __future__ import annotations
 
 import heapq
-import itertools
-import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,27 +60,19 @@ from scipy.spatial import cKDTree
 
 from . import geodesy
 from .errors import InputError
+from .search_text import _HAN, TIERS, Pinyin, TextField, _variants, normalise, road_of, road_variants
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from .index import StationIndex
 
+__all__ = ["KINDS", "MAX_QUERY", "Match", "StationSearch", "for_index", "normalise", "road_of", "road_variants",
+           "split_query"]
+
 KINDS = ("district", "road", "station")
 #: The longest query accepted, in characters: longer text is not a search but a paste accident.
 MAX_QUERY = 64
-#: Field tiers, best first; a match's rank is ``4 × tier − 2 if the whole text matched, + 1 for
-#: a 路/道/街 variant``, summed over the query's words.
-TIERS = {"name": 1, "pinyin": 2, "initials": 3, "address": 4}
-_HAN_FIELDS = ("name", "address")       # indexed by single characters too
-_ROAD_CHARS = "路道街"
-_DROP = re.compile(r"[\W_]+")
-_HAN = re.compile(r"[\u3400-\u9fff]")
-_ADMIN_PREFIX = re.compile(
-    r"^(?:[\u3400-\u9fff]{1,9}?(?:特别行政区|自治区|自治州|自治县|省|市|地区|盟|区|县|旗|镇|乡|街道))+")
-_ROAD = re.compile(r"[\u3400-\u9fff]{1,16}?(?:大道|大街|公路|胡同|路|道|街|巷|弄)(?=\d|[一二三四五六七八九十]|$)")
-#: Largest heteronym product kept for a district or road name's pinyin.
-_MAX_READINGS = 6
 #: Earth's smallest radius of curvature (the meridian at the equator): chords of length c are
 #: at most c·(1 + c²/(8R²)) as geodesics — generous; the true factor is about 1 + c²/(24R²).
 _R_MIN = 6_335_439.0
@@ -90,161 +82,6 @@ _R_MIN = 6_335_439.0
 NEARBY_FROM = 4096
 #: Largest rounding error of a chord computed from squared norms (about 0.06 m), with margin.
 _CHORD_ROUNDING_M = 0.5
-
-
-def normalise(text: str) -> str:
-    """Text as it is compared: NFKC, lower case, no spaces or punctuation.
-
-    Examples
-    --------
-    >>> normalise("Ｘｕｈｕｉ 工业路（１２号）")
-    'xuhui工业路12号'
-    """
-    return _DROP.sub("", unicodedata.normalize("NFKC", text or "").lower())
-
-
-def road_variants(term: str) -> list[str]:
-    """The term first, then its spellings with 路, 道 and 街 exchanged (at most 9).
-
-    Examples
-    --------
-    >>> road_variants("世纪大道")
-    ['世纪大道', '世纪大路', '世纪大街']
-    """
-    slots = [i for i, ch in enumerate(term) if ch in _ROAD_CHARS][:2]
-    out = [term]
-    for choice in itertools.product(_ROAD_CHARS, repeat=len(slots)):
-        chars = list(term)
-        for i, ch in zip(slots, choice, strict=True):
-            chars[i] = ch
-        variant = "".join(chars)
-        if variant not in out:
-            out.append(variant)
-    return out
-
-
-@lru_cache(maxsize=1 << 12)
-def _variants(term: str) -> tuple[str, ...]:
-    """:func:`road_variants`, remembered: checking one candidate asks for them once per
-    document, and the same query words come back again and again.
-    """
-    return tuple(road_variants(term))
-
-
-def road_of(address: str) -> str | None:
-    """The road of an address, without the province, city and district before it.
-
-    Examples
-    --------
-    >>> road_of("上海市浦东新区世纪大道100号")
-    '世纪大道'
-    >>> road_of("上海市宝山区和平路1870号"), road_of("")
-    ('和平路', None)
-    """
-    text = unicodedata.normalize("NFKC", address or "").replace(" ", "")
-    found = _ROAD.search(_ADMIN_PREFIX.sub("", text))
-    return found.group(0) if found else None
-
-
-class _Pinyin:
-    """Full pinyin and initials of names, per character through ``str.translate`` (C speed)."""
-
-    def __init__(self, texts: Iterable[str]):
-        from pypinyin import Style, lazy_pinyin
-
-        chars = sorted(ch for ch in set("".join(texts)) if _HAN.match(ch))
-        readings = lazy_pinyin(chars, style=Style.NORMAL, errors="ignore") if chars else []
-        if len(readings) != len(chars):       # a character without a reading: ask one by one
-            readings = [(lazy_pinyin(ch, style=Style.NORMAL, errors="ignore") or [""])[0] for ch in chars]
-        self.full = str.maketrans(dict(zip(chars, readings, strict=True)))
-        self.initials = str.maketrans({ch: r[:1] for ch, r in zip(chars, readings, strict=True)})
-
-    @staticmethod
-    @lru_cache(maxsize=1 << 14)
-    def phrase_readings(name: str) -> list[tuple[str, ...]]:
-        """Readings of a short name as syllables: the phrase reading, then the same with one
-        heteronym read another way (长宁: *zhangning*, then *changning*), at most
-        :data:`_MAX_READINGS` in all.
-
-        Remembered per name (district and road names, the same from one register version to
-        the next): a rebuilt search after an edit does not ask pypinyin again (2.4 s for the
-        2,875 districts of China). Callers must not change the list.
-        """
-        from pypinyin import Style, lazy_pinyin, pinyin
-
-        first = tuple(lazy_pinyin(name, style=Style.NORMAL, errors="ignore"))
-        out = [first]
-        options = pinyin(name, style=Style.NORMAL, heteronym=True, errors="ignore")
-        if len(options) != len(first):
-            return out
-        for i, readings in enumerate(options):
-            for other in readings[:3]:
-                variant = first[:i] + (other,) + first[i + 1:]
-                if variant not in out and len(out) < _MAX_READINGS:
-                    out.append(variant)
-        return out
-
-
-class _Field:
-    """One searchable field: texts of entries, the document each belongs to, and an inverted
-    index from character pairs (and single characters for Chinese fields) to entries.
-    """
-
-    def __init__(self, name: str, texts: Sequence[str], docs: NDArray[np.int64], unigrams: bool, n_docs: int):
-        self.name = name
-        self.tier = TIERS[name]
-        self.texts = list(texts)
-        self.docs = np.asarray(docs, dtype=np.int64)            # ascending: entries are added in doc order
-        self.doc_starts = np.searchsorted(self.docs, np.arange(n_docs + 1))
-        self.lengths = np.fromiter((len(t) for t in self.texts), dtype=np.int64, count=len(self.texts))
-        self.unigrams = unigrams
-        keys, entries = self._grams()
-        packed = (keys << np.uint64(22)) | entries
-        packed.sort()                                   # by key, then entry (a sort beats a hash here)
-        packed = packed[np.concatenate([[True], packed[1:] != packed[:-1]])]
-        self.postings = (packed & np.uint64((1 << 22) - 1)).astype(np.int32)
-        key_of = packed >> np.uint64(22)
-        first = np.flatnonzero(np.concatenate([[True], key_of[1:] != key_of[:-1]]))
-        self.keys = key_of[first]
-        self.starts = np.append(first, len(packed))
-
-    def _grams(self) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
-        if len(self.texts) >= 1 << 22:
-            raise ValueError("too many entries for one search field (4,194,304 at most)")
-        joined = "\x00".join(self.texts) + "\x00"
-        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        entry = np.repeat(np.arange(len(self.texts), dtype=np.uint64), self.lengths + 1)
-        pair = (codes[:-1] != 0) & (codes[1:] != 0)
-        keys = [(codes[:-1][pair] << np.uint64(21)) | codes[1:][pair]]
-        entries = [entry[:-1][pair]]
-        if self.unigrams:
-            single = codes != 0
-            keys.append(codes[single])
-            entries.append(entry[single])
-        return np.concatenate(keys), np.concatenate(entries)
-
-    def posting(self, key: int) -> NDArray[np.int32]:
-        at = int(np.searchsorted(self.keys, np.uint64(key)))
-        if at == len(self.keys) or int(self.keys[at]) != key:
-            return np.zeros(0, dtype=np.int32)
-        return self.postings[self.starts[at]:self.starts[at + 1]]
-
-    def candidates(self, term: str) -> NDArray[np.int32] | None:
-        """Entries that may contain ``term`` (a superset), or ``None`` if this field cannot
-        narrow it (a single character in a field without single-character keys).
-        """
-        codes = [ord(c) for c in term]
-        if len(codes) == 1:
-            return self.posting(codes[0]) if self.unigrams else None
-        lists = sorted((self.posting((a << 21) | b) for a, b in zip(codes, codes[1:], strict=False)), key=len)
-        found = lists[0]
-        for other in lists[1:3]:          # the rarest pairs narrow enough; checking is exact
-            if len(found) == 0:
-                break
-            member = np.zeros(len(self.texts), dtype=bool)
-            member[other] = True
-            found = found[member[found]]
-        return found
 
 
 @dataclass(frozen=True)
@@ -271,6 +108,56 @@ class Match:
     stations: int
 
 
+@dataclass(frozen=True)
+class _Stations:
+    """What the search reads of each station, in index order: what decides whether a
+    station's entries can be kept when the register changes.
+    """
+
+    ids: list[str]
+    names: list[str]
+    names_en: list[str]
+    addresses: list[str]
+    adcodes: list[str]
+    lon: list[float]
+    lat: list[float]
+    roads: list[str | None]
+
+    @classmethod
+    def of(cls, index: StationIndex, previous: _Stations | None = None,
+           same: list[int] | None = None) -> _Stations:
+        """Read ``index``; the road of a station whose old position is ``same[p] ≥ 0`` and
+        whose address is unchanged is taken from ``previous`` instead of parsed again.
+        """
+        stations = index.stations
+        addresses = stations["address"].fillna("").astype(str).tolist()
+        if previous is None or same is None:
+            roads = [road_of(a) for a in addresses]
+        else:
+            old, before = previous.roads, previous.addresses
+            roads = [old[j] if j >= 0 and before[j] == a else road_of(a) for j, a in zip(same, addresses, strict=True)]
+        return cls(ids=stations["id"].astype(str).tolist(), names=stations["name"].astype(str).tolist(),
+                   names_en=stations["name_en"].fillna("").astype(str).tolist(), addresses=addresses,
+                   adcodes=stations["adcode"].fillna("").astype(str).tolist(), lon=index.lon.tolist(),
+                   lat=index.lat.tolist(), roads=roads)
+
+    def unchanged_since(self, previous: _Stations, old: list[int]) -> list[int]:
+        """``old`` (each station's position in ``previous``, or −1) with −1 also where the
+        name, English name, address, district or position changed.
+        """
+        where = np.asarray(old, dtype=np.int64)
+        has = np.flatnonzero(where >= 0)
+        before = where[has]
+        same = np.ones(len(has), dtype=bool)
+        for column in ("names", "names_en", "addresses", "adcodes"):
+            mine = np.asarray(getattr(self, column), dtype=object)[has]
+            same &= mine == np.asarray(getattr(previous, column), dtype=object)[before]
+        for column in ("lon", "lat"):
+            same &= np.asarray(getattr(self, column))[has] == np.asarray(getattr(previous, column))[before]
+        where[has[~same]] = -1
+        return where.tolist()
+
+
 class StationSearch:
     """The search structure of one station index (and, optionally, its area's districts).
 
@@ -287,24 +174,59 @@ class StationSearch:
     def __init__(self, index: StationIndex, districts: gpd.GeoDataFrame | None = None):
         import shapely
 
-        stations = index.stations
-        n = len(index)
-        names = stations["name"].astype(str).tolist()
-        names_en = stations["name_en"].fillna("").astype(str).tolist()
-        addresses = stations["address"].fillna("").astype(str).tolist()
-        adcodes = stations["adcode"].fillna("").astype(str).tolist()
-        kind = ["station"] * n
+        #: Each district: adcode, name, English name, a point inside it (WGS-84).
+        places: list[tuple[str, str, str | None, float, float]] = []
+        if districts is not None and len(districts):
+            points = shapely.point_on_surface(np.asarray(districts.geometry.array))
+            for row, point in zip(districts.itertuples(index=False), points, strict=True):
+                english = getattr(row, "name_en", None)
+                places.append((str(row.adcode), str(row.name), english if isinstance(english, str) else None,
+                               point.x, point.y))
+        self._assemble(index, _Stations.of(index), places)
+
+    def patched(self, index: StationIndex) -> StationSearch:
+        """The search of ``index`` (a later version of this search's register), made from
+        this one: the entries of stations whose name, English name, address, district and
+        position are unchanged are kept and renumbered, the rest read again, roads and
+        districts recounted. Equal to ``StationSearch(index, districts)`` in every array and
+        answer (tested); a register whose kept stations changed order is built whole.
+        """
+        import pandas as pd
+
+        previous = self._stations
+        ids = [str(i) for i in index.ids.tolist()]
+        same = pd.Index(previous.ids).get_indexer(ids).tolist()        # old position, or −1 (a hash join)
+        fresh = _Stations.of(index, previous, same)
+        same = fresh.unchanged_since(previous, same)
+        kept = np.asarray(same, dtype=np.int64)
+        kept = kept[kept >= 0]
+        new = object.__new__(StationSearch)
+        if (np.diff(kept) <= 0).any():
+            new._assemble(index, fresh, self._places)
+        else:
+            new._assemble(index, fresh, self._places, base=(self, same))
+        return new
+
+    def _assemble(self, index: StationIndex, stations: _Stations, places: list[tuple[str, str, str | None, float,
+                                                                                          float]],
+                  base: tuple[StationSearch, list[int]] | None = None) -> None:
+        """Lay out the documents (stations, then roads, then districts) and index their texts:
+        from scratch, or from ``base`` (an older search and, per station, its old position if
+        its entries can be kept, else −1).
+        """
+        n = len(stations.ids)
+        kind: list[str] = []                    # of roads and districts: stations come first
         ref: list[int | str | None] = list(range(n))
-        label, label_en, doc_adcode = list(names), [e or None for e in names_en], [a or None for a in adcodes]
-        lon, lat, count = index.lon.tolist(), index.lat.tolist(), [1] * n
+        label, label_en = list(stations.names), [e or None for e in stations.names_en]
+        doc_adcode: list[str | None] = [a or None for a in stations.adcodes]
+        lon, lat, count = list(stations.lon), list(stations.lat), [1] * n
 
         # Roads: one per (district, road) seen in addresses, placed at the station on it
         # closest to its stations' mean (a point on the road, unlike the mean itself).
         roads: dict[tuple[str, str], list[int]] = {}
-        for p, address in enumerate(addresses):
-            road = road_of(address)
+        for p, road in enumerate(stations.roads):
             if road:
-                roads.setdefault((adcodes[p], road), []).append(p)
+                roads.setdefault((stations.adcodes[p], road), []).append(p)
 
         def add(what: str, key: int | str | None, name: str, english: str | None, adcode: str | None,
                 x: float, y: float, stations: int) -> None:
@@ -324,18 +246,17 @@ class StationSearch:
 
         #: District names by adcode (zh, en), to say which district a road result is in.
         self.districts: dict[str, tuple[str, str | None]] = {}
-        if districts is not None and len(districts):
+        if places:
             per_district: dict[str, int] = {}
-            for a in adcodes:
+            for a in stations.adcodes:
                 per_district[a] = per_district.get(a, 0) + 1
-            points = shapely.point_on_surface(np.asarray(districts.geometry.array))
-            for row, point in zip(districts.itertuples(index=False), points, strict=True):
-                english = getattr(row, "name_en", None)
-                self.districts[str(row.adcode)] = (str(row.name), english if isinstance(english, str) else None)
-                add("district", str(row.adcode), str(row.name), self.districts[str(row.adcode)][1] or None,
-                    str(row.adcode), point.x, point.y, per_district.get(str(row.adcode), 0))
+            for adcode, name, english, px, py in places:
+                self.districts[adcode] = (name, english)
+                add("district", adcode, name, english or None, adcode, px, py, per_district.get(adcode, 0))
 
-        self.kind = np.array([KINDS.index(k) for k in kind], dtype=np.int8)
+        self._stations, self._places = stations, places
+        self.kind = np.concatenate([np.full(n, KINDS.index("station"), dtype=np.int8),
+                                    np.array([KINDS.index(k) for k in kind], dtype=np.int8)])
         self.ref, self.label, self.label_en, self.adcode, self.count = ref, label, label_en, doc_adcode, count
         self.lon, self.lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         self.xyz = geodesy.ecef(self.lon, self.lat)
@@ -345,40 +266,69 @@ class StationSearch:
         #: Order among equal matches without a position: districts, roads, stations; short names first.
         self.static_rank = np.empty(len(label), dtype=np.int64)
         self.static_rank[np.lexsort((np.arange(len(label)), self.name_length, self.kind))] = np.arange(len(label))
-        self.fields = self._fields(names, names_en, addresses, n)
+        self._index_texts(n, base)
+
+    def _index_texts(self, n: int, base: tuple[StationSearch, list[int]] | None) -> None:
+        """Build :attr:`fields`, or patch ``base``'s: its kept stations' entries renumbered, the
+        other stations', roads' and districts' entries read again.
+        """
+        if base is None:
+            docs = list(range(len(self)))
+            self._pinyin = Pinyin(normalise(self.label[d]) for d in docs)
+            self.fields = [TextField.of(f, t, d, len(self)) for f, (t, d) in self._entries(docs, n).items() if t]
+            return
+        old, same = base
+        docs = [p for p, j in enumerate(same) if j < 0] + list(range(n, len(self)))
+        self._pinyin = old._pinyin.extended(normalise(self.label[d]) for d in docs)
+        new_doc = np.full(len(old), -1, dtype=np.int64)
+        kept = np.flatnonzero(np.asarray(same, dtype=np.int64) >= 0)
+        new_doc[np.asarray(same, dtype=np.int64)[kept]] = kept
+        entries = self._entries(docs, n)
+        previous = {f.name: f for f in old.fields}
+        fields = []
+        for name, (texts, owners) in entries.items():
+            if name in previous:
+                field = previous[name].patched(new_doc, texts, owners, len(self))
+            elif texts:
+                field = TextField.of(name, texts, owners, len(self))
+            else:
+                continue
+            if len(field.texts):
+                fields.append(field)
+        self.fields = fields
 
     def __len__(self) -> int:
         return len(self.kind)
 
-    def _fields(self, names: list[str], names_en: list[str], addresses: list[str], n: int) -> list[_Field]:
-        plain = [normalise(t) for t in self.label]
-        pinyin = _Pinyin(plain)
-        texts: dict[str, list[str]] = {f: [] for f in TIERS}
-        docs: dict[str, list[int]] = {f: [] for f in TIERS}
+    def _entries(self, docs: list[int], n: int) -> dict[str, tuple[list[str], list[int]]]:
+        """The entries of ``docs`` (ascending) per field, each doc's in the order a build adds
+        them: name and English name; pinyin and initials (roads and districts also by phrase
+        readings); the address of a station (documents below ``n``).
+        """
+        pinyin = self._pinyin
+        out: dict[str, tuple[list[str], list[int]]] = {f: ([], []) for f in TIERS}
 
         def add(field: str, doc: int, text: str) -> None:
             if text:
-                texts[field].append(text)
-                docs[field].append(doc)
+                out[field][0].append(text)
+                out[field][1].append(doc)
 
-        for doc, text in enumerate(plain):
+        addresses = self._stations.addresses
+        for doc in docs:
+            text = normalise(self.label[doc])
             add("name", doc, text)
             if self.label_en[doc]:
                 add("name", doc, normalise(self.label_en[doc] or ""))
-            if doc >= n:                          # roads and districts: phrase readings too
-                readings = pinyin.phrase_readings(text) if _HAN.search(text) else []
-            else:
-                readings = []
+            readings = pinyin.phrase_readings(text) if doc >= n and _HAN.search(text) else []
             fulls = [text.translate(pinyin.full), *("".join(r) for r in readings)]
             initials = [text.translate(pinyin.initials), *("".join(s[:1] for s in r) for r in readings)]
             for field, variants in (("pinyin", fulls), ("initials", initials)):
                 for reading in dict.fromkeys(variants):
                     if reading != text:
                         add(field, doc, reading)
-        for doc, address in enumerate(addresses):
-            add("address", doc, normalise(address))
-        return [_Field(f, texts[f], np.asarray(docs[f], dtype=np.int64), unigrams=f in _HAN_FIELDS,
-                       n_docs=len(self)) for f in TIERS if texts[f]]
+            if doc < n:
+                add("address", doc, normalise(addresses[doc]))
+        return out
 
     # -- queries -------------------------------------------------------------------------
 
@@ -498,7 +448,7 @@ class StationSearch:
         return total, first_field
 
     @staticmethod
-    def _entries_of(field: _Field, doc: int) -> range:
+    def _entries_of(field: TextField, doc: int) -> range:
         return range(int(field.doc_starts[doc]), int(field.doc_starts[doc + 1]))
 
     def _settle(self, terms: list[str], candidates: NDArray[np.int64], keys: NDArray[np.int64],
@@ -580,7 +530,9 @@ def split_query(query: str) -> list[str]:
 def for_index(index: StationIndex, area: str | None = None) -> StationSearch:
     """The search of ``index`` with the districts of ``area`` (an adcode, e.g. the served
     ``310100``; ``None``: no districts), built on first use and kept on the index, so a replaced
-    register never answers from an old search.
+    register never answers from an old search. An index that follows one holding this search
+    (:meth:`~stationmap.index.StationIndex.inherit`) takes it over when no searched column
+    changed, and patches it (:meth:`StationSearch.patched`) when some did.
     """
 
     def build() -> StationSearch:
@@ -588,7 +540,7 @@ def for_index(index: StationIndex, area: str | None = None) -> StationSearch:
 
         return StationSearch(index, load_districts(area) if area else None)
 
-    return index.memo(f"search:{area or ''}", build, depends=SEARCHED)
+    return index.memo(f"search:{area or ''}", build, depends=SEARCHED, update=lambda old: old.patched(index))
 
 
 #: The columns a :class:`StationSearch` reads, besides positions and points: an edit that

@@ -16,6 +16,7 @@ from geopandas.testing import assert_geodataframe_equal
 from stationmap import live
 from stationmap.accounts import Account
 from stationmap.dataset import Dataset, LiveDataset
+from stationmap.index import StationIndex
 from stationmap.search import for_index
 from stationmap.stations import read_stations
 from stationmap.store import Store
@@ -127,3 +128,39 @@ def test_the_watcher_swaps_in_a_burst_of_commits_at_once_and_serves_the_old_regi
     assert not live.refresh(store, live_set)           # nothing new: no second swap
     phones = live_set.current.index.stations.set_index("id").loc[ids, "phone"].tolist()
     assert phones == ["021-87654321"] * 3
+
+
+def _same_lists(mine: dict[str, list], theirs: dict[str, list]) -> None:
+    assert list(mine) == list(theirs)
+    for name, values in mine.items():
+        expected = theirs[name]
+        assert len(values) == len(expected), name
+        for a, b in zip(values, expected, strict=True):
+            assert a == b or (a != a and b != b), (name, a, b)        # NaN equals NaN here
+
+
+def test_the_column_lists_of_an_updated_register_are_patched_from_the_old_ones_and_equal_a_fresh_read(store,
+                                                                                                   monkeypatch):
+    rng = random.Random(20261126)
+    ids = [str(i) for i in read_stations()["id"]]
+    serial = [0]
+    current = Dataset.from_store(store)
+    assert "id" in current.index.columns              # built, so the next index can patch it
+    read = StationIndex._column_lists
+    rows_read: list[int | None] = []
+
+    def spy(index, rows=None):
+        rows_read.append(None if rows is None else len(rows))
+        return read(index, rows)
+
+    monkeypatch.setattr(StationIndex, "_column_lists", spy)
+    for _batch in range(8):
+        for _ in range(rng.randint(1, 6)):
+            _random_change(store, rng, ids, serial)
+        updated = current.updated(store)
+        patched = updated.index.columns
+        assert "columns" not in updated.index._stale
+        _same_lists(patched, Dataset.from_store(store).index.columns)
+        current = updated
+    patches = [n for n in rows_read if n is not None]
+    assert len(patches) >= 6 and max(patches) <= 6        # only the changed rows were read

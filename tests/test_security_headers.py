@@ -15,7 +15,8 @@ ROUTE = {"route": {"type": "LineString", "coordinates": [[121.47, 31.23], [121.4
 VALUES = {"station_id": "SH-310101-0001", "collection_id": "stations", "feature_id": "SH-310101-0001",
           "filename": "worker.css", "adcode": "310101", "token": "A" * 24, "import_id": 1, "version": 1,
           "report_id": "1", "job_id": "0" * 32, "part": "json"}
-QUERIES = {"/api/v1/coverage": "?adcode=310101", "/api/v1/maps/image.png": "?adcode=310101&width=300",
+QUERIES = {"/api/v1/coverage": "?adcode=310101", "/api/v1/coverage/compare": "?adcode=310101&b_at=02:00",
+           "/api/v1/maps/image.png": "?adcode=310101&width=300",
            "/api/v1/maps/image.svg": "?adcode=310101&width=300", "/api/v1/stations/nearest": "?lat=31.23&lon=121.47"}
 
 

@@ -85,3 +85,14 @@ def test_the_threshold_is_a_band_edge_and_beyond_it_is_the_gap_colour(threshold)
     assert heat_colour(float("inf"), threshold) == GAP_COLOUR
     for low, high, colour in bands[:-1]:                       # brute force: the middle of each band
         assert heat_colour((low + high) / 2, threshold) == colour
+
+
+@pytest.mark.parametrize("deficiency", ["normal", "deuteranopia", "protanopia", "tritanopia"])
+def test_the_difference_map_s_gained_and_lost_stay_apart_under_colour_blindness(deficiency):
+    from stationmap.maps.style import DIFF_COLOURS
+
+    # Every change from every other: a step a reader sees (ΔE ≥ 25); gained from lost: unmistakable.
+    assert all(delta_e(a, b, deficiency) >= 25 for a, b in itertools.combinations(DIFF_COLOURS.values(), 2))
+    assert delta_e(DIFF_COLOURS["gained"], DIFF_COLOURS["lost"], deficiency) >= 90
+    # In the heat layer's language: lost is the gap colour, gained is one of the covered blues' family.
+    assert DIFF_COLOURS["lost"] == GAP_COLOUR

@@ -32,6 +32,11 @@ GAP_COLOUR = "#d55e00"
 OUTLINE_COLOUR = "#222222"
 #: Recommended new sites: Okabe–Ito bluish green, apart from the blues and the vermillion.
 SITE_COLOUR = "#009e73"
+#: The difference map of two scenarios (:mod:`stationmap.scenarios`), in the heat layer's language:
+#: blues are covered, vermillion is a gap; the cells that *changed* are the strong colours (dark
+#: blue gained, vermillion lost), the unchanged ones pale tints of the same. Every pair stays ≥ 29 ΔE
+#: apart under deuteranopia, protanopia and tritanopia, gained and lost ≥ 95 (tests/test_style.py).
+DIFF_COLOURS = {"covered": "#c6dbef", "gap": "#f5c9ae", "lost": GAP_COLOUR, "gained": "#08519c"}
 #: How opaque the heat layer is over a base map (the base map's streets stay readable).
 HEAT_OPACITY = 0.72
 
@@ -65,7 +70,7 @@ def heat_colour(value: float, threshold: float) -> str:
 def palette() -> dict:
     """The palette as JSON, for the pages' scripts (one source of truth)."""
     return {"heat": list(HEAT_COLOURS), "gap": GAP_COLOUR, "outline": OUTLINE_COLOUR, "site": SITE_COLOUR,
-            "opacity": HEAT_OPACITY}
+            "opacity": HEAT_OPACITY, "diff": dict(DIFF_COLOURS)}
 
 
 def coverage_colour(share: float) -> str:

@@ -44,6 +44,7 @@ from . import (  # admin_form, admin_stations: their views join the admin bluepr
     problems,
     ratelimits,
     reports,
+    scenarios,
     search,
     security,
     signin,
@@ -163,8 +164,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     security.init_app(app)       # the one hook for headers: security, CORS, caching, framing
     heavy.init_app(app)
-    for module in (api, writes, reports, changes, pictures, planner, planner_jobs, ogc, ogc_transactions, worker,
-                   embed, search, station, admin, admin_register, admin_audit, admin_reports):
+    for module in (api, writes, reports, changes, pictures, planner, planner_jobs, scenarios, ogc, ogc_transactions,
+                   worker, embed, search, station, admin, admin_register, admin_audit, admin_reports):
         module.init_app(app)
     assert admin_form.bp is admin_stations.bp is admin.bp
     signin.init_app(app)          # after the blueprints: CSRF on all but the JSON ones, sessions

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, render_template
 
-from .. import planner, reports, sites, vocab
+from .. import planner, reports, scenarios, sites, vocab
 from ..coverage import Threshold
 from ..districts import outlines
 from ..heavy import PAGE_PARTS, coverage_body, coverage_parts
@@ -34,6 +34,10 @@ CACHE = "stationmap.coverage"
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "html": "text/html", "geojson": "application/geo+json", "json": "application/json",
              "cells": "application/json"}
+
+#: The per-district changes the page shows when two scenarios are compared (all are in the downloads).
+CHANGE_COLUMNS = ("name", "area_covered_pct_a", "area_covered_pct_b", "area_covered_pct_delta",
+                  "population_covered_a", "population_covered_b", "population_covered_delta", "gained_km2", "lost_km2")
 
 bp = ApiBlueprint("coverage", __name__, url_prefix="/api/v1",
                 description="Coverage by district for union planners.")
@@ -146,8 +150,9 @@ def coverage_page() -> Response:
                            else f["properties"]["name_en"] or f["properties"]["name"])}
                  for f in outlines(area)["features"]]
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
+    changes = [{"key": key, "label": scenarios.COLUMNS[key][which]} for key in CHANGE_COLUMNS]
     settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
-                "columns": columns, "classes": COVERAGE_CLASSES, "palette": palette(),
+                "columns": columns, "changes": changes, "classes": COVERAGE_CLASSES, "palette": palette(),
                 "jobs": heavy.pool() is not None,
                 "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES}}
     html = render_template("coverage.html", lang=lang, text=PLANNER[lang], settings=settings,

@@ -18,6 +18,7 @@ from flask_limiter.util import get_remote_address
 
 #: Endpoints and the setting holding their limit.
 LIMITED = {"coverage.coverage": "RATELIMIT_COVERAGE", "coverage_jobs.submit_job": "RATELIMIT_COVERAGE",
+           "coverage_compare.compare": "RATELIMIT_COVERAGE",
            "pictures.map_image_png": "RATELIMIT_PICTURES",
            "pictures.map_image_svg": "RATELIMIT_PICTURES", "api.along_route": "RATELIMIT_ALONG_ROUTE",
            "reports.create_report": "RATELIMIT_REPORTS"}

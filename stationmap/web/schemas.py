@@ -222,6 +222,40 @@ class CoverageArgs(LanguageArgs):
             raise ma.ValidationError({"minutes": [reason], "radius_m": [reason]})
 
 
+COMPARE_FORMATS = ("json", "cells", "geojson", "csv", "xlsx")
+
+
+def _check_b_at(value: str) -> None:
+    if value.strip():                     # empty: any time (absent: as scenario A)
+        _check_at(value)
+
+
+class CompareArgs(LanguageArgs):
+    """Parameters of ``/coverage/compare``: scenario A as ``/coverage`` asks it, and what differs in B."""
+
+    adcode = CoverageArgs._declared_fields["adcode"]
+    mode = CoverageArgs._declared_fields["mode"]
+    minutes = CoverageArgs._declared_fields["minutes"]
+    at = CoverageArgs._declared_fields["at"]
+    b_mode = ma.fields.String(validate=ma.validate.OneOf(travel.MODES), load_default=None,
+                              metadata={"description": "scenario B's travel mode (default: A's)"})
+    b_minutes = ma.fields.Float(validate=ma.validate.Range(1, 60), load_default=None,
+                                metadata={"description": "scenario B's minutes (1–60, default: A's)"})
+    b_at = ma.fields.String(load_default=None, validate=_check_b_at,
+                            metadata={"description": "scenario B's moment: HH:MM or ISO 8601; empty: any time; "
+                                                     "absent: A's", "example": "02:00"})
+    b_sites = ma.fields.Integer(validate=ma.validate.Range(0, 20), load_default=0,
+                                metadata={"description": "add this many sites recommended for B's question to B, "
+                                                         "counted as open at every hour (0–20): today vs with the "
+                                                         "recommended sites"})
+    coordsys = CoverageArgs._declared_fields["coordsys"]
+    f = ma.fields.String(validate=ma.validate.OneOf(COMPARE_FORMATS), load_default="json",
+                         metadata={"description": "json (default: per-district changes, totals, legend), cells (the "
+                                                  "difference map: one change per H3 cell, compact), geojson (the "
+                                                  "gained and lost cells as polygons), csv, xlsx (the per-district "
+                                                  "changes)"})
+
+
 # -- responses (documentation; views build the JSON directly) ---------------------------------
 
 class ProblemDetailSchema(ma.Schema):
@@ -381,3 +415,18 @@ class CoverageResponseSchema(ma.Schema):
     districts = ma.fields.List(ma.fields.Dict(), metadata={"description": "one row per district: the report's columns"})
     totals = ma.fields.Dict()
     recommendations = ma.fields.List(ma.fields.Dict())
+
+
+class CompareResponseSchema(ma.Schema):
+    """The answer of ``/coverage/compare`` as JSON: both scenarios, per-district changes, totals, legend."""
+
+    query = ma.fields.Dict()
+    scenarios = ma.fields.Dict(metadata={"description": "a and b: each scenario's question and its words"})
+    assumptions = ma.fields.String()
+    dataset = ma.fields.Dict()
+    districts = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "one row per district: area_covered_pct_a/_b/_delta, population_covered_a/_b/_delta, "
+                       "gained_km2, lost_km2"})
+    totals = ma.fields.Dict()
+    legend = ma.fields.List(ma.fields.Dict(), metadata={"description": "key, colour and label of each change"})
+    sites = ma.fields.List(ma.fields.Dict(), metadata={"description": "the sites added to scenario B"})

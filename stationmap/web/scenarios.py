@@ -1,0 +1,73 @@
+"""Scenarios side by side on the web: ``GET /api/v1/coverage/compare``.
+
+Scenario A is asked as ``/api/v1/coverage`` asks a question (area, mode, minutes, time);
+scenario B is A with what the planner changes (``b_mode``, ``b_minutes``, ``b_at``) and,
+with ``b_sites``, that many recommended sites added. The comparison itself is
+:mod:`stationmap.scenarios`; it runs in the server's bounded heavy-work pool
+(:func:`stationmap.web.heavy.run`), once per server for the same question on the same
+register version, like every heavy answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flask import Flask, Response
+
+from .. import planner, scenarios
+from ..coverage import Threshold
+from ..heavy import compare_body
+from . import heavy
+from ._common import ApiBlueprint, language, openapi
+from .planner import MIMETYPES, answer_cache, question_for
+from .schemas import CompareArgs, CompareResponseSchema
+
+bp = ApiBlueprint("coverage_compare", __name__, url_prefix="/api/v1",
+                  description="Two coverage questions side by side: cells gained and lost, per-district changes.")
+
+_FORMATS = {"description": "OK", "content": {
+    "application/json": {"schema": {"anyOf": [CompareResponseSchema,
+                                              {"type": "object", "description": "f=cells: the difference map"}]}},
+    "application/geo+json": {"schema": {"type": "object",
+                                        "description": "GeoJSON FeatureCollection of the gained and lost cells"}},
+    "text/csv": {"schema": {"type": "string"}},
+    MIMETYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def questions(args: dict) -> tuple[planner.Question, planner.Question]:
+    """Scenario A's question and B's (A with B's changes), from the parsed parameters."""
+    a = question_for({**args, "radius_m": None, "recommend": 0})
+    mode = args["b_mode"] or a.threshold.mode or "walk"
+    minutes = args["b_minutes"] if args["b_minutes"] is not None else a.threshold.minutes
+    at = a.at if args["b_at"] is None else planner.parse_at(args["b_at"])
+    return a, dataclasses.replace(a, threshold=Threshold.walking(minutes if minutes is not None else 15, mode), at=at)
+
+
+@bp.route("/coverage/compare")
+@bp.arguments(CompareArgs(), location="query", as_kwargs=False)
+@bp.response(200, CompareResponseSchema)
+@bp.doc(responses={"200": _FORMATS})
+def compare(args):
+    """Compare two coverage questions: day vs night, 10 vs 15 minutes, today vs with new sites
+
+    Both are measured on one H3 grid (the finer of the two), so every cell is gained, lost,
+    covered in both or a gap in both. `f` picks the answer: the per-district changes as JSON
+    (shares and people covered in A and B, and the deltas), the difference map (`cells`), the
+    changed cells as GeoJSON, or the table as CSV or Excel.
+    """
+    a, b = questions(args)
+    lang, f, coordsys = language(args["lang"]), args["f"], args["coordsys"]
+    body = heavy.run(("compare", a, b, args["b_sites"], f, lang, coordsys), compare_body,
+                     (a, b, args["b_sites"], f, lang, coordsys), cache=answer_cache())
+    if f in ("json", "cells"):
+        return Response(body, mimetype=MIMETYPES["json"])
+    stem = scenarios.file_stem(a.adcode, scenarios.Side(a.threshold, a.at), scenarios.Side(b.threshold, b.at),
+                               "changes" if f == "geojson" else "compare", b_sites=args["b_sites"])
+    response = Response(body, mimetype="application/geo+json" if f == "geojson" else MIMETYPES[f])
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{f}"'
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the comparison route on ``app``."""
+    openapi(app).register_blueprint(bp)
