@@ -75,7 +75,9 @@ def geodesic_from_chord(lon1: ArrayLike, lat1: ArrayLike, xyz1: ArrayLike,
     lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))
     delta = np.asarray(xyz2, dtype=float) - np.asarray(xyz1, dtype=float)
     chord = np.sqrt(np.einsum("...i,...i->...", delta, delta))
-    lam = np.radians((lon1 + lon2) * 0.5)
+    # Halfway along the shorter way round: across the antimeridian the plain mean of 179.9 and
+    # -179.9 is 0, the wrong side of the Earth.
+    lam = np.radians(lon1 + np.remainder(lon2 - lon1 + 180.0, 360.0) * 0.5 - 90.0)
     phi = np.radians((lat1 + lat2) * 0.5)
     sin_lam, cos_lam, sin_phi, cos_phi = np.sin(lam), np.cos(lam), np.sin(phi), np.cos(phi)
     east = -sin_lam * delta[..., 0] + cos_lam * delta[..., 1]
@@ -120,7 +122,8 @@ def geodesic_from_chord_point(lon1: float, lat1: float, xyz1: tuple[float, float
         return 0.0
     if chord > SHORT_LINE_M:
         return float(geodesic_m(lon1, lat1, lon2, lat2))
-    lam, phi = math.radians((lon1 + lon2) * 0.5), math.radians((lat1 + lat2) * 0.5)
+    lam = math.radians(lon1 + ((lon2 - lon1 + 180.0) % 360.0) * 0.5 - 90.0)    # the shorter way round
+    phi = math.radians((lat1 + lat2) * 0.5)
     sin_lam, cos_lam, sin_phi, cos_phi = math.sin(lam), math.cos(lam), math.sin(phi), math.cos(phi)
     east = cos_lam * dy - sin_lam * dx
     north = cos_phi * dz - sin_phi * (cos_lam * dx + sin_lam * dy)

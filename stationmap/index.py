@@ -9,6 +9,10 @@ Two spatial indexes serve different questions:
   111 km at the equator and 68 km at Harbin, and planar nearest in degrees is simply wrong.
   (That is also why stationmap does not use ``rtree``: the GeoDataFrame's own shapely STRtree
   already answers the planar box queries, and ``rtree`` would add a C library for nothing.)
+* **A single nearest query** first tries the stations kept for its 1/100° cell (the 24 nearest
+  the cell's centre, kept from the cell's second query on): the triangle inequality on chords
+  proves most answers from them with no tree call (see :meth:`StationIndex._nearest_from_cell`),
+  and the tree answers the rest.
 * **Bounding boxes** use the GeoDataFrame's own spatial index (``stations.sindex``, a shapely
   STRtree), where planar lon/lat is exactly the question asked.
 
@@ -37,8 +41,7 @@ import math
 import operator
 import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -86,17 +89,48 @@ T = TypeVar("T")
 _SERIALS = itertools.count(1)
 
 
-@dataclass(frozen=True)
 class Neighbours:
     """Stations found for one query: row positions in the GeoDataFrame and geodesic metres,
     nearest first.
+
+    The single query finds them as plain Python numbers; :attr:`positions` and
+    :attr:`distance_m` are read-only NumPy arrays made on first use (two arrays cost a single
+    query more than its own re-rank), and :meth:`pairs` gives the numbers as they are, for
+    callers that want plain values anyway (a web answer).
     """
 
-    positions: IntArray
-    distance_m: FloatArray
+    __slots__ = ("_distance_array", "_distances", "_position_array", "_positions")
+
+    def __init__(self, positions: Sequence[int] | IntArray, distance_m: Sequence[float] | FloatArray):
+        self._positions: list[int] = positions.tolist() if isinstance(positions, np.ndarray) else list(positions)
+        self._distances: list[float] = (distance_m.tolist() if isinstance(distance_m, np.ndarray)
+                                        else list(distance_m))
+        self._position_array: IntArray | None = None
+        self._distance_array: FloatArray | None = None
+
+    @property
+    def positions(self) -> IntArray:
+        """Row positions, nearest first (int64, read-only)."""
+        if self._position_array is None:
+            self._position_array = _read_only(np.array(self._positions, dtype=np.int64))
+        return self._position_array
+
+    @property
+    def distance_m(self) -> FloatArray:
+        """Geodesic metres, nearest first (float64, read-only)."""
+        if self._distance_array is None:
+            self._distance_array = _read_only(np.array(self._distances, dtype=np.float64))
+        return self._distance_array
+
+    def pairs(self) -> list[tuple[int, float]]:
+        """``(position, metres)`` as plain ``int`` and ``float``, nearest first."""
+        return list(zip(self._positions, self._distances, strict=True))
 
     def __len__(self) -> int:
-        return len(self.positions)
+        return len(self._positions)
+
+    def __repr__(self) -> str:
+        return f"Neighbours(positions={self.positions!r}, distance_m={self.distance_m!r})"
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -151,6 +185,10 @@ class StationIndex:
         self._xyz_list = [tuple(p) for p in self.xyz.tolist()]
         self._tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
         self._point_tree = KDTree(self.xyz)          # single queries: see nearest
+        #: Single queries' cells: (lon, lat) cell -> its nearest stations (see _cell); plain dict
+        #: operations only, each atomic under the GIL, so threads share it without a lock. They
+        #: depend on the places alone, so an index with the same places shares them too.
+        self._cells: dict[tuple[int, int], tuple[tuple[float, float, float], list[float], list[int]] | None] = {}
         self.ids = _read_only(ids)
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
 
@@ -159,6 +197,7 @@ class StationIndex:
         self.lon, self.lat, self.xyz, self.ids = previous.lon, previous.lat, previous.xyz, previous.ids
         self._lon_list, self._lat_list, self._xyz_list = previous._lon_list, previous._lat_list, previous._xyz_list
         self._tree, self._point_tree, self._position_of = previous._tree, previous._point_tree, previous._position_of
+        self._cells = previous._cells
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -309,51 +348,142 @@ class StationIndex:
         chord, hence a longer geodesic. If the tree's candidates run out first, the count grows
         and the search repeats. Ties go to the earlier row.
 
-        This is the rider's hot path, so it runs in plain floats on pykdtree (whose call costs
-        a quarter of SciPy's from Python); batches and balls stay on SciPy's ``cKDTree``.
+        This is the rider's hot path, so it runs in plain floats. It starts from the stations
+        kept for the point's 1/100° cell (:meth:`_nearest_from_cell`: no tree call at all),
+        which prove nearly every query near stations; otherwise pykdtree gives the candidates
+        (its call costs a quarter of SciPy's from Python); batches and balls stay on SciPy's
+        ``cKDTree``.
         """
         lon, lat, k, radius_m = _check_query(lon, lat, k, radius_m, coordsys)
-        n = len(self)
-        if n == 0:
-            return Neighbours(np.zeros(0, np.int64), np.zeros(0))
+        if not self._lon_list:
+            return Neighbours([], [])
         point = geodesy.ecef_point(lon, lat)
-        query = np.array((point,), dtype=np.float64)
         measure = geodesy.NearPoint(lon, lat, point).distance
-        bound = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
+        if filters.status_only and k <= _CELL_K:
+            found = self._nearest_from_cell(lon, lat, point, measure, k, radius_m, filters)
+            if found is not None:
+                return found
+        return self._nearest_from_tree(point, measure, k, radius_m, filters)
+
+    def _nearest_from_tree(self, point: tuple[float, float, float],
+                           measure: Callable[[float, float, tuple[float, float, float]], float], k: int,
+                           radius_m: float | None, filters: Filters) -> Neighbours:
+        """:meth:`nearest` by asking the tree for candidates, more each round until proven."""
+        n = len(self._lon_list)
+        query = np.array((point,))
+        slack = geodesy.CHORD_SLACK_M
+        # The radius is applied here, not by the tree: pykdtree's distance_upper_bound costs
+        # more per call (3-5 µs) than skipping the few candidates beyond it.
+        bound = math.inf if radius_m is None else radius_m + slack
+        within = math.inf if radius_m is None else radius_m + geodesy.GEODESIC_SLACK_M
         plain = filters.status_only
+        active = None if filters.include_closed else self._masks.active_list
         m = min(n, self._first_fetch(k, filters))
-        lon_list, lat_list, xyz_list, slack = self._lon_list, self._lat_list, self._xyz_list, geodesy.CHORD_SLACK_M
+        lon_list, lat_list, xyz_list = self._lon_list, self._lat_list, self._xyz_list
         while True:
-            chords, idx = self._point_tree.query(query, k=m, distance_upper_bound=bound)
+            chords, idx = self._point_tree.query(query, k=m)
             chords, idx = chords.ravel().tolist(), idx.ravel().tolist()
-            seen = idx.index(n) if idx[-1] >= n else m      # pykdtree pads the end with n / inf
-            if not plain:
-                admitted = self.admitted(np.array(idx[:seen], dtype=np.int64), filters).tolist()
-            elif filters.include_closed:
-                admitted = [True] * seen
-            else:
-                active = self._masks.active_list
-                admitted = [active[p] for p in idx[:seen]]
+            admitted = None if plain else self.admitted(np.array(idx, dtype=np.int64), filters).tolist()
             ranked: list[tuple[float, int]] = []
-            proven = False
-            for j in range(seen):
-                if not admitted[j]:
-                    continue
+            complete = m >= n
+            for j in range(m):
+                chord = chords[j]
+                if chord > bound:               # this and every later candidate is out of reach
+                    complete = True
+                    break
                 if len(ranked) >= k:
                     ranked.sort()
-                    if ranked[k - 1][0] <= chords[j] - slack:
-                        proven = True
+                    if ranked[k - 1][0] <= chord - slack:
+                        complete = True
                         break
                 p = idx[j]
+                if admitted is not None:
+                    if not admitted[j]:
+                        continue
+                elif active is not None and not active[p]:
+                    continue
                 distance = measure(lon_list[p], lat_list[p], xyz_list[p])
-                if radius_m is None or distance <= radius_m + geodesy.GEODESIC_SLACK_M:
+                if distance <= within:
                     ranked.append((distance, p))
             ranked.sort()
             del ranked[k:]
-            if proven or m >= n or seen < m or (len(ranked) == k and ranked[-1][0] <= chords[-1] - slack):
-                return Neighbours(np.array([p for _, p in ranked], dtype=np.int64),
-                                  np.array([d for d, _ in ranked], dtype=float))
+            if complete or (len(ranked) == k and ranked[-1][0] <= chords[-1] - slack):
+                return Neighbours([p for _, p in ranked], [d for d, _ in ranked])
             m = min(n, m * 4)
+
+    def _cell(self, lon: float, lat: float) -> tuple[tuple[float, float, float], list[float], list[int]] | None:
+        """The :data:`_CELL_STATIONS` stations nearest the centre of the point's cell (any
+        status), by chord from the centre, with the centre; ``None`` the first time a cell is
+        asked for (that query goes to the tree: a cell asked for once costs no more than
+        before), made on the second and kept (at most :data:`_CELLS_KEPT` cells; when full,
+        the oldest goes).
+        """
+        key = (math.floor(lon * _CELLS_PER_DEGREE), math.floor(lat * _CELLS_PER_DEGREE))
+        cell = self._cells.get(key, _UNSEEN)
+        if cell is _UNSEEN or cell is None:
+            if len(self._cells) >= _CELLS_KEPT:
+                try:                                    # the oldest cell goes (another thread may race us)
+                    del self._cells[next(iter(self._cells))]
+                except (KeyError, RuntimeError, StopIteration):
+                    pass
+            if cell is _UNSEEN:
+                self._cells[key] = None
+                return None
+            centre = geodesy.ecef_point(min((key[0] + 0.5) / _CELLS_PER_DEGREE, 180.0),
+                                        min((key[1] + 0.5) / _CELLS_PER_DEGREE, 90.0))
+            m = min(len(self._lon_list), _CELL_STATIONS)
+            chords, idx = self._point_tree.query(np.array((centre,)), k=m)
+            cell = self._cells[key] = (centre, chords.ravel().tolist(), idx.ravel().tolist())
+        return cell  # type: ignore[return-value]
+
+    def _nearest_from_cell(self, lon: float, lat: float, point: tuple[float, float, float],
+                           measure: Callable[[float, float, tuple[float, float, float]], float], k: int,
+                           radius_m: float | None, filters: Filters) -> Neighbours | None:
+        """:meth:`nearest` from the stations kept for the point's cell, or ``None`` when they
+        cannot prove the answer (then the tree decides).
+
+        Every station has a chord from the cell's centre ``c`` no shorter than the last
+        station kept (the tree gave the nearest ones), and ``chord(q, s) ≥ chord(c, s) -
+        chord(q, c)`` (the triangle inequality, in straight lines through the Earth). So going
+        through the kept stations by their chord from ``c``, each one bounds from below the
+        geodesic of every station after it, kept or not; the answer is final once the k-th
+        geodesic is shorter than that bound, or the bound passes the radius. Strictly shorter:
+        a station tied with the k-th could be an earlier row. No tree call, no NumPy: the common
+        query costs a dictionary look-up and arithmetic.
+        """
+        cell = self._cell(lon, lat)
+        if cell is None:
+            return None
+        centre, chords, idx = cell
+        dx, dy, dz = point[0] - centre[0], point[1] - centre[1], point[2] - centre[2]
+        offset = math.sqrt(dx * dx + dy * dy + dz * dz) + 2 * geodesy.CHORD_SLACK_M
+        bound = math.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
+        within = math.inf if radius_m is None else radius_m + geodesy.GEODESIC_SLACK_M
+        active = None if filters.include_closed else self._masks.active_list
+        lon_list, lat_list, xyz_list = self._lon_list, self._lat_list, self._xyz_list
+        ranked: list[tuple[float, int]] = []
+        for j, p in enumerate(idx):
+            lower = chords[j] - offset
+            if lower > bound:
+                break
+            if len(ranked) >= k:
+                ranked.sort()
+                if ranked[k - 1][0] < lower:
+                    break
+            if active is not None and not active[p]:
+                continue
+            distance = measure(lon_list[p], lat_list[p], xyz_list[p])
+            if distance <= within:
+                ranked.append((distance, p))
+        else:
+            # Every kept station was measured: the rest of the stations are bounded by the last.
+            lower = (math.inf if len(idx) == len(lon_list) else chords[-1]) - offset
+            ranked.sort()
+            if not (lower > bound or (len(ranked) >= k and ranked[k - 1][0] < lower)):
+                return None
+        ranked.sort()
+        del ranked[k:]
+        return Neighbours([p for _, p in ranked], [d for d, _ in ranked])
 
     @staticmethod
     def _first_fetch(k: int, filters: Filters) -> int:
@@ -382,11 +512,14 @@ class StationIndex:
                                  f"(first at index {first}: {values[first]})", field=name)
         k, radius_m = _check_k_radius(k, radius_m)
         lon, lat = coords.points_to_wgs84(lon, lat, coordsys)
+        order = _spatial_order(lon, lat)
+        lon, lat = lon[order], lat[order]
         positions = np.full((len(lon), k), -1, dtype=np.int64)
         distances = np.full((len(lon), k), np.nan)
         for start in range(0, len(lon), chunk):
             stop = start + chunk
-            positions[start:stop], distances[start:stop] = self._nearest_rows(
+            rows = order[start:stop]
+            positions[rows], distances[rows] = self._nearest_rows(
                 lon[start:stop], lat[start:stop], k, radius_m, filters)
         return positions, distances
 
@@ -403,8 +536,9 @@ class StationIndex:
         m = min(n, self._first_fetch(k, filters))
         rows = np.arange(q)
         while len(rows):
-            workers = -1 if len(rows) > 5_000 else 1     # threads cost more than small batches
-            chords, idx = self._tree.query(xyz[rows], k=m, distance_upper_bound=bound, workers=workers)
+            # One thread: on this project's 2-core machines SciPy's threads bought nothing
+            # measurable (docs/benchmarks.md); the spatial order of the points is what pays.
+            chords, idx = self._tree.query(xyz[rows], k=m, distance_upper_bound=bound)
             chords = chords.reshape(len(rows), m)
             idx = idx.reshape(len(rows), m)
             seen = idx < n                                      # cKDTree pads with n / inf
@@ -460,6 +594,36 @@ class StationIndex:
         point = np.repeat(np.arange(len(near)), [len(h) for h in near])
         station = np.fromiter((s for hits in near for s in hits), dtype=np.int64, count=len(point))
         return point, station
+
+
+#: Single queries start from cells of 1/100 degree (about 1.1 km by 0.8-1.1 km in China) ...
+_CELLS_PER_DEGREE = 100
+#: ... each keeping its 24 nearest stations: enough to prove the 5 nearest of nearly every query
+#: near stations, where the tree's call alone costs more than the whole query from the cell.
+_CELL_STATIONS = 24
+_UNSEEN = object()
+#: Queries for more than this many stations go to the tree directly.
+_CELL_K = 12
+#: At most this many cells are kept per index (about 1.5 kB each); when full, the oldest goes.
+_CELLS_KEPT = 32_768
+
+#: Cells of this many degrees order a batch's points (see :func:`_spatial_order`).
+_ORDER_CELL_DEG = 0.1
+
+
+def _spatial_order(lon: FloatArray, lat: FloatArray) -> IntArray:
+    """An order of the points that keeps neighbours together: by 0.1° cell, row by row.
+
+    The k-d tree walks the same nodes and reads the same stations for points close together,
+    so a batch in this order stays in the processor's caches: at 186,100 stations the tree call
+    on 100,000 scattered points took a third of the time once sorted (docs/benchmarks.md).
+    Answers do not depend on the order; it only changes where they are computed.
+    """
+    if len(lon) < 2:
+        return np.arange(len(lon))
+    columns = int(360 / _ORDER_CELL_DEG) + 1
+    cell = (np.floor((lat + 90.0) / _ORDER_CELL_DEG) * columns + np.floor((lon + 180.0) / _ORDER_CELL_DEG))
+    return np.argsort(cell.astype(np.int64), kind="stable")
 
 
 def _same_places(index: StationIndex, ids: np.ndarray, lon: FloatArray, lat: FloatArray) -> bool:

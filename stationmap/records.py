@@ -120,7 +120,7 @@ def nearest_records(index: StationIndex, found: Neighbours, *, lon: float, lat: 
     near = geodesy.NearPoint(lon, lat, geodesy.ecef_point(lon, lat))
     lon_list, lat_list, xyz_list = index._lon_list, index._lat_list, index._xyz_list
     results = []
-    nearest_first = zip(found.positions.tolist(), found.distance_m.tolist(), strict=True)
+    nearest_first = found.pairs()
     for rank, (position, distance) in enumerate(nearest_first, 1):
         results.append({
             "rank": rank,

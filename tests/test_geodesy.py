@@ -76,3 +76,20 @@ def test_near_point_bearing_matches_karney_azimuth():
         fast = near.bearing(lon2[i], lat2[i], geodesy.ecef_point(lon2[i], lat2[i]))
         expected = float(geodesy.azimuth_deg(lon[i], lat[i], lon2[i], lat2[i]))
         assert abs((fast - expected + 180) % 360 - 180) < 1e-5     # rounding in the answer: 0.1
+
+
+def test_lines_across_the_antimeridian_match_karney_in_both_formulas():
+    """The curvature is taken halfway along the shorter way round, not at the mean longitude
+    (which for 179.9° and -179.9° is 0°, the far side of the Earth)."""
+    rng = np.random.default_rng(4)
+    n = 2_000
+    lon, lat = rng.uniform(179.0, 180.0, n), rng.uniform(-80, 80, n)
+    lon2, lat2, _ = geodesy.GEOD.fwd(lon, lat, rng.uniform(45, 135, n), rng.uniform(10_000, 99_000, n))
+    assert (lon2 < 0).sum() > n // 4                      # many of them cross it
+    distance = geodesy.geodesic_m(lon, lat, lon2, lat2)
+    fast = geodesy.geodesic_from_chord(lon, lat, geodesy.ecef(lon, lat), lon2, lat2, geodesy.ecef(lon2, lat2))
+    assert np.abs(fast - distance).max() < 1e-6
+    for i in range(0, n, 10):
+        one = geodesy.geodesic_from_chord_point(lon[i], lat[i], geodesy.ecef_point(lon[i], lat[i]),
+                                                lon2[i], lat2[i], geodesy.ecef_point(lon2[i], lat2[i]))
+        assert abs(one - distance[i]) < 1e-6

@@ -252,3 +252,93 @@ def test_a_station_exactly_on_the_radius_by_karney_is_inside_it():
         assert index.ids[index.nearest(lon0, lat0, k=1, radius_m=radius).positions].tolist() == ["on"]
         positions, _ = index.nearest_batch([lon0], [lat0], k=1, radius_m=radius)
         assert positions[0, 0] == 0
+
+
+def _world_index(seed: int) -> StationIndex:
+    """Stations over the whole globe, thick at the poles and on the antimeridian, with
+    duplicates (ties) and a mix of statuses: the corners where a chord bound or a cell order
+    could go wrong."""
+    rng = np.random.default_rng(seed)
+    lon = np.concatenate([rng.uniform(-180, 180, 600), rng.uniform(-180, 180, 150), rng.uniform(-180, 180, 150),
+                          rng.choice([-180.0, 180.0], 100),
+                          179.99 + rng.uniform(0, 0.01, 100), -180 + rng.uniform(0, 0.01, 100)])
+    lat = np.concatenate([rng.uniform(-89.9, 89.9, 600), rng.uniform(89.0, 90.0, 150), rng.uniform(-90.0, -89.0, 150),
+                          rng.uniform(-60, 60, 100), rng.uniform(-60, 60, 100), rng.uniform(-60, 60, 100)])
+    twins = rng.integers(0, len(lon), 80)                    # same place, different rows: ties
+    lon, lat = np.concatenate([lon, lon[twins]]), np.concatenate([lat, lat[twins]])
+    n = len(lon)
+    frame = pd.DataFrame({"id": [f"W-{i:04d}" for i in range(n)], "name": [f"站{i}" for i in range(n)],
+                          "lon": lon, "lat": lat,
+                          "status": rng.choice(["open", "open", "open", "closed"], n)})
+    return StationIndex(from_frame(frame))
+
+
+def _world_queries(index: StationIndex, rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
+    on = rng.integers(0, len(index), count // 4)
+    lon = np.concatenate([rng.uniform(-180, 180, count // 4),                         # anywhere
+                          rng.choice([-180.0, 180.0], count // 4),                    # on the antimeridian
+                          np.clip(index.lon[on] + rng.normal(0, 0.001, len(on)), -180, 180),
+                          rng.uniform(-180, 180, count - 3 * (count // 4))])          # at the poles
+    lat = np.concatenate([rng.uniform(-90, 90, count // 4), rng.uniform(-89, 89, count // 4),
+                          np.clip(index.lat[on] + rng.normal(0, 0.001, len(on)), -90, 90),
+                          rng.choice([-90.0, 90.0, 89.999, -89.999], count - 3 * (count // 4))])
+    return lon, lat
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_single_and_batch_answers_equal_brute_force_at_poles_antimeridian_and_ties(seed):
+    """The single path (radius applied outside the tree; from a kept cell when asked again)
+    and the batch path (points taken in cell order) against brute force: random k, radius and
+    filters, points anywhere on Earth."""
+    index = _world_index(seed)
+    rng = np.random.default_rng(100 + seed)
+    lon, lat = _world_queries(index, rng, 160)
+    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
+        k = int(rng.integers(1, 13))
+        radius = (None, float(rng.uniform(100, 50_000)), float(rng.uniform(50_000, 3_000_000)))[i % 3]
+        filters = (Filters(), Filters(include_closed=True))[i % 2]
+        expected = brute_force_nearest(index, x, y, k=k, radius_m=radius, filters=filters)
+        for _ in range(3):      # a cell's first query goes to the tree, its second makes the cell, then kept
+            _same(index.nearest(x, y, k=k, radius_m=radius, filters=filters), expected)
+    for k, radius, filters in [(4, None, Filters()), (7, 400_000.0, Filters(include_closed=True))]:
+        positions, distances = index.nearest_batch(lon, lat, k=k, radius_m=radius, filters=filters, chunk=50)
+        for i in range(len(lon)):
+            expected_positions, expected_distances = brute_force_nearest(index, lon[i], lat[i], k=k, radius_m=radius,
+                                                                        filters=filters)
+            found = positions[i] >= 0
+            assert positions[i][found].tolist() == expected_positions.tolist()
+            np.testing.assert_allclose(distances[i][found], expected_distances, rtol=0, atol=1e-6)
+
+
+def test_single_queries_from_kept_cells_equal_brute_force_where_the_cell_cannot_prove_them():
+    """A crowd of 60 stations at one address (more than a cell keeps, all tied), a cell
+    reached again after it was kept, k above what cells serve, and the radius just past the
+    last kept station: each answer equals brute force, whichever path gave it."""
+    rng = np.random.default_rng(3)
+    lon = np.concatenate([np.full(60, 121.5), 121.5 + rng.normal(0, 0.02, 300)])
+    lat = np.concatenate([np.full(60, 31.2), 31.2 + rng.normal(0, 0.02, 300)])
+    n = len(lon)
+    frame = pd.DataFrame({"id": [f"S{i}" for i in range(n)], "name": [f"站{i}" for i in range(n)], "lon": lon,
+                          "lat": lat, "status": rng.choice(["open", "closed"], n, p=[0.8, 0.2])})
+    index = StationIndex(from_frame(frame))
+    points = [(121.5, 31.2), (121.5004, 31.2003), (121.5004, 31.2003), (121.52, 31.21), (121.41, 31.13)]
+    for x, y in points * 3:
+        for k in (1, 5, 12, 13, 30):
+            for radius in (None, 50.0, 3_000.0):
+                for filters in (Filters(), Filters(include_closed=True)):
+                    _same(index.nearest(x, y, k=k, radius_m=radius, filters=filters),
+                          brute_force_nearest(index, x, y, k=k, radius_m=radius, filters=filters))
+
+
+def test_dense_city_queries_asked_again_from_kept_cells_match_brute_force(shanghai):
+    """Shanghai's densest streets, each point asked three times (tree, cell made, cell kept)."""
+    rng = np.random.default_rng(22)
+    pick = rng.integers(0, len(shanghai), 150)
+    lon = shanghai.lon[pick] + rng.normal(0, 0.004, 150)
+    lat = shanghai.lat[pick] + rng.normal(0, 0.004, 150)
+    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
+        filters = Filters(include_closed=bool(i % 2))
+        radius, k = (None, 300.0, 2000.0)[i % 3], 1 + i % 12
+        expected = brute_force_nearest(shanghai, x, y, k=k, radius_m=radius, filters=filters)
+        for _ in range(3):
+            _same(shanghai.nearest(x, y, k=k, radius_m=radius, filters=filters), expected)
