@@ -425,20 +425,57 @@ def _county_units_gcj02(prefixes: tuple[str, ...]) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame({"adcode": chosen["adcode"].to_numpy()}, geometry=shapes)
 
 
+#: What :func:`located` answers for a point standing outside every outline of its code's city
+#: (and farther than :data:`NEAR_OUTLINE_DEG` from its own district): no editor keeps it.
+OUTSIDE = "outside"
+#: How far outside its own district's outline a station may stand and still count as in it:
+#: outlines are simplified, and piers, ferry stops and service areas sit on their edges.
+NEAR_OUTLINE_DEG = 0.005
+
+
 def located(adcode: str, lon: float, lat: float) -> str:
-    """The adcode of the district WGS-84 ``lon``/``lat`` lies in, looked up among the outlines
-    of ``adcode``'s city (``""`` when no outline holds it or none are known).
+    """The adcode of the district WGS-84 ``lon``/``lat`` stands in, looked up among the outlines
+    of ``adcode``'s city: ``""`` when none are known (or the code names no known district),
+    :data:`OUTSIDE` when the point is in none of them and not within about 500 m
+    (:data:`NEAR_OUTLINE_DEG`) of ``adcode``'s own outline.
 
     Whose district a station is in must not rest on the code typed into it alone: the rules in
     :mod:`stationmap.permissions` ask for this one too, so a district editor cannot file a
-    station standing in another district under their own code.
+    station standing in another district, or outside the city, under their own code.
 
     Examples
     --------
     >>> located("310104", 121.5045, 31.2397)      # filed as Xuhui, standing in Lujiazui
     '310115'
+    >>> located("310104", 120.96, 31.38)          # filed as Xuhui, standing in Kunshan (Jiangsu)
+    'outside'
     """
     if not adcode or not (np.isfinite(lon) and np.isfinite(lat)):
         return ""
     found = owners({str(adcode)}, np.array([float(lon)]), np.array([float(lat)]))
-    return "" if found is None else str(found[0])
+    if found is None:
+        return ""
+    if found[0]:
+        return str(found[0])
+    own = _own_outline(str(adcode))
+    if own is None:
+        return ""
+    shape, coordsys = own
+    x, y = (float(lon), float(lat))
+    if coordsys != "wgs84":
+        x, y = (float(v) for v in coords.from_wgs84(x, y, coordsys))
+    return str(adcode) if shapely.dwithin(shape, shapely.Point(x, y), NEAR_OUTLINE_DEG) else OUTSIDE
+
+
+def _own_outline(adcode: str) -> tuple[shapely.Geometry, str] | None:
+    """``adcode``'s outline and the system it is drawn in, if it is a known district."""
+    if adcode.startswith("31"):
+        frame = load_districts()
+        coordsys = "wgs84"
+    else:
+        frame = _county_units_gcj02((adcode[:4],))
+        coordsys = "gcj02"
+    if frame is None:
+        return None
+    match = frame[frame["adcode"] == adcode]
+    return (match.geometry.iloc[0], coordsys) if len(match) else None

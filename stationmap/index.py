@@ -41,6 +41,7 @@ import math
 import operator
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -188,7 +189,8 @@ class StationIndex:
         #: Single queries' cells: (lon, lat) cell -> its nearest stations (see _cell); plain dict
         #: operations only, each atomic under the GIL, so threads share it without a lock. They
         #: depend on the places alone, so an index with the same places shares them too.
-        self._cells: dict[tuple[int, int], tuple[tuple[float, float, float], list[float], list[int]] | None] = {}
+        self._cells: OrderedDict[tuple[int, int], tuple[tuple[float, float, float], list[float], list[int]] | None] \
+            = OrderedDict()
         self.ids = _read_only(ids)
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
 
@@ -422,9 +424,9 @@ class StationIndex:
         cell = self._cells.get(key, _UNSEEN)
         if cell is _UNSEEN or cell is None:
             if len(self._cells) >= _CELLS_KEPT:
-                try:                                    # the oldest cell goes (another thread may race us)
-                    del self._cells[next(iter(self._cells))]
-                except (KeyError, RuntimeError, StopIteration):
+                try:           # the oldest cell goes: O(1), where next(iter(dict)) walks every key deleted before
+                    self._cells.popitem(last=False)
+                except KeyError:                        # another thread emptied it first
                     pass
             if cell is _UNSEEN:
                 self._cells[key] = None

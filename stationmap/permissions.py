@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .accounts import Account
+from .districts import OUTSIDE
 from .errors import StationmapError
 
 ACTIONS = ("station.create", "station.update", "station.delete", "station.restore",
@@ -123,11 +124,12 @@ def authorise(actor: Account, action: str, *, before: Mapping[str, Any] | None =
         wanted = [str(a or "") for a in adcodes]
     outside = sorted({a for a in wanted if a not in actor.adcodes})
     if outside:
-        shown = ", ".join(a or "(none)" for a in outside)
+        shown = ", ".join("(beyond the known district outlines)" if a == OUTSIDE else a or "(none)" for a in outside)
+        shown_zh = "、".join("（已知区县边界以外）" if a == OUTSIDE else a or "（无）" for a in outside)
         what = f"station {station_id!r}" if station_id else "this change"
         raise Forbidden(action, f"{what} is in district {shown}, outside {actor.name!r}'s districts "
                         f"({', '.join(actor.adcodes) or 'none'})",
-                        f"{'站点 ' + repr(station_id) if station_id else '此更改'}涉及区县 {shown}，"
+                        f"{'站点 ' + repr(station_id) if station_id else '此更改'}涉及区县 {shown_zh}，"
                         f"不在 {actor.name!r} 负责的区县（{'、'.join(actor.adcodes) or '无'}）内",
                         station_id=station_id)
 

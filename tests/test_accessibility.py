@@ -24,6 +24,9 @@ def worker_with_results(high_contrast):
         if high_contrast:
             page.locator("#contrast").click()
         page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        # The list comes before the map (static/worker_map.js loads after it): the popup checked
+        # here is the drawn map's, so wait for the map before the tap.
+        page.wait_for_function("() => window.stationmapPage && Object.keys(window.stationmapPage.markers).length > 0")
         page.locator("li.station h2 button").first.click()
         page.wait_for_selector(".leaflet-popup-content")
     return prepare

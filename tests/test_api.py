@@ -202,7 +202,7 @@ def test_map_picture_from_the_real_server(live_server):
     from PIL import Image
 
     url = f"{live_server}/api/v1/maps/image.png?width=300&adcode=310104&lang=en"
-    with urllib.request.urlopen(url, timeout=60) as response:
+    with urllib.request.urlopen(url, timeout=120) as response:      # the first starts the pool's worker
         assert response.headers["Content-Type"] == "image/png"
         assert Image.open(io.BytesIO(response.read())).width == 300
         etag = response.headers["ETag"]

@@ -342,3 +342,21 @@ def test_dense_city_queries_asked_again_from_kept_cells_match_brute_force(shangh
         expected = brute_force_nearest(shanghai, x, y, k=k, radius_m=radius, filters=filters)
         for _ in range(3):
             _same(shanghai.nearest(x, y, k=k, radius_m=radius, filters=filters), expected)
+
+
+def test_a_full_cell_cache_drops_its_oldest_cells_and_answers_stay_exact(shanghai, monkeypatch):
+    """Review: evicting with ``next(iter(dict))`` walked every key deleted before it; the cache is
+    now an OrderedDict bounded by ``_CELLS_KEPT``, oldest first out."""
+    import stationmap.index as index_module
+
+    monkeypatch.setattr(index_module, "_CELLS_KEPT", 5)
+    index = StationIndex(shanghai.stations)
+    rng = np.random.default_rng(7)
+    pick = rng.integers(0, len(index), 40)
+    lon, lat = index.lon[pick] + rng.normal(0, 0.02, 40), index.lat[pick] + rng.normal(0, 0.02, 40)
+    for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
+        expected = brute_force_nearest(index, x, y, k=3)
+        for _ in range(2):
+            _same(index.nearest(x, y, k=3), expected)
+        assert len(index._cells) <= 5
+    assert len(index._cells) >= 4           # full, less at most the one just dropped

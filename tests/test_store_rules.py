@@ -202,3 +202,18 @@ def test_an_editor_cannot_file_a_station_standing_in_another_district_under_thei
     with pytest.raises(Forbidden):                                     # and then Xuhui alone cannot edit it
         store.update("X-8", {"phone": "1"}, expected_version=1, actor=XU)
     store.update("X-1", {"phone": "2"}, expected_version=1, actor=XU)   # a station standing in Xuhui: yes
+
+
+def test_an_editor_cannot_move_a_station_out_of_the_city_under_their_code_but_a_pier_on_the_edge_is_theirs(store):
+    """Review: a point outside every outline of the code's city was judged by the code alone."""
+    before = dump(store)
+    for far in ({"lon": 120.96, "lat": 31.38}, {"lon": 121.0, "lat": 29.0}):      # Kunshan; the sea
+        with pytest.raises(Forbidden, match="beyond the known district outlines"):
+            store.update("X-1", far, expected_version=1, actor=XU)
+    assert dump(store) == before
+    from stationmap import districts
+
+    assert districts.located(XUHUI, 120.96, 31.38) == districts.OUTSIDE
+    xuhui = districts.load_districts().set_index("adcode").geometry[XUHUI]
+    edge = xuhui.exterior.coords[0] if xuhui.geom_type == "Polygon" else xuhui.geoms[0].exterior.coords[0]
+    assert districts.located(XUHUI, edge[0], edge[1]) in (XUHUI, "")    # on its own outline: Xuhui's
