@@ -67,7 +67,7 @@ def test_a_preset_asks_at_once_and_bad_b_minutes_are_explained_in_chinese(browse
     assert page.locator("#changes td.up").count() >= 1
     page.fill("#b_minutes", "99")
     page.click("#apply")
-    page.wait_for_function("document.getElementById('err-b_minutes').textContent.length > 0", timeout=10_000)
+    page.wait_for_function("() => document.getElementById('err-b_minutes').textContent.length > 0", timeout=10_000)
     assert page.locator("#err-b_minutes").inner_text() == PLANNER["zh"]["bad_b_minutes"]
     assert page.get_attribute("#b_minutes", "aria-invalid") == "true"
     assert page.locator("#compare-result").is_hidden()
@@ -77,5 +77,5 @@ def test_a_preset_asks_at_once_and_bad_b_minutes_are_explained_in_chinese(browse
 def test_a_shared_link_with_a_bad_scenario_b_time_is_explained_not_dropped(browser, offline_server):
     page = browser.new_context(viewport=DESK, locale="en-GB").new_page()
     page.goto(f"{offline_server}/coverage?lang=en&adcode=310101&compare=1&b_at=25:99")
-    page.wait_for_function("document.getElementById('err-b_at').textContent.length > 0", timeout=10_000)
+    page.wait_for_function("() => document.getElementById('err-b_at').textContent.length > 0", timeout=10_000)
     assert page.locator("#err-b_at").inner_text() == PLANNER["en"]["bad_b_at"]

@@ -54,8 +54,8 @@ def test_a_rider_reports_a_closure_from_a_card_and_the_summary_appears(browser, 
     assert page.locator("#bold").count() == 0 and watch.dialogs == [] and watch.errors == []
     # The same phone again, the same day: told so, not counted.
     card.locator(".report-open").click()
-    page.wait_for_function("document.querySelector('li.station .report-result').textContent.includes('已经报告过')",
-                           timeout=10_000)
+    page.wait_for_function("() => document.querySelector('li.station .report-result')"
+                           ".textContent.includes('已经报告过')", timeout=10_000)
     answer = json.load(urllib.request.urlopen(f"{server}/api/v1/stations/{station}", timeout=10))
     assert answer["reports"]["closed_reports"] == 1 and answer["reports"]["confirmations"] == 0
     # Reloaded: the card says it was reported closed; it is still listed, never hidden.
@@ -151,8 +151,7 @@ def test_a_phone_reporting_too_often_is_told_to_wait_in_its_language_and_nothing
                     cards.nth(n).locator(".report-result.ok").wait_for(timeout=10_000)
             station = third.get_attribute("data-id")
             third.locator(".report-open").click()
-            page.wait_for_function(f"document.querySelectorAll('li.station')[2].querySelector('.report-result')"
-                                   f".textContent === {json.dumps(words)}", timeout=10_000)
+            third.locator(".report-result").get_by_text(words, exact=True).wait_for(timeout=10_000)
             answer = json.load(urllib.request.urlopen(f"{limited.url}/api/v1/stations/{station}", timeout=10))
             assert answer["reports"]["confirmations"] == 0
             assert all("status of 429" in e for e in watch.errors), watch.errors   # Chromium logs the 429 itself
