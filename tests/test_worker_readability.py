@@ -18,6 +18,8 @@ def everything_open(browser, base, lang="zh", high_contrast=False):
     if high_contrast:
         page.locator("#contrast").click()
     page.evaluate("""() => { document.querySelectorAll('details').forEach(d => d.open = true); }""")
+    # The list comes before the map: the popup measured here is the drawn map's (tap after it).
+    page.wait_for_function("() => window.stationmapPage && Object.keys(window.stationmapPage.markers).length > 0")
     page.locator("li.station h2 button").first.click()
     page.wait_for_selector(".leaflet-popup-content")
     page.wait_for_function("() => window.stationmapPage.around.getLayers().length > 0")
