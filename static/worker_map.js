@@ -118,7 +118,17 @@
         map.panTo(marker.getLatLng(), { animate: false });
         marker.openPopup();
       } else {
-        stations.zoomToShowLayer(marker, function () { marker.openPopup(); });
+        var opened = false;
+        var open = function () { if (!opened && markers[id] === marker) { opened = true; marker.openPopup(); } };
+        stations.zoomToShowLayer(marker, open);
+        // markercluster calls back after the map has moved and the clusters have settled; when
+        // that move never comes (the map was still settling from its own draw), go to the pin:
+        // from zoom 16 no station is clustered.
+        setTimeout(function () {
+          if (opened || markers[id] !== marker) return;
+          map.setView(marker.getLatLng(), Math.max(map.getZoom(), 16), { animate: false });
+          setTimeout(open, 300);
+        }, 1200);
       }
     }
 
