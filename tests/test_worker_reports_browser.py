@@ -17,15 +17,19 @@ PHONE = {"width": 390, "height": 844}
 HOSTILE = '<img src=x onerror="alert(1)"><b id="bold">粗</b>'
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reports")
+def _seeded_server(folder, **env) -> Server:
+    """The real server on a GeoPackage seeded with the shipped register (one worker, no tiles)."""
     url = f"sqlite:///{folder / 'register.gpkg'}"
     store = Store.open(url, upgrade=True)
     store.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
     store.close()
-    running = Server("--database", url, env={"STATIONMAP_TILES": "none", "STATIONMAP_REPORTS_CLOSED_MIN": "1",
-                                             "STATIONMAP_REPORTS_REFRESH_S": "0.05"}, workers=1)
+    return Server("--database", url, env={"STATIONMAP_TILES": "none", "STATIONMAP_REPORTS_REFRESH_S": "0.05", **env},
+                  workers=1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = _seeded_server(tmp_path_factory.mktemp("reports"), STATIONMAP_REPORTS_CLOSED_MIN="1")
     yield running.url
     running.stop()
 
@@ -132,12 +136,7 @@ def test_the_district_posters_qr_link_opens_the_page_on_that_district(browser, s
 def test_a_phone_reporting_too_often_is_told_to_wait_in_its_language_and_nothing_is_counted(browser, tmp_path):
     """The rate limit seen from the page, not only the API: the third report within the hour (the
     limit lowered to two) gets the page's own sentence, and the station's summary is unchanged."""
-    url = f"sqlite:///{tmp_path / 'register.gpkg'}"
-    store = Store.open(url, upgrade=True)
-    store.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
-    store.close()
-    limited = Server("--database", url, env={"STATIONMAP_TILES": "none", "STATIONMAP_RATELIMIT_REPORTS": "2 per hour",
-                                             "STATIONMAP_REPORTS_REFRESH_S": "0.05"}, workers=1)
+    limited = _seeded_server(tmp_path, STATIONMAP_RATELIMIT_REPORTS="2 per hour")
     try:
         told = {"zh": "报告太频繁，请过一会儿再试。", "en": "Too many reports: please try again later."}
         for lang, words in told.items():
