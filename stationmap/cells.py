@@ -227,12 +227,7 @@ def _unique(values: IntArray) -> IntArray:
 
 def _segments(starts: IntArray, mask: NDArray[np.bool_]) -> IntArray:
     """Flat positions of the segments ``starts[r]:starts[r + 1]`` of the rows where ``mask``."""
-    lo, hi = starts[:-1][mask], starts[1:][mask]
-    counts = hi - lo
-    if not counts.sum():
-        return np.empty(0, dtype=np.int64)
-    offsets = np.repeat(lo - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-    return np.arange(counts.sum()) + offsets
+    return _ranges(starts[:-1][mask].astype(np.int64), np.diff(starts)[mask].astype(np.int64))
 
 
 def _kept(keys: IntArray, tree: Any, n: int) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float32]]:
@@ -336,3 +331,61 @@ def nearest_from_cell(cell: Cell, point: Point, measure: Callable[[float, float,
     ranked.sort()
     del ranked[k:]
     return [p for _, p in ranked], [d for d, _ in ranked]
+
+
+def batch_from_table(table: Table, lon: FloatArray, lat: FloatArray, xyz: FloatArray, k: int,
+                     radius_m: float | None, admitted: Callable[[IntArray], NDArray[np.bool_]],
+                     stations: tuple[FloatArray, FloatArray, FloatArray]
+                     ) -> tuple[NDArray[np.bool_], IntArray, FloatArray]:
+    """Many queries answered from the table at once: ``(proven, positions, distance_m)``.
+
+    Each query's kept stations are all measured (a flat list of (query, station) pairs, one
+    vectorised geodesic), ranked by distance then row, and the proof of
+    :func:`nearest_from_cell` applied to the whole square at once: the answer is final if the
+    k-th geodesic is shorter than the square's bound less the query's chord from the centre,
+    or that passes the radius. Rows not proven (or whose square the table lacks) are the
+    caller's, for the tree: no tree call for the others.
+    """
+    q, n = len(lon), len(stations[0])
+    positions = np.full((q, k), -1, dtype=np.int64)
+    distances = np.full((q, k), np.nan)
+    qkeys = (np.floor(lon * CELLS_PER_DEGREE).astype(np.int64) + _SHIFT) * _ROW \
+        + np.floor(lat * CELLS_PER_DEGREE).astype(np.int64) + _SHIFT
+    row = np.minimum(np.searchsorted(table.keys, qkeys), len(table.keys) - 1)
+    held = table.keys[row] == qkeys
+    a = table.starts[row].astype(np.int64)
+    count = np.where(held, table.starts[row + 1] - a, 0)
+    query = np.repeat(np.arange(q), count)
+    station = table.rows[_ranges(a, count)].astype(np.int64)
+    ok = admitted(station)
+    query, station = query[ok], station[ok]
+    s_lon, s_lat, s_xyz = stations
+    dist = geodesy.geodesic_from_chord(lon[query], lat[query], xyz[query], s_lon[station], s_lat[station],
+                                       s_xyz[station])
+    if radius_m is not None:
+        inside = dist <= radius_m + geodesy.GEODESIC_SLACK_M
+        query, station, dist = query[inside], station[inside], dist[inside]
+    order = np.lexsort((station, dist, query))                     # by query, then distance, then row
+    query, station, dist = query[order], station[order], dist[order]
+    first = np.searchsorted(query, np.arange(q))
+    rank = np.arange(len(query)) - first[query]
+    top = rank < k
+    positions[query[top], rank[top]] = station[top]
+    distances[query[top], rank[top]] = dist[top]
+    last = table.chords[np.maximum(a + count - 1, 0)].astype(np.float64) if len(table.chords) else np.zeros(q)
+    bound = np.where(count >= CELL_STATIONS, last, np.where(count >= n, np.inf, REACH_M))
+    centres = _centres(qkeys)
+    lower = bound - (np.linalg.norm(xyz - centres, axis=1) + 2 * geodesy.CHORD_SLACK_M)
+    limit = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
+    kth = distances[:, k - 1]
+    proven = held & ((lower > limit) | (kth < lower))           # NaN (fewer than k found) is not <
+    return proven, positions, distances
+
+
+def _ranges(starts: IntArray, counts: IntArray) -> IntArray:
+    """The concatenation of ``range(s, s + c)`` for each start and count."""
+    total = int(counts.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return np.arange(total) + offsets

@@ -70,9 +70,19 @@ def _check_answers(index: StationIndex, points, rng: np.random.Generator) -> Non
         expected = brute_force_nearest(index, x, y, k=k, radius_m=radius, filters=filters)
         for _ in range(2):                    # a square's first query (from the table), then kept
             _same(index.nearest(x, y, k=k, radius_m=radius, filters=filters), expected)
+    lon, lat = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    for k, radius, filters in [(5, 2_000.0, Filters()), (3, None, Filters(include_closed=True)),
+                               (30, 800.0, Filters()), (1, 5_000.0, Filters())]:
+        positions, distances = index.nearest_batch(lon, lat, k=k, radius_m=radius, filters=filters)
+        for i, (x, y) in enumerate(points):
+            expected_positions, expected_distances = brute_force_nearest(index, x, y, k=k, radius_m=radius,
+                                                                        filters=filters)
+            found = positions[i] >= 0
+            assert positions[i][found].tolist() == expected_positions.tolist()
+            np.testing.assert_allclose(distances[i][found], expected_distances, rtol=0, atol=1e-6)
 
 
-def test_squares_made_at_build_keep_their_promise_and_answer_first_queries_exactly():
+def test_squares_made_at_build_keep_their_promise_and_answer_first_queries_and_batches_exactly():
     rng = np.random.default_rng(5)
     index = StationIndex(from_frame(_towns(rng, 700)))
     _assert_table_holds(index)
