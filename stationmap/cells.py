@@ -367,7 +367,7 @@ def batch_from_table(table: Table, lon: FloatArray, lat: FloatArray, xyz: FloatA
         query, station, dist = query[inside], station[inside], dist[inside]
     order = np.lexsort((station, dist, query))                     # by query, then distance, then row
     query, station, dist = query[order], station[order], dist[order]
-    first = np.searchsorted(query, np.arange(q))
+    first = np.concatenate(([0], np.cumsum(np.bincount(query, minlength=q))[:-1]))
     rank = np.arange(len(query)) - first[query]
     top = rank < k
     positions[query[top], rank[top]] = station[top]
