@@ -133,7 +133,8 @@ class Table:
 
     def cell(self, key: int, centre: Callable[[], Point], n: int) -> Cell | None:
         """The square ``key`` as a :data:`Cell` (of ``n`` stations), or ``None`` if the table
-        does not hold it."""
+        does not hold it.
+        """
         keys = self._key_list
         r = bisect_left(keys, key)
         if r == len(keys) or keys[r] != key:
@@ -147,7 +148,8 @@ class Table:
     @classmethod
     def build(cls, lon: FloatArray, lat: FloatArray, tree: Any) -> Table:
         """The table for stations at ``lon``/``lat`` (``tree``: SciPy's ``cKDTree`` of their ECEF
-        points): every square holding a station, and its eight neighbours."""
+        points): every square holding a station, and its eight neighbours.
+        """
         i = np.floor(lon * CELLS_PER_DEGREE).astype(np.int64)
         j = np.floor(lat * CELLS_PER_DEGREE).astype(np.int64)
         held = _unique((i + _SHIFT) * _ROW + j + _SHIFT)
@@ -159,10 +161,11 @@ class Table:
 
     def patched(self, old_lon: FloatArray, old_lat: FloatArray, old_ids: np.ndarray, lon: FloatArray,
                 lat: FloatArray, ids: np.ndarray, tree: Any) -> Table:
-        """This table for the stations after an edit (``tree`` is theirs): rows renumbered, the
+        """The table for the stations after an edit (``tree`` is theirs): rows renumbered, the
         squares the edit can touch made again, the rest kept. The squares are the same ones
         (a station in a new place adds no squares until the next build: its neighbours are
-        answered on demand meanwhile)."""
+        answered on demand meanwhile).
+        """
         n = len(lon)
         new_of_old = pd.Index(ids).get_indexer(pd.Index(old_ids))
         found = new_of_old >= 0
@@ -201,7 +204,8 @@ class Table:
     def _undercut(self, lon: FloatArray, lat: FloatArray) -> IntArray:
         """Rows of the squares whose promise a new station at ``lon``/``lat`` would break: its
         chord from the centre within :data:`REACH_M` (every bound is at most that), so only the
-        squares around it, listed by key and checked by chord."""
+        squares around it, listed by key and checked by chord.
+        """
         hit = [np.empty(0, dtype=np.int64)]
         reach = REACH_M + 2 * _HALF_DIAGONAL_M              # the margin covers chord against arc
         dj = math.ceil(reach / 110_000.0 * CELLS_PER_DEGREE) + 1
@@ -225,7 +229,7 @@ def _unique(values: IntArray) -> IntArray:
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
-def _segments(starts: IntArray, mask: NDArray[np.bool_]) -> IntArray:
+def _segments(starts: NDArray[np.integer], mask: NDArray[np.bool_]) -> IntArray:
     """Flat positions of the segments ``starts[r]:starts[r + 1]`` of the rows where ``mask``."""
     return _ranges(starts[:-1][mask].astype(np.int64), np.diff(starts)[mask].astype(np.int64))
 

@@ -51,6 +51,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
 from . import cells, coords, geodesy
+from .batch import nearest_rows, spatial_order
 from .coords import check_lon_lat
 from .errors import InputError
 from .filters import FilterMasks, Filters
@@ -199,7 +200,7 @@ class StationIndex:
             table = old.patched(previous.lon, previous.lat, previous.ids, self.lon, self.lat, self.ids, self._tree)
         else:
             table = cells.Table.build(self.lon, self.lat, self._tree)
-        self._cells = cells.KeptCells(table, self._point_tree)
+        self._cells: cells.KeptCells = cells.KeptCells(table, self._point_tree)
 
     def _share_places(self, previous: StationIndex) -> None:
         """Take the previous index's place structures (read-only, never changed: safe to share)."""
@@ -461,73 +462,16 @@ class StationIndex:
                                  f"(first at index {first}: {values[first]})", field=name)
         k, radius_m = _check_k_radius(k, radius_m)
         lon, lat = coords.points_to_wgs84(lon, lat, coordsys)
-        order = _spatial_order(lon, lat)
+        order = spatial_order(lon, lat)
         lon, lat = lon[order], lat[order]
         positions = np.full((len(lon), k), -1, dtype=np.int64)
         distances = np.full((len(lon), k), np.nan)
         for start in range(0, len(lon), chunk):
             stop = start + chunk
             rows = order[start:stop]
-            positions[rows], distances[rows] = self._nearest_rows(
-                lon[start:stop], lat[start:stop], k, radius_m, filters)
+            positions[rows], distances[rows] = nearest_rows(self, lon[start:stop], lat[start:stop], k,
+                                                            radius_m, filters)
         return positions, distances
-
-    def _nearest_rows(self, lon: FloatArray, lat: FloatArray, k: int, radius_m: float | None,
-                      filters: Filters) -> tuple[IntArray, FloatArray]:
-        n = len(self)
-        q = len(lon)
-        out_pos = np.full((q, k), -1, dtype=np.int64)
-        out_dist = np.full((q, k), np.nan)
-        if n == 0 or q == 0:
-            return out_pos, out_dist
-        xyz = geodesy.ecef(lon, lat)
-        bound = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
-        m = min(n, self._first_fetch(k, filters))
-        rows = np.arange(q)
-        table = self._cells.table
-        if table is not None and len(table):
-            # Most points are answered from their square's kept stations (stationmap.cells),
-            # vectorised, with no tree call; the tree takes the rest.
-            proven, found, metres = cells.batch_from_table(table, lon, lat, xyz, k, radius_m,
-                                                           lambda p: self.admitted(p, filters),
-                                                           (self.lon, self.lat, self.xyz))
-            out_pos[proven], out_dist[proven] = found[proven], metres[proven]
-            rows = np.flatnonzero(~proven)
-        while len(rows):
-            # One thread: on this project's 2-core machines SciPy's threads bought nothing
-            # measurable (docs/benchmarks.md); the spatial order of the points is what pays.
-            chords, idx = self._tree.query(xyz[rows], k=m, distance_upper_bound=bound)
-            chords = chords.reshape(len(rows), m)
-            idx = idx.reshape(len(rows), m)
-            seen = idx < n                                      # cKDTree pads with n / inf
-            safe = np.where(seen, idx, 0)
-            ok = seen.copy()
-            ok[seen] = self.admitted(idx[seen], filters)
-            dist = np.full(idx.shape, np.inf)
-            if ok.any():
-                r, c = np.nonzero(ok)
-                query, station = rows[r], safe[r, c]        # one gather each, no intermediate copies
-                dist[r, c] = geodesy.geodesic_from_chord(lon[query], lat[query], xyz[query], self.lon[station],
-                                                         self.lat[station], self.xyz[station])
-            if radius_m is not None:
-                dist[dist > radius_m + geodesy.GEODESIC_SLACK_M] = np.inf
-            order = np.lexsort((safe, dist), axis=1)[:, :k]          # by distance, then row
-            best = np.take_along_axis(dist, order, axis=1)
-            best_idx = np.take_along_axis(safe, order, axis=1)
-            # Complete when the tree had nothing more to give (m reached n, or padding shows the
-            # radius ran out), or when the k-th geodesic beats every unseen chord.
-            exhausted = (m >= n) | ~seen[:, -1]
-            kth = best[:, k - 1] if best.shape[1] == k else np.full(len(rows), np.inf)
-            proven = kth <= chords[:, -1] - geodesy.CHORD_SLACK_M
-            done = exhausted | proven
-            found = np.isfinite(best)
-            done_rows = rows[done]
-            width = best.shape[1]                           # under k when k > stations
-            out_pos[done_rows, :width] = np.where(found[done], best_idx[done], -1)
-            out_dist[done_rows, :width] = np.where(found[done], best[done], np.nan)
-            rows = rows[~done]
-            m = min(n, m * 4)
-        return out_pos, out_dist
 
     # -- boxes and routes (the route search itself is in routes.py) ---------------------
 
@@ -552,25 +496,6 @@ class StationIndex:
         point = np.repeat(np.arange(len(near)), [len(h) for h in near])
         station = np.fromiter((s for hits in near for s in hits), dtype=np.int64, count=len(point))
         return point, station
-
-
-#: Cells of this many degrees order a batch's points (see :func:`_spatial_order`).
-_ORDER_CELL_DEG = 0.1
-
-
-def _spatial_order(lon: FloatArray, lat: FloatArray) -> IntArray:
-    """An order of the points that keeps neighbours together: by 0.1° cell, row by row.
-
-    The k-d tree walks the same nodes and reads the same stations for points close together,
-    so a batch in this order stays in the processor's caches: at 186,100 stations the tree call
-    on 100,000 scattered points took a third of the time once sorted (docs/benchmarks.md).
-    Answers do not depend on the order; it only changes where they are computed.
-    """
-    if len(lon) < 2:
-        return np.arange(len(lon))
-    columns = int(360 / _ORDER_CELL_DEG) + 1
-    cell = (np.floor((lat + 90.0) / _ORDER_CELL_DEG) * columns + np.floor((lon + 180.0) / _ORDER_CELL_DEG))
-    return np.argsort(cell.astype(np.int64), kind="stable")
 
 
 def _same_places(index: StationIndex, ids: np.ndarray, lon: FloatArray, lat: FloatArray) -> bool:
