@@ -68,6 +68,8 @@ _PATCH_MAX_LON = 179.0
 #: An edit changing more places than this (or a tenth of the stations) makes the table anew.
 _PATCH_MAX_CHANGED = 200
 
+#: The batch takes a square's kept stations only if they are at most this many per neighbour asked (+2).
+_BATCH_MAX_KEPT_PER_K = 1
 _SHIFT = 20_000            # keys: (lon square + _SHIFT) * _ROW + (lat square + _SHIFT), all positive
 _ROW = 40_000
 _UNSEEN = object()
@@ -356,9 +358,12 @@ def batch_from_table(table: Table, lon: FloatArray, lat: FloatArray, xyz: FloatA
     qkeys = (np.floor(lon * CELLS_PER_DEGREE).astype(np.int64) + _SHIFT) * _ROW \
         + np.floor(lat * CELLS_PER_DEGREE).astype(np.int64) + _SHIFT
     row = np.minimum(np.searchsorted(table.keys, qkeys), len(table.keys) - 1)
-    held = table.keys[row] == qkeys
     a = table.starts[row].astype(np.int64)
-    count = np.where(held, table.starts[row + 1] - a, 0)
+    count = table.starts[row + 1] - a
+    # A crowded square (a city centre: up to 24 kept) costs more measured whole than the tree's
+    # few candidates, and its proof fails more often: those rows go to the tree.
+    held = (table.keys[row] == qkeys) & (count <= _BATCH_MAX_KEPT_PER_K * k + 2)
+    count = np.where(held, count, 0)
     query = np.repeat(np.arange(q), count)
     station = table.rows[_ranges(a, count)].astype(np.int64)
     ok = admitted(station)
