@@ -7,7 +7,7 @@ import urllib.request
 
 import pandas as pd
 import pytest
-from browser import Watch
+from browser import Watch, wait_for_map
 from conftest import Server
 
 from stationmap import travel
@@ -92,6 +92,7 @@ def test_outside_the_served_area_it_says_so_and_does_not_widen(browser, small_se
 def test_tapping_a_station_brings_its_pin_into_view(browser, offline_server):
     page, _ = page_at(browser, f"{offline_server}/?lang=zh&at=31.2397,121.4998&cs=wgs84")
     page.wait_for_selector("li.station")
+    wait_for_map(page)
     page.evaluate("() => window.stationmapPage.map.setView([31.10, 121.20], 13, {animate: false})")   # look away
     last = page.locator("li.station").last
     last.locator("h2 button").click()
@@ -100,6 +101,34 @@ def test_tapping_a_station_brings_its_pin_into_view(browser, offline_server):
         return p.map.getBounds().contains(p.markers[id].getLatLng()); }""", last.get_attribute("data-id"))
     assert inside
     page.context.close()
+
+
+def test_a_station_tapped_before_the_map_arrives_opens_on_the_map_once_it_does(browser, offline_server):
+    # On a weak signal the list is there seconds before the map: a tap then must not be lost.
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    held = []
+    context.route(re.compile(r"/static/worker_map\.js"), lambda route: held.append(route))   # the map waits
+    page = context.new_page()
+    watch = Watch(page)
+    # The page's "load" waits for the held script: the list is there long before it.
+    page.goto(f"{offline_server}/?lang=zh&at=31.2397,121.4998&cs=wgs84", wait_until="domcontentloaded")
+    page.wait_for_selector("li.station")
+    last = page.locator("li.station").last
+    last.locator("h2 button").click()
+    assert page.evaluate("() => window.stationmapPage === undefined")        # no map yet
+    for _ in range(100):                                                     # bounded: 10 s
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held
+    for route in held:
+        route.continue_()
+    page.wait_for_selector(".leaflet-popup-content")
+    assert page.locator(".leaflet-popup-content strong").inner_text() in last.locator("h2").inner_text()
+    inside = page.evaluate("""id => { const p = window.stationmapPage;
+        return p.map.getBounds().contains(p.markers[id].getLatLng()); }""", last.get_attribute("data-id"))
+    assert inside and watch.errors == []
+    context.close()
 
 
 def along_route(base, start, end, distance_m, mode="walk"):
@@ -125,6 +154,7 @@ def test_stations_along_my_route_in_order_with_their_detours(browser, offline_se
     # Zoomed out (below 13 the other stations are not drawn), so the tap meets the map, not a pin.
     # The map in view first: on a phone the controls (now with the search box) push it down.
     page.locator("#map").scroll_into_view_if_needed()
+    wait_for_map(page)
     page.evaluate("() => window.stationmapPage.map.setView([31.236, 121.487], 12, {animate: false})")
     page.wait_for_function("() => window.stationmapPage.around.getLayers().length === 0")
     x, y = page.evaluate("() => { const p = window.stationmapPage.map.latLngToContainerPoint([31.2304, 121.4737]);"
