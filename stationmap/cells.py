@@ -73,6 +73,7 @@ _BATCH_MAX_KEPT_PER_K = 1
 _SHIFT = 20_000            # keys: (lon square + _SHIFT) * _ROW + (lat square + _SHIFT), all positive
 _ROW = 40_000
 _UNSEEN = object()
+_WIDEN = object()
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -272,7 +273,9 @@ class KeptCells:
     def __init__(self, table: Table | None, tree: Any):
         self.table = table
         self._tree = tree                   # pykdtree's, for squares made on demand
-        self.recent: OrderedDict[int, Cell | None] = OrderedDict()
+        #: Square -> its cell; ``None`` once asked (made on the next query), ``_WIDEN`` when the
+        #: table's could not prove a query (the next makes the 24 nearest).
+        self.recent: OrderedDict[int, Cell | object | None] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.recent)
@@ -282,14 +285,14 @@ class KeptCells:
         key, i, j = square_key(lon, lat)
         recent = self.recent
         cell = recent.get(key, _UNSEEN)
-        if cell is not _UNSEEN and cell is not None:
+        if cell is not _UNSEEN and cell is not None and cell is not _WIDEN:
             return cell  # type: ignore[return-value]
         if len(recent) >= CELLS_KEPT:
             try:           # the oldest square goes: O(1), where next(iter(dict)) walks every key deleted before
                 recent.popitem(last=False)
             except KeyError:                        # another thread emptied it first
                 pass
-        made = None if self.table is None else self.table.cell(key, lambda: _centre(i, j), n)
+        made = None if self.table is None or cell is _WIDEN else self.table.cell(key, lambda: _centre(i, j), n)
         if made is None:
             if cell is _UNSEEN:
                 recent[key] = None
@@ -301,6 +304,14 @@ class KeptCells:
             made = (centre, chord_list, idx.ravel().tolist(), math.inf if m >= n else chord_list[-1])
         recent[key] = made
         return made
+
+    def widen(self, lon: float, lat: float, cell: Cell) -> None:
+        """``cell`` could not prove a query: if it is the table's (the stations within reach
+        only: a query with no radius in thin country needs more), the square's next query
+        makes its 24 nearest on demand instead, as a square outside the table does.
+        """
+        if cell[3] == REACH_M:
+            self.recent[square_key(lon, lat)[0]] = _WIDEN
 
 
 def nearest_from_cell(cell: Cell, point: Point, measure: Callable[[float, float, Point], float], k: int,

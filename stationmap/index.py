@@ -433,7 +433,10 @@ class StationIndex:
         active = None if filters.include_closed else self._masks.active_list
         found = cells.nearest_from_cell(cell, point, measure, k, radius_m, active, self._lon_list, self._lat_list,
                                         self._xyz_list)
-        return None if found is None else Neighbours(*found)
+        if found is None:
+            self._cells.widen(lon, lat, cell)
+            return None
+        return Neighbours(*found)
 
     @staticmethod
     def _first_fetch(k: int, filters: Filters) -> int:

@@ -104,6 +104,28 @@ def test_a_first_query_near_stations_is_answered_from_the_table_without_the_tree
     _same(index.nearest(x, y, k=3, radius_m=2_000.0), brute_force_nearest(index, x, y, k=3, radius_m=2_000.0))
 
 
+def test_a_query_with_no_radius_in_thin_country_is_kept_from_its_second_time_like_before():
+    """The table keeps only the stations within reach; a query it cannot prove (k = 5, no
+    radius, stations 5 km apart) widens the square: the second query makes its 24 nearest, and
+    the third is answered from them with no tree call."""
+    rng = np.random.default_rng(9)
+    n = 400
+    lon, lat = 100.0 + rng.uniform(0, 1.0, n), 35.0 + rng.uniform(0, 1.0, n)
+    index = StationIndex(from_frame(_frame([f"R{i}" for i in range(n)], lon, lat, ["open"] * n)))
+    x, y = float(lon[7]) + 0.001, float(lat[7])
+    expected = brute_force_nearest(index, x, y, k=5)
+    _same(index.nearest(x, y, k=5), expected)                   # the table cannot prove it: tree
+    _same(index.nearest(x, y, k=5), expected)                   # the 24 nearest made
+
+    class NoTree:
+        def query(self, *args, **kwargs):
+            raise AssertionError("the tree was asked")
+
+    index._point_tree = NoTree()
+    index._cells._tree = NoTree()
+    _same(index.nearest(x, y, k=5), expected)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_edits_never_leave_a_stale_square(seed):
     """Moves (near and far), new stations (some on top of others), deletions and status edits,
