@@ -170,7 +170,10 @@ class Table:
         answered on demand meanwhile).
         """
         n = len(lon)
-        new_of_old = pd.Index(ids).get_indexer(pd.Index(old_ids))
+        new_index, old_index = pd.Index(ids), pd.Index(old_ids)
+        if not (new_index.is_unique and old_index.is_unique):        # ids cannot say which row is which
+            return Table.build(lon, lat, tree)
+        new_of_old = new_index.get_indexer(old_index)
         found = new_of_old >= 0
         same = np.zeros(len(old_ids), dtype=bool)
         same[found] = (lon[new_of_old[found]] == old_lon[found]) & (lat[new_of_old[found]] == old_lat[found])
