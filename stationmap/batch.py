@@ -1,10 +1,12 @@
 """Nearest stations for many points at once: the work behind
 :meth:`stationmap.index.StationIndex.nearest_batch` (which checks and converts the points).
 
-Points are taken in an order that keeps neighbours together (:func:`spatial_order`), answered
-from their squares' kept stations where those prove the answer (:func:`stationmap.cells.batch_from_table`,
-no tree call), and the rest by SciPy's ``cKDTree``: candidates by chord, re-ranked by geodesic,
-more each round until the k-th geodesic beats every unseen chord.
+Points are taken in an order that keeps neighbours together (:func:`spatial_order`) and
+answered by SciPy's ``cKDTree``: candidates by chord, re-ranked by geodesic, more each round
+until the k-th geodesic beats every unseen chord. (Answering them from the kept squares of
+:mod:`stationmap.cells` instead, vectorised, was measured and bought nothing: the look-up of
+100,000 squares among 1.45 million and the sort of the pairs cost what the tree call saves;
+docs/benchmarks.md, issue 15 part 3.)
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from . import cells, geodesy
+from . import geodesy
 from .filters import Filters
 
 if TYPE_CHECKING:
@@ -26,10 +28,7 @@ FloatArray = NDArray[np.float64]
 
 def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, k: int, radius_m: float | None,
                  filters: Filters) -> tuple[IntArray, FloatArray]:
-    """The k nearest of points already checked, converted to WGS-84 and in spatial order:
-    from the kept squares where they prove it, from SciPy's tree (more candidates each round
-    until proven) for the rest.
-    """
+    """The k nearest of points already checked, converted to WGS-84 and in spatial order."""
     n = len(index)
     q = len(lon)
     out_pos = np.full((q, k), -1, dtype=np.int64)
@@ -40,15 +39,6 @@ def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, k: int, 
     bound = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
     m = min(n, index._first_fetch(k, filters))
     rows = np.arange(q)
-    table = index._cells.table
-    if table is not None and len(table):
-        # Most points are answered from their square's kept stations (stationmap.cells),
-        # vectorised, with no tree call; the tree takes the rest.
-        proven, found, metres = cells.batch_from_table(table, lon, lat, xyz, k, radius_m,
-                                                       lambda p: index.admitted(p, filters),
-                                                       (index.lon, index.lat, index.xyz))
-        out_pos[proven], out_dist[proven] = found[proven], metres[proven]
-        rows = np.flatnonzero(~proven)
     while len(rows):
         # One thread: on this project's 2-core machines SciPy's threads bought nothing
         # measurable (docs/benchmarks.md); the spatial order of the points is what pays.

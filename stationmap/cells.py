@@ -68,8 +68,6 @@ _PATCH_MAX_LON = 179.0
 #: An edit changing more places than this (or a tenth of the stations) makes the table anew.
 _PATCH_MAX_CHANGED = 200
 
-#: The batch takes a square's kept stations only if they are at most this many per neighbour asked (+2).
-_BATCH_MAX_KEPT_PER_K = 1
 _SHIFT = 20_000            # keys: (lon square + _SHIFT) * _ROW + (lat square + _SHIFT), all positive
 _ROW = 40_000
 _UNSEEN = object()
@@ -351,58 +349,6 @@ def nearest_from_cell(cell: Cell, point: Point, measure: Callable[[float, float,
     ranked.sort()
     del ranked[k:]
     return [p for _, p in ranked], [d for d, _ in ranked]
-
-
-def batch_from_table(table: Table, lon: FloatArray, lat: FloatArray, xyz: FloatArray, k: int,
-                     radius_m: float | None, admitted: Callable[[IntArray], NDArray[np.bool_]],
-                     stations: tuple[FloatArray, FloatArray, FloatArray]
-                     ) -> tuple[NDArray[np.bool_], IntArray, FloatArray]:
-    """Many queries answered from the table at once: ``(proven, positions, distance_m)``.
-
-    Each query's kept stations are all measured (a flat list of (query, station) pairs, one
-    vectorised geodesic), ranked by distance then row, and the proof of
-    :func:`nearest_from_cell` applied to the whole square at once: the answer is final if the
-    k-th geodesic is shorter than the square's bound less the query's chord from the centre,
-    or that passes the radius. Rows not proven (or whose square the table lacks) are the
-    caller's, for the tree: no tree call for the others.
-    """
-    q, n = len(lon), len(stations[0])
-    positions = np.full((q, k), -1, dtype=np.int64)
-    distances = np.full((q, k), np.nan)
-    qkeys = (np.floor(lon * CELLS_PER_DEGREE).astype(np.int64) + _SHIFT) * _ROW \
-        + np.floor(lat * CELLS_PER_DEGREE).astype(np.int64) + _SHIFT
-    row = np.minimum(np.searchsorted(table.keys, qkeys), len(table.keys) - 1)
-    a = table.starts[row].astype(np.int64)
-    count = table.starts[row + 1] - a
-    # A crowded square (a city centre: up to 24 kept) costs more measured whole than the tree's
-    # few candidates, and its proof fails more often: those rows go to the tree.
-    held = (table.keys[row] == qkeys) & (count <= _BATCH_MAX_KEPT_PER_K * k + 2)
-    count = np.where(held, count, 0)
-    query = np.repeat(np.arange(q), count)
-    station = table.rows[_ranges(a, count)].astype(np.int64)
-    ok = admitted(station)
-    query, station = query[ok], station[ok]
-    s_lon, s_lat, s_xyz = stations
-    dist = geodesy.geodesic_from_chord(lon[query], lat[query], xyz[query], s_lon[station], s_lat[station],
-                                       s_xyz[station])
-    if radius_m is not None:
-        inside = dist <= radius_m + geodesy.GEODESIC_SLACK_M
-        query, station, dist = query[inside], station[inside], dist[inside]
-    order = np.lexsort((station, dist, query))                     # by query, then distance, then row
-    query, station, dist = query[order], station[order], dist[order]
-    first = np.concatenate(([0], np.cumsum(np.bincount(query, minlength=q))[:-1]))
-    rank = np.arange(len(query)) - first[query]
-    top = rank < k
-    positions[query[top], rank[top]] = station[top]
-    distances[query[top], rank[top]] = dist[top]
-    last = table.chords[np.maximum(a + count - 1, 0)].astype(np.float64) if len(table.chords) else np.zeros(q)
-    bound = np.where(count >= CELL_STATIONS, last, np.where(count >= n, np.inf, REACH_M))
-    centres = _centres(qkeys)
-    lower = bound - (np.linalg.norm(xyz - centres, axis=1) + 2 * geodesy.CHORD_SLACK_M)
-    limit = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
-    kth = distances[:, k - 1]
-    proven = held & ((lower > limit) | (kth < lower))           # NaN (fewer than k found) is not <
-    return proven, positions, distances
 
 
 def _ranges(starts: IntArray, counts: IntArray) -> IntArray:
