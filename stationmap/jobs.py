@@ -40,7 +40,10 @@ Versions of the context (the living register)
 
 Job API (for the planner's cancellable long questions, issue 16)
     ``submit(key, fn, args, timeout_s=None) → job id``; ``status(job id)`` → state, stage,
-    progress; ``result(job id, wait_s)``; ``cancel(job id)``; ``alive()``. A job function
+    progress; ``result(job id, wait_s)``; ``cancel(job id)``; ``alive()``. Identical questions
+    share one job, so a client outside the server gets a *ticket* (``submit(..., ticket=True)``
+    → ``"<job id>.<ticket>"``): its cancel withdraws that client only, and the job stops when no
+    one waits for it any more; a job id without a ticket it was given is not found. A job function
     is called as ``fn(context, *args)`` (``context``: what the service was started with, e.g.
     the dataset) and may call :func:`progress` to report its stage.
 """
@@ -174,6 +177,11 @@ class Job:
     size: int = 0
     #: The context version the job must be answered from, or newer (``None``: any).
     version: int | None = None
+    #: Tickets of the clients still waiting for it, and of those who cancelled (for them it is
+    #: cancelled); ``shared`` once asked without a ticket (inside the server): never withdrawn.
+    holders: set = field(default_factory=set)
+    withdrawn: set = field(default_factory=set)
+    shared: bool = False
 
     def status(self) -> dict[str, Any]:
         """The job as a client sees it: plain data (no function, no result) so it pickles across the service's pipe."""
@@ -342,10 +350,11 @@ class JobPool:
 
     # -- the job API ---------------------------------------------------------------------
     def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None,
-               version: int | None = None) -> str:
+               version: int | None = None, ticket: bool = False) -> str:
         """A job id for ``fn(context, *args)``: an existing job's when ``key`` (on ``version``)
         is queued, running or finished and kept; else a new job, answered from the context at
-        ``version`` or newer (see the module's text). Raises :class:`PoolFull`.
+        ``version`` or newer (see the module's text). With ``ticket``, the id carries this
+        caller's own ticket (see the module's text). Raises :class:`PoolFull`.
         """
         if version is not None:
             key = ("version", version, key)
@@ -354,7 +363,7 @@ class JobPool:
             if known is not None and self._jobs[known].state in (QUEUED, RUNNING, DONE):
                 if known in self._finished:
                     self._finished.move_to_end(known)
-                return known
+                return self._holder(self._jobs[known], ticket)
             if len(self._queue) >= self.queue_size:
                 raise PoolFull(self.retry_after())
             job = Job(f"{next(self._ids)}-{secrets.token_hex(6)}", key, fn, tuple(args),
@@ -363,12 +372,25 @@ class JobPool:
             self._by_key[key] = job.id
             self._queue.append(job)
             self._lock.notify_all()
+            return self._holder(job, ticket)
+
+    @staticmethod
+    def _holder(job: Job, ticket: bool) -> str:
+        if not ticket:
+            job.shared = True
             return job.id
+        held = secrets.token_hex(8)
+        job.holders.add(held)
+        return f"{job.id}.{held}"
 
     def status(self, job_id: str) -> dict[str, Any]:
         """State (queued, running, done, failed, cancelled), stage, progress and times."""
         with self._lock:
-            return self._job(job_id).status()
+            job, held = self._job(job_id)
+            status = job.status()
+            if held in job.withdrawn:
+                status["state"] = status["stage"] = CANCELLED
+            return status
 
     def result(self, job_id: str, wait_s: float | None = None) -> Any:
         """The job's result, waiting at most ``wait_s`` (then :class:`JobTimeout`); re-raises
@@ -376,26 +398,33 @@ class JobPool:
         """
         end = None if wait_s is None else time.monotonic() + wait_s
         with self._lock:
-            job = self._job(job_id)
-            while job.state in (QUEUED, RUNNING):
+            job, held = self._job(job_id)
+            while job.state in (QUEUED, RUNNING) and held not in job.withdrawn:
                 left = None if end is None else end - time.monotonic()
                 if left is not None and left <= 0:
                     raise JobTimeout(f"job {job_id} is still {job.state}", self.retry_after())
                 self._lock.wait(left)
-        if job.state == DONE:
+        if job.state == DONE and held not in job.withdrawn:
             return job.result
-        if job.state == CANCELLED or job.error is None:
+        if job.state in (CANCELLED, DONE) or job.error is None:
             raise JobFailed("the job was cancelled")
         _raise(job.error)
 
     def cancel(self, job_id: str) -> bool:
         """Stop a queued or running job (its worker is killed and replaced); ``False`` if it
-        had already ended.
+        had already ended. With a ticket, only that client is withdrawn, and the job stops
+        when it was the last one waiting (and no one inside the server asked for it).
         """
         with self._lock:
-            job = self._job(job_id)
-            if job.state not in (QUEUED, RUNNING):
+            job, held = self._job(job_id)
+            if job.state not in (QUEUED, RUNNING) or held in job.withdrawn:
                 return False
+            if held is not None:
+                job.holders.discard(held)
+                job.withdrawn.add(held)
+                self._lock.notify_all()
+                if job.holders or job.shared:
+                    return True
             if job.state == QUEUED:
                 self._queue.remove(job)
             job.state = job.stage = CANCELLED
@@ -433,11 +462,15 @@ class JobPool:
             slot.stop(kill=True)
 
     # -- internals -----------------------------------------------------------------------
-    def _job(self, job_id: str) -> Job:
-        job = self._jobs.get(job_id)
-        if job is None:
+    def _job(self, job_id: str) -> tuple[Job, str | None]:
+        """The job and the caller's ticket (``None`` for a plain id); a ticket it never gave out
+        is as unknown as a job it never had.
+        """
+        bare, _, held = job_id.partition(".")
+        job = self._jobs.get(bare)
+        if job is None or (held and held not in job.holders and held not in job.withdrawn):
             raise InputError(f"{job_id!r} is not a job of this server (or it was forgotten)", field="job")
-        return job
+        return job, held or None
 
     def _ready_for(self, needed: int | None) -> None:
         """Catch the service's context up to ``needed`` before a worker is forked for it."""
@@ -621,9 +654,9 @@ class PoolClient:
         _raise(value)
 
     def submit(self, key: Hashable, fn: Callable, args: tuple = (), timeout_s: float | None = None,
-               version: int | None = None) -> str:
+               version: int | None = None, ticket: bool = False) -> str:
         """:meth:`JobPool.submit`, in the service: the key joins other workers' identical questions."""
-        return self._call("submit", key, fn, tuple(args), timeout_s, version)
+        return self._call("submit", key, fn, tuple(args), timeout_s, version, ticket)
 
     def status(self, job_id: str) -> dict[str, Any]:
         """:meth:`JobPool.status`, in the service."""

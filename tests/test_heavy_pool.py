@@ -76,6 +76,39 @@ def test_status_cancel_and_time_limit(pool):
     assert pool.alive()
 
 
+def test_one_clients_cancel_withdraws_only_that_client_from_a_shared_question(pool):
+    first = pool.submit("shared", _sleep, (3, "s"), ticket=True)
+    second = pool.submit("shared", _sleep, (3, "s"), ticket=True)
+    assert first != second and first.split(".")[0] == second.split(".")[0]    # one job, two tickets
+    assert pool.cancel(first)
+    assert pool.status(first)["state"] == "cancelled"                          # for the one who left
+    assert pool.status(second)["state"] in ("queued", "running")               # not for the other
+    with pytest.raises(jobs.JobFailed):
+        pool.result(first, 1)
+    assert not pool.cancel(first)                                              # once is enough
+    assert pool.result(second, 10).startswith("ctx:s:")
+    job = pool.submit("alone", _sleep, (30, "a"), ticket=True)
+    assert pool.cancel(job) and pool.status(job)["state"] == "cancelled"
+    assert pool.status(job.split(".")[0])["state"] == "cancelled"              # the last one out stops it
+
+
+def test_a_ticket_that_was_never_given_out_is_not_a_job(pool):
+    job = pool.submit("mine", _sleep, (0.2, "m"), ticket=True)
+    forged = job.split(".")[0] + ".0123456789abcdef"
+    with pytest.raises(InputError):
+        pool.status(forged)
+    with pytest.raises(InputError):
+        pool.cancel(forged)
+    assert pool.result(job, 10).startswith("ctx:m:")
+
+
+def test_a_question_also_asked_inside_the_server_is_never_stopped_by_a_ticket(pool):
+    inside = pool.submit("both", _sleep, (1, "b"))
+    outside = pool.submit("both", _sleep, (1, "b"), ticket=True)
+    assert pool.cancel(outside)
+    assert pool.result(inside, 10).startswith("ctx:b:")
+
+
 def test_input_errors_come_back_with_their_field(pool):
     with pytest.raises(InputError) as error:
         pool.run("refuse", _refuse, ())

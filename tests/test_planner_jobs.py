@@ -82,6 +82,25 @@ def test_a_job_reports_its_stages_answers_its_parts_and_refuses_what_is_not_ther
     assert bad[0] == 400 and "minutes" in bad[2].decode()
 
 
+def test_two_planners_asking_the_same_question_each_cancel_only_their_own_wait(server):
+    ask = f"{server.url}/api/v1/coverage/jobs?adcode=310115&mode=ebike&minutes=15&recommend=10"
+    mine = json.loads(_call(ask, "POST")[2])
+    theirs = json.loads(_call(ask, "POST")[2])
+    assert mine["id"] != theirs["id"] and mine["id"].split(".")[0] == theirs["id"].split(".")[0]   # one job
+    bare = mine["id"].split(".")[0]                  # readable off one's own id: never enough to act
+    for method in ("GET", "DELETE"):
+        refused = _call(f"{server.url}/api/v1/coverage/jobs/{bare}", method)
+        assert refused[0] == 404 and refused[1]["Content-Type"] == "application/problem+json"
+    forged = _call(f"{server.url}/api/v1/coverage/jobs/{bare}.0123456789abcdef", "DELETE")
+    assert forged[0] == 404
+    withdrawn = json.loads(_call(f"{server.url}/api/v1/coverage/jobs/{mine['id']}", "DELETE")[2])
+    assert withdrawn["cancelled"] and withdrawn["state"] == "cancelled"
+    still = json.loads(_call(f"{server.url}/api/v1/coverage/jobs/{theirs['id']}")[2])
+    assert still["state"] in ("queued", "running", "done")
+    gone = json.loads(_call(f"{server.url}/api/v1/coverage/jobs/{theirs['id']}", "DELETE")[2])   # the last one out
+    assert gone["state"] == "cancelled" or still["state"] == "done"
+
+
 def test_a_large_question_shows_progress_survives_a_reload_and_cancel_stops_the_work_in_the_pool(browser, server):
     page = browser.new_context(viewport=DESK, locale="zh-CN").new_page()
     watch = Watch(page)

@@ -54,11 +54,18 @@ class _Refusal(Exception):
 
 
 def _status(client: jobs.PoolClient, job_id: str) -> dict[str, Any]:
+    """The job as this client holds it. Every id handed out here carries the client's own ticket
+    (``<job>.<ticket>``): a bare job id, which another client could read off its own, is not
+    found, so one planner's cancel never stops a question another planner is waiting for.
+    """
     try:
+        if "." not in job_id:
+            raise InputError("a job id without its ticket", field="job")
         status = client.status(job_id)
     except InputError:
         raise _Refusal(404, "Not Found", f"{job_id!r} is not a job of this server (finished jobs are "
                                          "forgotten after a while). 没有这个任务（或已过期）。") from None
+    status["id"] = job_id
     status["links"] = {"self": url_for("coverage_jobs.job", job_id=job_id),
                        **{f: url_for("coverage_jobs.part", job_id=job_id, part=f) for f in PAGE_PARTS}}
     return status
@@ -87,7 +94,7 @@ def submit_job(args):
     job_id = client.submit(page_key(question, lang, coordsys, tiles, key), coverage_parts,
                            (question, lang, coordsys, tiles, key),
                            float(current_app.config["COVERAGE_JOB_TIMEOUT_S"]),
-                           current_dataset().register_version)
+                           current_dataset().register_version, True)
     status = _status(client, job_id)
     return status, 202, {"Location": status["links"]["self"], "Cache-Control": "no-store"}
 
@@ -129,7 +136,8 @@ def part(job_id: str, part: str):
         raise _Refusal(500, "Internal Server Error", f"The job failed: {error}. 计算失败。") from None
     response = Response(parts[part], mimetype=MIMETYPES[part], headers={"Cache-Control": "no-store"})
     if part in ("csv", "xlsx"):
-        response.headers["Content-Disposition"] = f'attachment; filename="coverage-job-{job_id}.{part}"'
+        name = f"coverage-job-{job_id.partition('.')[0]}.{part}"             # the job's, not the ticket
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
