@@ -67,7 +67,7 @@ def _history_of_edits(store: Store) -> dict[int, pd.DataFrame]:
     store.update("I-1", {"name": "导入后改名"}, expected_version=None, actor=OP)
     snap()
     area = store.apply_import(_frame(["T-0", "T-5"], adcode=["310101", "310104"]), actor=OP, mode="replace-area",
-                       adcode="310101", file_name="area.csv")                                          # deletes the rest
+                              adcode="310101", file_name="area.csv")          # deletes the rest
     snap()
     store.revert_import(area.import_id, actor=OP)                                                  # all back
     snap()

@@ -26,7 +26,7 @@ store held then, not bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -119,7 +119,7 @@ def as_of(store: Store, version: int, *, field: str = "version", base: gpd.GeoDa
     return PastRegister(frame, version, newest, at)
 
 
-def _taken_back(row: Mapping[str, Any], entries: list[Mapping[str, Any]],
+def _taken_back(row: Mapping[Any, Any], entries: Sequence[Mapping[Any, Any]],
                 then: Mapping[str, int]) -> dict[str, Any] | None:
     """``row`` with ``entries`` (its changes after the version, newest first) taken back; ``None``
     when the station was not live and located then.
