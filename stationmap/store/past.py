@@ -48,15 +48,23 @@ if TYPE_CHECKING:
 _FIELDS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "id") + ("closed_until",)
 
 
+def below_one(version: int) -> str:
+    """Why ``version`` (below 1) is no register version, in English and Chinese."""
+    return (f"{version} is not a version of this register: register versions are numbered from 1. "
+            f"登记册没有第 {version} 版：版本从第 1 版起编号。")
+
+
 def check_version(version: int, newest: int | None, field: str = "version") -> None:
     """Refuse a ``version`` that is not one of this register's (:class:`InputError` naming
-    ``field``, in Chinese and English); ``newest=None``: a stations file, which has no history.
+    ``field``, in English and Chinese); ``newest=None``: a stations file, which has no history.
     """
+    if version < 1:
+        raise InputError(below_one(version), field=field)
     if newest is None:
         raise InputError("this server reads a stations file (--stations), which keeps no history: there are no "
-                         "earlier register versions to compare with; serve a register (stationmap db init) for "
-                         "that. 本服务读取的是站点文件，没有历史版本，无法与较早版本对比。", field=field)
-    if not 1 <= version <= newest:
+                         "earlier register versions to compare with (serve a register, `stationmap db init`, for "
+                         "that). 本服务读取的是站点文件，没有历史版本，无法与较早版本对比。", field=field)
+    if version > newest:
         raise InputError(f"{version} is not a version of this register: it has versions 1 to {newest}. "
                          f"登记册没有第 {version} 版（现有第 1 至第 {newest} 版）。", field=field)
 
