@@ -310,7 +310,8 @@ def _stem_part(side: Side, sites: int) -> str:
 
 def file_stem(adcode: str, a: Side, b: Side, what: str = "compare", *, b_sites: int | None = None) -> str:
     """A file name that says what it holds, e.g. ``coverage-compare-310100-walk15-vs-walk15-0200``,
-    ``coverage-compare-310100-walk15-v131-vs-walk15-v118`` for today against version 118 (``what``: ``compare`` for the per-district table, ``changes`` for the changed cells;
+    ``coverage-compare-310100-walk15-v131-vs-walk15-v118`` for today against version 118
+    (``what``: ``compare`` for the per-district table, ``changes`` for the changed cells;
     ``b_sites``: the sites asked for B, when its sites are not at hand).
     """
     sites_b = len(b.sites_lon) if b_sites is None else b_sites
