@@ -71,9 +71,10 @@ class Dataset:
         is open, as today's register answers it, so only the edits differ.
 
         ``current``: the dataset in memory; when it is at ``version`` or later, only the stations
-        changed since ``version`` are read, and its index's structures are shared where the
-        stations are the same. A ``version`` that is not one of the register's raises
-        :class:`~stationmap.errors.InputError` naming ``field``.
+        changed since ``version`` are read. The index is built afresh, not from ``current``'s:
+        an index made from another takes over its memo values, which would keep a swapped-out
+        register's search alive as long as this one is kept. A ``version`` that is not one of
+        the register's raises :class:`~stationmap.errors.InputError` naming ``field``.
         """
         from .store.past import as_of
 
@@ -82,7 +83,7 @@ class Dataset:
             base = current.index.stations.assign(fid=current.fids)
         past = as_of(store, version, field=field, base=base,
                      base_version=None if current is None else current.register_version)
-        data = cls._indexed(store, past.frame, version, previous=current, today=today)
+        data = cls._indexed(store, past.frame, version, today=today)
         return replace(data, modified=past.at.astimezone(TIMEZONE) if past.at is not None else data.modified)
 
     def reopening_due(self, today: date | None = None) -> bool:
