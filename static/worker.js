@@ -397,7 +397,6 @@
   var pickButton = document.getElementById("route-pick");
   var clearButton = document.getElementById("route-clear");
   var picking = false;
-  var lastStart = null;                          // the point as the last answer drew it, display coordinates
 
   function setDestination(to) {
     picking = false;
@@ -412,19 +411,23 @@
     if (!destination) return;
     if (!point) { say(T.route_need_point); return; }
     var ticket = ++pending;
+    // This request's own start and destination: a newer request, or the back button, must not
+    // lend its point to this one's drawing (the list and the line come from one answer).
+    var to = [destination.lon, destination.lat];
+    var start = null;
     say(T.loading);
     // The start in the display system, as the server converts it (the nearest answer's query).
     getJson(query(5000)).then(function (near) {
-      lastStart = display === "gcj02" ? near.query.gcj02 : near.query.wgs84;
-      var body = filterBody({ route: { type: "LineString", coordinates: [lastStart, [destination.lon, destination.lat]] },
+      start = display === "gcj02" ? near.query.gcj02 : near.query.wgs84;
+      var body = filterBody({ route: { type: "LineString", coordinates: [start, to] },
                               coordsys: display, distance_m: Number(withinSelect.value), mode: mode(), lang: settings.lang });
       return getJson("/api/v1/stations/along-route", {
         method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: JSON.stringify(body) });
     }).then(function (body) {
       if (ticket !== pending) return;
-      body.start = lastStart;
-      body.destination = [destination.lon, destination.lat];
+      body.start = start;
+      body.destination = to;
       save("route", body);
       renderRoute(body, true);
     }).catch(function (error) {
@@ -518,7 +521,11 @@
 
   window.addEventListener("popstate", function () {
     if (readState()) run();
-    else { current = null; clearButton.hidden = true; paintMap(); resultsEl.textContent = ""; noticesEl.textContent = ""; say(T.tap_hint); }
+    else {
+      pending++;                                  // an answer still on its way is for the page left behind
+      current = null; clearButton.hidden = true; paintMap(); resultsEl.textContent = ""; noticesEl.textContent = "";
+      say(T.tap_hint);
+    }
   });
 
   // The skip link moves focus to the list itself (not only the scroll position), so the next

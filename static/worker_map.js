@@ -110,26 +110,25 @@
       else map.setView(bounds[0], 14, { animate: false });
     }
 
+    // The station chosen in the list, on the map with its popup open. markercluster's own
+    // zoomToShowLayer waits for a map move and calls back after it; when the map is already where
+    // that move would take it, no move comes and neither does the popup. So go to the pin
+    // ourselves (from zoom 16 nothing is clustered: disableClusteringAtZoom) and open the popup
+    // as soon as the pin is on the map on its own, checking every 100 ms for at most 5 s
+    // (markercluster adds it after its re-clustering, later on a slow phone).
+    var focusTicket = 0;
     function focus(id) {
       var marker = markers[id];
       if (!marker) return;
-      if (stations.getVisibleParent(marker) === marker) {
-        // Already drawn on its own: zoomToShowLayer would wait for a map move that never comes.
-        map.panTo(marker.getLatLng(), { animate: false });
-        marker.openPopup();
-      } else {
-        var opened = false;
-        var open = function () { if (!opened && markers[id] === marker) { opened = true; marker.openPopup(); } };
-        stations.zoomToShowLayer(marker, open);
-        // markercluster calls back after the map has moved and the clusters have settled; when
-        // that move never comes (the map was still settling from its own draw), go to the pin:
-        // from zoom 16 no station is clustered.
-        setTimeout(function () {
-          if (opened || markers[id] !== marker) return;
-          map.setView(marker.getLatLng(), Math.max(map.getZoom(), 16), { animate: false });
-          setTimeout(open, 300);
-        }, 1200);
-      }
+      var ticket = ++focusTicket;
+      if (stations.getVisibleParent(marker) === marker) map.panTo(marker.getLatLng(), { animate: false });
+      else map.setView(marker.getLatLng(), Math.max(map.getZoom(), 16), { animate: false });
+      var tries = 50;
+      (function open() {
+        if (ticket !== focusTicket || markers[id] !== marker) return;   // another choice, or redrawn
+        if (map.hasLayer(marker)) { marker.openPopup(); return; }
+        if (--tries > 0) setTimeout(open, 100);
+      })();
     }
 
     // -- the stations in view ----------------------------------------------------------

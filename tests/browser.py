@@ -51,3 +51,12 @@ class Watch:
             d.dismiss()
 
         page.on("dialog", dialog)
+
+
+def wait_for_map(page) -> None:
+    """Wait until the worker page's map has drawn the listed stations.
+
+    The list comes first and the map after it (static/worker_map.js loads once the list is
+    painted), so a test that reads or moves the map waits for its markers, not for the list.
+    """
+    page.wait_for_function("() => window.stationmapPage && Object.keys(window.stationmapPage.markers).length > 0")

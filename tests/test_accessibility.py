@@ -2,6 +2,7 @@
 public pages, in both languages, with the worker page's high contrast on and off."""
 
 import pytest
+from browser import wait_for_map
 from readability import axe_violations
 
 PHONE = {"width": 390, "height": 844}
@@ -26,7 +27,7 @@ def worker_with_results(high_contrast):
         page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
         # The list comes before the map (static/worker_map.js loads after it): the popup checked
         # here is the drawn map's, so wait for the map before the tap.
-        page.wait_for_function("() => window.stationmapPage && Object.keys(window.stationmapPage.markers).length > 0")
+        wait_for_map(page)
         page.locator("li.station h2 button").first.click()
         page.wait_for_selector(".leaflet-popup-content")
     return prepare

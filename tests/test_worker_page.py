@@ -6,7 +6,7 @@ import re
 import urllib.request
 
 import pandas as pd
-from browser import Watch
+from browser import Watch, wait_for_map
 from conftest import Server
 
 from stationmap import coords
@@ -118,6 +118,7 @@ def test_amap_tiles_get_gcj02_overlays(browser):
         page.get_by_role("button", name="定位我").click()
         page.wait_for_selector("li.station")
         first = api(server.url, lat=LUJIAZUI["latitude"], lon=LUJIAZUI["longitude"])["results"][0]
+        wait_for_map(page)
         drawn = page.evaluate("""() => { const out = [];
             window.stationmapPage.stations.eachLayer(m => out.push([m.getLatLng().lng, m.getLatLng().lat]));
             return out; }""")
@@ -148,6 +149,7 @@ def test_first_load_weighs_under_300_kb_gzipped(offline_server):
 
 def test_other_stations_in_view_are_drawn_too(browser, offline_server):
     page, watch = located_page(browser, offline_server)
+    wait_for_map(page)
     page.wait_for_function("() => window.stationmapPage.around.getLayers().length > 0")
     ids_drawn = page.evaluate("() => window.stationmapPage.around.getLayers().length")
     listed = set(listed_ids(page))

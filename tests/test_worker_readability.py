@@ -3,6 +3,7 @@ high-contrast mode, text of 14 px or more, 44 × 44 px tap targets, a visible fo
 the list reachable by keyboard without going through the map's markers."""
 
 import pytest
+from browser import wait_for_map
 from readability import TAP_TARGETS, TEXT_STYLES, contrast
 
 PHONE = {"width": 390, "height": 844}
@@ -19,7 +20,7 @@ def everything_open(browser, base, lang="zh", high_contrast=False):
         page.locator("#contrast").click()
     page.evaluate("""() => { document.querySelectorAll('details').forEach(d => d.open = true); }""")
     # The list comes before the map: the popup measured here is the drawn map's (tap after it).
-    page.wait_for_function("() => window.stationmapPage && Object.keys(window.stationmapPage.markers).length > 0")
+    wait_for_map(page)
     page.locator("li.station h2 button").first.click()
     page.wait_for_selector(".leaflet-popup-content")
     page.wait_for_function("() => window.stationmapPage.around.getLayers().length > 0")

@@ -7,7 +7,7 @@ import urllib.request
 
 import pandas as pd
 import pytest
-from browser import Watch
+from browser import Watch, wait_for_map
 from conftest import Server
 
 from stationmap import travel
@@ -92,6 +92,7 @@ def test_outside_the_served_area_it_says_so_and_does_not_widen(browser, small_se
 def test_tapping_a_station_brings_its_pin_into_view(browser, offline_server):
     page, _ = page_at(browser, f"{offline_server}/?lang=zh&at=31.2397,121.4998&cs=wgs84")
     page.wait_for_selector("li.station")
+    wait_for_map(page)
     page.evaluate("() => window.stationmapPage.map.setView([31.10, 121.20], 13, {animate: false})")   # look away
     last = page.locator("li.station").last
     last.locator("h2 button").click()
@@ -100,6 +101,34 @@ def test_tapping_a_station_brings_its_pin_into_view(browser, offline_server):
         return p.map.getBounds().contains(p.markers[id].getLatLng()); }""", last.get_attribute("data-id"))
     assert inside
     page.context.close()
+
+
+def test_a_station_tapped_before_the_map_arrives_opens_on_the_map_once_it_does(browser, offline_server):
+    # On a weak signal the list is there seconds before the map: a tap then must not be lost.
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    held = []
+    context.route(re.compile(r"/static/worker_map\.js"), lambda route: held.append(route))   # the map waits
+    page = context.new_page()
+    watch = Watch(page)
+    # The page's "load" waits for the held script: the list is there long before it.
+    page.goto(f"{offline_server}/?lang=zh&at=31.2397,121.4998&cs=wgs84", wait_until="domcontentloaded")
+    page.wait_for_selector("li.station")
+    last = page.locator("li.station").last
+    last.locator("h2 button").click()
+    assert page.evaluate("() => window.stationmapPage === undefined")        # no map yet
+    for _ in range(100):                                                     # bounded: 10 s
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held
+    for route in held:
+        route.continue_()
+    page.wait_for_selector(".leaflet-popup-content")
+    assert page.locator(".leaflet-popup-content strong").inner_text() in last.locator("h2").inner_text()
+    inside = page.evaluate("""id => { const p = window.stationmapPage;
+        return p.map.getBounds().contains(p.markers[id].getLatLng()); }""", last.get_attribute("data-id"))
+    assert inside and watch.errors == []
+    context.close()
 
 
 def along_route(base, start, end, distance_m, mode="walk"):
@@ -125,6 +154,7 @@ def test_stations_along_my_route_in_order_with_their_detours(browser, offline_se
     # Zoomed out (below 13 the other stations are not drawn), so the tap meets the map, not a pin.
     # The map in view first: on a phone the controls (now with the search box) push it down.
     page.locator("#map").scroll_into_view_if_needed()
+    wait_for_map(page)
     page.evaluate("() => window.stationmapPage.map.setView([31.236, 121.487], 12, {animate: false})")
     page.wait_for_function("() => window.stationmapPage.around.getLayers().length === 0")
     x, y = page.evaluate("() => { const p = window.stationmapPage.map.latLngToContainerPoint([31.2304, 121.4737]);"
@@ -154,6 +184,72 @@ def test_stations_along_my_route_in_order_with_their_detours(browser, offline_se
     assert watch.errors == []
     context.close()
     other.context.close()
+
+
+def held_requests(page, pattern):
+    """Requests to `pattern` held until the test lets each go (route.continue_())."""
+    held = []
+    page.route(re.compile(pattern), lambda route: held.append(route))
+    return held
+
+
+def wait_until(page, condition):
+    for _ in range(200):                                                       # bounded: 20 s
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the page did not get there in 20 s")
+
+
+def drawn_route_start(page):
+    return page.evaluate("""() => { let start = null;
+        window.stationmapPage.map.eachLayer(l => {
+            if (l.getLatLngs && l.options.dashArray) start = l.getLatLngs()[0]; });
+        return start && [start.lat, start.lng]; }""")
+
+
+def test_overlapping_route_answers_draw_the_newer_one_from_its_own_start(browser, offline_server):
+    # Two taps while a route is on: the first's start arrives last and must not be lent to the
+    # second's drawing (the list and the line come from one answer).
+    page, watch = page_at(browser, f"{offline_server}/?lang=zh&at=31.2397,121.4998&cs=wgs84"
+                                   "&to=31.2304,121.4737&within=300")
+    page.wait_for_selector("li.station")
+    wait_for_map(page)
+    nearest = held_requests(page, r"/api/v1/stations/nearest")
+    along = held_requests(page, r"/api/v1/stations/along-route")
+    page.evaluate("() => stationmapWorker.tapped({lon: 121.4800, lat: 31.2200})")      # A
+    wait_until(page, lambda: len(nearest) == 1)
+    page.evaluate("() => stationmapWorker.tapped({lon: 121.5000, lat: 31.2500})")      # B
+    wait_until(page, lambda: len(nearest) == 2)
+    nearest[1].continue_()                                                     # B's start known
+    wait_until(page, lambda: len(along) == 1)
+    nearest[0].continue_()                                                     # A's start, late
+    wait_until(page, lambda: len(along) == 2)
+    with page.expect_response(re.compile(r"/along-route")):
+        along[0].continue_()                                                   # B's answer: drawn
+    with page.expect_response(re.compile(r"/along-route")):
+        along[1].continue_()                                                   # A's: too late, dropped
+    page.wait_for_timeout(300)
+    start = drawn_route_start(page)
+    assert start == pytest.approx([31.25, 121.50], abs=1e-6)
+    assert watch.errors == []
+    page.context.close()
+
+
+def test_an_answer_arriving_after_the_back_button_cleared_the_page_is_not_shown(browser, offline_server):
+    page, watch = page_at(browser, f"{offline_server}/?lang=zh")
+    wait_until(page, lambda: page.evaluate("() => window.stationmapPage !== undefined"))
+    nearest = held_requests(page, r"/api/v1/stations/nearest")
+    page.evaluate("() => stationmapWorker.tapped({lon: 121.4998, lat: 31.2397})")
+    wait_until(page, lambda: len(nearest) == 1)
+    page.go_back()                                                             # to the page with no point
+    wait_until(page, lambda: "at=" not in page.url)
+    with page.expect_response(re.compile(r"/nearest")):
+        nearest[0].continue_()
+    page.wait_for_timeout(300)
+    assert page.locator("li.station").count() == 0
+    assert watch.errors == []
+    page.context.close()
 
 
 def test_a_station_can_be_the_destination(browser, offline_server):
