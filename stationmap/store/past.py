@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import InputError
@@ -159,18 +160,23 @@ def _taken_back(row: Mapping[Any, Any], entries: Sequence[Mapping[Any, Any]],
 
 
 def _frame(taken_back: list[dict[str, Any]], kept: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The stations taken back and the unchanged ones, in row order, built as :meth:`Store.load`
-    builds its frame (plain lists in, so every column has the dtype a load gives it).
+    """The stations taken back and the unchanged ones, in row (``fid``) order, shaped as
+    :meth:`Store.load`'s frame: the few taken back are built from plain lists as a load builds
+    them and given the unchanged ones' column types, then the two are put together column by
+    column (a national register's unchanged rows never pass through Python objects).
     """
     names = [*COLUMNS, "closed_until", "version", "changed_in", "fid"]
-    fid = np.concatenate([kept["fid"].to_numpy(dtype="int64"), np.array([r["fid"] for r in taken_back], dtype="int64")])
-    order = np.argsort(fid, kind="stable")
-    columns: dict[str, Any] = {}
-    for name in names:
-        values = kept[name].tolist() + [r[name] for r in taken_back]
-        columns[name] = [values[i] for i in order]
+    columns: dict[str, Any] = {name: [r[name] for r in taken_back] for name in names}
     for name in ("version", "changed_in", "fid"):
         columns[name] = np.asarray(columns[name], dtype="int64")
-    lon = np.concatenate([kept.geometry.x.to_numpy(dtype=float), [r["location"][0] for r in taken_back]])[order]
-    lat = np.concatenate([kept.geometry.y.to_numpy(dtype=float), [r["location"][1] for r in taken_back]])[order]
-    return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=CRS)
+    lon = np.array([r["location"][0] for r in taken_back], dtype=float)
+    lat = np.array([r["location"][1] for r in taken_back], dtype=float)
+    back = gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=CRS)
+    if not len(kept):
+        return back.sort_values("fid", kind="stable").reset_index(drop=True)
+    kept = gpd.GeoDataFrame({**{name: kept[name] for name in names}, "geometry": kept.geometry.to_crs(CRS)},
+                            geometry="geometry", crs=CRS)
+    if len(back):
+        back = back.astype({name: kept[name].dtype for name in names})
+        kept = pd.concat([kept, back], ignore_index=True)
+    return kept.sort_values("fid", kind="stable").reset_index(drop=True)
