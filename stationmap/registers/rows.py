@@ -268,10 +268,17 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
                     records["id"][i])
     frame = gpd.GeoDataFrame(
         {**records, "row": table.row_numbers, "needs_location": ~located, "lon": lon, "lat": lat},
-        geometry=[shapely.Point(x, y) if ok else None for x, y, ok in zip(lon, lat, located, strict=True)],
+        geometry=_points(lon, lat, located),
         crs="EPSG:4326")
     _flag_places(frame, where, table, out, area, current)
     return ReadRows(frame, {f: table.headers[i] for f, i in where.items()}, unknown, out.findings)
+
+
+def _points(lon: np.ndarray, lat: np.ndarray, located: np.ndarray) -> np.ndarray:
+    """The rows' points in one vectorised call (``None`` where a row has no coordinates)."""
+    points = np.full(len(lon), None, dtype=object)
+    points[located] = shapely.points(lon[located], lat[located])
+    return points
 
 
 def _read_cells(i: int, cells: list[str], row: int, table: RawTable, where: dict[str, int],

@@ -84,6 +84,20 @@ def cell_text(value: Any) -> str:
     return text
 
 
+def _column_text(column: Any) -> list[str]:
+    """A column's cells as :func:`cell_text` gives them; a column of text in three vectorised
+    string operations instead of a call per cell (a national file has 186,100 rows).
+    """
+    import pandas as pd
+
+    if pd.api.types.infer_dtype(column, skipna=False) != "string":
+        return [cell_text(v) for v in column.tolist()]
+    text = column.astype(object).str.strip()
+    quoted = text.str.match(r"'[=+\-@]")
+    text[quoted] = text[quoted].str[1:]
+    return text.tolist()
+
+
 def _header_row(grid: list[list[str]], source: str, required: str = "name") -> int:
     """The position of the header among the first rows: the most cells naming known fields,
     one of them ``required`` (a register's ``name``; a demand file's ``lon``).
@@ -211,7 +225,7 @@ def _read_geofile(data: bytes | Path, name: str, suffix: str, digest: str) -> Ra
     columns = [c for c in frame.columns if c != frame.geometry.name and c not in ("lon", "lat", "coordsys")]
     problems = []
     # Column by column, the points in one vectorised call: a national file has 186,100 rows.
-    cells = [[cell_text(v) for v in frame[c].tolist()] for c in columns]
+    cells = [_column_text(frame[c]) for c in columns]
     geoms = np.asarray(frame.geometry.array, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     points = present & (shapely.get_type_id(geoms) == 0)
