@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
-import os
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -99,18 +98,6 @@ def coverage_parts(data: Dataset | LiveDataset, question: planner.Question, lang
 PAST_KEPT = 2
 _PAST: OrderedDict[tuple, Dataset] = OrderedDict()
 _PAST_LOCK = threading.Lock()
-#: (process, store) pairs whose inherited connections were dropped (see :func:`_own_connections`).
-_OWNED: set[tuple[int, int]] = set()
-
-
-def _own_connections(store: Any) -> None:
-    """In a pool worker (forked with the pool service's engine), drop the inherited pooled
-    connections once, so this process opens its own rather than share a socket with its parent.
-    """
-    key = (os.getpid(), id(store))
-    if key not in _OWNED:
-        store.engine.dispose(close=False)
-        _OWNED.add(key)
 
 
 def past_register(data: Dataset | LiveDataset, version: int, store: Any = None, *,
@@ -119,18 +106,14 @@ def past_register(data: Dataset | LiveDataset, version: int, store: Any = None, 
     for the next question (:data:`PAST_KEPT`, per store, version and day: a past version never
     changes, but a station closed until a date reopens on that day, as today's register answers it).
 
-    ``store``: where to read it (``None``: the store ``data``, the pool's live dataset, is kept
-    from). Without one (a stations file) or for a version the register never had, an
+    ``store``: where to read it. Never call this in a pool worker: those are forked from a process
+    whose watcher thread uses the store, and a SQLite library mutex inherited locked hangs the
+    read (the web layer answers ``b_version`` in the request's worker). Without a store (a
+    stations file) or for a version the register never had, an
     :class:`~stationmap.errors.InputError` names ``field``.
     """
     from .store.past import check_version
 
-    if store is None and isinstance(data, LiveDataset):
-        from . import live
-
-        store = live.store_of(data)
-        if store is not None:
-            _own_connections(store)
     if store is None:
         check_version(version, None, field)
     current, today = _current(data), china_today()
@@ -199,8 +182,8 @@ def compare_body(data: Dataset | LiveDataset, a: planner.Question, b: planner.Qu
                  cache: planner.AnswerCache | None = None) -> bytes:
     """``GET /api/v1/coverage/compare``'s answer in format ``f`` (json, cells: the difference map,
     geojson: the changed cells, csv, xlsx: the per-district changes); ``b_version``: B is asked
-    of the register as it stood at that version (``store``: where to read it; ``None``: the
-    store the pool's live dataset is kept from).
+    of the register as it stood at that version, read from ``store`` in this process (see
+    :func:`past_register`: never in a pool worker).
     """
     current = _current(data)
     found, with_sites = comparison(data, a, b, b_sites, b_version=b_version, store=store, cache=cache)

@@ -96,16 +96,6 @@ def catch_up(live: LiveDataset, version: int | None = None) -> None:
             return
 
 
-def store_of(live: LiveDataset) -> Any:
-    """The store ``live`` is kept in step with (``None``: a file, or not registered): what the
-    heavy-work pool reads an earlier register version from.
-    """
-    for store, live_ref, _interval in _registered:
-        if live_ref() is live:
-            return store
-    return None
-
-
 def register_version(live: LiveDataset) -> int | None:
     """The register version ``live`` holds now (``None`` for a file: it never changes)."""
     return live.current.register_version

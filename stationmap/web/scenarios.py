@@ -5,7 +5,8 @@ scenario B is A with what the planner changes (``b_mode``, ``b_minutes``, ``b_at
 with ``b_sites``, that many recommended sites added; with ``b_version``, B is asked of the
 register as it stood at that register version (today vs an earlier version; it combines with
 the other B fields), read from the store by replaying history backwards
-(:mod:`stationmap.store.past`) and kept per process for the next question. The comparison itself is
+(:mod:`stationmap.store.past`) and kept per process for the next question; that comparison
+runs in the request's worker, not the pool (see :func:`compare`). The comparison itself is
 :mod:`stationmap.scenarios`; it runs in the server's bounded heavy-work pool
 (:func:`stationmap.web.heavy.run`), once per server for the same question on the same
 register version, like every heavy answer.
@@ -73,8 +74,16 @@ def compare(args):
     if version is not None:
         check_version(version, None if store is None else store.register_version(), "b_version")
         now_version = current_dataset().register_version
-    body = heavy.run(("compare", a, b, args["b_sites"], version, f, lang, coordsys), compare_body,
-                     (a, b, args["b_sites"], f, lang, coordsys, version), cache=answer_cache(), store=store)
+    if version is None:
+        body = heavy.run(("compare", a, b, args["b_sites"], f, lang, coordsys), compare_body,
+                         (a, b, args["b_sites"], f, lang, coordsys), cache=answer_cache())
+    else:
+        # Not in the pool: its workers are forked from a process whose watcher thread uses SQLite,
+        # and libsqlite3's own mutexes can be inherited locked (a first read of the past register
+        # there hung about one time in three). This request worker was forked before any such
+        # thread ran, as every store read of the web layer is; the past register is kept here.
+        body = compare_body(current_dataset(), a, b, args["b_sites"], f, lang, coordsys, version, store=store,
+                            cache=answer_cache())
     if f in ("json", "cells"):
         return Response(body, mimetype=MIMETYPES["json"])
     stem = scenarios.file_stem(a.adcode, scenarios.Side(a.threshold, a.at, register=now_version),
