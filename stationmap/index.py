@@ -9,10 +9,10 @@ Two spatial indexes serve different questions:
   111 km at the equator and 68 km at Harbin, and planar nearest in degrees is simply wrong.
   (That is also why stationmap does not use ``rtree``: the GeoDataFrame's own shapely STRtree
   already answers the planar box queries, and ``rtree`` would add a C library for nothing.)
-* **A single nearest query** first tries the stations kept for its 1/100° cell (the 24 nearest
-  the cell's centre, kept from the cell's second query on): the triangle inequality on chords
-  proves most answers from them with no tree call (see :meth:`StationIndex._nearest_from_cell`),
-  and the tree answers the rest.
+* **A single nearest query** first tries the stations kept for its 1/100° square (made at
+  build for the squares near stations, on demand elsewhere: :mod:`stationmap.cells`): the
+  triangle inequality on chords proves most answers from them with no tree call, and the
+  tree answers the rest.
 * **Bounding boxes** use the GeoDataFrame's own spatial index (``stations.sindex``, a shapely
   STRtree), where planar lon/lat is exactly the question asked.
 
@@ -41,7 +41,6 @@ import math
 import operator
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -51,7 +50,8 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from . import coords, geodesy
+from . import cells, coords, geodesy
+from .batch import nearest_rows, spatial_order
 from .coords import check_lon_lat
 from .errors import InputError
 from .filters import FilterMasks, Filters
@@ -162,7 +162,7 @@ class StationIndex:
         if previous is not None and _same_places(previous, ids, lon, lat):
             self._share_places(previous)
         else:
-            self._index_places(ids, lon, lat)
+            self._index_places(ids, lon, lat, previous)
         self._masks = FilterMasks(stations)
         #: Unique in this process: caches of answers outside the index key on it, never on the
         #: index itself, so they cannot keep a swapped-out index alive nor serve its answers.
@@ -176,7 +176,8 @@ class StationIndex:
         if previous is not None:
             self.inherit(previous)
 
-    def _index_places(self, ids: np.ndarray, lon: FloatArray, lat: FloatArray) -> None:
+    def _index_places(self, ids: np.ndarray, lon: FloatArray, lat: FloatArray,
+                      previous: StationIndex | None = None) -> None:
         self.lon: FloatArray = _read_only(lon)
         self.lat: FloatArray = _read_only(lat)
         #: Earth-centred coordinates in metres: what the k-d tree measures chords in.
@@ -186,13 +187,20 @@ class StationIndex:
         self._xyz_list = [tuple(p) for p in self.xyz.tolist()]
         self._tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
         self._point_tree = KDTree(self.xyz)          # single queries: see nearest
-        #: Single queries' cells: (lon, lat) cell -> its nearest stations (see _cell); plain dict
-        #: operations only, each atomic under the GIL, so threads share it without a lock. They
-        #: depend on the places alone, so an index with the same places shares them too.
-        self._cells: OrderedDict[tuple[int, int], tuple[tuple[float, float, float], list[float], list[int]] | None] \
-            = OrderedDict()
         self.ids = _read_only(ids)
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
+        #: Single queries' squares (see stationmap.cells): made at build for the squares near
+        #: stations (after an edit: the previous index's, patched where the edit reaches), on
+        #: demand elsewhere. They depend on the places alone, so an index with the same places
+        #: shares them too.
+        old = None if previous is None else previous._cells.table
+        if not len(self.lon):
+            table = None
+        elif old is not None and previous is not None:
+            table = old.patched(previous.lon, previous.lat, previous.ids, self.lon, self.lat, self.ids, self._tree)
+        else:
+            table = cells.Table.build(self.lon, self.lat, self._tree)
+        self._cells: cells.KeptCells = cells.KeptCells(table, self._point_tree)
 
     def _share_places(self, previous: StationIndex) -> None:
         """Take the previous index's place structures (read-only, never changed: safe to share)."""
@@ -351,7 +359,7 @@ class StationIndex:
         and the search repeats. Ties go to the earlier row.
 
         This is the rider's hot path, so it runs in plain floats. It starts from the stations
-        kept for the point's 1/100° cell (:meth:`_nearest_from_cell`: no tree call at all),
+        kept for the point's 1/100° square (:mod:`stationmap.cells`: no tree call at all),
         which prove nearly every query near stations; otherwise pykdtree gives the candidates
         (its call costs a quarter of SciPy's from Python); batches and balls stay on SciPy's
         ``cKDTree``.
@@ -361,7 +369,7 @@ class StationIndex:
             return Neighbours([], [])
         point = geodesy.ecef_point(lon, lat)
         measure = geodesy.NearPoint(lon, lat, point).distance
-        if filters.status_only and k <= _CELL_K:
+        if filters.status_only and k <= cells.CELL_K:
             found = self._nearest_from_cell(lon, lat, point, measure, k, radius_m, filters)
             if found is not None:
                 return found
@@ -413,79 +421,22 @@ class StationIndex:
                 return Neighbours([p for _, p in ranked], [d for d, _ in ranked])
             m = min(n, m * 4)
 
-    def _cell(self, lon: float, lat: float) -> tuple[tuple[float, float, float], list[float], list[int]] | None:
-        """The :data:`_CELL_STATIONS` stations nearest the centre of the point's cell (any
-        status), by chord from the centre, with the centre; ``None`` the first time a cell is
-        asked for (that query goes to the tree: a cell asked for once costs no more than
-        before), made on the second and kept (at most :data:`_CELLS_KEPT` cells; when full,
-        the oldest goes).
-        """
-        key = (math.floor(lon * _CELLS_PER_DEGREE), math.floor(lat * _CELLS_PER_DEGREE))
-        cell = self._cells.get(key, _UNSEEN)
-        if cell is _UNSEEN or cell is None:
-            if len(self._cells) >= _CELLS_KEPT:
-                try:           # the oldest cell goes: O(1), where next(iter(dict)) walks every key deleted before
-                    self._cells.popitem(last=False)
-                except KeyError:                        # another thread emptied it first
-                    pass
-            if cell is _UNSEEN:
-                self._cells[key] = None
-                return None
-            centre = geodesy.ecef_point(min((key[0] + 0.5) / _CELLS_PER_DEGREE, 180.0),
-                                        min((key[1] + 0.5) / _CELLS_PER_DEGREE, 90.0))
-            m = min(len(self._lon_list), _CELL_STATIONS)
-            chords, idx = self._point_tree.query(np.array((centre,)), k=m)
-            cell = self._cells[key] = (centre, chords.ravel().tolist(), idx.ravel().tolist())
-        return cell  # type: ignore[return-value]
-
     def _nearest_from_cell(self, lon: float, lat: float, point: tuple[float, float, float],
                            measure: Callable[[float, float, tuple[float, float, float]], float], k: int,
                            radius_m: float | None, filters: Filters) -> Neighbours | None:
-        """:meth:`nearest` from the stations kept for the point's cell, or ``None`` when they
-        cannot prove the answer (then the tree decides).
-
-        Every station has a chord from the cell's centre ``c`` no shorter than the last
-        station kept (the tree gave the nearest ones), and ``chord(q, s) ≥ chord(c, s) -
-        chord(q, c)`` (the triangle inequality, in straight lines through the Earth). So going
-        through the kept stations by their chord from ``c``, each one bounds from below the
-        geodesic of every station after it, kept or not; the answer is final once the k-th
-        geodesic is shorter than that bound, or the bound passes the radius. Strictly shorter:
-        a station tied with the k-th could be an earlier row. No tree call, no NumPy: the common
-        query costs a dictionary look-up and arithmetic.
+        """:meth:`nearest` from the stations kept for the point's 1/100° square, or ``None``
+        when they cannot prove the answer (then the tree decides): see :mod:`stationmap.cells`.
         """
-        cell = self._cell(lon, lat)
+        cell = self._cells.get(lon, lat, len(self._lon_list))
         if cell is None:
             return None
-        centre, chords, idx = cell
-        dx, dy, dz = point[0] - centre[0], point[1] - centre[1], point[2] - centre[2]
-        offset = math.sqrt(dx * dx + dy * dy + dz * dz) + 2 * geodesy.CHORD_SLACK_M
-        bound = math.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
-        within = math.inf if radius_m is None else radius_m + geodesy.GEODESIC_SLACK_M
         active = None if filters.include_closed else self._masks.active_list
-        lon_list, lat_list, xyz_list = self._lon_list, self._lat_list, self._xyz_list
-        ranked: list[tuple[float, int]] = []
-        for j, p in enumerate(idx):
-            lower = chords[j] - offset
-            if lower > bound:
-                break
-            if len(ranked) >= k:
-                ranked.sort()
-                if ranked[k - 1][0] < lower:
-                    break
-            if active is not None and not active[p]:
-                continue
-            distance = measure(lon_list[p], lat_list[p], xyz_list[p])
-            if distance <= within:
-                ranked.append((distance, p))
-        else:
-            # Every kept station was measured: the rest of the stations are bounded by the last.
-            lower = (math.inf if len(idx) == len(lon_list) else chords[-1]) - offset
-            ranked.sort()
-            if not (lower > bound or (len(ranked) >= k and ranked[k - 1][0] < lower)):
-                return None
-        ranked.sort()
-        del ranked[k:]
-        return Neighbours([p for _, p in ranked], [d for d, _ in ranked])
+        found = cells.nearest_from_cell(cell, point, measure, k, radius_m, active, self._lon_list, self._lat_list,
+                                        self._xyz_list)
+        if found is None:
+            self._cells.widen(lon, lat, cell)
+            return None
+        return Neighbours(*found)
 
     @staticmethod
     def _first_fetch(k: int, filters: Filters) -> int:
@@ -514,64 +465,16 @@ class StationIndex:
                                  f"(first at index {first}: {values[first]})", field=name)
         k, radius_m = _check_k_radius(k, radius_m)
         lon, lat = coords.points_to_wgs84(lon, lat, coordsys)
-        order = _spatial_order(lon, lat)
+        order = spatial_order(lon, lat)
         lon, lat = lon[order], lat[order]
         positions = np.full((len(lon), k), -1, dtype=np.int64)
         distances = np.full((len(lon), k), np.nan)
         for start in range(0, len(lon), chunk):
             stop = start + chunk
             rows = order[start:stop]
-            positions[rows], distances[rows] = self._nearest_rows(
-                lon[start:stop], lat[start:stop], k, radius_m, filters)
+            positions[rows], distances[rows] = nearest_rows(self, lon[start:stop], lat[start:stop], k,
+                                                            radius_m, filters)
         return positions, distances
-
-    def _nearest_rows(self, lon: FloatArray, lat: FloatArray, k: int, radius_m: float | None,
-                      filters: Filters) -> tuple[IntArray, FloatArray]:
-        n = len(self)
-        q = len(lon)
-        out_pos = np.full((q, k), -1, dtype=np.int64)
-        out_dist = np.full((q, k), np.nan)
-        if n == 0 or q == 0:
-            return out_pos, out_dist
-        xyz = geodesy.ecef(lon, lat)
-        bound = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
-        m = min(n, self._first_fetch(k, filters))
-        rows = np.arange(q)
-        while len(rows):
-            # One thread: on this project's 2-core machines SciPy's threads bought nothing
-            # measurable (docs/benchmarks.md); the spatial order of the points is what pays.
-            chords, idx = self._tree.query(xyz[rows], k=m, distance_upper_bound=bound)
-            chords = chords.reshape(len(rows), m)
-            idx = idx.reshape(len(rows), m)
-            seen = idx < n                                      # cKDTree pads with n / inf
-            safe = np.where(seen, idx, 0)
-            ok = seen.copy()
-            ok[seen] = self.admitted(idx[seen], filters)
-            dist = np.full(idx.shape, np.inf)
-            if ok.any():
-                r, c = np.nonzero(ok)
-                query, station = rows[r], safe[r, c]        # one gather each, no intermediate copies
-                dist[r, c] = geodesy.geodesic_from_chord(lon[query], lat[query], xyz[query], self.lon[station],
-                                                         self.lat[station], self.xyz[station])
-            if radius_m is not None:
-                dist[dist > radius_m + geodesy.GEODESIC_SLACK_M] = np.inf
-            order = np.lexsort((safe, dist), axis=1)[:, :k]          # by distance, then row
-            best = np.take_along_axis(dist, order, axis=1)
-            best_idx = np.take_along_axis(safe, order, axis=1)
-            # Complete when the tree had nothing more to give (m reached n, or padding shows the
-            # radius ran out), or when the k-th geodesic beats every unseen chord.
-            exhausted = (m >= n) | ~seen[:, -1]
-            kth = best[:, k - 1] if best.shape[1] == k else np.full(len(rows), np.inf)
-            proven = kth <= chords[:, -1] - geodesy.CHORD_SLACK_M
-            done = exhausted | proven
-            found = np.isfinite(best)
-            done_rows = rows[done]
-            width = best.shape[1]                           # under k when k > stations
-            out_pos[done_rows, :width] = np.where(found[done], best_idx[done], -1)
-            out_dist[done_rows, :width] = np.where(found[done], best[done], np.nan)
-            rows = rows[~done]
-            m = min(n, m * 4)
-        return out_pos, out_dist
 
     # -- boxes and routes (the route search itself is in routes.py) ---------------------
 
@@ -596,36 +499,6 @@ class StationIndex:
         point = np.repeat(np.arange(len(near)), [len(h) for h in near])
         station = np.fromiter((s for hits in near for s in hits), dtype=np.int64, count=len(point))
         return point, station
-
-
-#: Single queries start from cells of 1/100 degree (about 1.1 km by 0.8-1.1 km in China) ...
-_CELLS_PER_DEGREE = 100
-#: ... each keeping its 24 nearest stations: enough to prove the 5 nearest of nearly every query
-#: near stations, where the tree's call alone costs more than the whole query from the cell.
-_CELL_STATIONS = 24
-_UNSEEN = object()
-#: Queries for more than this many stations go to the tree directly.
-_CELL_K = 12
-#: At most this many cells are kept per index (about 1.5 kB each); when full, the oldest goes.
-_CELLS_KEPT = 32_768
-
-#: Cells of this many degrees order a batch's points (see :func:`_spatial_order`).
-_ORDER_CELL_DEG = 0.1
-
-
-def _spatial_order(lon: FloatArray, lat: FloatArray) -> IntArray:
-    """An order of the points that keeps neighbours together: by 0.1° cell, row by row.
-
-    The k-d tree walks the same nodes and reads the same stations for points close together,
-    so a batch in this order stays in the processor's caches: at 186,100 stations the tree call
-    on 100,000 scattered points took a third of the time once sorted (docs/benchmarks.md).
-    Answers do not depend on the order; it only changes where they are computed.
-    """
-    if len(lon) < 2:
-        return np.arange(len(lon))
-    columns = int(360 / _ORDER_CELL_DEG) + 1
-    cell = (np.floor((lat + 90.0) / _ORDER_CELL_DEG) * columns + np.floor((lon + 180.0) / _ORDER_CELL_DEG))
-    return np.argsort(cell.astype(np.int64), kind="stable")
 
 
 def _same_places(index: StationIndex, ids: np.ndarray, lon: FloatArray, lat: FloatArray) -> bool:

@@ -347,9 +347,9 @@ def test_dense_city_queries_asked_again_from_kept_cells_match_brute_force(shangh
 def test_a_full_cell_cache_drops_its_oldest_cells_and_answers_stay_exact(shanghai, monkeypatch):
     """Review: evicting with ``next(iter(dict))`` walked every key deleted before it; the cache is
     now an OrderedDict bounded by ``_CELLS_KEPT``, oldest first out."""
-    import stationmap.index as index_module
+    import stationmap.cells as cells_module
 
-    monkeypatch.setattr(index_module, "_CELLS_KEPT", 5)
+    monkeypatch.setattr(cells_module, "CELLS_KEPT", 5)
     index = StationIndex(shanghai.stations)
     rng = np.random.default_rng(7)
     pick = rng.integers(0, len(index), 40)
