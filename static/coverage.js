@@ -363,6 +363,7 @@
     text: T, inputs: inputs, columns: settings.changes, names: names, heat: heat, drawSites: drawSites,
     paintDistricts: function (rows, labelOf) { return outlinesReady.then(function () { paintDistricts(rows, labelOf); }); },
     legendExtras: legendExtras, locale: settings.lang === "zh" ? "zh-CN" : "en",
+    registerVersion: settings.register_version,
     getJson: function (url) { return getJson(url); },
     current: function (ticket) { return ticket === state.ticket; },
     ask: function () { compute(); }

@@ -1,7 +1,8 @@
 /* stationmap planner page: two scenarios side by side (issue 16, part 5).
  *
  * GET /api/v1/coverage/compare with scenario A's form and B's changes (b_mode, b_minutes, b_at,
- * b_sites): json for the per-district changes, totals and legend; cells for the difference map,
+ * b_sites, b_version: B asked of the register as it stood at that version; the page shows
+ * today's): json for the per-district changes, totals and legend; cells for the difference map,
  * drawn by the heat layer (static/heat.js) with one colour per change (stationmap/maps/style.py
  * DIFF_COLOURS: gained, lost, covered in both, a gap in both). District names are untrusted text:
  * they only enter the page through textContent. Used by coverage.js; it owns the map and the form.
@@ -9,10 +10,11 @@
 var stationmapCompare = (function () {
   "use strict";
 
-  var B_FIELDS = ["b_mode", "b_minutes", "b_at", "b_sites"];
+  var B_FIELDS = ["b_mode", "b_minutes", "b_at", "b_sites", "b_version"];
 
   function setup(ctx) {
     var T = ctx.text, el = stationmap.el;
+    var newest = ctx.registerVersion;          // today's register version (null: a file, no history)
     var box = document.getElementById("compare-box");
     var toggle = document.getElementById("compare");
     var result = document.getElementById("compare-result");
@@ -33,10 +35,16 @@ var stationmapCompare = (function () {
         var f = ctx.inputs;
         toggle.checked = true;
         sync();
-        f.b_mode.value = ""; f.b_minutes.value = ""; f.b_at.value = ""; f.b_sites.value = "0";
+        var version = f.b_version.value;
+        f.b_mode.value = ""; f.b_minutes.value = ""; f.b_at.value = ""; f.b_sites.value = "0"; f.b_version.value = "";
         if (button.dataset.preset === "night") { f.at.value = ""; f.b_at.value = "02:00"; }
         if (button.dataset.preset === "minutes") { f.minutes.value = "10"; f.b_minutes.value = "15"; }
         if (button.dataset.preset === "sites") { f.b_sites.value = "5"; }
+        // Today against an earlier version: the one in the field if any, else the one before today's.
+        if (button.dataset.preset === "version") {
+          f.b_version.value = version || String(Math.max(1, (newest || 1) - 1));
+          f.b_version.focus();
+        }
         B_FIELDS.concat(["minutes", "at"]).forEach(function (k) { delete f[k].dataset.invalid; });
         ctx.ask();
       });
@@ -54,6 +62,8 @@ var stationmapCompare = (function () {
       if (mode) out.b_mode = T.bad_b_mode;
       var at = inputs.b_at.dataset.invalid || inputs.b_at.value;
       if (at && !/^([01]\d|2[0-3]):[0-5]\d/.test(at)) out.b_at = T.bad_b_at;
+      var v = inputs.b_version.dataset.invalid || inputs.b_version.value;
+      if (v && (!newest || !/^\d+$/.test(v) || +v < 1 || +v > newest)) out.b_version = T.bad_b_version;
       return out;
     }
 
@@ -64,6 +74,7 @@ var stationmapCompare = (function () {
       if (inputs.b_minutes.value) q.set("b_minutes", inputs.b_minutes.value);
       if (inputs.b_at.value) q.set("b_at", inputs.b_at.value.slice(0, 5));
       if (inputs.b_sites.value && inputs.b_sites.value !== "0") q.set("b_sites", inputs.b_sites.value);
+      if (inputs.b_version.value) q.set("b_version", inputs.b_version.value);
       return q;
     }
 

@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -62,6 +62,29 @@ class Dataset:
         """
         frame, number = store.load(with_fid=True)
         return cls._indexed(store, frame, number, today=today)
+
+    @classmethod
+    def as_of(cls, store, version: int, *, current: Dataset | None = None, field: str = "version",
+              today: date | None = None) -> Dataset:
+        """The register as it stood at register ``version`` (:func:`stationmap.store.past.as_of`),
+        indexed like the current one: a station closed until a date that has come by ``today``
+        is open, as today's register answers it, so only the edits differ.
+
+        ``current``: the dataset in memory; when it is at ``version`` or later, only the stations
+        changed since ``version`` are read. The index is built afresh, not from ``current``'s:
+        an index made from another takes over its memo values, which would keep a swapped-out
+        register's search alive as long as this one is kept. A ``version`` that is not one of
+        the register's raises :class:`~stationmap.errors.InputError` naming ``field``.
+        """
+        from .store.past import as_of
+
+        base = None
+        if current is not None and current.fids is not None and current.register_version is not None:
+            base = current.index.stations.assign(fid=current.fids)
+        past = as_of(store, version, field=field, base=base,
+                     base_version=None if current is None else current.register_version)
+        data = cls._indexed(store, past.frame, version, today=today)
+        return replace(data, modified=past.at.astimezone(TIMEZONE) if past.at is not None else data.modified)
 
     def reopening_due(self, today: date | None = None) -> bool:
         """Whether a station closed until a date has reached it since this dataset was built."""

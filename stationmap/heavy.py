@@ -21,7 +21,7 @@ from typing import Any
 
 from . import jobs, planner, reports, scenarios
 from .coverage import Threshold
-from .dataset import Dataset, LiveDataset
+from .dataset import Dataset, LiveDataset, china_today
 
 #: Coverage answers kept per process (each can be tens of MB: the cells of the report).
 ANSWERS = planner.AnswerCache(4, max_bytes=400 * 2**20)
@@ -93,6 +93,43 @@ def coverage_parts(data: Dataset | LiveDataset, question: planner.Question, lang
     return {f: coverage_body(data, question, f, lang, coordsys, tiles, tianditu_key) for f in PAGE_PARTS}
 
 
+#: Earlier register versions kept per process (:func:`past_register`), newest use last: each is a
+#: whole index (about as much memory as the current one), so only two.
+PAST_KEPT = 2
+_PAST: OrderedDict[tuple, Dataset] = OrderedDict()
+_PAST_LOCK = threading.Lock()
+
+
+def past_register(data: Dataset | LiveDataset, version: int, store: Any = None, *,
+                  field: str = "b_version") -> Dataset:
+    """The register as it stood at register ``version`` (:meth:`Dataset.as_of`), kept per process
+    for the next question (:data:`PAST_KEPT`, per store, version and day: a past version never
+    changes, but a station closed until a date reopens on that day, as today's register answers it).
+
+    ``store``: where to read it. Never call this in a pool worker: those are forked from a process
+    whose watcher thread uses the store, and a SQLite library mutex inherited locked hangs the
+    read (the web layer answers ``b_version`` in the request's worker). Without a store (a
+    stations file) or for a version the register never had, an
+    :class:`~stationmap.errors.InputError` names ``field``.
+    """
+    from .store.past import check_version
+
+    if store is None:
+        check_version(version, None, field)
+    current, today = _current(data), china_today()
+    key = (str(store.engine.url), version, today)
+    with _PAST_LOCK:
+        if key in _PAST:
+            _PAST.move_to_end(key)
+            return _PAST[key]
+        jobs.progress("past_register", None, version=version)
+        past = Dataset.as_of(store, version, current=current, field=field, today=today)
+        _PAST[key] = past
+        while len(_PAST) > PAST_KEPT:
+            _PAST.popitem(last=False)
+        return past
+
+
 #: Comparisons kept per process (:func:`comparison`): the page asks for a comparison's table and
 #: its difference map one after the other.
 _COMPARISONS: OrderedDict[tuple, tuple] = OrderedDict()
@@ -100,20 +137,27 @@ _COMPARING = threading.Lock()
 
 
 def comparison(data: Dataset | LiveDataset, a: planner.Question, b: planner.Question, b_sites: int, *,
+               b_version: int | None = None, store: Any = None,
                cache: planner.AnswerCache | None = None) -> tuple[scenarios.Comparison, planner.Answer | None]:
     """Question ``a`` against ``b`` (the same area), with ``b_sites`` sites recommended for ``b``
     added to it; and the answer those sites came from. Kept for the next request (two per process).
+
+    ``b_version``: ``b`` is asked of the register as it stood at that version (sites included),
+    read from ``store`` (see :func:`past_register`).
     """
-    data = _current(data)
-    key = (data.index.serial, a, b, b_sites)
+    current = _current(data)
+    b_data = current if b_version is None else past_register(data, b_version, store)
+    key = (current.index.serial, b_data.index.serial, a, b, b_sites)
     with _COMPARING:
         if key in _COMPARISONS:
             _COMPARISONS.move_to_end(key)
             return _COMPARISONS[key]
         with_sites = None
-        side_b = scenarios.Side(b.threshold, b.at)
+        side_a = scenarios.Side(a.threshold, a.at, register=None if b_version is None else current.register_version)
+        side_b = scenarios.Side(b.threshold, b.at, register=b_version)
         if b_sites:
-            with_sites = (cache or ANSWERS).get(dataclasses.replace(b, recommend=b_sites), data.index, jobs.progress)
+            with_sites = (cache or ANSWERS).get(dataclasses.replace(b, recommend=b_sites), b_data.index,
+                                                jobs.progress)
             sites = with_sites.sites
             if sites is not None and len(sites):
                 side_b = dataclasses.replace(side_b, sites_lon=tuple(map(float, sites["lon"])),
@@ -125,8 +169,8 @@ def comparison(data: Dataset | LiveDataset, a: planner.Question, b: planner.Ques
         from .districts import load_districts
 
         jobs.progress("comparing", None)
-        result = scenarios.compare(load_districts(a.adcode), data.index, scenarios.Side(a.threshold, a.at), side_b,
-                                   max_cells=a.max_cells, progress=sampling), with_sites
+        result = scenarios.compare(load_districts(a.adcode), current.index, side_a, side_b, max_cells=a.max_cells,
+                                   progress=sampling, b_index=b_data.index), with_sites
         _COMPARISONS[key] = result
         while len(_COMPARISONS) > 2:
             _COMPARISONS.popitem(last=False)
@@ -134,12 +178,15 @@ def comparison(data: Dataset | LiveDataset, a: planner.Question, b: planner.Ques
 
 
 def compare_body(data: Dataset | LiveDataset, a: planner.Question, b: planner.Question, b_sites: int, f: str,
-                 lang: str, coordsys: str, *, cache: planner.AnswerCache | None = None) -> bytes:
+                 lang: str, coordsys: str, b_version: int | None = None, *, store: Any = None,
+                 cache: planner.AnswerCache | None = None) -> bytes:
     """``GET /api/v1/coverage/compare``'s answer in format ``f`` (json, cells: the difference map,
-    geojson: the changed cells, csv, xlsx: the per-district changes).
+    geojson: the changed cells, csv, xlsx: the per-district changes); ``b_version``: B is asked
+    of the register as it stood at that version, read from ``store`` in this process (see
+    :func:`past_register`: never in a pool worker).
     """
     current = _current(data)
-    found, with_sites = comparison(current, a, b, b_sites, cache=cache)
+    found, with_sites = comparison(data, a, b, b_sites, b_version=b_version, store=store, cache=cache)
     jobs.progress("formatting", None)
     if f == "csv":
         return scenarios.changes_csv(found, lang)
@@ -153,18 +200,23 @@ def compare_body(data: Dataset | LiveDataset, a: planner.Question, b: planner.Qu
     if with_sites is not None and with_sites.sites is not None:
         from .sites import site_details
 
-        table = site_details(with_sites.sites, with_sites.districts, current.index, with_sites.report.filters, lang)
+        b_index = current.index if b_version is None else past_register(data, b_version, store).index
+        table = site_details(with_sites.sites, with_sites.districts, b_index, with_sites.report.filters, lang)
         sites = planner.summary(with_sites, lang=lang, coordsys=coordsys, sites=table)["recommendations"]
     rows = [{key: planner.plain(value) for key, value in record.items()}
             for record in found.table.to_dict(orient="records")]
     described = {"a": found.a, "b": found.b}
     return _json_bytes({
-        "query": {"adcode": a.adcode, "lang": lang, "coordsys": coordsys, "max_cells": a.max_cells, "b_sites": b_sites},
+        "query": {"adcode": a.adcode, "lang": lang, "coordsys": coordsys, "max_cells": a.max_cells, "b_sites": b_sites,
+                  "b_version": b_version},
         "scenarios": {k: {"mode": q.threshold.mode, "minutes": q.threshold.minutes,
                           "radius_m": round(q.threshold.radius_m, 1), "at": q.at.isoformat() if q.at else None,
-                          "sites": len(described[k].sites_lon), "label": described[k].describe(lang)}
+                          "sites": len(described[k].sites_lon), "label": described[k].describe(lang),
+                          "register_version": described[k].register or current.register_version}
                       for k, q in (("a", a), ("b", b))},
-        "assumptions": found.assumptions(lang), "dataset": {"version": current.version, "stations": current.count},
+        "assumptions": found.assumptions(lang),
+        "dataset": {"version": current.version, "stations": current.count,
+                    "register_version": current.register_version},
         "districts": rows, "totals": scenarios.totals(found), "legend": scenarios.legend(lang), "sites": sites})
 
 

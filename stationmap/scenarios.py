@@ -66,12 +66,15 @@ class Side:
     """One scenario: what "covered" means and which stations count.
 
     ``sites_lon``/``sites_lat``: new sites (WGS-84), counted as stations open at every hour.
+    ``register``: the register version the stations are from, when the two sides' differ (today
+    against an earlier version); ``None``: the same register for both.
     """
 
     threshold: Threshold
     at: datetime | None = None
     sites_lon: tuple[float, ...] = ()
     sites_lat: tuple[float, ...] = ()
+    register: int | None = None
 
     def describe(self, lang: str = "zh") -> str:
         """The scenario in words, e.g. "步行 15 分钟内 · 02:00 · 加 3 个建议站点"."""
@@ -89,6 +92,8 @@ class Side:
         if self.sites_lon:
             n = len(self.sites_lon)
             parts.append(f"加 {n} 个建议站点" if lang == "zh" else f"with {n} recommended site{'s' * (n != 1)}")
+        if self.register is not None:
+            parts.append(f"第 {self.register} 版登记册" if lang == "zh" else f"register version {self.register}")
         return " · ".join(parts)
 
 
@@ -159,9 +164,12 @@ def comparison_grid(districts: gpd.GeoDataFrame, a: Side, b: Side, *, max_cells:
 
 
 def compare(districts: gpd.GeoDataFrame, index: StationIndex, a: Side, b: Side, *, max_cells: int = 400_000,
-            resolution: int | None = None, progress: Callable[..., None] | None = None) -> Comparison:
+            resolution: int | None = None, progress: Callable[..., None] | None = None,
+            b_index: StationIndex | None = None) -> Comparison:
     """Scenario ``a`` against scenario ``b`` over ``districts``, cell by cell and per district.
 
+    ``b_index``: the stations ``b`` is asked of, when not ``index``'s (the register as it stood
+    at an earlier version, :meth:`stationmap.dataset.Dataset.as_of`); the grid is the same.
     ``progress(done, total, cells=n)`` is called after each district, as for coverage reports.
     """
     if len(districts) == 0:
@@ -173,7 +181,7 @@ def compare(districts: gpd.GeoDataFrame, index: StationIndex, a: Side, b: Side, 
     for i, (district, (cells, lon, lat, res)) in enumerate(zip(districts.itertuples(index=False), grid,
                                                               strict=True)):
         areas = np.fromiter((h3i.cell_area(c, unit="km^2") for c in cells), dtype=float, count=len(cells))
-        da, db = side_distances(lon, lat, index, a), side_distances(lon, lat, index, b)
+        da, db = side_distances(lon, lat, index, a), side_distances(lon, lat, index if b_index is None else b_index, b)
         ca, cb = da <= a.threshold.radius_m, db <= b.threshold.radius_m
         change = np.select([ca & cb, ~ca & ~cb, ca & ~cb], [UNCHANGED_COVERED, UNCHANGED_GAP, LOST], GAINED)
         frames.append(pd.DataFrame({"cell": cells, "adcode": district.adcode, "lon": lon, "lat": lat,
@@ -295,11 +303,14 @@ def _stem_part(side: Side, sites: int) -> str:
         part += side.at.strftime("-%H%M")
     if sites:
         part += f"-sites{sites}"
+    if side.register is not None:
+        part += f"-v{side.register}"
     return part
 
 
 def file_stem(adcode: str, a: Side, b: Side, what: str = "compare", *, b_sites: int | None = None) -> str:
-    """A file name that says what it holds, e.g. ``coverage-compare-310100-walk15-vs-walk15-0200``
+    """A file name that says what it holds, e.g. ``coverage-compare-310100-walk15-vs-walk15-0200``,
+    ``coverage-compare-310100-walk15-v131-vs-walk15-v118`` for today against version 118
     (``what``: ``compare`` for the per-district table, ``changes`` for the changed cells;
     ``b_sites``: the sites asked for B, when its sites are not at hand).
     """

@@ -149,7 +149,10 @@ PLANNER = {
            "share_delta": "面积覆盖率变化",
            "bad_b_minutes": "方案 B 分钟须为 1 到 60 之间的数字，或留空（同方案 A）。",
            "bad_b_at": "方案 B 时间须为 00:00 到 23:59，或留空。", "bad_b_mode": "方案 B 出行方式须为步行或电动车。",
-           "bad_b_sites": "方案 B 加建议站点数须为 0 到 20 之间的整数。"},
+           "bad_b_sites": "方案 B 加建议站点数须为 0 到 20 之间的整数。",
+           "b_version": "方案 B 登记册版本（留空=当前版本）", "version_now": "当前为第 {n} 版",
+           "no_history": "本服务读取的是站点文件，没有历史版本。", "preset_version": "今天 vs 较早版本",
+           "bad_b_version": "方案 B 的登记册版本须为 1 到 {n} 之间的整数（当前为第 {n} 版），或留空。"},
     "en": {"title": "Union station coverage", "subtitle": "For planners: where stations are missing, where to build",
            "switch": "中文", "area": "Area", "whole": "Whole city", "mode": "Travel mode", "walk": "Walk",
            "ebike": "E-bike", "minutes": "Minutes", "at": "Time of day (empty = any time)",
@@ -198,7 +201,12 @@ PLANNER = {
            "bad_b_minutes": "Scenario B minutes must be a number from 1 to 60, or empty (as A).",
            "bad_b_at": "Scenario B's time must be 00:00–23:59, or empty.",
            "bad_b_mode": "Scenario B's travel mode must be walk or e-bike.",
-           "bad_b_sites": "Scenario B's added sites must be a whole number from 0 to 20."},
+           "bad_b_sites": "Scenario B's added sites must be a whole number from 0 to 20.",
+           "b_version": "Scenario B register version (empty = today's)", "version_now": "today: version {n}",
+           "no_history": "This server reads a stations file: it has no earlier versions.",
+           "preset_version": "Today vs an earlier version",
+           "bad_b_version": "Scenario B's register version must be a whole number from 1 to {n} (today's is {n}), "
+                            "or empty."},
 }
 
 #: The embeddable map (``/embed/map``) and its error page.

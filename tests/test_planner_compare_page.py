@@ -4,9 +4,14 @@ import json
 import urllib.parse
 import urllib.request
 
+import pytest
 from browser import Watch
+from conftest import Server
 
+from stationmap.accounts import Account
 from stationmap.maps.style import DIFF_COLOURS
+from stationmap.stations import read_stations
+from stationmap.store import Store
 from stationmap.texts import PLANNER
 
 DESK = {"width": 1280, "height": 900}
@@ -79,3 +84,67 @@ def test_a_shared_link_with_a_bad_scenario_b_time_is_explained_not_dropped(brows
     page.goto(f"{offline_server}/coverage?lang=en&adcode=310101&compare=1&b_at=25:99")
     page.wait_for_function("() => document.getElementById('err-b_at').textContent.length > 0", timeout=10_000)
     assert page.locator("#err-b_at").inner_text() == PLANNER["en"]["bad_b_at"]
+
+
+@pytest.fixture(scope="module")
+def edited_server(tmp_path_factory):
+    """The real server (gunicorn and its heavy-work pool) on a register with a history: the sample
+    (version 1), then four of Huangpu's stations closed and one opened in a gap (versions 2–6)."""
+    folder = tmp_path_factory.mktemp("versions")
+    url = f"sqlite:///{folder / 'register.gpkg'}"
+    store = Store.open(url, upgrade=True)
+    store.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
+    frame = store.load()[0]
+    actor = Account.operator("tests")
+    for station_id in frame[frame["adcode"] == "310101"]["id"].tolist()[:4]:
+        store.delete(station_id, expected_version=None, actor=actor)
+    store.create("NEW-310101-1", {"name": "新站", "lon": 121.4736, "lat": 31.1955, "adcode": "310101"}, actor=actor)
+    newest = store.register_version()
+    store.close()
+    server = Server(env={"STATIONMAP_DATABASE_URL": url, "STATIONMAP_INSTANCE_PATH": str(folder / "instance"),
+                         "STATIONMAP_TILES": "none"}, workers=1)
+    yield server.url, newest
+    server.stop()
+
+
+def test_today_against_an_earlier_version_compares_the_registers_and_a_bad_version_is_explained(browser,
+                                                                                             edited_server):
+    base, newest = edited_server
+    page = browser.new_context(viewport=DESK, locale="zh-CN").new_page()
+    watch = Watch(page)
+    page.goto(f"{base}/coverage?adcode=310101&minutes=5&compare=1")
+    before = ready(page)
+    assert page.locator("#b_version-now").inner_text() == f"当前为第 {newest} 版"
+    # The preset asks today against the version before today's at once, and the URL carries it.
+    page.get_by_role("button", name=PLANNER["zh"]["preset_version"]).click()
+    before = ready(page, before)
+    assert f"b_version={newest - 1}" in page.url and page.input_value("#b_version") == str(newest - 1)
+    # Another version in the field: the map, the table and the downloads are that comparison's.
+    page.fill("#b_version", "1")
+    page.click("#apply")
+    ready(page, before)
+    assert "b_version=1" in page.url and "b_version=1" in page.get_attribute("#dl-csv", "href")
+    expected = compared(base, adcode="310101", minutes=5, b_version=1, coordsys="wgs84", lang="zh")
+    assert expected["totals"]["cells"]["gained"] > 0 and expected["totals"]["cells"]["lost"] > 0
+    assert "第 1 版登记册" in page.locator("#compare-scenarios").inner_text()
+    rows = page.eval_on_selector_all("#changes tbody tr", "rs => rs.map(r => [...r.children].map(c => c.textContent))")
+    row = expected["districts"][0]
+    delta = row["area_covered_pct_delta"]
+    assert rows[0][1:4] == [f"{row['area_covered_pct_a']:.2f}", f"{row['area_covered_pct_b']:.2f}",
+                            ("+" if delta > 0 else "") + f"{delta:.2f}"]
+    assert page.evaluate("window.stationmapCoverage.heat.data().n") == len(
+        compared(base, adcode="310101", minutes=5, b_version=1, f="cells", coordsys="wgs84")["cells"]) // 4
+    # A version the register never had: explained next to its field, in Chinese; the answer cleared.
+    page.fill("#b_version", str(newest + 5))
+    page.click("#apply")
+    page.wait_for_function("() => document.getElementById('err-b_version').textContent.length > 0", timeout=10_000)
+    assert page.locator("#err-b_version").inner_text() == PLANNER["zh"]["bad_b_version"].format(n=newest)
+    assert page.get_attribute("#b_version", "aria-invalid") == "true"
+    assert page.locator("#compare-result").is_hidden()
+    assert watch.errors == []
+    # A shared link with a bad version opens explained, in English.
+    english = browser.new_context(viewport=DESK, locale="en-GB").new_page()
+    english.goto(f"{base}/coverage?lang=en&adcode=310101&compare=1&b_version=0")
+    english.wait_for_function("() => document.getElementById('err-b_version').textContent.length > 0",
+                              timeout=10_000)
+    assert english.locator("#err-b_version").inner_text() == PLANNER["en"]["bad_b_version"].format(n=newest)

@@ -198,21 +198,29 @@ class Store:
         without reading the whole register. ``with_fid`` adds the ``fid`` column (the row order
         of a full load).
         """
+        live = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
+        with self.engine.connect() as c, c.begin():
+            version = int(c.execute(sa.select(register.c.version)).scalar_one())
+            frame = (self._read(c, live, sa.true()) if since is None
+                     else self._read(c, stations.c.changed_in > since, live))
+        if not with_fid:
+            del frame["fid"]
+        if since is None:
+            del frame["live"]
+        return frame, version
+
+    def _read(self, c: sa.Connection, where: Any, live: Any) -> gpd.GeoDataFrame:
+        """The stations ``where`` selects, in row (``fid``) order, as :meth:`load` gives them,
+        with ``fid`` and ``live`` (the value of ``live`` for each; only those get a point).
+        """
         columns = [stations.c[c] for c in COLUMNS] + [stations.c.closed_until, stations.c.version,
                                                        stations.c.changed_in, stations.c.fid]
-        live = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
         xy: list[Any]
         if self.backend == "postgresql":
             xy = [sa.func.ST_X(stations.c.location), sa.func.ST_Y(stations.c.location)]
         else:
             xy = [sa.type_coerce(stations.c.location, sa.LargeBinary)]
-        if since is None:
-            query = sa.select(*columns, sa.true(), *xy).where(live)
-        else:
-            query = sa.select(*columns, live, *xy).where(stations.c.changed_in > since)
-        with self.engine.connect() as c, c.begin():
-            version = int(c.execute(sa.select(register.c.version)).scalar_one())
-            rows = c.execute(query.order_by(stations.c.fid)).all()
+        rows = c.execute(sa.select(*columns, live, *xy).where(where).order_by(stations.c.fid)).all()
         names = [*COLUMNS, "closed_until", "version", "changed_in", "fid", "live"]
         n = len(names)
         frame: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate(names)}
@@ -220,11 +228,7 @@ class Store:
         lon, lat = self._coordinates(rows, n, frame["live"])
         for name in ("version", "changed_in", "fid"):
             frame[name] = np.asarray(frame[name], dtype="int64")
-        if not with_fid:
-            del frame["fid"]
-        if since is None:
-            del frame["live"]
-        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS), version
+        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS)
 
     def _coordinates(self, rows: Sequence[Any], n: int, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Longitudes and latitudes of the rows' points (column ``n`` on, NaN where not ``live``)."""

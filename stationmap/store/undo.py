@@ -8,6 +8,7 @@ Undoing a creation deletes the station (softly); undoing a deletion restores it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -21,18 +22,26 @@ if TYPE_CHECKING:
     from .register import Store
 
 
-def _plan(change: Any, current: dict[str, Any]) -> tuple[dict[str, Any], bool | None]:
-    """The fields to put back and the deleted flag to set (``None``: unchanged)."""
+def before(change: Mapping[str, Any]) -> tuple[dict[str, Any], bool | None]:
+    """What a history entry says the station was before it: the old value of every field it
+    changed (``location`` as ``[lon, lat]`` or ``None``), and whether it was deleted (``None``:
+    the entry does not say).
+
+    The one reading of ``{field: [old, new]}`` backwards, shared by the undo and by the
+    register as it stood at an earlier version (:mod:`.past`).
+    """
     changes = dict(change["changes"])
+    deleted = bool(changes["deleted"][0]) if "deleted" in changes else None
+    return {f: old for f, (old, _new) in changes.items() if f != "deleted"}, deleted
+
+
+def _plan(change: Any, current: dict[str, Any]) -> tuple[dict[str, Any], bool | None]:
+    """The fields to put back and the deleted flag to set (``None``: unchanged); fields of a
+    deleted station may still be put back, and it stays deleted.
+    """
     if change["action"] == "created":
         return {}, True
-    deleted = None
-    if "deleted" in changes:
-        deleted = bool(changes["deleted"][0])
-    fields = {f: old for f, (old, _new) in changes.items() if f != "deleted"}
-    if current["deleted"] and deleted is None:
-        deleted = None      # fields of a deleted station may still be put back; it stays deleted
-    return fields, deleted
+    return before(change)
 
 
 def undo_change(store: Store, station_id: str, version: int, *, expected_version: int | None, actor: Account,

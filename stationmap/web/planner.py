@@ -151,11 +151,16 @@ def coverage_page() -> Response:
                  for f in outlines(area)["features"]]
     columns = [{"key": key, "label": label[which]} for key, label in reports.HEADERS.items()]
     changes = [{"key": key, "label": scenarios.COLUMNS[key][which]} for key in CHANGE_COLUMNS]
-    settings = {"lang": lang, "text": PLANNER[lang], "tiles": layer, "area": area, "districts": districts,
+    text = dict(PLANNER[lang])
+    newest = data.register_version          # None: a stations file, which has no earlier versions
+    text["version_now"] = text["no_history"] if newest is None else text["version_now"].format(n=newest)
+    text["bad_b_version"] = text["no_history"] if newest is None else text["bad_b_version"].format(n=newest)
+    settings = {"lang": lang, "text": text, "tiles": layer, "area": area, "districts": districts,
+                "register_version": newest,
                 "columns": columns, "changes": changes, "classes": COVERAGE_CLASSES, "palette": palette(),
                 "jobs": heavy.pool() is not None,
                 "types": {code: vocab.label(vocab.STATION_TYPES, code, lang) for code in vocab.STATION_TYPES}}
-    html = render_template("coverage.html", lang=lang, text=PLANNER[lang], settings=settings,
+    html = render_template("coverage.html", lang=lang, text=text, settings=settings,
                            other_lang="en" if lang == "zh" else "zh", version=data.version)
     response = Response(html, mimetype="text/html")
     response.headers["Content-Language"] = content_language(lang)

@@ -230,6 +230,13 @@ def _check_b_at(value: str) -> None:
         _check_at(value)
 
 
+def _check_b_version(value: int) -> None:
+    if value < 1:                         # beyond the current version: refused by the view, which knows it
+        from ..store.past import below_one
+
+        raise ma.ValidationError(below_one(value))
+
+
 class CompareArgs(LanguageArgs):
     """Parameters of ``/coverage/compare``: scenario A as ``/coverage`` asks it, and what differs in B."""
 
@@ -248,6 +255,13 @@ class CompareArgs(LanguageArgs):
                                 metadata={"description": "add this many sites recommended for B's question to B, "
                                                          "counted as open at every hour (0–20): today vs with the "
                                                          "recommended sites"})
+    b_version = ma.fields.Integer(load_default=None, validate=_check_b_version, metadata={
+        "minimum": 1, "example": 1,
+        "description": "ask B of the register as it stood at this register version (1 to the current one, "
+                       "`dataset.register_version` in the answer): today vs an earlier version. Combines with "
+                       "the other b_ fields (B is B's question asked of that register: its mode, minutes, time "
+                       "and sites). Refused (400) by a server reading a stations file (--stations): a file "
+                       "keeps no history"})
     coordsys = CoverageArgs._declared_fields["coordsys"]
     f = ma.fields.String(validate=ma.validate.OneOf(COMPARE_FORMATS), load_default="json",
                          metadata={"description": "json (default: per-district changes, totals, legend), cells (the "
