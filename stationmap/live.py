@@ -30,6 +30,26 @@ _started: dict[int, set[int]] = {}
 _lock = threading.Lock()
 #: One refresh at a time in a process: two overlapping ones could swap an older register in last.
 _refreshing = threading.Lock()
+#: Held while this module's threads use the store, and taken by every ``fork()`` of the process
+#: (``os.register_at_fork``): a process forked while another thread is inside SQLite inherits
+#: SQLite's mutexes locked, and its first SQLite call then hangs for ever. Seen: heavy-pool
+#: workers, forked by a service whose watcher was polling, hanging in ``sqlite3Malloc`` when they
+#: opened the store. gunicorn's master (which watches too) forks request workers the same way.
+_store_io = threading.RLock()
+
+
+def _fork_child() -> None:
+    global _store_io
+    _store_io = threading.RLock()                # the child's own, free: no thread is inside SQLite
+
+
+def _fork_parent() -> None:
+    _store_io.release()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=lambda: _store_io.acquire(), after_in_parent=_fork_parent,
+                        after_in_child=_fork_child)
 
 
 def register(store, live: LiveDataset, *, interval: float = 1.0) -> None:
@@ -71,7 +91,7 @@ def refresh(store, live: LiveDataset, *, today: date | None = None) -> bool:
     rebuild, not one each. A station closed until a date that has now come is answered as open
     from that day (``today``: the date in China, default now), with no one editing it.
     """
-    with _refreshing:
+    with _refreshing, _store_io:
         number = store.register_version()
         current = live.current
         if number == current.register_version and not current.reopening_due(today):
@@ -185,9 +205,10 @@ class _DataVersion:
         if not self.path:
             return None
         try:
-            if self.connection is None:
-                self.connection = sqlite3.connect(self.path, timeout=1.0, check_same_thread=False)
-            return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
+            with _store_io:
+                if self.connection is None:
+                    self.connection = sqlite3.connect(self.path, timeout=1.0, check_same_thread=False)
+                return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
         except sqlite3.Error:
             self.close()
             return None
@@ -204,5 +225,6 @@ class _DataVersion:
 
     def close(self) -> None:
         if self.connection is not None:
-            self.connection.close()
+            with _store_io:
+                self.connection.close()
             self.connection = None

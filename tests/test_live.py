@@ -91,3 +91,37 @@ def test_two_workers_on_sqlite_answer_an_edit_within_5_seconds(tmp_path):
         _check_live(url, [server])
     finally:
         server.stop()
+
+
+def test_a_fork_waits_until_no_thread_is_inside_the_store_and_the_child_starts_free():
+    # A process forked while another thread is inside SQLite inherits its mutexes locked and
+    # hangs at its first SQLite call (heavy-pool workers did): fork() waits for the store's users.
+    import threading
+
+    from stationmap import live
+
+    inside, leave, forked = threading.Event(), threading.Event(), threading.Event()
+    codes = []
+
+    def reader():
+        with live._store_io:
+            inside.set()
+            leave.wait(10)
+
+    def forker():
+        pid = os.fork()
+        if pid == 0:                                     # the child: its own lock, free at once
+            os._exit(0 if live._store_io.acquire(blocking=False) else 3)
+        codes.append(os.waitpid(pid, 0)[1])
+        forked.set()
+
+    reading = threading.Thread(target=reader)
+    reading.start()
+    assert inside.wait(10)
+    forking = threading.Thread(target=forker)
+    forking.start()
+    assert not forked.wait(0.5)                          # held back while the reader is inside
+    leave.set()
+    assert forked.wait(10) and codes == [0]
+    reading.join(10)
+    forking.join(10)
