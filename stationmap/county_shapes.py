@@ -9,8 +9,8 @@ version; later readings load it in about 0.2 s.
 
 The cache is only ever a copy: it is written whole or not at all (``_files.atomic_path``), a file
 that cannot be read or does not hold the expected units is ignored and rewritten, and a cache
-folder that cannot be written to only costs the time. Small questions (a city's few districts)
-read their files directly: for them the cache would be slower than the files.
+folder that cannot be written to only costs the time. Smaller questions (a province's hundred
+or so counties) read their files directly: the cache would keep every outline in memory for them.
 
 Outlines are returned as drawn (GCJ-02); callers convert what they need.
 """
@@ -30,8 +30,9 @@ import shapely
 
 from ._files import atomic_path
 
-#: Below this many units, the files are read directly.
-CACHE_FROM = 64
+#: Below this many units, the files are read directly: the cache holds every unit in memory
+#: for the life of the process, which pays for a national import, not for a province's map.
+CACHE_FROM = 1000
 
 
 def cache_dir() -> Path:

@@ -466,9 +466,9 @@ class JobPool:
         """The job and the caller's ticket (``None`` for a plain id); a ticket it never gave out
         is as unknown as a job it never had.
         """
-        bare, _, held = job_id.partition(".")
+        bare, dot, held = job_id.partition(".")
         job = self._jobs.get(bare)
-        if job is None or (held and held not in job.holders and held not in job.withdrawn):
+        if job is None or (dot and held not in job.holders and held not in job.withdrawn):   # "<job>." too
             raise InputError(f"{job_id!r} is not a job of this server (or it was forgotten)", field="job")
         return job, held or None
 

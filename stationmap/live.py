@@ -17,6 +17,7 @@ import os
 import threading
 import time
 import weakref
+from contextlib import nullcontext
 from datetime import date
 from typing import Any
 
@@ -30,17 +31,20 @@ _started: dict[int, set[int]] = {}
 _lock = threading.Lock()
 #: One refresh at a time in a process: two overlapping ones could swap an older register in last.
 _refreshing = threading.Lock()
-#: Held while this module's threads use the store, and taken by every ``fork()`` of the process
-#: (``os.register_at_fork``): a process forked while another thread is inside SQLite inherits
-#: SQLite's mutexes locked, and its first SQLite call then hangs for ever. Seen: heavy-pool
-#: workers, forked by a service whose watcher was polling, hanging in ``sqlite3Malloc`` when they
-#: opened the store. gunicorn's master (which watches too) forks request workers the same way.
+#: Held while this module's threads use a SQLite store, and taken by every ``fork()`` of the
+#: process (``os.register_at_fork``): a process forked while another thread is inside SQLite
+#: inherits SQLite's mutexes locked, and its first SQLite call then hangs for ever. Seen:
+#: heavy-pool workers, forked by the pool service while its watcher was polling, hanging in
+#: ``sqlite3Malloc`` when they opened the store. (PostgreSQL's driver has no such global state.)
 _store_io = threading.RLock()
 
 
 def _fork_child() -> None:
-    global _store_io
-    _store_io = threading.RLock()                # the child's own, free: no thread is inside SQLite
+    """The child's own locks, free: its one thread is inside nothing (a lock held by a thread of
+    the parent would otherwise stay held for ever in the child).
+    """
+    global _store_io, _refreshing, _lock
+    _store_io, _refreshing, _lock = threading.RLock(), threading.Lock(), threading.Lock()
 
 
 def _fork_parent() -> None:
@@ -91,7 +95,7 @@ def refresh(store, live: LiveDataset, *, today: date | None = None) -> bool:
     rebuild, not one each. A station closed until a date that has now come is answered as open
     from that day (``today``: the date in China, default now), with no one editing it.
     """
-    with _refreshing, _store_io:
+    with _refreshing, (_store_io if store.backend == "sqlite" else nullcontext()):
         number = store.register_version()
         current = live.current
         if number == current.register_version and not current.reopening_due(today):

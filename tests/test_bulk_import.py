@@ -135,3 +135,21 @@ def test_a_geo_files_text_columns_read_vectorised_are_the_cells_read_one_by_one(
     lon, lat = np.array([121.5, np.nan, 0.0]), np.array([31.2, np.nan, -90.0])
     points = rows_module._points(lon, lat, np.isfinite(lon))
     assert points[1] is None and (points[0].x, points[0].y) == (121.5, 31.2) and (points[2].x, points[2].y) == (0, -90)
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])
+def test_a_geo_file_with_empty_text_cells_reads_them_as_empty(tmp_path, suffix):
+    import geopandas as gpd
+    import shapely
+
+    from stationmap.registers.sheets import read_table
+
+    frame = gpd.GeoDataFrame({"name": ["甲站", "乙站", " 丙站 "], "phone": ["021-1", None, "'=2"],
+                              "address": [None, "南京东路", None]},
+                             geometry=[shapely.Point(121.47, 31.23)] * 3, crs="EPSG:4326")
+    path = tmp_path / f"stations{suffix}"
+    frame.to_file(path)
+    table = read_table(path)
+    rows = [dict(zip(table.headers, row, strict=True)) for row in table.rows]
+    assert [(r["name"], r["phone"], r["address"]) for r in rows] == [
+        ("甲站", "021-1", ""), ("乙站", "", "南京东路"), ("丙站", "=2", "")]

@@ -94,11 +94,11 @@ def test_one_clients_cancel_withdraws_only_that_client_from_a_shared_question(po
 
 def test_a_ticket_that_was_never_given_out_is_not_a_job(pool):
     job = pool.submit("mine", _sleep, (0.2, "m"), ticket=True)
-    forged = job.split(".")[0] + ".0123456789abcdef"
-    with pytest.raises(InputError):
-        pool.status(forged)
-    with pytest.raises(InputError):
-        pool.cancel(forged)
+    for forged in (job.split(".")[0] + ".0123456789abcdef", job.split(".")[0] + "."):   # an empty ticket too
+        with pytest.raises(InputError):
+            pool.status(forged)
+        with pytest.raises(InputError):
+            pool.cancel(forged)
     assert pool.result(job, 10).startswith("ctx:m:")
 
 

@@ -103,15 +103,16 @@ def test_a_fork_waits_until_no_thread_is_inside_the_store_and_the_child_starts_f
     inside, leave, forked = threading.Event(), threading.Event(), threading.Event()
     codes = []
 
-    def reader():
-        with live._store_io:
+    def reader():                                        # as refresh() holds them
+        with live._refreshing, live._store_io:
             inside.set()
             leave.wait(10)
 
     def forker():
         pid = os.fork()
         if pid == 0:                                     # the child: its own lock, free at once
-            os._exit(0 if live._store_io.acquire(blocking=False) else 3)
+            free = live._store_io.acquire(blocking=False) and live._refreshing.acquire(blocking=False)
+            os._exit(0 if free else 3)
         codes.append(os.waitpid(pid, 0)[1])
         forked.set()
 

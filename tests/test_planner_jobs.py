@@ -93,8 +93,10 @@ def test_two_planners_asking_the_same_question_each_cancel_only_their_own_wait(s
     assert mine["id"] != theirs["id"] and mine["id"].split(".")[0] == theirs["id"].split(".")[0]   # one job
     bare = mine["id"].split(".")[0]                  # readable off one's own id: never enough to act
     for method in ("GET", "DELETE"):
-        refused = _call(f"{server.url}/api/v1/coverage/jobs/{bare}", method)
-        assert refused[0] == 404 and refused[1]["Content-Type"] == "application/problem+json"
+        for forged in (bare, bare + "."):
+            refused = _call(f"{server.url}/api/v1/coverage/jobs/{forged}", method)
+            assert refused[0] == 404 and refused[1]["Content-Type"] == "application/problem+json"
+    assert _call(f"{server.url}/api/v1/coverage/jobs/{bare}./json")[0] == 404
     forged = _call(f"{server.url}/api/v1/coverage/jobs/{bare}.0123456789abcdef", "DELETE")
     assert forged[0] == 404
     withdrawn = json.loads(_call(f"{server.url}/api/v1/coverage/jobs/{mine['id']}", "DELETE")[2])

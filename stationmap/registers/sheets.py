@@ -92,7 +92,7 @@ def _column_text(column: Any) -> list[str]:
 
     if pd.api.types.infer_dtype(column, skipna=False) != "string":
         return [cell_text(v) for v in column.tolist()]
-    text = column.astype(object).str.strip()
+    text = column.astype(object).where(column.notna(), "").str.strip()      # a missing cell is "", as cell_text
     quoted = text.str.match(r"'[=+\-@]")
     text[quoted] = text[quoted].str[1:]
     return text.tolist()

@@ -59,7 +59,7 @@ def _status(client: jobs.PoolClient, job_id: str) -> dict[str, Any]:
     found, so one planner's cancel never stops a question another planner is waiting for.
     """
     try:
-        if "." not in job_id:
+        if not job_id.partition(".")[2]:
             raise InputError("a job id without its ticket", field="job")
         status = client.status(job_id)
     except InputError:
