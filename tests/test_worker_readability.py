@@ -21,9 +21,13 @@ def everything_open(browser, base, lang="zh", high_contrast=False):
     page.evaluate("""() => { document.querySelectorAll('details').forEach(d => d.open = true); }""")
     # The list comes before the map: the popup measured here is the drawn map's (tap after it).
     wait_for_map(page)
+    page.wait_for_function("() => window.stationmapPage.around.getLayers().length > 0")   # the other stations too
     page.locator("li.station h2 button").first.click()
     page.wait_for_selector(".leaflet-popup-content")
-    page.wait_for_function("() => window.stationmapPage.around.getLayers().length > 0")
+    # Measured once the map is still: a pin caught mid zoom animation is scaled below its size.
+    page.wait_for_function("""() => { const p = window.stationmapPage;
+        return !p.map._animatingZoom && !p.stations._inZoomAnimation && !p.around._inZoomAnimation
+               && !document.querySelector('.leaflet-zoom-anim'); }""")
     return page
 
 
