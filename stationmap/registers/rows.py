@@ -268,7 +268,8 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
               table.headers[where["id"]] if "id" in where else "站点编号（自动生成 generated）")
     located = np.isfinite(lon) & np.isfinite(lat)
     for i in map(int, np.flatnonzero(~located)):
-        if "lon" not in where or not (table.rows[i][where["lon"]].strip() or table.rows[i][where["lat"]].strip()):
+        if "lon" not in where or "lat" not in where or not (
+                table.rows[i][where["lon"]].strip() or table.rows[i][where["lat"]].strip()):
             out.add("warning", table.row_numbers[i], None, "no coordinates: imported as needing a location, never "
                     "answered as nearest until placed on the map", "无坐标：作为“待定位”导入，在地图上标注前不会被推荐",
                     records["id"][i])
