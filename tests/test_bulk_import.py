@@ -217,3 +217,17 @@ def test_a_messy_sheets_findings_are_its_rows_findings_read_one_at_a_time_in_row
         alone = [finding for row, number in zip(cells, numbers, strict=True)
                  for finding in found(table([row], [number]))]
         assert sorted(found(table(cells, numbers)), key=lambda f: f[1]) == alone
+
+
+def test_points_packed_as_hex_ewkb_by_numpy_are_shapelys_own_ewkb():
+    import shapely
+
+    from stationmap.store.bulk_write import _ewkb_hex
+
+    rng = random.Random(8)
+    pairs = [None if rng.random() < 0.1 else (rng.uniform(-180, 180), rng.uniform(-90, 90)) for _ in range(500)]
+    pairs += [(121.0, 31.0), (0.0, -0.0), (1e-300, 5e-324), (180.0, -90.0)]
+    expected = [None if p is None else shapely.to_wkb(shapely.set_srid(shapely.Point(p), 4326), hex=True,
+                                                      include_srid=True, flavor="extended") for p in pairs]
+    assert _ewkb_hex(pairs) == expected
+    assert _ewkb_hex([None if p is None else shapely.Point(p) for p in pairs]) == expected

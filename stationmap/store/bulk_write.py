@@ -123,15 +123,30 @@ def _gpkg_blobs(values: Sequence[Any]) -> list[bytes | None]:
 
 
 def _ewkb_hex(values: Sequence[Any]) -> list[str | None]:
-    """``(lon, lat)`` pairs (or shapely points; ``None`` for no point) as hex EWKB with SRID 4326."""
-    located, points = _points(values)
+    """``(lon, lat)`` pairs (or shapely points; ``None`` for no point) as hex EWKB with SRID 4326.
+
+    Pairs are packed by numpy: a point's EWKB is a fixed 18-character head (little-endian, type
+    Point with an SRID, 4326) and its two coordinates as little-endian doubles, so the hex of the
+    whole column's coordinates is cut into rows (shapely per chunk costs a second a national
+    import; the two agree, tested).
+    """
     out: list[str | None] = [None] * len(values)
+    located = [i for i, v in enumerate(values) if v is not None]
     if not located:
         return out
-    encoded = shapely.to_wkb(shapely.set_srid(points, SRID), hex=True, include_srid=True, flavor="extended")
-    for i, text in zip(located, encoded.tolist(), strict=True):
+    if isinstance(values[located[0]], shapely.Point):
+        points = shapely.set_srid(np.asarray([values[i] for i in located], dtype=object), SRID)
+        encoded = shapely.to_wkb(points, hex=True, include_srid=True, flavor="extended").tolist()
+    else:
+        digits = np.asarray([values[i] for i in located], dtype="<f8").reshape(-1, 2).tobytes().hex().upper()
+        encoded = [_EWKB_POINT + digits[k:k + 32] for k in range(0, len(digits), 32)]
+    for i, text in zip(located, encoded, strict=True):
         out[i] = text
     return out
+
+
+#: The head of a 2D point's EWKB with SRID 4326: little-endian, type 0x20000001, SRID 4326.
+_EWKB_POINT = "0101000020E6100000"
 
 
 def _copy(c: sa.Connection, table: sa.Table, count: int, columns: Columns) -> None:
