@@ -61,7 +61,7 @@ def init_app(app: Flask) -> Limiter:
 
 
 #: Settings that give Flask-Limiter limits of its own to check before every request.
-APP_WIDE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+APP_WIDE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META", "RATELIMIT_IN_MEMORY_FALLBACK")
 
 
 def _drop_idle_middleware(app: Flask, limiter: Limiter) -> None:
