@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from stationmap.accounts import Account
 from stationmap.stations import from_frame
