@@ -1,19 +1,31 @@
 """Nearest stations for many points at once: the work behind
 :meth:`stationmap.index.StationIndex.nearest_batch` (which checks and converts the points).
 
-Points are taken in an order that keeps neighbours together (:func:`spatial_order`) and
-answered by SciPy's ``cKDTree``: candidates by chord, re-ranked by geodesic, more each round
-until the k-th geodesic beats every unseen chord. (Answering them from the kept squares of
-:mod:`stationmap.cells` instead, vectorised, was measured and bought nothing: the look-up of
-100,000 squares among 1.45 million and the sort of the pairs cost what the tree call saves;
-docs/benchmarks.md, issue 15 part 3.)
+Points are taken in an order that keeps neighbours together (:func:`spatial_order`). SciPy's
+``cKDTree`` gives each point its candidates by chord, nearest first; one compiled pass
+(:func:`_rank`, numba) then measures them by geodesic, ranks them and proves each point's
+answer, exactly as a single query does: the k-th geodesic so far is no longer than the next
+candidate's chord, or the tree had nothing more within reach. Points not proved ask the tree for
+four times the candidates, and so on.
+
+Why compiled: in NumPy the same work (the gathers of every candidate's coordinates, the masks,
+the vectorised geodesic, a sort of the (point, station) pairs) cost more than the tree call
+itself, 50 ms of a 100,000-point batch's 120 ms at 186,100 stations; in one pass over each
+point's few candidates it is a few milliseconds (docs/benchmarks.md, issue 15 part 4). The
+geodesic formulas are :mod:`stationmap.geodesy`'s own functions, compiled here.
+
+Answering from the kept squares of :mod:`stationmap.cells` instead, vectorised, was measured
+and bought nothing (issue 15 part 3).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
+from numba import types
 from numpy.typing import NDArray
 
 from . import geodesy
@@ -35,45 +47,146 @@ def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, k: int, 
     out_dist = np.full((q, k), np.nan)
     if n == 0 or q == 0:
         return out_pos, out_dist
+    lon, lat = np.ascontiguousarray(lon), np.ascontiguousarray(lat)
     xyz = geodesy.ecef(lon, lat)
-    bound = np.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
+    bound = math.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
+    within = math.inf if radius_m is None else radius_m + geodesy.GEODESIC_SLACK_M
+    status = filters.status_only
+    admit = _NO_MASK if status and filters.include_closed else index._masks.active
     m = min(n, index._first_fetch(k, filters))
     rows = np.arange(q)
     while len(rows):
         # One thread: on this project's 2-core machines SciPy's threads bought nothing
         # measurable (docs/benchmarks.md); the spatial order of the points is what pays.
-        chords, idx = index._tree.query(xyz[rows], k=m, distance_upper_bound=bound)
+        chords, idx = index._tree.query(xyz if len(rows) == q else xyz[rows], k=m, distance_upper_bound=bound)
         chords = chords.reshape(len(rows), m)
         idx = idx.reshape(len(rows), m)
-        seen = idx < n                                      # cKDTree pads with n / inf
-        safe = np.where(seen, idx, 0)
-        ok = seen.copy()
-        ok[seen] = index.admitted(idx[seen], filters)
-        dist = np.full(idx.shape, np.inf)
-        if ok.any():
-            r, c = np.nonzero(ok)
-            query, station = rows[r], safe[r, c]        # one gather each, no intermediate copies
-            dist[r, c] = geodesy.geodesic_from_chord(lon[query], lat[query], xyz[query], index.lon[station],
-                                                     index.lat[station], index.xyz[station])
-        if radius_m is not None:
-            dist[dist > radius_m + geodesy.GEODESIC_SLACK_M] = np.inf
-        order = np.lexsort((safe, dist), axis=1)[:, :k]          # by distance, then row
-        best = np.take_along_axis(dist, order, axis=1)
-        best_idx = np.take_along_axis(safe, order, axis=1)
-        # Complete when the tree had nothing more to give (m reached n, or padding shows the
-        # radius ran out), or when the k-th geodesic beats every unseen chord.
-        exhausted = (m >= n) | ~seen[:, -1]
-        kth = best[:, k - 1] if best.shape[1] == k else np.full(len(rows), np.inf)
-        proven = kth <= chords[:, -1] - geodesy.CHORD_SLACK_M
-        done = exhausted | proven
-        found = np.isfinite(best)
-        done_rows = rows[done]
-        width = best.shape[1]                           # under k when k > stations
-        out_pos[done_rows, :width] = np.where(found[done], best_idx[done], -1)
-        out_dist[done_rows, :width] = np.where(found[done], best[done], np.nan)
+        if not status:
+            admit = _admitted_candidates(index, idx, filters)
+        far = _karney_beyond_short_lines(index, lon, lat, rows, chords, idx) if bound > geodesy.SHORT_LINE_M \
+            else _NO_FAR
+        done = np.empty(len(rows), dtype=np.bool_)
+        _rank(chords, idx, rows, lon, lat, xyz, far, index.lon, index.lat, index.xyz, admit, m >= n, bound,
+              within, out_pos, out_dist, done)
         rows = rows[~done]
         m = min(n, m * 4)
     return out_pos, out_dist
+
+
+_NO_MASK = np.zeros(0, dtype=np.bool_)
+_NO_FAR = np.zeros((0, 0))
+
+
+def _admitted_candidates(index: StationIndex, idx: IntArray, filters: Filters) -> NDArray[np.bool_]:
+    """Which stations pass ``filters``, evaluated only on the candidates (the rest read False)."""
+    n = len(index)
+    touched = np.zeros(n + 1, dtype=np.bool_)       # the tree pads with n
+    touched[idx.ravel()] = True
+    touched = np.flatnonzero(touched[:n])
+    admit = np.zeros(n, dtype=np.bool_)
+    admit[touched] = index.admitted(touched, filters)
+    return admit
+
+
+def _karney_beyond_short_lines(index: StationIndex, lon: FloatArray, lat: FloatArray, rows: IntArray,
+                               chords: FloatArray, idx: IntArray) -> FloatArray:
+    """Karney's geodesic for the candidates farther than :data:`geodesy.SHORT_LINE_M` by chord
+    (pyproj cannot be called from the compiled kernel; only a search with no radius or one of
+    over 100 km meets them), NaN elsewhere.
+    """
+    far = np.full(chords.shape, np.nan)
+    long = (chords > geodesy.SHORT_LINE_M) & (idx < len(index))
+    if long.any():
+        r, c = np.nonzero(long)
+        point, station = rows[r], idx[r, c]
+        far[r, c] = geodesy.geodesic_m(lon[point], lat[point], index.lon[station], index.lat[station])
+    return far
+
+
+_point_frame = numba.njit(geodesy.point_frame, cache=True)
+_near_arc = numba.njit(geodesy.near_arc, cache=True)
+_midpoint_arc = numba.njit(geodesy.midpoint_arc, cache=True)
+
+_F1 = types.Array(types.float64, 1, "C", readonly=True)
+_F2 = types.Array(types.float64, 2, "C", readonly=True)
+_I1 = types.Array(types.int64, 1, "C", readonly=True)
+_I2 = types.Array(types.int64, 2, "C", readonly=True)
+_B1 = types.Array(types.boolean, 1, "C", readonly=True)
+_RANK_SIGNATURE = types.void(_F2, _I2, _I1, _F1, _F1, _F2, _F2, _F1, _F1, _F2, _B1, types.boolean, types.float64,
+                             types.float64, types.int64[:, ::1], types.float64[:, ::1], types.boolean[::1])
+
+
+# Compiled when this module is imported (the signature is given), from numba's cache after the
+# first time: never on a request.
+@numba.njit(_RANK_SIGNATURE, cache=True, nogil=True)
+def _rank(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, station_xyz, admit,   # noqa: PLR0912
+          exhausted, bound, within, out_pos, out_dist, done):  # pragma: no cover (compiled: runs outside Python)
+    """Each of ``rows`` (points, by their place in ``lon``/``lat``/``xyz`` and the outputs) with
+    its tree candidates ``chords``/``idx`` (one row each, nearest first, padded with ``inf``/n):
+    measure, rank and prove, as :meth:`StationIndex._nearest_from_tree` does for one point.
+
+    Candidates are walked by chord; each admitted one (``admit`` over the stations, empty for
+    all) is measured by geodesic and kept among the k best by (metres, row), those within
+    ``within`` only. The point is done when the k-th geodesic so far is no longer than the next
+    candidate's chord less the slack (that one and every later station are at least as far),
+    when a candidate is beyond ``bound`` or padding (the tree had nothing more within reach),
+    or when ``exhausted`` (every station was a candidate). A done point's answer is written to
+    ``out_pos``/``out_dist`` (left at -1/NaN past its last station); ``done`` says which.
+    """
+    n = station_lon.shape[0]
+    m = chords.shape[1]
+    k = out_pos.shape[1]
+    slack = 1e-6                                   # geodesy.CHORD_SLACK_M
+    near2 = 10_000.0 * 10_000.0                    # geodesy.NEAR_CHORD_M squared
+    short = 100_000.0                              # geodesy.SHORT_LINE_M
+    best_d = np.empty(k)
+    best_p = np.empty(k, dtype=np.int64)
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        x1, y1, z1 = xyz[i, 0], xyz[i, 1], xyz[i, 2]
+        frame = _point_frame(lon[i], lat[i])
+        count = 0
+        complete = exhausted
+        for j in range(m):
+            chord = chords[r, j]
+            p = idx[r, j]
+            if chord > bound or p >= n:
+                complete = True
+                break
+            if count == k and best_d[k - 1] <= chord - slack:
+                complete = True
+                break
+            if admit.shape[0] and not admit[p]:
+                continue
+            dx, dy, dz = station_xyz[p, 0] - x1, station_xyz[p, 1] - y1, station_xyz[p, 2] - z1
+            chord2 = dx * dx + dy * dy + dz * dz
+            if chord > short:
+                d = far[r, j]
+            elif chord2 > near2:
+                d = _midpoint_arc(lon[i], lat[i], station_lon[p], station_lat[p], dx, dy, dz, math.sqrt(chord2))
+            elif chord2 == 0.0:
+                d = 0.0
+            else:
+                d = _near_arc(frame, dx, dy, dz, chord2)
+            if not d <= within:
+                continue
+            # Insert (d, p) among the best, ordered by metres then row; the k-th falls off.
+            at = count if count < k else k
+            while at > 0 and (best_d[at - 1] > d or (best_d[at - 1] == d and best_p[at - 1] > p)):
+                if at < k:
+                    best_d[at], best_p[at] = best_d[at - 1], best_p[at - 1]
+                at -= 1
+            if at < k:
+                best_d[at], best_p[at] = d, p
+                if count < k:
+                    count += 1
+        if not complete and count == k and best_d[k - 1] <= chords[r, m - 1] - slack:
+            complete = True
+        done[r] = complete
+        if complete:
+            for j in range(count):
+                out_pos[i, j] = best_p[j]
+                out_dist[i, j] = best_d[j]
 
 
 #: Cells of this many degrees order a batch's points (see :func:`spatial_order`).
