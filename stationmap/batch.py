@@ -38,15 +38,17 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 
-def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, k: int, radius_m: float | None,
-                 filters: Filters) -> tuple[IntArray, FloatArray]:
-    """The k nearest of points already checked, converted to WGS-84 and in spatial order."""
+def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, radius_m: float | None, filters: Filters,
+                 dest: IntArray, out_pos: IntArray, out_dist: FloatArray) -> None:
+    """The nearest stations of points already checked, converted to WGS-84 and in spatial order,
+    written to rows ``dest`` of ``out_pos``/``out_dist`` (k columns, filled with -1 and NaN):
+    the caller's order, so the answers need no second pass to be put back.
+    """
     n = len(index)
     q = len(lon)
-    out_pos = np.full((q, k), -1, dtype=np.int64)
-    out_dist = np.full((q, k), np.nan)
+    k = out_pos.shape[1]
     if n == 0 or q == 0:
-        return out_pos, out_dist
+        return
     lon, lat = np.ascontiguousarray(lon), np.ascontiguousarray(lat)
     xyz = geodesy.ecef(lon, lat)
     bound = math.inf if radius_m is None else radius_m + geodesy.CHORD_SLACK_M
@@ -67,10 +69,9 @@ def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, k: int, 
             else _NO_FAR
         done = np.empty(len(rows), dtype=np.bool_)
         _rank(chords, idx, rows, lon, lat, xyz, far, index.lon, index.lat, index.xyz, admit, m >= n, bound,
-              within, out_pos, out_dist, done)
+              within, dest, out_pos, out_dist, done)
         rows = rows[~done]
         m = min(n, m * 4)
-    return out_pos, out_dist
 
 
 _NO_MASK = np.zeros(0, dtype=np.bool_)
@@ -113,14 +114,14 @@ _I1 = types.Array(types.int64, 1, "C", readonly=True)
 _I2 = types.Array(types.int64, 2, "C", readonly=True)
 _B1 = types.Array(types.boolean, 1, "C", readonly=True)
 _RANK_SIGNATURE = types.void(_F2, _I2, _I1, _F1, _F1, _F2, _F2, _F1, _F1, _F2, _B1, types.boolean, types.float64,
-                             types.float64, types.int64[:, ::1], types.float64[:, ::1], types.boolean[::1])
+                             types.float64, _I1, types.int64[:, ::1], types.float64[:, ::1], types.boolean[::1])
 
 
 # Compiled when this module is imported (the signature is given), from numba's cache after the
 # first time: never on a request.
 @numba.njit(_RANK_SIGNATURE, cache=True, nogil=True)
 def _rank(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, station_xyz, admit,   # noqa: PLR0912
-          exhausted, bound, within, out_pos, out_dist, done):  # pragma: no cover (compiled: runs outside Python)
+          exhausted, bound, within, dest, out_pos, out_dist, done):  # pragma: no cover (compiled: runs outside Python)
     """Each of ``rows`` (points, by their place in ``lon``/``lat``/``xyz`` and the outputs) with
     its tree candidates ``chords``/``idx`` (one row each, nearest first, padded with ``inf``/n):
     measure, rank and prove, as :meth:`StationIndex._nearest_from_tree` does for one point.
@@ -131,7 +132,8 @@ def _rank(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, stati
     candidate's chord less the slack (that one and every later station are at least as far),
     when a candidate is beyond ``bound`` or padding (the tree had nothing more within reach),
     or when ``exhausted`` (every station was a candidate). A done point's answer is written to
-    ``out_pos``/``out_dist`` (left at -1/NaN past its last station); ``done`` says which.
+    row ``dest[i]`` of ``out_pos``/``out_dist`` (left at -1/NaN past its last station); ``done``
+    says which.
     """
     n = station_lon.shape[0]
     m = chords.shape[1]
@@ -185,8 +187,8 @@ def _rank(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, stati
         done[r] = complete
         if complete:
             for j in range(count):
-                out_pos[i, j] = best_p[j]
-                out_dist[i, j] = best_d[j]
+                out_pos[dest[i], j] = best_p[j]
+                out_dist[dest[i], j] = best_d[j]
 
 
 #: Cells of this many degrees order a batch's points (see :func:`spatial_order`).
@@ -205,4 +207,4 @@ def spatial_order(lon: FloatArray, lat: FloatArray) -> IntArray:
         return np.arange(len(lon))
     columns = int(360 / _ORDER_CELL_DEG) + 1
     cell = (np.floor((lat + 90.0) / _ORDER_CELL_DEG) * columns + np.floor((lon + 180.0) / _ORDER_CELL_DEG))
-    return np.argsort(cell.astype(np.int64), kind="stable")
+    return np.argsort(cell.astype(np.int64))      # not stable: half the time, and any order will do
