@@ -3,7 +3,7 @@
 
 Points are taken in an order that keeps neighbours together (:func:`spatial_order`). SciPy's
 ``cKDTree`` gives each point its candidates by chord, nearest first; one compiled pass
-(:func:`_rank`, numba) then measures them by geodesic, ranks them and proves each point's
+(:func:`_rank_rows`, compiled by numba) then measures them by geodesic, ranks them and proves each point's
 answer, exactly as a single query does: the k-th geodesic so far is no longer than the next
 candidate's chord, or the tree had nothing more within reach. Points not proved ask the tree for
 four times the candidates, and so on.
@@ -21,7 +21,8 @@ and bought nothing (issue 15 part 3).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
@@ -81,9 +82,9 @@ _NO_FAR = np.zeros((0, 0))
 def _admitted_candidates(index: StationIndex, idx: IntArray, filters: Filters) -> NDArray[np.bool_]:
     """Which stations pass ``filters``, evaluated only on the candidates (the rest read False)."""
     n = len(index)
-    touched = np.zeros(n + 1, dtype=np.bool_)       # the tree pads with n
-    touched[idx.ravel()] = True
-    touched = np.flatnonzero(touched[:n])
+    seen = np.zeros(n + 1, dtype=np.bool_)          # the tree pads with n
+    seen[idx.ravel()] = True
+    touched = np.flatnonzero(seen[:n])
     admit = np.zeros(n, dtype=np.bool_)
     admit[touched] = index.admitted(touched, filters)
     return admit
@@ -104,9 +105,22 @@ def _karney_beyond_short_lines(index: StationIndex, lon: FloatArray, lat: FloatA
     return far
 
 
-_point_frame = numba.njit(geodesy.point_frame, cache=True)
-_near_arc = numba.njit(geodesy.near_arc, cache=True)
-_midpoint_arc = numba.njit(geodesy.midpoint_arc, cache=True)
+def _compiled(function: Callable[..., Any], signature: Any = None) -> Any:
+    """``function`` compiled by numba, its machine code cached on disk (beside the module, or in
+    the user's cache folder when the install is read-only; ``NUMBA_CACHE_DIR`` chooses another):
+    compiling takes about 3 s, loading it from the cache a few milliseconds. A process with no
+    writable cache folder at all (a service user without a home) compiles at every start
+    instead of failing to import.
+    """
+    try:
+        return numba.njit(signature, cache=True, nogil=True)(function)
+    except RuntimeError:            # numba: "cannot cache function ...: no locator available"
+        return numba.njit(signature, nogil=True)(function)
+
+
+_point_frame = _compiled(geodesy.point_frame)
+_near_arc = _compiled(geodesy.near_arc)
+_midpoint_arc = _compiled(geodesy.midpoint_arc)
 
 _F1 = types.Array(types.float64, 1, "C", readonly=True)
 _F2 = types.Array(types.float64, 2, "C", readonly=True)
@@ -117,11 +131,41 @@ _RANK_SIGNATURE = types.void(_F2, _I2, _I1, _F1, _F1, _F2, _F2, _F1, _F1, _F2, _
                              types.float64, _I1, types.int64[:, ::1], types.float64[:, ::1], types.boolean[::1])
 
 
-# Compiled when this module is imported (the signature is given), from numba's cache after the
-# first time: never on a request.
-@numba.njit(_RANK_SIGNATURE, cache=True, nogil=True)
-def _rank(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, station_xyz, admit,   # noqa: PLR0912
-          exhausted, bound, within, dest, out_pos, out_dist, done):  # pragma: no cover (compiled: runs outside Python)
+def _metres(frame, lon1, lat1, lon2, lat2, dx, dy, dz):  # pragma: no cover (compiled: runs outside Python)
+    """Geodesic metres from a point (its :func:`geodesy.point_frame`) along a chord of at most
+    :data:`geodesy.SHORT_LINE_M`: what :meth:`geodesy.NearPoint.distance` measures, by the same
+    functions.
+    """
+    chord2 = dx * dx + dy * dy + dz * dz
+    if chord2 > 10_000.0 * 10_000.0:                 # geodesy.NEAR_CHORD_M squared
+        return _midpoint_arc(lon1, lat1, lon2, lat2, dx, dy, dz, math.sqrt(chord2))
+    if chord2 == 0.0:
+        return 0.0
+    return _near_arc(frame, dx, dy, dz, chord2)
+
+
+def _keep(best_d, best_p, count, d, p):  # pragma: no cover (compiled: runs outside Python)
+    """Put station ``p`` at ``d`` metres among the ``count`` best so far (ascending by metres,
+    then row; at most ``len(best_d)``, the last falling off); returns the new count.
+    """
+    k = best_d.shape[0]
+    at = count
+    while at > 0 and (best_d[at - 1] > d or (best_d[at - 1] == d and best_p[at - 1] > p)):
+        if at < k:
+            best_d[at], best_p[at] = best_d[at - 1], best_p[at - 1]
+        at -= 1
+    if at < k:
+        best_d[at], best_p[at] = d, p
+        return min(count + 1, k)
+    return count
+
+
+_metres = _compiled(_metres)
+_keep = _compiled(_keep)
+
+
+def _rank_rows(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, station_xyz, admit,
+               exhausted, bound, within, dest, out_pos, out_dist, done):  # pragma: no cover (compiled)
     """Each of ``rows`` (points, by their place in ``lon``/``lat``/``xyz`` and the outputs) with
     its tree candidates ``chords``/``idx`` (one row each, nearest first, padded with ``inf``/n):
     measure, rank and prove, as :meth:`StationIndex._nearest_from_tree` does for one point.
@@ -139,7 +183,6 @@ def _rank(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, stati
     m = chords.shape[1]
     k = out_pos.shape[1]
     slack = 1e-6                                   # geodesy.CHORD_SLACK_M
-    near2 = 10_000.0 * 10_000.0                    # geodesy.NEAR_CHORD_M squared
     short = 100_000.0                              # geodesy.SHORT_LINE_M
     best_d = np.empty(k)
     best_p = np.empty(k, dtype=np.int64)
@@ -160,28 +203,13 @@ def _rank(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, stati
                 break
             if admit.shape[0] and not admit[p]:
                 continue
-            dx, dy, dz = station_xyz[p, 0] - x1, station_xyz[p, 1] - y1, station_xyz[p, 2] - z1
-            chord2 = dx * dx + dy * dy + dz * dz
             if chord > short:
                 d = far[r, j]
-            elif chord2 > near2:
-                d = _midpoint_arc(lon[i], lat[i], station_lon[p], station_lat[p], dx, dy, dz, math.sqrt(chord2))
-            elif chord2 == 0.0:
-                d = 0.0
             else:
-                d = _near_arc(frame, dx, dy, dz, chord2)
-            if not d <= within:
-                continue
-            # Insert (d, p) among the best, ordered by metres then row; the k-th falls off.
-            at = count if count < k else k
-            while at > 0 and (best_d[at - 1] > d or (best_d[at - 1] == d and best_p[at - 1] > p)):
-                if at < k:
-                    best_d[at], best_p[at] = best_d[at - 1], best_p[at - 1]
-                at -= 1
-            if at < k:
-                best_d[at], best_p[at] = d, p
-                if count < k:
-                    count += 1
+                d = _metres(frame, lon[i], lat[i], station_lon[p], station_lat[p], station_xyz[p, 0] - x1,
+                            station_xyz[p, 1] - y1, station_xyz[p, 2] - z1)
+            if d <= within:
+                count = _keep(best_d, best_p, count, d, p)
         if not complete and count == k and best_d[k - 1] <= chords[r, m - 1] - slack:
             complete = True
         done[r] = complete
@@ -189,6 +217,11 @@ def _rank(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, stati
             for j in range(count):
                 out_pos[dest[i], j] = best_p[j]
                 out_dist[dest[i], j] = best_d[j]
+
+
+# Compiled when this module is imported (the signature is given), from numba's cache after the
+# first time: never on a request.
+_rank = _compiled(_rank_rows, _RANK_SIGNATURE)
 
 
 #: Cells of this many degrees order a batch's points (see :func:`spatial_order`).

@@ -105,3 +105,21 @@ def test_the_compiled_formulas_are_geodesy_s_own():
             geodesy.near_arc(frame, dx, dy, dz, chord2), rel=1e-14)
         assert batch._midpoint_arc(lon1, lat1, lon2, lat2, dx, dy, dz, math.sqrt(chord2)) == pytest.approx(
             geodesy.midpoint_arc(lon1, lat1, lon2, lat2, dx, dy, dz, math.sqrt(chord2)), rel=1e-14)
+
+
+def test_the_radius_is_a_hard_limit_to_the_millimetre():
+    """Stations placed by Karney's algorithm 1 mm inside and 5 µm outside 2 km of each point, in
+    every direction: the batch keeps the inside ones and never the outside ones. (At 2 km the
+    arc exceeds the chord by 8 µm, so the outside ones pass the tree's chord bound and only the
+    geodesic keeps them out.)"""
+    rng = np.random.default_rng(11)
+    centres_lon, centres_lat = rng.uniform(75, 130, 30), rng.uniform(20, 50, 30)
+    azimuths = rng.uniform(0, 360, 30)
+    inside_lon, inside_lat, _ = geodesy.GEOD.fwd(centres_lon, centres_lat, azimuths, np.full(30, 2_000.0 - 1e-3))
+    outside_lon, outside_lat, _ = geodesy.GEOD.fwd(centres_lon, centres_lat, azimuths + 90, np.full(30, 2_000.0 + 5e-6))
+    lon, lat = np.concatenate([outside_lon, inside_lon]), np.concatenate([outside_lat, inside_lat])
+    frame = pd.DataFrame({"id": [f"R{i}" for i in range(60)], "name": [f"站{i}" for i in range(60)], "lon": lon,
+                          "lat": lat, "status": "open"})
+    index = StationIndex(from_frame(frame))
+    positions = _batch_equals_brute_force(index, centres_lon, centres_lat, 3, 2_000.0, Filters())
+    assert positions[:, 0].tolist() == list(range(30, 60)) and (positions[:, 1] == -1).all()
