@@ -91,11 +91,13 @@ def test_more_neighbours_than_stations_and_an_empty_batch():
 
 
 def test_the_compiled_formulas_are_geodesy_s_own():
-    """The batch compiles geodesy's plain-float functions: the same metres as the single query's."""
+    """The batch compiles geodesy's plain-float functions: the same metres as the single query's
+    (whose NearPoint inlines near_arc's arithmetic for speed)."""
     rng = np.random.default_rng(9)
-    for _ in range(300):
+    for i in range(300):
+        spread = (0.3, 0.03)[i % 2]                         # lines of tens of km, and of a few
         lon1, lat1 = float(rng.uniform(-180, 180)), float(rng.uniform(-89, 89))
-        lon2, lat2 = lon1 + float(rng.normal(0, 0.3)), lat1 + float(rng.normal(0, 0.3))
+        lon2, lat2 = lon1 + float(rng.normal(0, spread)), lat1 + float(rng.normal(0, spread))
         a, b = geodesy.ecef_point(lon1, lat1), geodesy.ecef_point(lon2, lat2)
         dx, dy, dz = b[0] - a[0], b[1] - a[1], b[2] - a[2]
         chord2 = dx * dx + dy * dy + dz * dz
@@ -103,6 +105,9 @@ def test_the_compiled_formulas_are_geodesy_s_own():
         assert batch._point_frame(lon1, lat1) == pytest.approx(frame, rel=1e-15)
         assert batch._near_arc(frame, dx, dy, dz, chord2) == pytest.approx(
             geodesy.near_arc(frame, dx, dy, dz, chord2), rel=1e-14)
+        if chord2 <= geodesy.NEAR_CHORD_M ** 2:           # the single query's inlined copy
+            assert geodesy.NearPoint(lon1, lat1, a).distance(lon2, lat2, b) == \
+                geodesy.near_arc(frame, dx, dy, dz, chord2)
         assert batch._midpoint_arc(lon1, lat1, lon2, lat2, dx, dy, dz, math.sqrt(chord2)) == pytest.approx(
             geodesy.midpoint_arc(lon1, lat1, lon2, lat2, dx, dy, dz, math.sqrt(chord2)), rel=1e-14)
 
