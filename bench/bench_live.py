@@ -12,6 +12,12 @@ PostgreSQL + PostGIS started by ``tests/postgres.py``) seeded with the stations.
    the write API; a polling client asks nearest around the pair and counts any answer where the
    two differ (half of an import). The server processes' memory is sampled throughout.
 
+Both runs also count the server's own CPU seconds (every process of ``stationmap serve``): on
+this machine wrk, the benchmark's imports and the server share two cores, so the requests/s
+ratio mixes what the server's swaps cost with what the benchmark's own edits take. Nearest
+answers per server CPU-second, with and without edits, is the ratio a server would see whose
+load and edits come from elsewhere.
+
 Prints the figures for docs/benchmarks.md. Usage::
 
     python bench/bench_live.py --backend sqlite --seconds 60
@@ -157,6 +163,26 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants, those already ended and
+    waited for included (a parent's ``cutime``/``cstime``): the server's own work, whatever else
+    runs on the machine.
+    """
+    tick, total, pending = os.sysconf("SC_CLK_TCK"), 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15])          # utime, stime, cutime, cstime
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += [int(c) for c in children.read().split()]
+        except OSError:
+            continue
+    return total / tick
+
+
 def time_to_live(base: str, store: Store, station: str, streak: int = 12, bound: float = 120) -> float:
     """Seconds from an edit's commit until ``streak`` answers in a row carry its register version."""
     phone = f"021-{int(time.time() * 1000) % 100_000_000:08d}"
@@ -276,13 +302,17 @@ def run(url: str, stations, *, seconds: int, connections: int, workers: int, fol
     with serve(url, workers, folder) as (base, process):
         live = [time_to_live(base, store, edited) for _ in range(freshness)]
         _wrk(base, str(lua), connections, 3, threads)                            # warm up
+        spent = cpu_s(process.pid)
         baseline = _wrk(base, str(lua), connections, seconds, threads)
+        baseline["server_cpu_s"] = cpu_s(process.pid) - spent
         churn = Churn(base, store, process.pid, folder, pair, edited)
         workers_ = [threading.Thread(target=t) for t in (churn.run_changes, churn.run_poller, churn.run_memory)]
         for t in workers_:
             t.start()
         try:
+            spent = cpu_s(process.pid)
             loaded = _wrk(base, str(lua), connections, seconds, threads)
+            loaded["server_cpu_s"] = cpu_s(process.pid) - spent
         finally:
             churn.stop.set()
             for t in workers_:
@@ -330,6 +360,11 @@ def main() -> None:
           f"{lo['errors']} {lo['kinds']} |")
     print(f"ratio under edits: {lo['rps'] / b['rps']:.2f}; imports {r['imports']}, edits {r['edits']}, "
           f"change errors {len(r['errors'])} {r['errors'][:3]}; polls {r['polls']}, half-applied answers {r['mixed']}")
+    per_cpu = [w["rps"] * args.seconds / w["server_cpu_s"] for w in (b, lo)]
+    print(f"server CPU: {b['server_cpu_s']:.1f} s alone, {lo['server_cpu_s']:.1f} s under edits; nearest answers "
+          f"per server CPU-second {per_cpu[0]:,.0f} alone, {per_cpu[1]:,.0f} under edits: "
+          f"ratio {per_cpu[1] / per_cpu[0]:.2f} (the throughput ratio of a CPU-bound server whose edits and "
+          "load come from other machines)")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     print(f"server memory (all processes): {r['rss_start_mb']:.0f} MB at start, max {r['rss_max_mb']:.0f} MB, "
           f"{r['rss_after_mb']:.0f} MB after the run")

@@ -283,8 +283,11 @@ class StationIndex:
         """Every column as a plain list, plus GCJ-02 and BD-09 coordinates (``gcj02_lon`` …):
         building a result from lists costs microseconds where a pandas row costs a hundred.
         """
-        every = tuple(str(c) for c in self.stations.columns)
-        return self.memo("columns", self._column_lists, depends=every, update=self._patched_columns)
+        try:
+            return self._memo["columns"]          # the hot path: no look at the frame's labels
+        except KeyError:
+            every = tuple(str(c) for c in self.stations.columns.tolist())
+            return self.memo("columns", self._column_lists, depends=every, update=self._patched_columns)
 
     def _column_lists(self, rows: IntArray | None = None) -> dict[str, list]:
         """The lists of :attr:`columns` (of ``rows`` only, if given)."""

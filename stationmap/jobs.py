@@ -27,12 +27,17 @@ Versions of the context (the living register)
     register's watcher in it, ``on_start``), and when a job asks for a version newer than the
     service holds it first catches up (``catch_up``: reads the store) in the slot's thread. A
     worker process holds the context as it was when forked, so a worker older than the job's
-    version is replaced by a fresh fork before it runs it, and an idle worker older than the
-    service is replaced within a second (at most one old register per worker: memory does not
-    grow with swaps). A job is never answered from an older version than it asked for; if the
-    pool is *ahead* (the register moved on again since the request began), it answers from the
-    newer one, and the answer names the version it came from (the coverage answer's
-    ``version``, a picture's caption). Without ``version_of`` (a file that never changes) no
+    version is replaced by a fresh fork before it runs it. An idle worker older than the
+    service is replaced too, but at most once per ``renew_idle_s`` (30 s): forking a process
+    that holds the register costs the service more CPU than the register's own update, and
+    while edits stream in every second, renewing idle workers at each one took a sixth of a
+    core from the request workers for nothing. Either way a worker holds at most one old
+    register, so memory does not grow with swaps.
+
+    A job is never answered from an older version than it asked for; if the pool is *ahead*
+    (the register moved on again since the request began), it answers from the newer one, and
+    the answer names the version it came from (the coverage answer's ``version``, a picture's
+    caption). Without ``version_of`` (a file that never changes) no
     version is checked.
 
     When the queue is full :meth:`JobPool.submit` raises :class:`PoolFull` with a ``retry_after``
@@ -203,11 +208,12 @@ class _Slot:
         self.conn: Any = None
         self.jobs_done = 0
         self.job: Job | None = None
-        #: The context version the worker process was forked with.
+        #: The context version the worker process was forked with, and when (monotonic).
         self.version: int | None = None
+        self.forked_at = 0.0
 
     def start(self) -> None:
-        self.version = self.pool.held_version()
+        self.version, self.forked_at = self.pool.held_version(), time.monotonic()
         ours, theirs = get_context("fork").Pipe()
         self.process = get_context("fork").Process(target=_work, args=(theirs, self.pool.context), daemon=True)
         self.process.start()
@@ -235,7 +241,8 @@ class _Slot:
         while not self.pool.closed:
             job = self.pool._next_job()
             if job is None:
-                self._renew_if_old(self.pool.held_version())
+                if time.monotonic() - self.forked_at >= self.pool.renew_idle_s:
+                    self._renew_if_old(self.pool.held_version())
                 continue
             try:
                 self.pool._ready_for(job.version)
@@ -322,13 +329,17 @@ class JobPool:
         ``catch_up(context, version)``: bring the context up to at least ``version`` (called
         in the service when a job asks for a newer version than it holds; time it takes
         counts against that job's limit).
+    renew_idle_s
+        An idle worker holding an older version than the service is replaced once it is at
+        least this old (seconds): soon after a lone edit, at most this often while edits stream.
     """
 
     def __init__(self, context: Any = None, *, processes: int = 2, queue: int = 4, recycle_after: int = 20,
                  timeout_s: float = 60.0, keep: int = 32, keep_bytes: int = 64 * 2**20,
                  version_of: Callable[[Any], int | None] | None = None,
-                 catch_up: Callable[[Any, int], None] | None = None):
+                 catch_up: Callable[[Any, int], None] | None = None, renew_idle_s: float = 30.0):
         self.context = context
+        self.renew_idle_s = renew_idle_s
         self.version_of, self.catch_up = version_of, catch_up
         self._catching_up = threading.Lock()
         self.queue_size, self.recycle_after, self.timeout_s = queue, recycle_after, timeout_s

@@ -6,9 +6,8 @@ Tencent links a worker taps need GCJ-02 and a GIS analyst needs WGS-84.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from . import geodesy, hours, travel, vocab
@@ -23,62 +22,58 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
                    lang: str = "zh", mode: str = "walk") -> dict[str, Any]:
     """One station as a JSON-ready dict; ``when`` adds ``open_now`` and the next change."""
     p = int(position)
-    record = dict(_static_records(index)(p, lang, mode))
+    col = index.columns
+    record = dict(_static_record(tuple([col[c][p] if c in col else None for c in _STATIC]),
+                                 index._lon_list[p], index._lat_list[p], lang, mode))
     if when is not None:
         # Equal instants in other offsets compare equal: the offset is part of the key, as the
         # words ("tomorrow") depend on the day where ``when`` was given.
-        record.update(_hours_cache(index)(p, when.replace(second=0, microsecond=0), lang, when.utcoffset()))
+        until = col["closed_until"][p] if "closed_until" in col else ""
+        record.update(_hours_fields(col["status"][p], until, col["opening_hours"][p],
+                                    when.replace(second=0, microsecond=0), lang, when.utcoffset()))
     return record
 
 
-def _hours_cache(index: StationIndex) -> Callable[..., dict[str, Any]]:
-    """:func:`_hours_fields` for one index, once per station per minute (the caller cuts
-    ``when`` to the minute). Exact: opening hours change on whole minutes, and the words depend
-    on the day and the change's clock time only. Kept on the index, holding its columns only.
+#: The columns a station's static record is made from, besides its WGS-84 point.
+_STATIC = ("id", "name", "name_en", "type", "access", "amenities", "opening_hours", "status", "operator",
+           "address", "phone", "adcode", "last_verified", "version", "gcj02_lon", "gcj02_lat", "bd09_lon", "bd09_lat")
+
+
+@lru_cache(maxsize=16_384)
+def _static_record(values: tuple, lon: float, lat: float, lang: str, mode: str) -> dict[str, Any]:
+    """The parts of a record that do not change with the time of the request.
+
+    Cached by the station's values, not its position: a worker's neighbourhood asks about the
+    same stations all day, and a register swapped in after an edit (every second while staff
+    work) keeps every record its edit did not touch; a changed station has other values, so a
+    stale record is never served. Callers copy the dict before adding to it and never mutate
+    the nested values.
     """
-    col = index.columns
-    return index.memo("records.hours", lambda: lru_cache(maxsize=16_384)(partial(_hours_fields, col)))
-
-
-def _static_records(index: StationIndex) -> Callable[[int, str, str], dict[str, Any]]:
-    """:func:`_static_record` for one index, its last 16,384 answers cached.
-
-    Cached: a worker's neighbourhood asks about the same stations all day. The cache lives on
-    the index (and holds its columns, not the index), so a swapped-out index takes its records
-    along. Callers copy the dict before adding to it and never mutate the nested values.
-    """
-    col, lons, lats = index.columns, index._lon_list, index._lat_list
-    return index.memo("records.static", lambda: lru_cache(maxsize=16_384)(partial(_static_record, col, lons, lats)))
-
-
-def _static_record(col: dict[str, list], lons: list[float], lats: list[float], p: int, lang: str, mode: str
-                   ) -> dict[str, Any]:
-    """The parts of a record that do not change with the time of the request."""
-    name = col["name"][p]
-    lon, lat = lons[p], lats[p]
+    col = dict(zip(_STATIC, values, strict=True))
+    name = col["name"]
     return {
-        "id": col["id"][p],
+        "id": col["id"],
         "name": name,
-        "name_en": col["name_en"][p] or None,
-        "type": col["type"][p],
-        "type_label": vocab.label(vocab.STATION_TYPES, col["type"][p], lang),
-        "access": col["access"][p],
-        "access_label": vocab.label(vocab.ACCESS, col["access"][p], lang),
+        "name_en": col["name_en"] or None,
+        "type": col["type"],
+        "type_label": vocab.label(vocab.STATION_TYPES, col["type"], lang),
+        "access": col["access"],
+        "access_label": vocab.label(vocab.ACCESS, col["access"], lang),
         "amenities": [{"code": a, "label": vocab.label(vocab.AMENITIES, a, lang)}
-                      for a in _in_vocabulary_order(amenity_codes(col["amenities"][p]))],
-        "opening_hours": col["opening_hours"][p] or None,
-        "status": col["status"][p],
-        "operator": col["operator"][p] or None,
-        "address": col["address"][p] or None,
-        "phone": col["phone"][p] or None,
-        "adcode": col["adcode"][p] or None,
-        "last_verified": col["last_verified"][p] or None,
-        "version": int(col["version"][p]) if "version" in col else None,     # None: a file, not the store
+                      for a in _in_vocabulary_order(amenity_codes(col["amenities"]))],
+        "opening_hours": col["opening_hours"] or None,
+        "status": col["status"],
+        "operator": col["operator"] or None,
+        "address": col["address"] or None,
+        "phone": col["phone"] or None,
+        "adcode": col["adcode"] or None,
+        "last_verified": col["last_verified"] or None,
+        "version": int(col["version"]) if col["version"] is not None else None,     # None: a file, not the store
         "lon": round(lon, 7),
         "lat": round(lat, 7),
-        "gcj02": [round(col["gcj02_lon"][p], 7), round(col["gcj02_lat"][p], 7)],
-        "links": navigation_links(lon, lat, name, mode=mode, gcj02=(col["gcj02_lon"][p], col["gcj02_lat"][p]),
-                                  bd09=(col["bd09_lon"][p], col["bd09_lat"][p])),
+        "gcj02": [round(col["gcj02_lon"], 7), round(col["gcj02_lat"], 7)],
+        "links": navigation_links(lon, lat, name, mode=mode, gcj02=(col["gcj02_lon"], col["gcj02_lat"]),
+                                  bd09=(col["bd09_lon"], col["bd09_lat"])),
     }
 
 
@@ -92,18 +87,23 @@ def _in_vocabulary_order(codes: list[str]) -> list[str]:
     return sorted(codes, key=lambda code: _AMENITY_ORDER.get(code, len(_AMENITY_ORDER)))
 
 
-def _hours_fields(col: dict[str, list], p: int, when: datetime, lang: str, _offset: Any = None) -> dict[str, Any]:
-    """Open now and the next change. ``_offset`` only keys the cache. Callers copy, never mutate."""
-    status = col["status"][p]
+@lru_cache(maxsize=16_384)
+def _hours_fields(status: str, until: str, expression: str, when: datetime, lang: str, _offset: Any = None
+                  ) -> dict[str, Any]:
+    """Open now and the next change, once per station state per minute (the caller cuts ``when``
+    to the minute). Exact: opening hours change on whole minutes, and the words depend on the
+    day and the change's clock time only. Keyed by the station's hours and status, not its
+    position, so a register swapped in after an edit keeps it. ``_offset`` only keys the
+    cache. Callers copy, never mutate.
+    """
     if status != "open":
         label = vocab.label(vocab.STATUSES, status, lang)
-        until = col["closed_until"][p] if "closed_until" in col else ""
         reopens = until if status == "temporarily_closed" and until else None
         if reopens:             # the register reopens it on that day by itself (Dataset.next_reopening)
             label = WORKER[lang]["reopens"].format(status=label, d=reopens)
         return {"open_now": False, "hours_state": "closed", "next_change": None, "next_change_text": label,
                 "reopens": reopens}
-    state, change = hours.state(col["opening_hours"][p], when)
+    state, change = hours.state(expression, when)
     return {"open_now": state == "open", "hours_state": state,
             "next_change": change.isoformat() if change is not None else None,
             "next_change_text": hours.describe_change(state, change, when, lang), "reopens": None}

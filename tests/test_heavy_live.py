@@ -57,6 +57,49 @@ def test_a_job_is_never_answered_from_an_older_version_than_it_asked():
         os.kill(pid, 15)
 
 
+_SHARED = _Register()
+
+
+def _bump_soon() -> None:
+    """In the service: the register moves on to version 2 half a second after start, with no job."""
+    import threading
+
+    threading.Timer(0.5, lambda: setattr(_SHARED, "version", 2)).start()
+
+
+def _idle_workers_after_an_edit(renew_idle_s: float, seconds: float) -> tuple[list, list, jobs.PoolClient, int]:
+    address, key, pid = jobs.start_service(_SHARED, on_start=_bump_soon, processes=1, queue=2, timeout_s=10,
+                                           version_of=_version_of, catch_up=_catch_up, renew_idle_s=renew_idle_s)
+    pool = jobs.PoolClient(address, key)
+    first = pool.stats()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:                    # bounded: a few seconds
+        now = pool.stats()
+        if now["version"] == 2 and now["versions"] == [2]:
+            break
+        time.sleep(0.1)
+    return first["processes"], now["processes"], pool, pid
+
+
+def test_an_idle_worker_is_renewed_after_an_edit_once_it_is_old_enough():
+    before, after, pool, pid = _idle_workers_after_an_edit(renew_idle_s=0, seconds=20)
+    try:
+        assert pool.stats()["versions"] == [2] and after != before       # replaced within the bound
+    finally:
+        os.kill(pid, 15)
+
+
+def test_while_edits_stream_an_idle_worker_is_not_forked_again_for_each_but_a_job_still_gets_the_new_register():
+    before, after, pool, pid = _idle_workers_after_an_edit(renew_idle_s=3600, seconds=3)
+    try:
+        stats = pool.stats()
+        assert stats["version"] == 2 and stats["versions"] == [1] and after == before   # the idle fork is kept
+        version, worker, _ = pool.run("q", _which, ("a",), 10, version=2)
+        assert version == 2 and worker not in before                                    # a fresh fork for the job
+    finally:
+        os.kill(pid, 15)
+
+
 def _coverage(url: str, radius_m: float) -> tuple[int, float, dict]:
     started = time.monotonic()
     request = urllib.request.Request(f"{url}/api/v1/coverage?adcode=310101&radius_m={radius_m}",

@@ -226,6 +226,34 @@ def test_a_dropped_index_is_freed_with_the_records_and_columns_made_from_it():
     assert dropped() is None
 
 
+def test_records_kept_across_a_swap_follow_each_stations_values_not_its_position():
+    """Records are cached by a station's values (kept over a swap); an edit, or a station put
+    in front of another, must never bring back an old record: checked against a fresh build.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from stationmap import records
+    from stationmap.stations import read_stations
+
+    when = datetime(2026, 11, 27, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+    before = read_stations().iloc[:50].reset_index(drop=True)
+    old = StationIndex(before)
+    seen = [records.station_record(old, p, when=when) for p in range(len(old))]
+    after = before.copy()
+    after.loc[3, "phone"], after.loc[4, "status"], after.loc[5, "opening_hours"] = "021-00000000", "closed", "24/7"
+    after.loc[6, "name"] = "改名驿站 <b>"
+    inserted = after.iloc[[7]].assign(id="NEW-1", name="新站")
+    after = pd.concat([after.iloc[:2], inserted, after.iloc[2:]], ignore_index=True)   # positions shift by one
+    new = StationIndex(after, previous=old)
+    got = [records.station_record(new, p, when=when) for p in range(len(new))]
+    records._static_record.cache_clear()
+    records._hours_fields.cache_clear()
+    fresh = [records.station_record(StationIndex(after), p, when=when) for p in range(len(after))]
+    assert got == fresh
+    assert got[4]["phone"] == "021-00000000" and got[5]["open_now"] is False and got[7]["name"] == "改名驿站 <b>"
+    assert got[6]["opening_hours"] == "24/7" and seen[5]["opening_hours"] != "24/7"
+
+
 def test_asking_for_more_neighbours_than_stations_pads_single_and_batch_answers():
     frame = pd.DataFrame({"id": ["a", "b"], "name": ["甲", "乙"], "lon": [116.4, 116.5], "lat": [39.9, 39.9]})
     index = StationIndex(from_frame(frame))

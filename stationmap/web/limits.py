@@ -85,6 +85,10 @@ def check_request() -> Response | None:
         return problems.problem(414, "Query string too long", None, [{
             "parameter": "query", "reason": f"the query string is {len(query):,} bytes; the limit is "
                                             f"{_limit('MAX_QUERY_STRING_LENGTH'):,} (MAX_QUERY_STRING_LENGTH)"}])
+    environ = request.environ
+    if not environ.get("CONTENT_LENGTH") and not environ.get("CONTENT_TYPE") \
+            and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return None                           # no body announced, none read: a GET's usual case
     limit = body_limit()
     if limit != _limit("MAX_CONTENT_LENGTH"):
         request.max_content_length = limit        # Werkzeug's form parser reads up to it (Flask ≥ 3.1)

@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -77,6 +78,21 @@ def _route() -> str:
     return rule.rule if rule is not None else "<unmatched>"
 
 
+@lru_cache(maxsize=4096)
+def _series(method: str, route: str, status: int) -> Counter:
+    """The request counter's child for these labels, looked up once (``labels()`` costs more
+    than the count itself). Bounded: routes are templates and methods few; an odd method name
+    sent by a client only costs a lookup again.
+    """
+    return REQUESTS.labels(method, route, str(status))
+
+
+@lru_cache(maxsize=1024)
+def _timer(method: str, route: str) -> Histogram:
+    """The latency histogram's child for these labels, looked up once."""
+    return LATENCY.labels(method, route)
+
+
 def _start() -> None:
     g.stationmap_started = time.perf_counter()
 
@@ -87,8 +103,8 @@ def _finish(response: Response) -> Response:
         return response
     seconds = time.perf_counter() - started
     route, method = _route(), request.method
-    REQUESTS.labels(method, route, str(response.status_code)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    _series(method, route, response.status_code).inc()
+    _timer(method, route).observe(seconds)
     if ACCESS_LOG.isEnabledFor(logging.INFO):
         size = response.calculate_content_length()
         ACCESS_LOG.info(json.dumps({

@@ -56,4 +56,23 @@ def init_app(app: Flask) -> Limiter:
         limit = limiter.limit(str(app.config["RATELIMIT_PICTURES"]), scope="RATELIMIT_PICTURES", deduct_when=_drawn)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])  # type: ignore[assignment]  # (same)
     app.extensions["stationmap.limiter"] = limiter      # the limits refer to it weakly: keep it alive
+    _drop_idle_middleware(app, limiter)
     return limiter
+
+
+#: Settings that give Flask-Limiter limits of its own to check before every request.
+APP_WIDE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def _drop_idle_middleware(app: Flask, limiter: Limiter) -> None:
+    """Take Flask-Limiter's before-request check off when it has nothing to check.
+
+    Every limit here is a view's own (above): the decorator counts it when the view is called.
+    The before-request check is for app-wide, default, meta and blueprint limits, which this app
+    does not set, yet it resolves the request's limits on every request: a tenth of a nearest
+    answer's CPU, for nothing. Should such a setting appear, the check stays.
+    """
+    if not limiter.enabled or any(app.config.get(name) for name in APP_WIDE):
+        return                      # (a disabled limiter installs no hooks at all)
+    app.before_request_funcs[None].remove(limiter._check_request_limit)   # ValueError if Flask-Limiter renames it
+
