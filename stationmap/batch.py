@@ -59,8 +59,9 @@ def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, radius_m
     m = min(n, index._first_fetch(k, filters))
     rows = np.arange(q)
     while len(rows):
-        # One thread: on this project's 2-core machines SciPy's threads bought nothing
-        # measurable (docs/benchmarks.md); the spatial order of the points is what pays.
+        # One thread: two saved a sixth of the tree call's wall time on this project's 2-core
+        # machine but cost more CPU, taken from the requests beside it (docs/benchmarks.md, issue
+        # 15 part 4); the spatial order of the points is what pays.
         chords, idx = index._tree.query(xyz if len(rows) == q else xyz[rows], k=m, distance_upper_bound=bound)
         chords = chords.reshape(len(rows), m)
         idx = idx.reshape(len(rows), m)
