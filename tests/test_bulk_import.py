@@ -153,3 +153,81 @@ def test_a_geo_file_with_empty_text_cells_reads_them_as_empty(tmp_path, suffix):
     rows = [dict(zip(table.headers, row, strict=True)) for row in table.rows]
     assert [(r["name"], r["phone"], r["address"]) for r in rows] == [
         ("甲站", "021-1", ""), ("乙站", "", "南京东路"), ("丙站", "=2", "")]
+
+
+def _copy_columns(ids: list[str]) -> dict:
+    from stationmap.store import bulk_write
+
+    return {"id": ids, "name": [f"站{i}\\\t\n" for i in range(len(ids))], "location": [(121.4, 31.2)] * len(ids),
+            "version": bulk_write.Same(1), "changed_in": bulk_write.Same(1)}
+
+
+def test_a_copy_sent_from_its_own_thread_is_part_of_the_callers_transaction(empty_store):
+    """The rows of :func:`start_copy` are there for the caller once it has waited, and a
+    failure (the caller's own, or the server's refusal of a repeated id) rolls them back.
+    """
+    from stationmap.store import bulk_write
+    from stationmap.store.schema import stations
+
+    with empty_store.engine.begin() as c:
+        pending = bulk_write.start_copy(c, stations, 3, _copy_columns(["A", "B", "C"]))
+        pending.wait()
+        names = c.execute(sa.select(stations.c.name).order_by(stations.c.fid)).scalars().all()
+        assert names == ["站0\\\t\n", "站1\\\t\n", "站2\\\t\n"]
+        c.rollback()
+    with pytest.raises(RuntimeError), empty_store.engine.begin() as c:
+        pending = bulk_write.start_copy(c, stations, 2, _copy_columns(["A", "B"]))
+        try:
+            raise RuntimeError("the caller's own work fails while the rows are sent")
+        finally:
+            pending.wait()
+    with pytest.raises(sa.exc.IntegrityError), empty_store.engine.begin() as c:
+        bulk_write.start_copy(c, stations, 3, _copy_columns(["A", "B", "A"])).wait()
+    assert empty_store.count() == 0
+
+
+def test_a_messy_sheets_findings_are_its_rows_findings_read_one_at_a_time_in_row_order():
+    """Cells are judged a column at a time; what is found, and its order once sorted by row (as
+    a plan lists them), is what reading each row alone finds: the sheet's column order, then
+    the point's cells, then the checks made after every cell was read.
+    """
+    from stationmap.registers.rows import read_rows
+    from stationmap.registers.sheets import RawTable
+
+    rng = random.Random(5)
+    pools = {"站点名称": ["", "友谊站", "=cmd", "站\u202e反", "-1", "站\n二"], "地址": ["", "路1号", "路\n2号", "@x"],
+             "经度": ["", "121.45", "abc", "200", "nan", " 121.47 "], "纬度": ["", "31.22", "xyz", "95", "31.23"],
+             "坐标系": ["", "wgs84", "高德", "mars"], "类型": ["", "爱心接力站", "奇怪"],
+             "开放时间": ["", "24小时", "周一至周五", "乱写"], "所属区": ["", "黄浦区", "310104", "不存在区"],
+             "服务内容": ["", "饮水、热饭", "飞行"], "核实日期": ["", "2024-01-02", "昨天"], "联系电话": ["", "=1+1"]}
+    heads = list(pools)
+    for _ in range(20):
+        chosen = ["站点名称", *rng.sample(heads[1:], rng.randint(1, len(heads) - 1))]
+        cells = [[rng.choice(pools[h]) for h in chosen] for _ in range(rng.randint(1, 30))]
+        for k, row in enumerate(cells):           # distinct names: no generated id is shared
+            row[0] = f"{row[0]}{k}"
+
+        def table(rows: list[list[str]], numbers: list[int], chosen: list[str] = chosen) -> RawTable:
+            return RawTable("x.xlsx", "xlsx", "表1", chosen, rows, numbers, 2, "d")
+
+        def found(read: RawTable) -> list[tuple]:
+            return [(f.severity, f.row, f.column, f.en) for f in read_rows(read, area="310000").findings if f.row != 2]
+
+        numbers = [k + 3 for k in range(len(cells))]
+        alone = [finding for row, number in zip(cells, numbers, strict=True)
+                 for finding in found(table([row], [number]))]
+        assert sorted(found(table(cells, numbers)), key=lambda f: f[1]) == alone
+
+
+def test_points_packed_as_hex_ewkb_by_numpy_are_shapelys_own_ewkb():
+    import shapely
+
+    from stationmap.store.bulk_write import _ewkb_hex
+
+    rng = random.Random(8)
+    pairs = [None if rng.random() < 0.1 else (rng.uniform(-180, 180), rng.uniform(-90, 90)) for _ in range(500)]
+    pairs += [(121.0, 31.0), (0.0, -0.0), (1e-300, 5e-324), (180.0, -90.0)]
+    expected = [None if p is None else shapely.to_wkb(shapely.set_srid(shapely.Point(p), 4326), hex=True,
+                                                      include_srid=True, flavor="extended") for p in pairs]
+    assert _ewkb_hex(pairs) == expected
+    assert _ewkb_hex([None if p is None else shapely.Point(p) for p in pairs]) == expected

@@ -58,9 +58,16 @@ def _current_records(current: gpd.GeoDataFrame, ids: list[str]) -> dict[str, dic
         return {}
     at = {str(sid): i for i, sid in enumerate(current["id"].tolist())}
     names = [*FIELDS, "version", "geometry"]
-    columns = {name: list(current.geometry) if name == "geometry" else current[name].tolist()
+    columns = {name: _shapes(current) if name == "geometry" else current[name].tolist()
                if name in current.columns else [""] * len(current) for name in names}
     return {sid: {name: columns[name][at[sid]] for name in names} for sid in ids}
+
+
+def _shapes(frame: gpd.GeoDataFrame) -> list[Any]:
+    """``list(frame.geometry)`` from the geometry array itself (iterating a GeoSeries costs a
+    pandas call per row: half a second at 186,100 stations).
+    """
+    return np.asarray(frame.geometry.array, dtype=object).tolist()
 
 
 def plan_frame(plan: ImportPlan, current: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
@@ -78,7 +85,7 @@ def plan_frame(plan: ImportPlan, current: gpd.GeoDataFrame) -> tuple[gpd.GeoData
     columns: dict[str, Any] = {name: taken[name].fillna("").to_numpy(dtype=object) if name in taken.columns
                                else np.full(len(taken), "", dtype=object) for name in FIELDS}
     columns["closed_until"] = np.full(len(taken), "", dtype=object)
-    geometry = list(taken.geometry) if len(taken) else []
+    geometry = _shapes(taken) if len(taken) else []
     expected = dict.fromkeys(plan.add, 0)
     kept = list(plan.leave) if plan.mode == "replace-area" else []
     removed = list(plan.remove) if plan.mode == "replace-area" else []

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+from geopandas.array import GeometryDtype
 
 from .. import districts
 from ..errors import DataFileError
@@ -175,8 +177,18 @@ def table_records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     minutes for a national register).
     """
     names = [str(c) for c in frame.columns]
-    columns = [frame[c].tolist() for c in frame.columns]
+    columns = [_column_list(frame, c) for c in frame.columns]
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _column_list(frame: gpd.GeoDataFrame, name: Any) -> list[Any]:
+    """``frame[name].tolist()``; the geometry column as its array of shapely objects, which
+    ``tolist`` would build through one pandas call per row.
+    """
+    column = frame[name]
+    if isinstance(column.dtype, GeometryDtype):
+        return np.asarray(column.array, dtype=object).tolist()
+    return column.tolist()
 
 
 def _in_area(code: str, area: str) -> bool:
@@ -206,7 +218,7 @@ def plan_rows(table: RawTable, current: gpd.GeoDataFrame, *, mode: str = "upsert
     records = table_records(current) if len(current) else []
     seen: set[str] = set()
     names = [str(c) for c in rows.columns]
-    columns = [rows[c].tolist() for c in rows.columns]
+    columns = [_column_list(rows, c) for c in rows.columns]
     at = {name: k for k, name in enumerate(names)}
     # Row by row, but a row becomes a dict only when it is compared with a current station.
     for k, (sid, number, code) in enumerate(zip(columns[at["id"]], columns[at["row"]], columns[at["adcode"]],

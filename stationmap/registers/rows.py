@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from operator import itemgetter
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +34,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from .. import coords, districts, geodesy, vocab
-from ..safetext import spreadsheet_cell, text_problem
+from ..safetext import _SUSPECT, spreadsheet_cell, text_problem
 from ..stations import COLUMNS, DEFAULTS
 from . import headers, hours_zh
 from .sheets import RawTable
@@ -41,6 +42,7 @@ from .sheets import RawTable
 #: The columns of the validated rows: the station schema, the hours as written, the sheet row.
 ROW_COLUMNS = (*COLUMNS, "opening_hours_text", "row", "needs_location")
 FAR_M = 50_000.0
+_FORMULA = frozenset("=+-@\t\r")      # first characters that may make a cell a formula
 _TEXT = ("name", "name_en", "address", "operator", "phone", "source", "id", "opening_hours_text")
 
 
@@ -92,10 +94,11 @@ class _Collector:
             station_id: str | None = None) -> None:
         self.findings.append(Finding(severity, row, column, en, zh, self.sheet, station_id))
 
-    def remembered(self, field: str, value: str, row: int, column: str,
-                   judge: Callable[[_Collector], str]) -> str:
-        """``judge(collector)`` for this cell's text, computed once per distinct text; its
-        findings are added again (with this row and column) every time the text recurs.
+    def verdict(self, field: str, value: str,
+                judge: Callable[[_Collector], str]) -> tuple[str, list[tuple[str, str, str]]]:
+        """``judge(collector)`` for this text of ``field``, computed once per distinct text:
+        the stored value and the findings as ``(severity, en, zh)``, to be added with the row
+        and column of every cell that holds the text.
         """
         verdict = self.verdicts.get((field, value))
         if verdict is None:
@@ -103,9 +106,7 @@ class _Collector:
             stored = judge(probe)
             verdict = self.verdicts[(field, value)] = (
                 stored, [(f.severity, f.en, f.zh) for f in probe.findings])
-        for severity, en, zh in verdict[1]:
-            self.findings.append(Finding(severity, row, column, en, zh, self.sheet))
-        return verdict[0]
+        return verdict
 
 
 def generated_id(name: str, address: str) -> str:
@@ -222,10 +223,10 @@ def _area_hint(table: RawTable, column: int | None, area: str | None,
     if area or column is None:
         return area
     cities: Counter[str] = Counter()
-    for row in table.rows:
-        code, _ = headers.adcode(row[column]) if row[column] else (None, None)
+    for value, count in Counter(row[column] for row in table.rows).items():     # each distinct cell once
+        code, _ = headers.adcode(value) if value else (None, None)
         if code:
-            cities[code[:4] + "00"] += 1
+            cities[code[:4] + "00"] += count
     if not cities and current is not None and len(current):
         cities.update(str(c)[:4] + "00" for c in current["adcode"] if c)
     return cities.most_common(1)[0][0] if cities else None
@@ -246,12 +247,17 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
     records: dict[str, list[str]] = {f: [""] * n for f in (*COLUMNS, "opening_hours_text")}
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     systems = np.full(n, coordsys, dtype=object)
-    for i, (cells, row) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
-        _read_cells(i, cells, row, table, where, records, out, hint)
-        if not records["name"][i] and "name" in where:
-            out.add("error", row, table.headers[where["name"]], "is empty; every station needs a name", "站点名称为空")
-        if "lon" in where and "lat" in where:
-            _read_point(i, cells, row, table, where, lon, lat, systems, out)
+    found: list[tuple[int, int, Finding]] = []
+    _read_columns(table, where, records, out, hint, found)
+    if "name" in where:
+        column = table.headers[where["name"]]
+        found.extend((i, len(where), Finding("error", table.row_numbers[i], column, "is empty; every station needs "
+                                             "a name", "站点名称为空", table.sheet))
+                     for i, name in enumerate(records["name"]) if not name)
+    if "lon" in where and "lat" in where:
+        _read_points(table, where, lon, lat, systems, len(where) + 1, found)
+    found.sort(key=lambda item: (item[0], item[1]))        # as a row-by-row reading finds them
+    out.findings.extend(finding for *_, finding in found)
     for system in set(systems):
         chosen = (systems == system) & np.isfinite(lon) & np.isfinite(lat)
         if system != "wgs84" and chosen.any():
@@ -262,7 +268,8 @@ def read_rows(table: RawTable, *, coordsys: str = "gcj02", area: str | None = No
               table.headers[where["id"]] if "id" in where else "站点编号（自动生成 generated）")
     located = np.isfinite(lon) & np.isfinite(lat)
     for i in map(int, np.flatnonzero(~located)):
-        if "lon" not in where or not (table.rows[i][where["lon"]].strip() or table.rows[i][where["lat"]].strip()):
+        if "lon" not in where or "lat" not in where or not (
+                table.rows[i][where["lon"]].strip() or table.rows[i][where["lat"]].strip()):
             out.add("warning", table.row_numbers[i], None, "no coordinates: imported as needing a location, never "
                     "answered as nearest until placed on the map", "无坐标：作为“待定位”导入，在地图上标注前不会被推荐",
                     records["id"][i])
@@ -281,24 +288,113 @@ def _points(lon: np.ndarray, lat: np.ndarray, located: np.ndarray) -> np.ndarray
     return points
 
 
-def _read_cells(i: int, cells: list[str], row: int, table: RawTable, where: dict[str, int],
-                records: dict[str, list[str]], out: _Collector, hint: str | None) -> None:
-    """One row's fields other than its point, into ``records``."""
-    for field, at in where.items():
-        value, column = cells[at].strip() if at < len(cells) else "", table.headers[at]
+def _column(rows: list[list[str]], at: int) -> list[str]:
+    """The stripped cells of column ``at`` (``""`` where a row is shorter)."""
+    if min(map(len, rows), default=0) > at:
+        return list(map(str.strip, map(itemgetter(at), rows)))
+    return [cells[at].strip() if at < len(cells) else "" for cells in rows]
+
+
+def _read_columns(table: RawTable, where: dict[str, int], records: dict[str, list[str]], out: _Collector,
+                  hint: str | None, found: list[tuple[int, int, Finding]]) -> None:
+    """Every field but the point, a column at a time, into ``records``.
+
+    A national sheet has 186,100 rows of the same few types, districts, amenities and hours:
+    each distinct cell of a coded column is judged once, and a free-text column is cleared
+    whole by one search for what could be refused. A finding goes to ``found`` as
+    ``(row position, column's slot, finding)``, so that sorting them gives the order a row-by-row
+    reading would (each row's fields in the sheet's column order).
+    """
+    for slot, (field, at) in enumerate(where.items()):
         if field in ("lon", "lat", "coordsys"):
             continue
-        if field == "opening_hours":
-            expression = out.remembered(field, value, row, column, partial(_hours, value))
-            records["opening_hours"][i] = expression
-            if value and value != expression and not records["opening_hours_text"][i]:
-                records["opening_hours_text"][i] = value
+        column, values = table.headers[at], _column(table.rows, at)
+        if field in _TEXT:      # kept as given; only the few cells that may break a rule are looked at
+            records[field] = values
+            for i in _suspect_texts(values):
+                probe = _Collector(table.sheet)
+                _check_text(field, values[i], table.row_numbers[i], column, probe)
+                found.extend((i, slot, f) for f in probe.findings)
             continue
-        if field in _TEXT:      # mostly distinct texts: nothing to remember
-            records[field][i] = _check_text(field, value, row, column, out)
-        else:
-            records[field][i] = out.remembered(field, value, row, column,
-                                               partial(_check_value, field, value, row, column, area=hint))
+        verdicts = {v: out.verdict(field, v, partial(_hours, v) if field == "opening_hours"
+                                   else partial(_check_value, field, v, 0, column, area=hint))
+                    for v in dict.fromkeys(values)}
+        stored = [verdicts[v][0] for v in values]
+        if field == "opening_hours":
+            texts = records["opening_hours_text"]
+            for i in [i for i, (v, s) in enumerate(zip(values, stored, strict=True)) if v and v != s]:
+                texts[i] = texts[i] or values[i]
+        records[field] = stored
+        if any(reasons for _, reasons in verdicts.values()):
+            for i, v in enumerate(values):
+                found.extend((i, slot, Finding(severity, table.row_numbers[i], column, en, zh, table.sheet))
+                             for severity, en, zh in verdicts[v][1])
+
+
+def _suspect_texts(values: list[str]) -> list[int]:
+    """The positions of the texts that :func:`_check_text` might refuse or warn about (a superset):
+    a control character anywhere, or a formula's first character.
+    """
+    if _SUSPECT.search("\t".join(values)) is not None:
+        return [i for i, v in enumerate(values) if _SUSPECT.search(v) or v[:1] in _FORMULA]
+    return [i for i, v in enumerate(values) if v[:1] in _FORMULA]
+
+
+def _read_points(table: RawTable, where: dict[str, int], lon: np.ndarray, lat: np.ndarray, systems: np.ndarray,
+                 slot: int, found: list[tuple[int, int, Finding]]) -> None:
+    """Every row's point (still in its own system), a column at a time; findings as :func:`_read_columns`'."""
+    xs, ys = _column(table.rows, where["lon"]), _column(table.rows, where["lat"])
+
+    def report(i: int, k: int, probe: _Collector) -> None:
+        found.extend((i, slot + k, f) for f in probe.findings)
+
+    given = []
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        if x and y:
+            given.append(i)
+        elif x or y:
+            missing = table.headers[where["lon"] if not x else where["lat"]]
+            found.append((i, slot, Finding("error", table.row_numbers[i], missing,
+                                           "is empty while the other coordinate is given", "只填了经纬度中的一个",
+                                           table.sheet)))
+    for k, (cells, target, name, limit) in enumerate(((xs, lon, "lon", 180.0), (ys, lat, "lat", 90.0)), start=1):
+        numbers = _numbers([cells[i] for i in given])
+        fine = np.isfinite(numbers) & (np.abs(numbers) <= limit)
+        target[np.asarray(given, dtype=np.intp)] = np.where(fine, numbers, np.nan)
+        for j in np.flatnonzero(~fine).tolist():      # the rare bad cell: reported as one at a time would be
+            i, probe = given[j], _Collector(table.sheet)
+            _number(cells[i], name, limit, table.row_numbers[i], table.headers[where[name]], probe)
+            report(i, k, probe)
+    if "coordsys" in where:
+        column = table.headers[where["coordsys"]]
+        cells = _column(table.rows, where["coordsys"])
+        named = {v: headers.coordsys(v) for v in {cells[i] for i in given if cells[i]}}
+        for i in given:
+            value = cells[i]
+            if not value:
+                continue
+            if named[value] is None:
+                found.append((i, slot + 3, Finding(
+                    "error", table.row_numbers[i], column,
+                    f"unknown coordinate system {value!r}; use wgs84, gcj02 or bd09",
+                    f"未知坐标系“{value}”，可用 wgs84（GPS）、gcj02（高德）、bd09（百度）", table.sheet)))
+            else:
+                systems[i] = named[value]
+
+
+def _numbers(cells: list[str]) -> np.ndarray:
+    """``float(cell)`` of each cell (NaN where a cell is not a number)."""
+    try:
+        return np.array(list(map(float, cells)), dtype=float)
+    except ValueError:
+        pass
+    numbers = np.full(len(cells), np.nan)
+    for j, cell in enumerate(cells):
+        try:
+            numbers[j] = float(cell)
+        except ValueError:
+            continue
+    return numbers
 
 
 def _hours(value: str, out: _Collector) -> str:
@@ -308,28 +404,6 @@ def _hours(value: str, out: _Collector) -> str:
         out.add("warning", None, None, f"hours {value!r} kept as text, shown as unknown: {reason}",
                 f"开放时间“{value}”无法识别，按“时间不详”显示")
     return expression
-
-
-def _read_point(i: int, cells: list[str], row: int, table: RawTable, where: dict[str, int],
-                lon: np.ndarray, lat: np.ndarray, systems: np.ndarray, out: _Collector) -> None:
-    x, y = cells[where["lon"]].strip(), cells[where["lat"]].strip()
-    if not x and not y:
-        return
-    if not x or not y:
-        missing = table.headers[where["lon"] if not x else where["lat"]]
-        out.add("error", row, missing, "is empty while the other coordinate is given", "只填了经纬度中的一个")
-        return
-    lon[i] = _number(x, "lon", 180.0, row, table.headers[where["lon"]], out)
-    lat[i] = _number(y, "lat", 90.0, row, table.headers[where["lat"]], out)
-    if "coordsys" in where and cells[where["coordsys"]].strip():
-        value = cells[where["coordsys"]].strip()
-        system = headers.coordsys(value)
-        if system is None:
-            out.add("error", row, table.headers[where["coordsys"]],
-                    f"unknown coordinate system {value!r}; use wgs84, gcj02 or bd09",
-                    f"未知坐标系“{value}”，可用 wgs84（GPS）、gcj02（高德）、bd09（百度）")
-        else:
-            systems[i] = system
 
 
 def _fill_ids(records: dict[str, list[str]], row_numbers: list[int], current: gpd.GeoDataFrame | None,
@@ -389,18 +463,22 @@ def _flag_far(frame: gpd.GeoDataFrame, located: np.ndarray, lon: np.ndarray, lat
         ref_code += [str(c) for c in others["adcode"]]
     ref_city = np.array([c[:4] if c else "" for c in ref_code], dtype=object)
     positions = np.flatnonzero(located)
-    for city in set(ref_city[:len(positions)]):
-        pool = np.flatnonzero(ref_city == city)
-        if len(pool) < 2:
-            continue
+    cities, group = np.unique(ref_city.astype(str), return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(cities) + 1))
+    far: list[tuple[int, float]] = []
+    for g in range(len(cities)):
+        pool = order[bounds[g]:bounds[g + 1]]           # this city's points, the sheet's rows first
         mine = pool[pool < len(positions)]
+        if len(pool) < 2 or not len(mine):
+            continue
         tree = cKDTree(geodesy.ecef(ref_lon[pool], ref_lat[pool]))
         _, nearest = tree.query(geodesy.ecef(ref_lon[mine], ref_lat[mine]), k=2)
         other = pool[nearest[:, 1]]
         metres = geodesy.geodesic_m(ref_lon[mine], ref_lat[mine], ref_lon[other], ref_lat[other])
-        for k, far in zip(mine, metres, strict=True):
-            if far > FAR_M:
-                i = positions[k]
-                out.add("warning", int(frame.at[i, "row"]), None,
-                        f"{far / 1000:.0f} km from every other station of its area: check the coordinates",
-                        f"距同一地区其他所有站点均超过 {far / 1000:.0f} 公里：请核对坐标", frame.at[i, "id"])
+        far.extend(zip(mine[metres > FAR_M].tolist(), metres[metres > FAR_M].tolist(), strict=True))
+    for k, metres_away in sorted(far):
+        i = positions[k]
+        out.add("warning", int(frame.at[i, "row"]), None,
+                f"{metres_away / 1000:.0f} km from every other station of its area: check the coordinates",
+                f"距同一地区其他所有站点均超过 {metres_away / 1000:.0f} 公里：请核对坐标", frame.at[i, "id"])

@@ -40,6 +40,7 @@ SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 GEOFILES = (".geojson", ".json", ".gpkg", ".parquet", ".geoparquet")
 SUFFIXES = (*SPREADSHEETS, ".csv", ".txt", *GEOFILES)
 _SCAN = 30
+_FORMULA_SIGNS = ("=", "+", "-", "@")
 _CHINESE = ("gb18030", "gbk", "gb2312", "cp936", "hz", "big5", "big5hkscs", "cp950")
 
 
@@ -79,7 +80,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, (date, time)):
         return value.isoformat()
     text = str(value).strip()
-    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
+    if text.startswith("'") and text[1:2] in _FORMULA_SIGNS:
         text = text[1:]              # stationmap's exports write formula-like text this way
     return text
 
@@ -92,10 +93,11 @@ def _column_text(column: Any) -> list[str]:
 
     if pd.api.types.infer_dtype(column, skipna=False) != "string":
         return [cell_text(v) for v in column.tolist()]
-    text = column.astype(object).where(column.notna(), "").str.strip()      # a missing cell is "", as cell_text
-    quoted = text.str.match(r"'[=+\-@]")
-    text[quoted] = text[quoted].str[1:]
-    return text.tolist()
+    # a missing cell is "", as cell_text
+    text = list(map(str.strip, column.astype(object).where(column.notna(), "").tolist()))
+    for i in [i for i, t in enumerate(text) if t[:1] == "'" and t[1:2] in _FORMULA_SIGNS]:
+        text[i] = text[i][1:]
+    return text
 
 
 def _header_row(grid: list[list[str]], source: str, required: str = "name") -> int:

@@ -321,10 +321,14 @@ class _Plan:
         picked = {name: [values[i] for i in added] for name, values in incoming.columns.items()}
         new = {name: picked[name] for name in (*TEXT_COLUMNS, "closed_until", "location")}
         ids = [incoming.ids[i] for i in added]
-        bulk_write.insert(c, stations, len(added), new | {
+        # The server parses and indexes the stations while their "created" entries are made.
+        pending = bulk_write.start_copy(c, stations, len(added), new | {
             "id": ids, "version": bulk_write.Same(1), "deleted": bulk_write.Same(False),
             "changed_in": bulk_write.Same(self.register_version)})
-        created = _created(picked, len(added))
+        try:
+            created = _created(picked, len(added))
+        finally:
+            pending.wait()
         bulk_write.insert(c, history, len(added), {
             "station_id": ids, "version": bulk_write.Same(1),
             "register_version": bulk_write.Same(self.register_version), "who": bulk_write.Same(self.who),
