@@ -474,9 +474,8 @@ class StationIndex:
         distances = np.full((len(lon), k), np.nan)
         for start in range(0, len(lon), chunk):
             stop = start + chunk
-            rows = order[start:stop]
-            positions[rows], distances[rows] = nearest_rows(self, lon[start:stop], lat[start:stop], k,
-                                                            radius_m, filters)
+            nearest_rows(self, lon[start:stop], lat[start:stop], radius_m, filters, order[start:stop], positions,
+                         distances)
         return positions, distances
 
     # -- boxes and routes (the route search itself is in routes.py) ---------------------
