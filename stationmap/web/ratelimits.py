@@ -60,7 +60,8 @@ def init_app(app: Flask) -> Limiter:
     return limiter
 
 
-#: Settings that give Flask-Limiter limits of its own to check before every request.
+#: Settings that give Flask-Limiter limits of its own to check before every request (the
+#: in-memory fallback applies to every route while a shared store is down).
 APP_WIDE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META", "RATELIMIT_IN_MEMORY_FALLBACK")
 
 
