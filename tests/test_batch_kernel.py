@@ -96,3 +96,25 @@ def test_stations_read_like_a_store_load_give_the_kernel_the_types_it_was_compil
     index = StationIndex(from_frame(frame))
     assert index._masks.active.dtype == np.bool_
     assert index.nearest_batch([121.55], [31.2], k=2)[0].tolist() == [[0, -1]]
+
+
+def test_a_numba_cache_that_cannot_be_read_or_written_does_not_stop_stationmap_importing(tmp_path):
+    """batch._compiled promises that without a usable cache the kernel is compiled at every start
+    "instead of failing to import", but it only catches numba's RuntimeError for "no locator":
+    an OSError from the cache once a locator is found (a full disk when the index is written,
+    an index file that cannot be opened; here each index file replaced by a folder) escapes
+    from ``import stationmap.index``, and with it every command and the service fail to start."""
+    shutil.copytree(Path(batch.__file__).parent, tmp_path / "stationmap",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    cache = tmp_path / "numba-cache"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "NUMBA_CACHE_DIR": str(cache)}
+    subprocess.run([sys.executable, "-c", "import stationmap.batch"], env=env, cwd=tmp_path, timeout=300, check=True)
+    indexes = sorted(cache.rglob("*.nbi"))
+    assert indexes
+    for path in indexes:
+        path.unlink()
+        path.mkdir()
+    done = subprocess.run([sys.executable, "-c", _ONE_BATCH], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-600:]
+    assert float(done.stdout.strip().splitlines()[-1]) == pytest.approx(953.04357, abs=1e-3)
