@@ -16,7 +16,8 @@ Both runs also count the server's own CPU seconds (every process of ``stationmap
 this machine wrk, the benchmark's imports and the server share two cores, so the requests/s
 ratio mixes what the server's swaps cost with what the benchmark's own edits take. Nearest
 answers per server CPU-second, with and without edits, is the ratio a server would see whose
-load and edits come from elsewhere.
+load and edits come from elsewhere. ``--server-cpus 0`` measures that directly: the server on
+processor 0, wrk and the edits on the others.
 
 Prints the figures for docs/benchmarks.md. Usage::
 
@@ -118,8 +119,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(url: str, workers: int, folder: Path):
-    """``stationmap serve`` on the store; yields (base URL, process)."""
+def serve(url: str, workers: int, folder: Path, cpus: set[int] | None = None):
+    """``stationmap serve`` on the store; yields (base URL, process). ``cpus``: the processors
+    the server (and every process it forks) may run on.
+    """
     global TOKEN
     port = _free_port()
     TOKEN = _bench_token(url)
@@ -127,7 +130,8 @@ def serve(url: str, workers: int, folder: Path):
     env.update(STATIONMAP_DATABASE_URL=url, STATIONMAP_INSTANCE_PATH=str(folder / "instance"))
     process = subprocess.Popen([sys.executable, "-m", "stationmap", "serve", "--port", str(port),
                                 "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=(folder / "server.log").open("w"))
+                               stderr=(folder / "server.log").open("w"),
+                               preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)))
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(f"{base}/healthz", process, seconds=600)
@@ -294,12 +298,17 @@ def _lua(stations, folder: Path) -> Path:
 
 
 def run(url: str, stations, *, seconds: int, connections: int, workers: int, folder: Path,
-        freshness: int = 3, threads: int = 2) -> dict:
-    """Everything above against one seeded store; returns the figures."""
+        freshness: int = 3, threads: int = 2, server_cpus: set[int] | None = None) -> dict:
+    """Everything above against one seeded store; returns the figures. With ``server_cpus``
+    the server runs on those processors and this benchmark, its edits and wrk on the others:
+    the server's throughput then depends on its own work only, swaps included.
+    """
     store = Store.open(url)
     pair, edited = _pair(store)
     lua = _lua(stations, folder)
-    with serve(url, workers, folder) as (base, process):
+    if server_cpus:
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)) - server_cpus)   # wrk inherits it
+    with serve(url, workers, folder, server_cpus) as (base, process):
         live = [time_to_live(base, store, edited) for _ in range(freshness)]
         _wrk(base, str(lua), connections, 3, threads)                            # warm up
         spent = cpu_s(process.pid)
@@ -339,7 +348,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--server-cpus", help="processors for the server, e.g. 0 (the rest run wrk and the edits)")
     args = parser.parse_args()
+    server_cpus = {int(c) for c in args.server_cpus.split(",")} if args.server_cpus else None
     stations = read_stations(args.stations)
     print(f"{platform.node()} · Python {platform.python_version()} · {os.cpu_count()} cores · "
           f"load average {os.getloadavg()[0]:.1f}")
@@ -350,7 +361,7 @@ def main() -> None:
         print(f"seeded {len(stations):,} stations into {args.backend} in {time.perf_counter() - started:.1f} s")
         store.close()
         r = run(url, stations, seconds=args.seconds, connections=args.connections, workers=args.workers,
-                folder=Path(name))
+                folder=Path(name), server_cpus=server_cpus)
     b, lo = r["baseline"], r["loaded"]
     print(f"commit → every worker answering: median {statistics.median(r['live_s']):.2f} s, "
           f"max {max(r['live_s']):.2f} s ({len(r['live_s'])} edits)")

@@ -44,3 +44,13 @@ def test_an_app_wide_default_limit_keeps_the_check_and_applies_to_every_route():
 def test_a_disabled_limiter_starts_without_hooks():
     app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "STATIONS_PATH": str(default_path())})
     assert _limiter_hooks(app) == []
+
+
+def test_in_memory_fallback_limits_keep_the_check_and_apply_to_every_route_while_the_shared_store_is_down():
+    app = _app(RATELIMIT_STORAGE_URL="redis://127.0.0.1:1/0",        # nothing listens there
+               RATELIMIT_IN_MEMORY_FALLBACK="3 per minute", RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True)
+    assert len(_limiter_hooks(app)) == 1
+    client = app.test_client()
+    client.get("/api/v1/maps/image.svg?width=300")      # a limited view finds the store down
+    statuses = [client.get(NEAREST).status_code for _ in range(4)]
+    assert statuses[-1] == 429, statuses

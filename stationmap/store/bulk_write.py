@@ -201,6 +201,8 @@ def start_copy(c: sa.Connection, table: sa.Table, count: int, columns: Columns) 
     driver = c.connection.driver_connection
     assert driver is not None
 
+    encoding = driver.info.encoding       # the connection's client_encoding, as psycopg itself encodes
+
     def send() -> None:
         import psycopg
 
@@ -211,7 +213,7 @@ def start_copy(c: sa.Connection, table: sa.Table, count: int, columns: Columns) 
                     ready = [_copy_texts(kind, _part(columns[name], first, size), size)
                              for name, kind in zip(names, kinds, strict=True)]
                     lines = ["\t".join(row) for row in zip(*ready, strict=True)]
-                    copy.write(("\n".join(lines) + "\n").encode())
+                    copy.write(("\n".join(lines) + "\n").encode(encoding))
         except psycopg.Error as error:      # as SQLAlchemy reports any other statement's failure
             raise sa.exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
 

@@ -60,8 +60,9 @@ def init_app(app: Flask) -> Limiter:
     return limiter
 
 
-#: Settings that give Flask-Limiter limits of its own to check before every request.
-APP_WIDE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+#: Settings that give Flask-Limiter limits of its own to check before every request (the
+#: in-memory fallback applies to every route while a shared store is down).
+APP_WIDE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META", "RATELIMIT_IN_MEMORY_FALLBACK")
 
 
 def _drop_idle_middleware(app: Flask, limiter: Limiter) -> None:
