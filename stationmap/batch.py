@@ -20,8 +20,10 @@ and bought nothing (issue 15 part 3).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numba
@@ -67,14 +69,22 @@ def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, radius_m
         idx = idx.reshape(len(rows), m)
         if not status:
             admit = _admitted_candidates(index, idx, filters)
-        far = _karney_beyond_short_lines(index, lon, lat, rows, chords, idx) if bound > geodesy.SHORT_LINE_M \
-            else _NO_FAR
+        far = _karney_beyond_short_lines(index, lon, lat, rows, chords, idx, admit) \
+            if bound > geodesy.SHORT_LINE_M else _NO_FAR
         done = np.empty(len(rows), dtype=np.bool_)
         _rank(chords, idx, rows, lon, lat, xyz, far, index.lon, index.lat, index.xyz, admit, m >= n, bound,
               within, dest, out_pos, out_dist, done)
         rows = rows[~done]
         m = min(n, m * 4)
 
+
+#: The compiled functions, made by :func:`_build` when this module is imported.
+_point_frame: Any = None
+_near_arc: Any = None
+_midpoint_arc: Any = None
+_metres: Any = None
+_keep: Any = None
+_rank_plain: Any = None
 
 _NO_MASK = np.zeros(0, dtype=np.bool_)
 _NO_FAR = np.zeros((0, 0))
@@ -92,36 +102,23 @@ def _admitted_candidates(index: StationIndex, idx: IntArray, filters: Filters) -
 
 
 def _karney_beyond_short_lines(index: StationIndex, lon: FloatArray, lat: FloatArray, rows: IntArray,
-                               chords: FloatArray, idx: IntArray) -> FloatArray:
-    """Karney's geodesic for the candidates farther than :data:`geodesy.SHORT_LINE_M` by chord
-    (pyproj cannot be called from the compiled kernel; only a search with no radius or one of
-    over 100 km meets them), NaN elsewhere.
+                               chords: FloatArray, idx: IntArray, admit: NDArray[np.bool_]) -> FloatArray:
+    """Karney's geodesic for the admitted candidates (``admit`` over the stations, empty for all)
+    farther than :data:`geodesy.SHORT_LINE_M` by chord (pyproj cannot be called from the
+    compiled kernel; only a search with no radius or one of over 100 km meets them), NaN
+    elsewhere. Stations the filters drop are never measured: with a selective filter they are
+    most of a far point's candidates.
     """
     far = np.full(chords.shape, np.nan)
     long = (chords > geodesy.SHORT_LINE_M) & (idx < len(index))
+    if len(admit):
+        long[long] = admit[idx[long]]
     if long.any():
         r, c = np.nonzero(long)
         point, station = rows[r], idx[r, c]
         far[r, c] = geodesy.geodesic_m(lon[point], lat[point], index.lon[station], index.lat[station])
     return far
 
-
-def _compiled(function: Callable[..., Any], signature: Any = None) -> Any:
-    """``function`` compiled by numba, its machine code cached on disk (beside the module, or in
-    the user's cache folder when the install is read-only; ``NUMBA_CACHE_DIR`` chooses another):
-    compiling takes about 3 s, loading it from the cache a few milliseconds. A process with no
-    writable cache folder at all (a service user without a home) compiles at every start
-    instead of failing to import.
-    """
-    try:
-        return numba.njit(signature, cache=True, nogil=True)(function)
-    except RuntimeError:            # numba: "cannot cache function ...: no locator available"
-        return numba.njit(signature, nogil=True)(function)
-
-
-_point_frame = _compiled(geodesy.point_frame)
-_near_arc = _compiled(geodesy.near_arc)
-_midpoint_arc = _compiled(geodesy.midpoint_arc)
 
 _F1 = types.Array(types.float64, 1, "C", readonly=True)
 _F2 = types.Array(types.float64, 2, "C", readonly=True)
@@ -132,20 +129,20 @@ _RANK_SIGNATURE = types.void(_F2, _I2, _I1, _F1, _F1, _F2, _F2, _F1, _F1, _F2, _
                              types.float64, _I1, types.int64[:, ::1], types.float64[:, ::1], types.boolean[::1])
 
 
-def _metres(frame, lon1, lat1, lon2, lat2, dx, dy, dz):  # pragma: no cover (compiled: runs outside Python)
+def _metres_py(frame, lon1, lat1, lon2, lat2, dx, dy, dz):  # pragma: no cover (compiled: runs outside Python)
     """Geodesic metres from a point (its :func:`geodesy.point_frame`) along a chord of at most
     :data:`geodesy.SHORT_LINE_M`: what :meth:`geodesy.NearPoint.distance` measures, by the same
     functions.
     """
     chord2 = dx * dx + dy * dy + dz * dz
-    if chord2 > 10_000.0 * 10_000.0:                 # geodesy.NEAR_CHORD_M squared
+    if chord2 > _NEAR_CHORD2:
         return _midpoint_arc(lon1, lat1, lon2, lat2, dx, dy, dz, math.sqrt(chord2))
     if chord2 == 0.0:
         return 0.0
     return _near_arc(frame, dx, dy, dz, chord2)
 
 
-def _keep(best_d, best_p, count, d, p):  # pragma: no cover (compiled: runs outside Python)
+def _keep_py(best_d, best_p, count, d, p):  # pragma: no cover (compiled: runs outside Python)
     """Put station ``p`` at ``d`` metres among the ``count`` best so far (ascending by metres,
     then row; at most ``len(best_d)``, the last falling off); returns the new count.
     """
@@ -161,8 +158,6 @@ def _keep(best_d, best_p, count, d, p):  # pragma: no cover (compiled: runs outs
     return count
 
 
-_metres = _compiled(_metres)
-_keep = _compiled(_keep)
 
 
 def _rank_rows(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, station_xyz, admit,
@@ -183,8 +178,7 @@ def _rank_rows(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, 
     n = station_lon.shape[0]
     m = chords.shape[1]
     k = out_pos.shape[1]
-    slack = 1e-6                                   # geodesy.CHORD_SLACK_M
-    short = 100_000.0                              # geodesy.SHORT_LINE_M
+    slack, short = _CHORD_SLACK, _SHORT_LINE       # geodesy's constants, frozen at compile time
     best_d = np.empty(k)
     best_p = np.empty(k, dtype=np.int64)
     for r in range(rows.shape[0]):
@@ -220,9 +214,56 @@ def _rank_rows(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, 
                 out_dist[dest[i], j] = best_d[j]
 
 
-# Compiled when this module is imported (the signature is given), from numba's cache after the
-# first time: never on a request.
-_rank = _compiled(_rank_rows, _RANK_SIGNATURE)
+#: geodesy's constants, read by the compiled functions (numba freezes them when it compiles).
+_NEAR_CHORD2 = geodesy.NEAR_CHORD_M ** 2
+_CHORD_SLACK, _SHORT_LINE = geodesy.CHORD_SLACK_M, geodesy.SHORT_LINE_M
+
+
+def _sources_digest() -> str:
+    """SHA-256 of the files compiled into the kernel: this module and :mod:`stationmap.geodesy`."""
+    digest = hashlib.sha256()
+    for name in (__file__, geodesy.__file__):
+        digest.update(Path(name).read_bytes())
+    return digest.hexdigest()
+
+
+def _keyed(key: str) -> Callable[..., None]:
+    """:func:`_rank_rows` (compiled, :data:`_rank_plain`) called from a function with ``key`` in
+    its closure. numba keys a cached function by its own bytecode and its closure's contents
+    only, not by the functions it calls: a kernel cached before :mod:`stationmap.geodesy`
+    changed would go on running the old formulas. With the sources' digest in its closure, a
+    change to either file is a new key, so the kernel is compiled again.
+    """
+    def keyed(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, station_xyz, admit,
+              exhausted, bound, within, dest, out_pos, out_dist, done):  # pragma: no cover (compiled)
+        if len(key) >= 0:                                       # always: it only keys the cache
+            _rank_plain(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, station_xyz, admit,
+                        exhausted, bound, within, dest, out_pos, out_dist, done)
+    return keyed
+
+
+def _build(cache: bool) -> Any:
+    """Compile the pass: the formulas and helpers as plain numba functions (never cached on their
+    own, so none can outlive a change of its source), the kernel with the given signature, cached
+    on disk under the sources' digest when ``cache`` (beside the module, or in the user's cache
+    folder when the install is read-only; ``NUMBA_CACHE_DIR`` chooses another).
+    """
+    global _point_frame, _near_arc, _midpoint_arc, _metres, _keep, _rank_plain
+    plain = numba.njit(nogil=True)
+    _point_frame, _near_arc, _midpoint_arc = (plain(f) for f in (geodesy.point_frame, geodesy.near_arc,
+                                                                   geodesy.midpoint_arc))
+    _metres, _keep, _rank_plain = plain(_metres_py), plain(_keep_py), plain(_rank_rows)
+    return numba.njit(_RANK_SIGNATURE, cache=cache, nogil=True)(_keyed(_sources_digest()))
+
+
+# Compiled when this module is imported (the signature is given): compiling takes about 3 s,
+# loading from numba's cache a few milliseconds; never on a request. A cache that cannot be used
+# at all (no writable folder, a full disk, a damaged file) costs the compile at each start, not
+# the import.
+try:
+    _rank = _build(cache=True)
+except Exception:  # noqa: BLE001 -- numba raises RuntimeError (no cache folder) or OSError, maybe wrapped
+    _rank = _build(cache=False)
 
 
 #: Cells of this many degrees order a batch's points (see :func:`spatial_order`).
