@@ -158,8 +158,6 @@ def _keep_py(best_d, best_p, count, d, p):  # pragma: no cover (compiled: runs o
     return count
 
 
-
-
 def _rank_rows(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, station_xyz, admit,
                exhausted, bound, within, dest, out_pos, out_dist, done):  # pragma: no cover (compiled)
     """Each of ``rows`` (points, by their place in ``lon``/``lat``/``xyz`` and the outputs) with

@@ -37,8 +37,7 @@ Versions of the context (the living register)
     A job is never answered from an older version than it asked for; if the pool is *ahead*
     (the register moved on again since the request began), it answers from the newer one, and
     the answer names the version it came from (the coverage answer's ``version``, a picture's
-    caption). Without ``version_of`` (a file that never changes) no
-    version is checked.
+    caption). Without ``version_of`` (a file that never changes) no version is checked.
 
     When the queue is full :meth:`JobPool.submit` raises :class:`PoolFull` with a ``retry_after``
     in seconds: the web layer answers 503 with ``Retry-After`` at once, never a hang.
