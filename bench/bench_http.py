@@ -43,8 +43,13 @@ except ImportError:
     pass                                       # a version without metrics and access log
 from stationmap.web import create_app
 from stationmap.web.serve import run_wsgi
-run_wsgi(create_app({{"STATIONS_PATH": {stations!r}}}), host="127.0.0.1", port={port}, workers={workers},
-         **{settings!r})
+app = create_app({{"STATIONS_PATH": {stations!r}}})
+try:
+    from stationmap.web.serve import _warm
+    _warm(app)                                 # as `stationmap serve` does before the workers fork
+except ImportError:
+    pass                                       # a version that does not
+run_wsgi(app, host="127.0.0.1", port={port}, workers={workers}, **{settings!r})
 '''
 LUA = '''
 paths = {{}}

@@ -152,3 +152,18 @@ handler.release()
 """
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     assert [json.loads(line)["n"] for line in log.read_text().splitlines()] == list(range(5000))
+
+
+def test_the_master_builds_the_column_lists_before_the_workers_fork_and_freezes_its_objects():
+    import gc
+
+    from stationmap.web.serve import _warm
+
+    app = create_app({"TESTING": True})
+    index = app.extensions["stationmap"].current.index
+    assert "columns" not in index._memo
+    try:
+        _warm(app)
+        assert "columns" in index._memo and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -149,6 +149,25 @@ def _stop_access_writer() -> None:
         _ACCESS_WRITER.pop("writer").stop()
 
 
+def _warm(app) -> None:
+    """Build in gunicorn's master what every worker's first answer would otherwise build, then
+    leave the master's objects out of the workers' garbage collections.
+
+    A worker is a fork of the master, again after every ``MAX_REQUESTS``: the index's plain
+    column lists (0.4 s of CPU at 186,100 stations) built once here are shared by every worker
+    and every replacement, instead of being built anew by each. :func:`gc.freeze` keeps the
+    collector of each worker from walking, and so copying, the millions of objects the register
+    holds (the Instagram engineers' advice for ``preload_app``).
+    """
+    import gc
+
+    from ._common import EXTENSION
+
+    app.extensions[EXTENSION].current.index.columns  # noqa: B018 - built here for its memo
+    gc.collect()
+    gc.freeze()
+
+
 def _require_secret_key(app) -> None:
     """Production keeps the admin pages off without a configured secret key (see
     :mod:`stationmap.web.signin`); the public pages and API serve as before. Said once, at start.
@@ -194,6 +213,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = No
             return
         from .heavy import start_pool
 
+        _warm(app)
         start_pool(app)                   # before gunicorn forks: one pool for the whole server
         run_wsgi(app, host=host, port=port, workers=workers or (os.cpu_count() or 1), child_exit=_child_exit)
     finally:
