@@ -179,7 +179,7 @@ class StationIndex:
                 self._share_places(previous)
             else:
                 self._index_places(ids, lon, lat, previous)
-        self._masks = previous._masks if previous is not None and kept >= FilterMasks.COLUMNS \
+        self._masks: FilterMasks = previous._masks if previous is not None and kept >= FilterMasks.COLUMNS \
             else FilterMasks(stations)
         #: Unique in this process: caches of answers outside the index key on it, never on the
         #: index itself, so they cannot keep a swapped-out index alive nor serve its answers.

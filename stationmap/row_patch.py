@@ -82,7 +82,7 @@ def patched(index: StationIndex, fids: np.ndarray, changed: Rows, today: date,
         points = points.copy()
         points[at] = shapely.points(changed.lon, changed.lat)
     columns[geometry] = points
-    frame = gpd.GeoDataFrame(columns, geometry=geometry, crs=old.crs)
+    frame = gpd.GeoDataFrame(columns, geometry=geometry, crs=old.crs, copy=False)
     rows = np.array(at, dtype=np.int64)
     order = np.argsort(rows)
     if next_reopening is not None and _waited_for(old, at, next_reopening, today):
