@@ -116,7 +116,7 @@ class Dataset:
         patch = patched(self.index, self.fids, rows, today, self.next_reopening)
         if patch is not None:
             info = store.info()
-            index = StationIndex(patch.frame, previous=self.index, replaced=(patch.rows, patch.kept))
+            index = StationIndex(patch.frame, previous=self.index, replaced=patch)
             return replace(self, index=index, version=register_label(number),
                            modified=info.changed.astimezone(TIMEZONE), register_version=number,
                            sample=info.is_sample, next_reopening=patch.next_reopening)

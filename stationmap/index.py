@@ -38,11 +38,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import operator
 import os
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -50,12 +49,15 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from . import cells, coords, geodesy
+from . import cells, column_lists, coords, geodesy
 from .batch import nearest_rows, spatial_order
 from .coords import check_lon_lat
 from .errors import InputError
 from .filters import FilterMasks, Filters
 from .routes import RouteMatches, along_route
+
+if TYPE_CHECKING:
+    from .row_patch import Patch
 
 __all__ = ["Filters", "Neighbours", "RouteMatches", "StationIndex"]
 
@@ -150,22 +152,21 @@ class StationIndex:
     """
 
     def __init__(self, stations: gpd.GeoDataFrame, previous: StationIndex | None = None, *,
-                 replaced: tuple[IntArray, frozenset[str]] | None = None):
+                 replaced: Patch | None = None):
         """Index ``stations``; given the ``previous`` index of the same register, take over its
         memo values (:meth:`inherit`) and, when the stations are the same ones at the same
         points (an edit of a phone or hours), its k-d trees and coordinate lists as well.
 
-        ``replaced``: ``(rows, kept)`` when ``stations`` is ``previous``'s frame with only
-        ``rows`` replaced (the same stations in the same order: :mod:`stationmap.row_patch`)
-        and the columns ``kept`` are ``previous``'s own arrays. Then what those columns alone
-        decide is taken over without comparing them, and the column lists are patched in
-        those rows only.
+        ``replaced``: when ``stations`` is ``previous``'s frame with some rows replaced (the same
+        stations in the same order: :func:`stationmap.row_patch.patched`), what the columns it
+        kept alone decide is taken over without comparing them, and the column lists are
+        patched in those rows only.
         """
         if previous is None:
             replaced = None
         if replaced is None:
             stations = stations.reset_index(drop=True)
-        kept = frozenset() if replaced is None else replaced[1]
+        kept = frozenset() if replaced is None else replaced.kept
         self.stations = stations
         #: The frame's column labels, read once: reading them per answer cost 35 µs (Arrow strings).
         self._labels = tuple(map(str, stations.columns.tolist()))
@@ -185,7 +186,9 @@ class StationIndex:
         #: index itself, so they cannot keep a swapped-out index alive nor serve its answers.
         self.serial = next(_SERIALS)
         self._memo: dict[str, Any] = {}
-        self._memo_lock = threading.Lock()
+        #: Re-entrant: a value may be built from another memo value (the column lists from
+        #: :attr:`arrays`).
+        self._memo_lock = threading.RLock()
         #: Memo key -> the columns its value was derived from (see :meth:`inherit`).
         self._depends: dict[str, tuple[str, ...]] = {}
         #: Memo key -> the value of an earlier index, for :meth:`memo`'s ``update``.
@@ -193,9 +196,11 @@ class StationIndex:
         #: ``previous``'s column lists, the rows replaced since and the columns kept: what
         #: :attr:`columns` is patched from (see ``replaced``); dropped once used.
         self._replaced: tuple[dict[str, list] | None, IntArray, frozenset[str]] | None = None
+        if replaced is not None:
+            self._memo["arrays"] = replaced.arrays
         if previous is not None:
             if replaced is not None:
-                self._replaced = (previous._memo.get("columns"), replaced[0], kept)
+                self._replaced = (previous._memo.get("columns"), replaced.rows, kept)
             self.inherit(previous, kept=kept)
 
     def _index_places(self, ids: np.ndarray, lon: FloatArray, lat: FloatArray,
@@ -311,71 +316,42 @@ class StationIndex:
         return self.memo("columns", self._column_lists, depends=self._labels, update=self._patched_columns)
 
     def _column_lists(self, rows: IntArray | None = None) -> dict[str, list]:
-        """The lists of :attr:`columns` (of ``rows`` only, if given)."""
-        geometry = self.stations.geometry.name
-        frame = self.stations if rows is None else self.stations.iloc[rows]
-        table = {c: frame[c].tolist() for c in frame.columns if c != geometry}
-        lon, lat = (self.lon, self.lat) if rows is None else (self.lon[rows], self.lat[rows])
+        """The lists of :attr:`columns` (of ``rows`` only, if given: from :attr:`arrays`, each
+        column looked up once per index, not once per patch).
+        """
+        if rows is None:
+            geometry = self.stations.geometry.name
+            table = {c: self.stations[c].tolist() for c in self.stations.columns if c != geometry}
+            lon, lat = self.lon, self.lat
+        else:
+            table = {c: (a[rows] if isinstance(a, np.ndarray) else a.take(rows)).tolist()
+                     for c, a in self.arrays.items()}
+            lon, lat = self.lon[rows], self.lat[rows]
         for system in ("gcj02", "bd09"):
             x, y = coords.from_wgs84(lon, lat, system)
             table[f"{system}_lon"], table[f"{system}_lat"] = x.tolist(), y.tolist()
         return table
 
     def _patched_columns(self, old: dict[str, list]) -> dict[str, list]:
-        """:attr:`columns` made from an earlier index's: a station with the same id and store
-        ``version`` is the same row, so its values are copied (C speed, by ``itemgetter``);
-        only the other rows are read from the frame. A register without versions (a file) is
-        read whole. After a swap, the first answer in each worker no longer pays for every
-        column of every station (0.6 s at 186,100).
+        """:attr:`columns` made from an earlier index's (:mod:`stationmap.column_lists`): in
+        place when this index's frame is its predecessor's with rows replaced, else by station
+        id and version.
         """
         replaced, self._replaced = self._replaced, None
         if replaced is not None and replaced[0] is old:
-            table = self._columns_replaced(old, replaced[1], replaced[2])
+            table = column_lists.in_place(self, old, replaced[1], replaced[2])
             if table is not None:
                 return table
-        if "version" not in old or "version" not in self.stations.columns or len(self) < 2:
-            return self._column_lists()
-        at = {key: j for j, key in enumerate(zip(old["id"], old["version"], strict=True))}
-        ids, versions = self.stations["id"].tolist(), self.stations["version"].tolist()
-        source = np.array([at.get(key, -1) for key in zip(ids, versions, strict=True)], dtype=np.int64)
-        fresh = np.flatnonzero(source < 0)
-        if len(fresh) * 4 > len(self):
-            return self._column_lists()
-        pick = operator.itemgetter(*np.where(source < 0, 0, source).tolist())
-        changed = self._column_lists(fresh)
-        if set(changed) != set(old):
-            return self._column_lists()
-        table = {}
-        for name, values in old.items():
-            column = list(pick(values))
-            for p, value in zip(fresh.tolist(), changed[name], strict=True):
-                column[p] = value
-            table[name] = column
-        return table
+        return column_lists.by_version(self, old)
 
-    def _columns_replaced(self, old: dict[str, list], rows: IntArray, kept: frozenset[str]
-                          ) -> dict[str, list] | None:
-        """:attr:`columns` from the previous index's when only ``rows`` were replaced: the lists
-        of ``kept`` columns (and the coordinates, when the places are kept) are the previous
-        index's own (a memo's lists are never changed), the others copied with those rows put
-        in. Proportional to the columns changed, not to the register's columns.
+    @property
+    def arrays(self) -> dict[str, Any]:
+        """Each column but the geometry as the frame holds it (an extension array, or NumPy),
+        by name: a frame's column lookup costs 15 µs, so a patch looks each up once per index.
         """
-        geometry = self.stations.geometry.name
-        derived = {f"{system}_{axis}" for system in ("gcj02", "bd09") for axis in ("lon", "lat")}
-        if set(old) != {c for c in self._labels if c != geometry} | derived:
-            return None
-        fresh = self._column_lists(rows)
-        at = rows.tolist()
-        table = {}
-        for name, values in old.items():
-            if name in kept or (name in derived and geometry in kept):
-                table[name] = values
-            else:
-                column = list(values)
-                for p, value in zip(at, fresh[name], strict=True):
-                    column[p] = value
-                table[name] = column
-        return table
+        frame = self.stations
+        geometry = frame.geometry.name
+        return self.memo("arrays", lambda: {c: _values(frame[c]) for c in frame.columns if c != geometry})
 
     def column(self, name: str) -> np.ndarray:
         """One column of :attr:`columns` as a read-only NumPy array (``object`` for text, float
@@ -551,6 +527,11 @@ class StationIndex:
         point = np.repeat(np.arange(len(near)), [len(h) for h in near])
         station = np.fromiter((s for hits in near for s in hits), dtype=np.int64, count=len(point))
         return point, station
+
+
+def _values(column: Any) -> Any:
+    """A column's values as its frame holds them: NumPy for a NumPy dtype, else its extension array."""
+    return column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
 
 
 def _same_places(index: StationIndex, ids: np.ndarray, lon: FloatArray, lat: FloatArray) -> bool:

@@ -37,6 +37,9 @@ class Patch:
     rows: np.ndarray
     #: The columns whose array is the old frame's own (unchanged in every row).
     kept: frozenset[str]
+    #: Each column of ``frame`` but the geometry, as the frame holds it (see
+    #: :attr:`stationmap.index.StationIndex.arrays`).
+    arrays: dict[str, Any]
     #: The first day a station of the new frame closed "until D" reopens (see :func:`reopening`).
     next_reopening: date | None
 
@@ -52,7 +55,7 @@ def patched(index: StationIndex, fids: np.ndarray, changed: Rows, today: date,
     values = changed.values
     old = index.stations
     if not len(changed):                # a commit that changed no station (the version moves on)
-        return Patch(old, np.zeros(0, dtype=np.int64), frozenset(old.columns), next_reopening)
+        return Patch(old, np.zeros(0, dtype=np.int64), frozenset(old.columns), index.arrays, next_reopening)
     at = _positions(index, fids, values)
     if at is None:
         return None
@@ -64,17 +67,14 @@ def patched(index: StationIndex, fids: np.ndarray, changed: Rows, today: date,
     geometry = old.geometry.name
     columns: dict[str, Any] = {}
     kept = set()
-    for name in old.columns:
-        if name == geometry:
-            continue
-        column = old[name]
+    for name, array in index.arrays.items():
         new = values[name]
-        array = column.array
         if all(_same(array[p], v) for p, v in zip(at, new, strict=True)):
-            columns[name] = column.to_numpy() if isinstance(column.dtype, np.dtype) else array
+            columns[name] = array
             kept.add(name)
         else:
-            columns[name] = _replaced(column, at, new)
+            columns[name] = _replaced(array, at, new)
+    arrays = dict(columns)
     points = old.geometry.array
     if np.array_equal(index.lon[at], changed.lon) and np.array_equal(index.lat[at], changed.lat):
         kept.add(geometry)
@@ -90,7 +90,7 @@ def patched(index: StationIndex, fids: np.ndarray, changed: Rows, today: date,
         first = reopening(frame["status"].to_numpy(dtype=object), _texts(frame["closed_until"].tolist()), today)[1]
     else:
         first = min(filter(None, (next_reopening, waiting)), default=None)
-    return Patch(frame, rows[order], frozenset(kept), first)
+    return Patch(frame, rows[order], frozenset(kept), arrays, first)
 
 
 def _positions(index: StationIndex, fids: np.ndarray, values: dict[str, list]) -> list[int] | None:
@@ -153,13 +153,13 @@ def _same(old: Any, new: Any) -> bool:
     return type(old) is type(new) and old == new if isinstance(new, str) else bool(old == new)
 
 
-def _replaced(column: pd.Series, at: list[int], new: list) -> Any:
-    """``column``'s values with ``new`` at rows ``at``, of the dtype a full load would infer."""
-    if column.dtype.kind in "iu":
-        numbers = column.to_numpy().copy()
+def _replaced(array: Any, at: list[int], new: list) -> Any:
+    """``array``'s values with ``new`` at rows ``at``, of the dtype a full load would infer."""
+    if isinstance(array, np.ndarray) and array.dtype.kind in "iu":
+        numbers = array.copy()
         numbers[at] = new
         return numbers
-    values = column.to_numpy(dtype=object, na_value=None).copy()
+    values = array.copy() if isinstance(array, np.ndarray) else array.to_numpy(dtype=object, na_value=None)
     for p, v in zip(at, new, strict=True):
         values[p] = v
     # As a full load makes it: from a list of values (pandas infers "str" or "object" from them).
