@@ -43,8 +43,13 @@ except ImportError:
     pass                                       # a version without metrics and access log
 from stationmap.web import create_app
 from stationmap.web.serve import run_wsgi
-run_wsgi(create_app({{"STATIONS_PATH": {stations!r}}}), host="127.0.0.1", port={port}, workers={workers},
-         **{settings!r})
+app = create_app({{"STATIONS_PATH": {stations!r}}})
+try:
+    from stationmap.web.serve import _warm
+    _warm(app)                                 # as `stationmap serve` does before the workers fork
+except ImportError:
+    pass                                       # a version that does not
+run_wsgi(app, host="127.0.0.1", port={port}, workers={workers}, **{settings!r})
 '''
 LUA = '''
 paths = {{}}
@@ -70,6 +75,26 @@ def _wait(url: str, server: subprocess.Popen, seconds: float = 180) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants, those already ended and
+    waited for included (a parent's ``cutime``/``cstime``): the server's own work, whatever else
+    runs on the machine.
+    """
+    tick, total, pending = os.sysconf("SC_CLK_TCK"), 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15])          # utime, stime, cutime, cstime
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += [int(c) for c in children.read().split()]
+        except OSError:
+            continue
+    return total / tick
+
+
 def _wrk(url: str, lua: str | None, connections: int, seconds: int, threads: int) -> dict[str, float]:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if lua:
@@ -87,11 +112,19 @@ def _wrk(url: str, lua: str | None, connections: int, seconds: int, threads: int
 
 
 def _run(script: str, probe: str, lua: str | None, target: str, args) -> dict[str, float]:
-    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """One server under wrk: requests/s, latency, and the server's own CPU per request (every
+    process of it: steadier than requests/s when wrk and others share the machine's cores).
+    """
+    cpus = args.server_cpus
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)))
     try:
         _wait(probe, server)
         _wrk(target, lua, args.connections, 3, args.threads)              # warm up
-        return _wrk(target, lua, args.connections, args.seconds, args.threads)
+        spent = cpu_s(server.pid)
+        figures = _wrk(target, lua, args.connections, args.seconds, args.threads)
+        figures["cpu_us"] = (cpu_s(server.pid) - spent) / (figures["rps"] * args.seconds) * 1e6
+        return figures
     finally:
         server.terminate()
         try:
@@ -133,6 +166,18 @@ def _in_process(paths: list[str], stations: str | None, rounds: int = 5) -> None
           f"nearest {n:.0f}; bare/nearest = {b / n:.0%}")
 
 
+def _print(rows: list[tuple[str, dict[str, float]]], title: str) -> None:
+    print(title)
+    print("| endpoint | requests/s | p50 ms | p99 ms | errors | server CPU µs per request |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, r in rows:
+        print(f"| {name} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} "
+              f"| {r['cpu_us']:,.0f} |")
+    if len(rows) == 2:
+        print(f"nearest reaches {rows[1][1]['rps'] / rows[0][1]['rps']:.0%} of the ceiling's throughput, "
+              f"{rows[0][1]['cpu_us'] / rows[1][1]['cpu_us']:.0%} of its requests per server CPU-second")
+
+
 def main() -> None:
     """Start the server, drive it with wrk, and print requests per second and latencies."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -145,14 +190,22 @@ def main() -> None:
     parser.add_argument("--worker-class", default=None,
                         help="gunicorn worker class for both servers (default: stationmap's own setting)")
     parser.add_argument("--worker-threads", type=int, default=None, help="threads per worker (gthread)")
+    parser.add_argument("--max-requests", type=int, default=None,
+                        help="gunicorn's max_requests for both servers (0: workers are never recycled)")
+    parser.add_argument("--server-cpus", help="processors for the servers, e.g. 0 (wrk runs on the rest)")
     parser.add_argument("--only", choices=("bare", "nearest"), help="run one of the two servers")
     parser.add_argument("--in-process", action="store_true", help="CPU per request through WSGI, no server")
     args = parser.parse_args()
+    args.server_cpus = {int(c) for c in args.server_cpus.split(",")} if args.server_cpus else None
+    if args.server_cpus:
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)) - args.server_cpus)    # wrk inherits it
     settings = {}
     if args.worker_class:
         settings["worker_class"] = args.worker_class
     if args.worker_threads:
         settings["threads"] = args.worker_threads
+    if args.max_requests is not None:
+        settings["max_requests"] = args.max_requests
 
     from stationmap.stations import read_stations
 
@@ -181,14 +234,9 @@ def main() -> None:
                                                                         workers=args.workers, settings=settings,
                                                                         access_log=str(work / "access.log")),
                                                       f"{base}/healthz", str(lua), base, args)))
-    print(f"{len(stations):,} stations; gunicorn {args.workers} workers {settings or ''}; wrk -t{args.threads} "
-          f"-c{args.connections} -d{args.seconds}s on the same 2-core machine; {time.strftime('%Y-%m-%d %H:%M %Z')}")
-    print("| endpoint | requests/s | p50 ms | p99 ms | errors |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, r in rows:
-        print(f"| {name} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
-    if len(rows) == 2:
-        print(f"nearest reaches {rows[1][1]['rps'] / rows[0][1]['rps']:.0%} of the ceiling's throughput")
+    _print(rows, f"{len(stations):,} stations; gunicorn {args.workers} workers {settings or ''}; "
+                 f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s on the same 2-core machine; "
+                 f"{time.strftime('%Y-%m-%d %H:%M %Z')}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from bench_http import LUA, _wait  # noqa: E402 - bench/ and tests/ are put on the path first
+from bench_http import LUA, _wait, cpu_s  # noqa: E402 - bench/ and tests/ are put on the path first
 
 from stationmap.accounts import Account  # noqa: E402
 from stationmap.registers.applying import apply_plan, current_register  # noqa: E402
@@ -165,26 +165,6 @@ def rss_mb(pid: int) -> float:
         except (OSError, StopIteration):
             continue
     return total / 1024
-
-
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) of a process and all its descendants, those already ended and
-    waited for included (a parent's ``cutime``/``cstime``): the server's own work, whatever else
-    runs on the machine.
-    """
-    tick, total, pending = os.sysconf("SC_CLK_TCK"), 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            with open(f"/proc/{current}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += sum(int(v) for v in fields[11:15])          # utime, stime, cutime, cstime
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as children:
-                    pending += [int(c) for c in children.read().split()]
-        except OSError:
-            continue
-    return total / tick
 
 
 def time_to_live(base: str, store: Store, station: str, streak: int = 12, bound: float = 120) -> float:

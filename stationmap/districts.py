@@ -344,10 +344,12 @@ def area_codes(area: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8)
-def _area_shape(area: str) -> shapely.Geometry:
+def _area_shape(area: str) -> tuple[shapely.Geometry, tuple[float, float, float, float]]:
+    """The area's outline, prepared, and its bounds (west, south, east, north)."""
     shape = shapely.union_all(np.asarray(load_districts(area).geometry.array))
     shapely.prepare(shape)
-    return shape
+    west, south, east, north = (float(v) for v in shape.bounds)
+    return shape, (west, south, east, north)
 
 
 def area_contains(area: str, lon: float, lat: float) -> bool:
@@ -362,7 +364,10 @@ def area_contains(area: str, lon: float, lat: float) -> bool:
     >>> area_contains("310100", 121.4737, 31.2304), area_contains("310100", 120.1551, 30.2741)
     (True, False)
     """
-    return bool(shapely.intersects_xy(_area_shape(str(area)), lon, lat))
+    shape, (west, south, east, north) = _area_shape(str(area))
+    if not (west <= lon <= east and south <= lat <= north):
+        return False          # the bounds first: two comparisons, where GEOS's call costs ~10 µs
+    return bool(shapely.intersects_xy(shape, lon, lat))
 
 
 def owners(codes: set[str], lon: np.ndarray, lat: np.ndarray, *, stated: np.ndarray | None = None) -> np.ndarray | None:

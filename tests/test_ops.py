@@ -102,3 +102,68 @@ def test_readyz_is_503_problem_naming_each_failing_check():
     failing = {e["parameter"]: e["reason"] for e in response.json["errors"]}
     assert failing == {"pool": "no worker alive", "store": "ZeroDivisionError: division by zero"}
     assert "dataset" not in failing
+
+
+def test_access_lines_queued_by_a_worker_are_written_out_when_the_server_stops():
+    from conftest import Server
+
+    server = Server(workers=1)
+    try:
+        for i in range(30):
+            assert _get(f"{server.url}{NEAREST}?lat=31.24{i:02d}&lon=121.47&k=3")[0] == 200
+    finally:
+        server.stop()           # at once: what the writer thread had not written yet must not be lost
+    records = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    assert len([r for r in records if r["route"] == NEAREST]) == 30
+
+
+def test_the_app_keeps_plain_hooks_as_they_are_and_still_wraps_coroutine_functions():
+    app = create_app({"TESTING": True})
+
+    def plain():
+        return "plain"
+
+    async def coroutine():
+        return "coroutine"
+
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain
+    try:
+        wrapped = app.ensure_sync(coroutine)
+    except RuntimeError as error:                # Flask's async support (asgiref) is not installed
+        assert "async" in str(error)
+    else:
+        assert wrapped is not coroutine and wrapped() == "coroutine"
+
+
+def test_a_process_that_exits_with_access_lines_still_queued_writes_them_all(tmp_path):
+    import subprocess
+    import sys
+
+    log = tmp_path / "access.log"
+    script = f"""
+import logging
+from stationmap.web import serve
+serve._access_log({str(log)!r})
+handler = serve._ACCESS_WRITER["handler"]
+handler.acquire()                          # the writer waits: every line is still queued at exit
+for i in range(5000):
+    logging.getLogger("stationmap.access").info('{{"n": %d}}', i)
+handler.release()
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert [json.loads(line)["n"] for line in log.read_text().splitlines()] == list(range(5000))
+
+
+def test_the_master_builds_the_column_lists_before_the_workers_fork_and_freezes_its_objects():
+    import gc
+
+    from stationmap.web.serve import _warm
+
+    app = create_app({"TESTING": True})
+    index = app.extensions["stationmap"].current.index
+    assert "columns" not in index._memo
+    try:
+        _warm(app)
+        assert "columns" in index._memo and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

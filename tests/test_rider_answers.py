@@ -1,5 +1,7 @@
 """What the API adds for riders: served-area verdict, the week's hours, detours, cached outlines."""
 
+import numpy as np
+
 from stationmap import hours, travel
 from stationmap.districts import area_contains, load_districts
 
@@ -63,3 +65,21 @@ def test_amenities_come_in_the_vocabulary_order(client):
     assert any(len(codes) > 1 for codes in lists)
     for codes in lists:
         assert codes == sorted(codes, key=order.index)
+
+
+def test_the_served_area_test_equals_the_outline_test_in_and_around_its_bounds_and_on_its_vertices():
+    import shapely
+
+    outline = shapely.union_all(np.asarray(load_districts("310100").geometry.array))
+    west, south, east, north = outline.bounds
+    rng = np.random.default_rng(15)
+    lon = rng.uniform(west - 0.2, east + 0.2, 3000)
+    lat = rng.uniform(south - 0.2, north + 0.2, 3000)
+    vertices = shapely.get_coordinates(outline.boundary)[::50]
+    edges = np.array([[west, (south + north) / 2], [east, (south + north) / 2],
+                      [(west + east) / 2, south], [(west + east) / 2, north]])
+    points = np.vstack([np.column_stack([lon, lat]), vertices, edges])
+    expected = shapely.intersects_xy(outline, points[:, 0], points[:, 1])
+    got = np.array([area_contains("310100", float(x), float(y)) for x, y in points])
+    assert expected.any() and not expected.all() and expected[3000:3000 + len(vertices)].all()
+    assert (got == expected).all()

@@ -9,10 +9,12 @@ sample on first start), kept live by a watcher in each process (:mod:`stationmap
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -120,6 +122,23 @@ def _buffer_static(response):
     return response
 
 
+class _Flask(Flask):
+    """Flask, with whether each hook and view is a coroutine function worked out once.
+
+    Flask asks :meth:`ensure_sync` of every hook and view on every request (13 times for a
+    nearest answer), and each time :func:`inspect.iscoroutinefunction` looks at the function's
+    code flags: 3 % of a nearest answer's CPU, for an answer that never changes.
+    """
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return self.async_to_sync(func) if _is_async(func) else func
+
+
+@lru_cache(maxsize=1024)
+def _is_async(func: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(func)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the stationmap web app.
 
@@ -136,7 +155,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     'ok'
     """
     instance = os.environ.get("STATIONMAP_INSTANCE_PATH")
-    app = Flask("stationmap", static_folder=str(shipped("static")), template_folder=str(shipped("templates")),
+    app = _Flask("stationmap", static_folder=str(shipped("static")), template_folder=str(shipped("templates")),
                 instance_path=instance, instance_relative_config=True)
     app.config.from_object(Defaults)
     app.config.from_pyfile("stationmap.cfg", silent=True)
