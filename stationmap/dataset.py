@@ -22,6 +22,7 @@ import pandas as pd
 
 from .hours import TIMEZONE
 from .index import StationIndex
+from .row_patch import patched, reopening
 from .stations import default_path, read_stations
 
 
@@ -98,13 +99,28 @@ class Dataset:
         put in the store's row order, so the result is the dataset a full load
         (:meth:`from_store`) gives, row for row — and every answer from it the same. A dataset
         not read from a store is read whole.
+
+        The common commit changes a few stations' values and no station comes or goes: their
+        rows are replaced where they stand (:func:`stationmap.row_patch.patched`), the columns
+        the commit did not touch are shared with this dataset's frame, and the new index takes
+        over what those columns alone decide (places, filters, the search, column lists).
         """
+        from .store.reading import rows_frame
+
         today = today or china_today()
         if self.register_version is None or self.fids is None or self.reopening_due(today):
             return Dataset.from_store(store, today=today)
-        changed, number = store.load(since=self.register_version, with_fid=True)
+        rows, number = store.changed_rows(self.register_version)
         if number == self.register_version:
             return self
+        patch = patched(self.index, self.fids, rows, today, self.next_reopening)
+        if patch is not None:
+            info = store.info()
+            index = StationIndex(patch.frame, previous=self.index, replaced=patch)
+            return replace(self, index=index, version=register_label(number),
+                           modified=info.changed.astimezone(TIMEZONE), register_version=number,
+                           sample=info.is_sample, next_reopening=patch.next_reopening)
+        changed = rows_frame(rows)
         old = self.index.stations
         keep = ~old["id"].isin(set(changed["id"])).to_numpy()
         fresh = changed[changed["live"].to_numpy()].drop(columns="live")
@@ -170,20 +186,10 @@ def reopen(frame: gpd.GeoDataFrame, today: date) -> date | None:
     if "closed_until" not in frame.columns or not len(frame):
         return None
     until = frame["closed_until"].fillna("").astype(str).to_numpy(dtype=object)
-    closed = (frame["status"].to_numpy(dtype=object) == "temporarily_closed") & (until != "")
-    if not closed.any():
-        return None
-    day = today.isoformat()
-    due = closed & (until <= day)
+    due, waiting = reopening(frame["status"].to_numpy(dtype=object), until, today)
     if due.any():
         frame.loc[due, "status"] = "open"
-    waiting = []
-    for text in until[closed & ~due]:
-        try:
-            waiting.append(date.fromisoformat(text))
-        except ValueError:           # not a date (the store checks edits; be safe with old rows)
-            continue
-    return min(waiting, default=None)
+    return waiting
 
 
 def register_label(number: int) -> str:

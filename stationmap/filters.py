@@ -89,6 +89,10 @@ class FilterMasks:
     pattern and then spread to the stations that share it.
     """
 
+    #: The columns the masks are made from: an index whose frame shares these with the
+    #: previous index's shares its masks too.
+    COLUMNS = frozenset({"status", "type", "access", "amenities", "opening_hours"})
+
     def __init__(self, stations: gpd.GeoDataFrame):
         self.active = (stations["status"] == "open").to_numpy()
         self.active_list: list[bool] = self.active.tolist()

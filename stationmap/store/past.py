@@ -39,6 +39,7 @@ import sqlalchemy as sa
 
 from ..errors import InputError
 from ..stations import COLUMNS, CRS
+from .reading import read_rows, rows_frame
 from .schema import history, register, stations
 from .undo import before
 
@@ -117,7 +118,8 @@ def as_of(store: Store, version: int, *, field: str = "version", base: gpd.GeoDa
                 kept = base[~base["id"].isin([r["id"] for r in rows])]
             else:
                 live = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
-                kept = store._read(c, sa.and_(stations.c.changed_in <= version, live), sa.true()).drop(columns="live")
+                kept = rows_frame(read_rows(c, store.backend, sa.and_(stations.c.changed_in <= version, live),
+                                            sa.true())).drop(columns="live")
     entries = {key: list(group) for key, group in groupby(later, key=lambda e: e["station_id"])}
     taken_back = [_taken_back(row, entries.get(row["id"], []), then) for row in rows]
     frame = _frame([r for r in taken_back if r is not None], kept)

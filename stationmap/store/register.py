@@ -13,26 +13,26 @@ Edits carry the station version they started from (``expected_version``): a stal
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import sqlalchemy as sa
 
 from ..accounts import Account
 from ..errors import InputError, StationmapError
 from ..permissions import Forbidden, authorise
-from ..stations import COLUMNS, CRS
-from . import audit, geopackage, migrate, people, records
+from . import audit, geopackage, migrate, people, reading, records
 from .audit import AuditEntry
 from .engine import WRITE, make_engine, normalise_url
 from .schema import history, register, stations
 
 CHANNEL = "stationmap_register"
+#: The stations a full load answers from: not deleted, and located.
+_LIVE = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
 
 
 class Conflict(StationmapError):
@@ -198,51 +198,26 @@ class Store:
         without reading the whole register. ``with_fid`` adds the ``fid`` column (the row order
         of a full load).
         """
-        live = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
-        with self.engine.connect() as c, c.begin():
-            version = int(c.execute(sa.select(register.c.version)).scalar_one())
-            frame = (self._read(c, live, sa.true()) if since is None
-                     else self._read(c, stations.c.changed_in > since, live))
+        if since is not None:
+            rows, version = self.changed_rows(since)
+            frame = reading.rows_frame(rows)
+        else:
+            with self.engine.connect() as c, c.begin():
+                version = int(c.execute(sa.select(register.c.version)).scalar_one())
+                frame = reading.rows_frame(reading.read_rows(c, self.backend, _LIVE, sa.true()))
+            del frame["live"]
         if not with_fid:
             del frame["fid"]
-        if since is None:
-            del frame["live"]
         return frame, version
 
-    def _read(self, c: sa.Connection, where: Any, live: Any) -> gpd.GeoDataFrame:
-        """The stations ``where`` selects, in row (``fid``) order, as :meth:`load` gives them,
-        with ``fid`` and ``live`` (the value of ``live`` for each; only those get a point).
+    def changed_rows(self, since: int) -> tuple[reading.Rows, int]:
+        """What :meth:`load` gives with ``since`` (``fid`` and ``live`` included), as plain
+        values: a server taking in an edit of one station reads its row, not a frame of it.
         """
-        columns = [stations.c[c] for c in COLUMNS] + [stations.c.closed_until, stations.c.version,
-                                                       stations.c.changed_in, stations.c.fid]
-        xy: list[Any]
-        if self.backend == "postgresql":
-            xy = [sa.func.ST_X(stations.c.location), sa.func.ST_Y(stations.c.location)]
-        else:
-            xy = [sa.type_coerce(stations.c.location, sa.LargeBinary)]
-        rows = c.execute(sa.select(*columns, live, *xy).where(where).order_by(stations.c.fid)).all()
-        names = [*COLUMNS, "closed_until", "version", "changed_in", "fid", "live"]
-        n = len(names)
-        frame: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate(names)}
-        frame["live"] = np.asarray(frame["live"], dtype=bool)
-        lon, lat = self._coordinates(rows, n, frame["live"])
-        for name in ("version", "changed_in", "fid"):
-            frame[name] = np.asarray(frame[name], dtype="int64")
-        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS)
-
-    def _coordinates(self, rows: Sequence[Any], n: int, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Longitudes and latitudes of the rows' points (column ``n`` on, NaN where not ``live``)."""
-        lon, lat = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
-        if self.backend == "postgresql":
-            lon[live] = [row[n] for row, ok in zip(rows, live, strict=True) if ok]
-            lat[live] = [row[n + 1] for row, ok in zip(rows, live, strict=True) if ok]
-        elif live.any():
-            import shapely
-
-            points = shapely.from_wkb([bytes(row[n])[8:] for row, ok in zip(rows, live, strict=True) if ok])
-            xy_ = shapely.get_coordinates(points)
-            lon[live], lat[live] = xy_[:, 0], xy_[:, 1]
-        return lon, lat
+        with self.engine.connect() as c, c.begin():
+            version = int(c.execute(sa.select(register.c.version)).scalar_one())
+            rows = reading.read_rows(c, self.backend, stations.c.changed_in > since, _LIVE)
+        return rows, version
 
     def needs_location(self) -> list[dict[str, Any]]:
         """Live stations without a position: kept and listed for staff to place, never answered."""
