@@ -167,3 +167,43 @@ def test_the_master_builds_the_column_lists_before_the_workers_fork_and_freezes_
         assert "columns" in index._memo and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_setting_the_access_log_twice_leaves_one_queue_and_writes_each_line_once(tmp_path):
+    import subprocess
+    import sys
+
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    script = f"""
+import logging
+from logging.handlers import QueueHandler
+from stationmap.web import serve
+serve._access_log({str(first)!r})
+earlier = serve._ACCESS_WRITER["queue"]
+serve._access_log({str(second)!r})
+for i in range(100):
+    logging.getLogger("stationmap.access").info('{{"n": %d}}', i)
+queues = [h for h in logging.getLogger("stationmap.access").handlers if isinstance(h, QueueHandler)]
+print(len(queues), earlier.qsize())
+"""
+    done = subprocess.run([sys.executable, "-c", script], check=True, timeout=60, capture_output=True, text=True)
+    assert done.stdout.split() == ["1", "0"]           # no second queue filling with nobody to write it
+    assert first.read_text() == ""
+    assert [json.loads(line)["n"] for line in second.read_text().splitlines()] == list(range(100))
+
+
+def test_a_hook_that_cannot_be_a_dictionary_key_runs_as_flask_runs_it():
+    from dataclasses import dataclass
+
+    @dataclass
+    class Hook:                                          # __eq__ and no __hash__: unhashable
+        calls: int = 0
+
+        def __call__(self) -> None:
+            self.calls += 1
+
+    app = create_app({"TESTING": True})
+    hook = Hook()
+    app.before_request(hook)
+    assert app.test_client().get("/healthz").status_code == 200 and hook.calls == 1
+

@@ -83,3 +83,12 @@ def test_the_served_area_test_equals_the_outline_test_in_and_around_its_bounds_a
     got = np.array([area_contains("310100", float(x), float(y)) for x, y in points])
     assert expected.any() and not expected.all() and expected[3000:3000 + len(vertices)].all()
     assert (got == expected).all()
+
+
+def test_the_outlines_westmost_eastmost_southmost_and_northmost_points_are_in_the_served_area():
+    import shapely
+
+    outline = shapely.union_all(np.asarray(load_districts("310100").geometry.array))
+    points = shapely.get_coordinates(outline.boundary)
+    for i in (points[:, 0].argmin(), points[:, 0].argmax(), points[:, 1].argmin(), points[:, 1].argmax()):
+        assert area_contains("310100", float(points[i, 0]), float(points[i, 1])), points[i]

@@ -14,7 +14,6 @@ import json
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -128,15 +127,32 @@ class _Flask(Flask):
     Flask asks :meth:`ensure_sync` of every hook and view on every request (13 times for a
     nearest answer), and each time :func:`inspect.iscoroutinefunction` looks at the function's
     code flags: 3 % of a nearest answer's CPU, for an answer that never changes.
+
+    The answers are kept on the app, and live no longer than it: a module-level cache would hold
+    the hooks of every app a process builds (closures over the app, bound methods of objects
+    holding it). A callable that cannot be a dictionary key (an instance of a class with
+    ``__eq__`` but no ``__hash__``) is asked each time, as Flask does: a ``TypeError`` from the
+    memo would turn every request into a 500.
     """
 
+    #: Callables remembered at most: a view class built anew per request (Flask's ``View``) gives
+    #: a new bound method each time, which must not make the memo grow without end.
+    ASYNC_MEMO_SIZE = 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._async_memo: dict[Callable[..., Any], bool] = {}
+
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        return self.async_to_sync(func) if _is_async(func) else func
-
-
-@lru_cache(maxsize=1024)
-def _is_async(func: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(func)
+        try:
+            is_async = self._async_memo[func]
+        except KeyError:
+            is_async = inspect.iscoroutinefunction(func)
+            if len(self._async_memo) < self.ASYNC_MEMO_SIZE:
+                self._async_memo[func] = is_async
+        except TypeError:
+            is_async = inspect.iscoroutinefunction(func)
+        return self.async_to_sync(func) if is_async else func
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

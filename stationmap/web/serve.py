@@ -114,6 +114,14 @@ def _access_log(target: str) -> None:
 
     log = logging.getLogger("stationmap.access")
     log.propagate = False
+    # Should this run twice: the earlier queue taken off the logger (left on, it would fill for
+    # ever with no writer), then written out, its file closed; one queue and one writer remain.
+    for earlier in [h for h in log.handlers if isinstance(h, QueueHandler)]:
+        log.removeHandler(earlier)
+    _stop_access_writer()
+    if "handler" in _ACCESS_WRITER:
+        _ACCESS_WRITER.pop("handler").close()
+        del _ACCESS_WRITER["queue"]
     if target == "off":
         log.setLevel(logging.WARNING)
         return
@@ -122,7 +130,6 @@ def _access_log(target: str) -> None:
     lines: queue.SimpleQueue = queue.SimpleQueue()
     log.addHandler(QueueHandler(lines))
     log.setLevel(logging.INFO)
-    _stop_access_writer()                      # one writer per process, should this run twice
     _ACCESS_WRITER.update(queue=lines, handler=handler)
     _start_access_writer()
     atexit.register(_stop_access_writer)
