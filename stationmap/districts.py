@@ -366,7 +366,7 @@ def area_contains(area: str, lon: float, lat: float) -> bool:
     """
     shape, (west, south, east, north) = _area_shape(str(area))
     if not (west <= lon <= east and south <= lat <= north):
-        return False          # the bounds first: two comparisons, where GEOS's call costs ~10 µs
+        return False          # the bounds first: four comparisons, where GEOS's call costs ~10 µs
     return bool(shapely.intersects_xy(shape, lon, lat))
 
 

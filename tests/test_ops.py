@@ -104,7 +104,7 @@ def test_readyz_is_503_problem_naming_each_failing_check():
     assert "dataset" not in failing
 
 
-def test_access_lines_queued_by_a_worker_are_written_out_when_the_server_stops():
+def test_a_workers_access_lines_are_written_by_its_own_writer_started_after_the_fork():
     from conftest import Server
 
     server = Server(workers=1)
@@ -112,7 +112,7 @@ def test_access_lines_queued_by_a_worker_are_written_out_when_the_server_stops()
         for i in range(30):
             assert _get(f"{server.url}{NEAREST}?lat=31.24{i:02d}&lon=121.47&k=3")[0] == 200
     finally:
-        server.stop()           # at once: what the writer thread had not written yet must not be lost
+        server.stop()           # the worker's writer, started again after the fork, wrote every line
     records = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
     assert len([r for r in records if r["route"] == NEAREST]) == 30
 

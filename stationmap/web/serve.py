@@ -29,9 +29,12 @@ from __future__ import annotations
 import atexit
 import os
 import queue
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 class _Gunicorn(BaseApplication):
@@ -156,7 +159,7 @@ def _stop_access_writer() -> None:
         _ACCESS_WRITER.pop("writer").stop()
 
 
-def _warm(app) -> None:
+def _warm(app: Flask) -> None:
     """Build in gunicorn's master what every worker's first answer would otherwise build, then
     leave the master's objects out of the workers' garbage collections.
 
