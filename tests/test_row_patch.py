@@ -153,3 +153,27 @@ def test_when_the_station_the_register_waited_for_reopens_early_it_waits_for_the
                  actor=OP)
     again = patched.updated(store, today=TODAY)
     assert again.next_reopening == date(2030, 3, 10) == Dataset.from_store(store, today=TODAY).next_reopening
+
+
+@pytest.mark.parametrize("changed", [40, 1446])
+def test_an_import_changing_many_stations_and_its_undo_give_the_register_a_full_load_gives(store, changed):
+    """An import of values only is replaced in place when it touches a few stations, and taken the
+    general way (building the frame again is cheaper) when it touches most of them.
+    """
+    rng = random.Random(changed)
+    current = Dataset.from_store(store, today=TODAY)
+    assert "id" in current.index.columns
+    frame = read_stations()
+    frame = frame.iloc[:changed].copy()
+    frame["source"] = "重新核对 re-checked"
+    frame["phone"] = [f"021-{i:08d}" for i in range(changed)]
+    result = store.apply_import(frame, actor=OP, mode="upsert", file_name="recheck.csv")
+    patched = current.updated(store, today=TODAY)
+    in_place = patched.index.stations["id"].array is current.index.stations["id"].array
+    assert in_place == (changed == 40)
+    _same_register(patched, Dataset.from_store(store, today=TODAY), rng)
+    store.revert_import(result.import_id, actor=OP)
+    undone = patched.updated(store, today=TODAY)
+    _same_register(undone, Dataset.from_store(store, today=TODAY), rng)
+    assert_geodataframe_equal(undone.index.stations.drop(columns=["version", "changed_in"]),
+                              current.index.stations.drop(columns=["version", "changed_in"]))
