@@ -139,6 +139,18 @@ def store_url(request, tmp_path):
     return request.getfixturevalue("postgres").database()
 
 
+@pytest.fixture
+def store(store_url):
+    """A store of each backend seeded from the shipped Shanghai sample (a test module may
+    define its own ``store`` instead)."""
+    from stationmap.store import Store
+
+    s = Store.open(store_url, upgrade=True)
+    s.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium (Debian's), one per test module."""

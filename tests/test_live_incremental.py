@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 
 import numpy as np
-import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 from stationmap import live
@@ -22,14 +21,6 @@ from stationmap.stations import read_stations
 from stationmap.store import Store
 
 OP = Account.operator("tester")  # edits are made by someone: here the command line's operator
-
-
-@pytest.fixture
-def store(store_url):
-    s = Store.open(store_url, upgrade=True)
-    s.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
-    yield s
-    s.close()
 
 
 def _random_change(store: Store, rng: random.Random, ids: list[str], serial: list[int]) -> None:

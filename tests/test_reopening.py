@@ -8,25 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
-
 from stationmap import live
 from stationmap.accounts import Account
 from stationmap.dataset import Dataset, LiveDataset
 from stationmap.hours import TIMEZONE
 from stationmap.records import nearest_records
-from stationmap.stations import read_stations
 from stationmap.store import Store
 
 OP = Account.operator("tester")  # edits are made by someone: here the command line's operator
-
-
-@pytest.fixture
-def store(store_url):
-    s = Store.open(store_url, upgrade=True)
-    s.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
-    yield s
-    s.close()
 
 
 def _closed_station(store: Store) -> tuple[str, float, float]:

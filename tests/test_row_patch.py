@@ -29,14 +29,6 @@ OP = Account.operator("tester")  # edits are made by someone: here the command l
 TODAY = date(2030, 3, 1)
 
 
-@pytest.fixture
-def store(store_url):
-    s = Store.open(store_url, upgrade=True)
-    s.seed(read_stations(), file_name="shanghai_stations.geojson", digest="")
-    yield s
-    s.close()
-
-
 def _random_edit(store: Store, rng: random.Random, ids: list[str]) -> None:
     """One edit that keeps every station where it is in the register (never a create or delete)."""
     station = rng.choice(ids)
