@@ -107,9 +107,9 @@ def _access_log(target: str) -> None:
     A request only puts its line on a queue (:class:`logging.handlers.QueueHandler`); one thread
     per process writes them (:class:`~logging.handlers.QueueListener`). Written by the request
     threads themselves, each line took the handler's lock for a ``write`` and a ``flush``, and
-    with gthread's many threads queueing on that lock the log cost a nearest answer about 300 µs
-    of CPU, a quarter of its whole cost under gunicorn (docs/benchmarks.md). The writer is
-    stopped, and the queue written out, when the process exits.
+    with gthread's many threads queueing on that lock the log took 30 % of a worker's time under
+    nearest's load (py-spy; docs/benchmarks.md, issue 15). The writer is stopped, and the queue
+    written out, when the process exits.
     """
     import logging
     import sys
