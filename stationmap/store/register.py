@@ -27,7 +27,7 @@ from ..errors import InputError, StationmapError
 from ..permissions import Forbidden, authorise
 from . import audit, geopackage, migrate, people, reading, records
 from .audit import AuditEntry
-from .engine import WRITE, make_engine, normalise_url
+from .engine import WRITE, make_engine, normalise_url, snapshot
 from .schema import history, register, stations
 
 CHANNEL = "stationmap_register"
@@ -189,8 +189,9 @@ class Store:
 
     def load(self, *, since: int | None = None, with_fid: bool = False) -> tuple[gpd.GeoDataFrame, int]:
         """Every live, located station (the columns of ``COLUMNS`` plus ``closed_until``, ``version``
-        and ``changed_in``, the register version of its last change) and the register version they belong to, read in
-        one transaction.
+        and ``changed_in``, the register version of its last change) and the register version they belong to, read as
+        one snapshot (:func:`.engine.snapshot`): a commit landing meanwhile is in both or in neither, never a row of
+        the next version under this one's label.
 
         ``since``: instead, every station changed after that register version, live or not,
         located or not (``live`` column: whether it belongs in the answers; unlocated ones get an
@@ -202,7 +203,7 @@ class Store:
             rows, version = self.changed_rows(since)
             frame = reading.rows_frame(rows)
         else:
-            with self.engine.connect() as c, c.begin():
+            with snapshot(self.engine) as c:
                 version = int(c.execute(sa.select(register.c.version)).scalar_one())
                 frame = reading.rows_frame(reading.read_rows(c, self.backend, _LIVE, sa.true()))
             del frame["live"]
@@ -212,9 +213,11 @@ class Store:
 
     def changed_rows(self, since: int) -> tuple[reading.Rows, int]:
         """What :meth:`load` gives with ``since`` (``fid`` and ``live`` included), as plain
-        values: a server taking in an edit of one station reads its row, not a frame of it.
+        values: a server taking in an edit of one station reads its row, not a frame of it. The
+        version and the rows are one snapshot, as for :meth:`load`: the server labels the rows with
+        that version and next asks for what changed after it.
         """
-        with self.engine.connect() as c, c.begin():
+        with snapshot(self.engine) as c:
             version = int(c.execute(sa.select(register.c.version)).scalar_one())
             rows = reading.read_rows(c, self.backend, stations.c.changed_in > since, _LIVE)
         return rows, version
