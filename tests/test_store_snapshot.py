@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from sqlalchemy import event
 
@@ -53,6 +54,11 @@ def _rename(station_id: str) -> Callable[[Store], None]:
 
 def _some_station(store: Store) -> str:
     return str(store.load()[0]["id"].iloc[0])
+
+
+def _committed_at(store: Store, version: int) -> datetime:
+    """When register ``version`` was committed (its station changes are recorded at that time)."""
+    return store.changes(version - 1, limit=1)[0].at
 
 
 def test_changed_rows_never_carry_a_commit_made_after_their_version_was_read(store, store_url):
@@ -101,6 +107,17 @@ def test_a_server_dataset_brought_up_to_date_is_the_register_as_of_its_version(s
     then = as_of(store, new.register_version).frame
     assert new.index.stations["id"].tolist() == then["id"].tolist()
     assert new.index.stations["name"].tolist() == then["name"].tolist()
+    assert new.modified == _committed_at(store, new.register_version)       # dated by the same snapshot
+
+
+def test_a_dataset_read_whole_is_dated_by_the_commit_of_its_version(store, store_url):
+    station_id = _some_station(store)
+    with _commit_after_version_read(store, store_url, _rename(station_id)) as made:
+        data = Dataset.from_store(store)
+    assert made
+    assert data.modified == _committed_at(store, data.register_version)
+    name = data.index.stations.loc[data.index.stations["id"] == station_id, "name"].item()
+    assert (name == NEW_NAME) == (data.register_version >= made[0])
 
 
 def test_the_changes_feed_answers_up_to_the_version_it_read(store, store_url):
