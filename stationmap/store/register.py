@@ -212,7 +212,8 @@ class Store:
 
     def changed_rows(self, since: int) -> tuple[reading.Rows, int]:
         """What :meth:`load` gives with ``since`` (``fid`` and ``live`` included), as plain
-        values: a server taking in an edit of one station reads its row, not a frame of it.
+        values: a server taking in an edit of one station reads its row, not a frame of it (one
+        snapshot, see :meth:`read`).
         """
         rows, info = self.read(since)
         return rows, info.version
