@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -24,6 +25,9 @@ from .hours import TIMEZONE
 from .index import StationIndex
 from .row_patch import patched, reopening
 from .stations import default_path, read_stations
+
+if TYPE_CHECKING:
+    from .store import RegisterInfo
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,10 @@ class Dataset:
         the date in China that decides which temporarily closed stations have reopened; default
         now).
         """
-        frame, number = store.load(with_fid=True)
-        return cls._indexed(store, frame, number, today=today)
+        from .store.reading import rows_frame
+
+        rows, info = store.read()            # the stations and the version and date they are of: one snapshot
+        return cls._indexed(store, rows_frame(rows).drop(columns="live"), info, today=today)
 
     @classmethod
     def as_of(cls, store, version: int, *, current: Dataset | None = None, field: str = "version",
@@ -84,7 +90,7 @@ class Dataset:
             base = current.index.stations.assign(fid=current.fids)
         past = as_of(store, version, field=field, base=base,
                      base_version=None if current is None else current.register_version)
-        data = cls._indexed(store, past.frame, version, today=today)
+        data = cls._indexed(store, past.frame, replace(store.info(), version=version), today=today)
         return replace(data, modified=past.at.astimezone(TIMEZONE) if past.at is not None else data.modified)
 
     def reopening_due(self, today: date | None = None) -> bool:
@@ -110,12 +116,12 @@ class Dataset:
         today = today or china_today()
         if self.register_version is None or self.fids is None or self.reopening_due(today):
             return Dataset.from_store(store, today=today)
-        rows, number = store.changed_rows(self.register_version)
+        rows, info = store.read(self.register_version)      # one snapshot, as from_store
+        number = info.version
         if number == self.register_version:
             return self
         patch = patched(self.index, self.fids, rows, today, self.next_reopening)
         if patch is not None:
-            info = store.info()
             index = StationIndex(patch.frame, previous=self.index, replaced=patch)
             return replace(self, index=index, version=register_label(number),
                            modified=info.changed.astimezone(TIMEZONE), register_version=number,
@@ -129,14 +135,17 @@ class Dataset:
         frame = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept
         frame = frame.sort_values("fid", kind="stable")
         frame = gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=old.crs)
-        return Dataset._indexed(store, frame, number, previous=self, today=today)
+        return Dataset._indexed(store, frame, info, previous=self, today=today)
 
     @classmethod
-    def _indexed(cls, store, frame: gpd.GeoDataFrame, number: int, previous: Dataset | None = None,
+    def _indexed(cls, store, frame: gpd.GeoDataFrame, info: RegisterInfo, previous: Dataset | None = None,
                  today: date | None = None) -> Dataset:
+        """The dataset of ``frame`` (with ``fid``), labelled with ``info``: the version, date and
+        sample flag of the snapshot it was read in (read apart, they could be of a later commit).
+        """
         fids = frame.pop("fid").to_numpy(dtype="int64")
         next_reopening = reopen(frame, today or china_today())
-        info = store.info()
+        number = info.version
         where = Path(store.engine.url.database) if store.backend == "sqlite" else Path(store.label)
         index = StationIndex(frame.reset_index(drop=True), previous=None if previous is None else previous.index)
         return cls(index, where, register_label(number), info.changed.astimezone(TIMEZONE),

@@ -6,7 +6,9 @@ only its id when it was deleted), ordered by the register version of its last ch
 its row: a cursor (version, row) pages through any number of changes, even one import that
 touched thousands of stations in a single version. A station changed again while a client pages
 moves to the end, so it is still seen; nothing committed after the answer's ``register_version``
-is included, so asking again with ``since=register_version`` misses nothing.
+is included, so asking again with ``since=register_version`` misses nothing. The version and the
+page are read as one snapshot (:func:`stationmap.store.engine.snapshot`), and the page is also
+bounded by ``changed_in <= register_version``: a commit landing meanwhile is never half in it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from . import records
+from .engine import snapshot
 from .schema import history, register, stations
 
 if TYPE_CHECKING:
@@ -48,7 +51,7 @@ def changed_since(store: Store, since: int, *, after: tuple[int, int] | None = N
     else:
         window = sa.or_(stations.c.changed_in > after[0],
                         sa.and_(stations.c.changed_in == after[0], stations.c.fid > after[1]))
-    with store.engine.connect() as c, c.begin():
+    with snapshot(store.engine) as c:
         version = int(c.execute(sa.select(register.c.version)).scalar_one())
         query = (sa.select(stations, created_after.label("is_new"))
                  .where(window, stations.c.changed_in <= version)

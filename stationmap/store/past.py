@@ -15,9 +15,9 @@ version *V* is today's register with every change made after *V* taken back, new
 
 The work is proportional to what changed after *V*, not to the register: given a frame of the
 live stations at a version at or after *V* (a server's current dataset, ``base``), only the
-changed rows and their entries are read. Everything is read in one snapshot (a ``BEGIN`` on the
-GeoPackage; ``REPEATABLE READ`` on PostgreSQL), so a change committed meanwhile is seen in all
-of it or none.
+changed rows and their entries are read. Everything is read in one snapshot
+(:func:`stationmap.store.engine.snapshot`: a ``BEGIN`` on the GeoPackage, ``REPEATABLE READ`` on
+PostgreSQL), so a change committed meanwhile is seen in all of it or none.
 
 Positions come back as history recorded them: an entry's old position was written rounded to
 1e-9 degrees (0.1 mm), so a moved station's earlier position is that close to the one the
@@ -39,6 +39,7 @@ import sqlalchemy as sa
 
 from ..errors import InputError
 from ..stations import COLUMNS, CRS
+from .engine import snapshot
 from .reading import read_rows, rows_frame
 from .schema import history, register, stations
 from .undo import before
@@ -95,31 +96,28 @@ def as_of(store: Store, version: int, *, field: str = "version", base: gpd.GeoDa
     :class:`InputError` naming ``field``.
     """
     use_base = base is not None and base_version is not None and base_version >= version
-    with store.engine.connect() as c:
-        if store.backend == "postgresql":
-            c.execution_options(isolation_level="REPEATABLE READ")
-        with c.begin():
-            newest = int(c.execute(sa.select(register.c.version)).scalar_one())
-            check_version(version, newest, field)
-            rows = c.execute(sa.select(stations).where(stations.c.changed_in > version)
-                             .order_by(stations.c.fid)).mappings().all()
-            later = c.execute(sa.select(history.c.station_id, history.c.version, history.c.action, history.c.changes)
-                              .where(history.c.register_version > version)
-                              .order_by(history.c.station_id, history.c.version.desc())).mappings().all()
-            changed_ids = sa.select(stations.c.id).where(stations.c.changed_in > version)
-            then = {station_id: int(number) for station_id, number in c.execute(
-                sa.select(history.c.station_id, sa.func.max(history.c.register_version))
-                .where(history.c.register_version <= version, history.c.station_id.in_(changed_ids))
-                .group_by(history.c.station_id))}
-            at = c.execute(sa.select(history.c.at).where(history.c.register_version <= version)
-                           .order_by(history.c.register_version.desc()).limit(1)).scalar()
-            if use_base:
-                assert base is not None
-                kept = base[~base["id"].isin([r["id"] for r in rows])]
-            else:
-                live = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
-                kept = rows_frame(read_rows(c, store.backend, sa.and_(stations.c.changed_in <= version, live),
-                                            sa.true())).drop(columns="live")
+    with snapshot(store.engine) as c:
+        newest = int(c.execute(sa.select(register.c.version)).scalar_one())
+        check_version(version, newest, field)
+        rows = c.execute(sa.select(stations).where(stations.c.changed_in > version)
+                         .order_by(stations.c.fid)).mappings().all()
+        later = c.execute(sa.select(history.c.station_id, history.c.version, history.c.action, history.c.changes)
+                          .where(history.c.register_version > version)
+                          .order_by(history.c.station_id, history.c.version.desc())).mappings().all()
+        changed_ids = sa.select(stations.c.id).where(stations.c.changed_in > version)
+        then = {station_id: int(number) for station_id, number in c.execute(
+            sa.select(history.c.station_id, sa.func.max(history.c.register_version))
+            .where(history.c.register_version <= version, history.c.station_id.in_(changed_ids))
+            .group_by(history.c.station_id))}
+        at = c.execute(sa.select(history.c.at).where(history.c.register_version <= version)
+                       .order_by(history.c.register_version.desc()).limit(1)).scalar()
+        if use_base:
+            assert base is not None
+            kept = base[~base["id"].isin([r["id"] for r in rows])]
+        else:
+            live = sa.and_(~stations.c.deleted, stations.c.location.is_not(None))
+            kept = rows_frame(read_rows(c, store.backend, sa.and_(stations.c.changed_in <= version, live),
+                                        sa.true())).drop(columns="live")
     entries = {key: list(group) for key, group in groupby(later, key=lambda e: e["station_id"])}
     taken_back = [_taken_back(row, entries.get(row["id"], []), then) for row in rows]
     frame = _frame([r for r in taken_back if r is not None], kept)

@@ -27,7 +27,7 @@ from ..errors import InputError, StationmapError
 from ..permissions import Forbidden, authorise
 from . import audit, geopackage, migrate, people, reading, records
 from .audit import AuditEntry
-from .engine import WRITE, make_engine, normalise_url
+from .engine import WRITE, make_engine, normalise_url, snapshot
 from .schema import history, register, stations
 
 CHANNEL = "stationmap_register"
@@ -116,6 +116,11 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _info(c: sa.Connection) -> RegisterInfo:
+    row = c.execute(sa.select(register.c.version, register.c.changed, register.c.is_sample)).one()
+    return RegisterInfo(int(row.version), _utc(row.changed), bool(row.is_sample))
+
+
 class Store:
     """A station register in a database (see :mod:`stationmap.store`)."""
 
@@ -179,8 +184,7 @@ class Store:
     def info(self) -> RegisterInfo:
         """The register's version, last change and sample flag, read in one query."""
         with self.engine.connect() as c:
-            row = c.execute(sa.select(register.c.version, register.c.changed, register.c.is_sample)).one()
-        return RegisterInfo(int(row.version), _utc(row.changed), bool(row.is_sample))
+            return _info(c)
 
     def register_version(self) -> int:
         """The register version: cheap enough to ask every second."""
@@ -189,8 +193,8 @@ class Store:
 
     def load(self, *, since: int | None = None, with_fid: bool = False) -> tuple[gpd.GeoDataFrame, int]:
         """Every live, located station (the columns of ``COLUMNS`` plus ``closed_until``, ``version``
-        and ``changed_in``, the register version of its last change) and the register version they belong to, read in
-        one transaction.
+        and ``changed_in``, the register version of its last change) and the register version they belong to, read as
+        one snapshot (see :meth:`read`).
 
         ``since``: instead, every station changed after that register version, live or not,
         located or not (``live`` column: whether it belongs in the answers; unlocated ones get an
@@ -198,26 +202,36 @@ class Store:
         without reading the whole register. ``with_fid`` adds the ``fid`` column (the row order
         of a full load).
         """
-        if since is not None:
-            rows, version = self.changed_rows(since)
-            frame = reading.rows_frame(rows)
-        else:
-            with self.engine.connect() as c, c.begin():
-                version = int(c.execute(sa.select(register.c.version)).scalar_one())
-                frame = reading.rows_frame(reading.read_rows(c, self.backend, _LIVE, sa.true()))
+        rows, info = self.read(since)
+        frame = reading.rows_frame(rows)
+        if since is None:
             del frame["live"]
         if not with_fid:
             del frame["fid"]
-        return frame, version
+        return frame, info.version
 
     def changed_rows(self, since: int) -> tuple[reading.Rows, int]:
         """What :meth:`load` gives with ``since`` (``fid`` and ``live`` included), as plain
-        values: a server taking in an edit of one station reads its row, not a frame of it.
+        values: a server taking in an edit of one station reads its row, not a frame of it (one
+        snapshot, see :meth:`read`).
         """
-        with self.engine.connect() as c, c.begin():
-            version = int(c.execute(sa.select(register.c.version)).scalar_one())
-            rows = reading.read_rows(c, self.backend, stations.c.changed_in > since, _LIVE)
-        return rows, version
+        rows, info = self.read(since)
+        return rows, info.version
+
+    def read(self, since: int | None = None) -> tuple[reading.Rows, RegisterInfo]:
+        """The rows of :meth:`load` (``since=None``: every live, located station; otherwise every
+        station changed after ``since``) as plain values, and the register's :meth:`info` they are of.
+
+        Both are read as one snapshot (:func:`.engine.snapshot`): a server labels the rows with
+        that version and date, and next asks for what changed after it, so a commit landing
+        meanwhile must be in both or in neither — never a row of the next version carried under
+        this one's label, nor this version dated by the next one's commit.
+        """
+        where, live = (_LIVE, sa.true()) if since is None else (stations.c.changed_in > since, _LIVE)
+        with snapshot(self.engine) as c:
+            info = _info(c)
+            rows = reading.read_rows(c, self.backend, where, live)
+        return rows, info
 
     def needs_location(self) -> list[dict[str, Any]]:
         """Live stations without a position: kept and listed for staff to place, never answered."""
