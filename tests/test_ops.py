@@ -135,22 +135,22 @@ def test_the_app_keeps_plain_hooks_as_they_are_and_still_wraps_coroutine_functio
         assert wrapped is not coroutine and wrapped() == "coroutine"
 
 
-def test_a_process_that_exits_with_access_lines_still_queued_writes_them_all(tmp_path):
+def test_a_process_that_exits_with_access_lines_still_held_writes_them_all(tmp_path):
     import subprocess
     import sys
 
     log = tmp_path / "access.log"
     script = f"""
-import logging
-from stationmap.web import serve
+import logging, os
+from stationmap.web import log_writer, serve
+log_writer.EVERY = 3600                    # the writer waits: every line is still held at exit
 serve._access_log({str(log)!r})
-handler = serve._ACCESS_WRITER["handler"]
-handler.acquire()                          # the writer waits: every line is still queued at exit
 for i in range(5000):
     logging.getLogger("stationmap.access").info('{{"n": %d}}', i)
-handler.release()
+print(os.path.getsize({str(log)!r}))
 """
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], check=True, timeout=60, capture_output=True, text=True)
+    assert done.stdout.split() == ["0"]
     assert [json.loads(line)["n"] for line in log.read_text().splitlines()] == list(range(5000))
 
 
@@ -169,25 +169,25 @@ def test_the_master_builds_the_column_lists_before_the_workers_fork_and_freezes_
         gc.unfreeze()
 
 
-def test_setting_the_access_log_twice_leaves_one_queue_and_writes_each_line_once(tmp_path):
+def test_setting_the_access_log_twice_leaves_one_writer_and_writes_each_line_once(tmp_path):
     import subprocess
     import sys
 
     first, second = tmp_path / "first.log", tmp_path / "second.log"
     script = f"""
 import logging
-from logging.handlers import QueueHandler
 from stationmap.web import serve
+from stationmap.web.log_writer import BatchedLines
 serve._access_log({str(first)!r})
-earlier = serve._ACCESS_WRITER["queue"]
+earlier = serve._ACCESS_WRITER["lines"]
 serve._access_log({str(second)!r})
 for i in range(100):
     logging.getLogger("stationmap.access").info('{{"n": %d}}', i)
-queues = [h for h in logging.getLogger("stationmap.access").handlers if isinstance(h, QueueHandler)]
-print(len(queues), earlier.qsize())
+writers = [h for h in logging.getLogger("stationmap.access").handlers if isinstance(h, BatchedLines)]
+print(len(writers), len(earlier._held), earlier.stream.closed)
 """
     done = subprocess.run([sys.executable, "-c", script], check=True, timeout=60, capture_output=True, text=True)
-    assert done.stdout.split() == ["1", "0"]           # no second queue filling with nobody to write it
+    assert done.stdout.split() == ["1", "0", "True"]   # no second writer holding lines nobody writes
     assert first.read_text() == ""
     assert [json.loads(line)["n"] for line in second.read_text().splitlines()] == list(range(100))
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import queue
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
@@ -104,59 +103,51 @@ def _child_exit(server, worker) -> None:
 def _access_log(target: str) -> None:
     """JSON lines (built by :mod:`stationmap.web.ops`) to stderr (``-``), a file, or nowhere (``off``).
 
-    A request only puts its line on a queue (:class:`logging.handlers.QueueHandler`); one thread
-    per process writes them (:class:`~logging.handlers.QueueListener`). Written by the request
-    threads themselves, each line took the handler's lock for a ``write`` and a ``flush``, and
-    with gthread's many threads queueing on that lock the log took 30 % of a worker's time under
-    nearest's load (py-spy; docs/benchmarks.md, issue 15). The writer is stopped, and the queue
-    written out, when the process exits.
+    A request only hands its line over; one thread per process writes them, a batch every
+    fraction of a second (:class:`~stationmap.web.log_writer.BatchedLines`, which says why:
+    written by the request threads, then by a thread woken for every line, the log took 30 % and
+    then an eighth of a worker's CPU under nearest's load; docs/benchmarks.md, issue 15). The
+    writer is stopped, and everything held written, when the process exits.
     """
     import logging
     import sys
-    from logging.handlers import QueueHandler
+
+    from .log_writer import BatchedLines
 
     log = logging.getLogger("stationmap.access")
     log.propagate = False
-    # Should this run twice: the earlier queue taken off the logger (left on, it would fill for
-    # ever with no writer), then written out, its file closed; one queue and one writer remain.
-    for earlier in [h for h in log.handlers if isinstance(h, QueueHandler)]:
+    # Should this run twice: the earlier writer taken off the logger (left on, it would hold
+    # lines for ever), its lines written out and its file closed; one writer remains.
+    for earlier in [h for h in log.handlers if isinstance(h, BatchedLines)]:
         log.removeHandler(earlier)
-    _stop_access_writer()
-    if "handler" in _ACCESS_WRITER:
-        _ACCESS_WRITER.pop("handler").close()
-        del _ACCESS_WRITER["queue"]
+        earlier.close()
+    _ACCESS_WRITER.clear()
     if target == "off":
         log.setLevel(logging.WARNING)
         return
-    handler = logging.StreamHandler(sys.stderr) if target == "-" else logging.FileHandler(target, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    lines: queue.SimpleQueue = queue.SimpleQueue()
-    log.addHandler(QueueHandler(lines))
+    stream = sys.stderr if target == "-" else open(target, "a", encoding="utf-8")  # noqa: SIM115 - the writer closes it
+    lines = BatchedLines(stream)
+    log.addHandler(lines)
     log.setLevel(logging.INFO)
-    _ACCESS_WRITER.update(queue=lines, handler=handler)
+    _ACCESS_WRITER["lines"] = lines
     _start_access_writer()
     atexit.register(_stop_access_writer)
 
 
-#: The access log's queue, its file or stream, and this process's writer thread.
+#: The access log's handler (which holds the lines and this process's writer thread).
 _ACCESS_WRITER: dict[str, Any] = {}
 
 
 def _start_access_writer() -> None:
     """Start this process's access-log writer (again after a fork: threads do not survive it)."""
-    from logging.handlers import QueueListener
-
-    if "queue" in _ACCESS_WRITER:
-        writer = QueueListener(_ACCESS_WRITER["queue"], _ACCESS_WRITER["handler"])
-        writer.start()
-        _ACCESS_WRITER["writer"], _ACCESS_WRITER["pid"] = writer, os.getpid()
+    if "lines" in _ACCESS_WRITER:
+        _ACCESS_WRITER["lines"].start()
 
 
 def _stop_access_writer() -> None:
-    """Write out what is queued, then end the writer (at exit, in the process that started it)."""
-    if _ACCESS_WRITER.get("pid") == os.getpid():
-        del _ACCESS_WRITER["pid"]
-        _ACCESS_WRITER.pop("writer").stop()
+    """Write out what is held, then end the writer (at exit)."""
+    if "lines" in _ACCESS_WRITER:
+        _ACCESS_WRITER["lines"].stop()
 
 
 def _warm(app: Flask) -> None:
