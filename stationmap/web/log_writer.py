@@ -25,6 +25,7 @@ import os
 import select
 import sys
 import threading
+import weakref
 from typing import TextIO
 
 #: Seconds between the writer's batches: how late a line may reach the file.
@@ -61,6 +62,8 @@ class BatchedLines(logging.Handler):
         self._stopping = threading.Event()
         self._writer: threading.Thread | None = None
         self._pid = os.getpid()
+        adopt = weakref.WeakMethod(self._adopt)
+        os.register_at_fork(after_in_child=lambda: (method := adopt()) is not None and method())
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Hold the record's message: no lock (``deque.append`` is atomic), no wake-up."""
@@ -74,12 +77,16 @@ class BatchedLines(logging.Handler):
         self.handle(record)
 
     def _adopt(self) -> None:
-        """In a forked child: the parent's writer thread did not survive the fork, and the lines
-        the parent held are the parent's to write, not the child's.
+        """In a forked child (run by :func:`os.register_at_fork`, and again by :meth:`start`): the
+        parent's writer thread did not survive the fork, and the lines the parent held are the
+        parent's to write, not the child's. The holder and the writer's event are new objects,
+        not cleared ones: the child may have been forked while the parent's writer held the
+        event's lock, which would then stay taken in the child for ever.
         """
         if self._pid != os.getpid():
             self._pid = os.getpid()
-            self._held.clear()
+            self._held = collections.deque()
+            self._stopping = threading.Event()
             self._writer = None
 
     def start(self) -> None:
@@ -101,7 +108,10 @@ class BatchedLines(logging.Handler):
 
     def _run(self) -> None:
         while not self._stopping.wait(self.every):
-            self._write()
+            try:
+                self._write()
+            except Exception:          # noqa: BLE001 - nothing may end the writer: lines would pile up
+                pass
 
     def _write(self) -> None:
         held, batch = self._held, []
@@ -128,8 +138,11 @@ class BatchedLines(logging.Handler):
             self.stream.write("\n".join(piece) + "\n")
             self.stream.flush()
         except (OSError, ValueError) as error:     # a full disk or a closed file loses these lines, not the writer
-            print(f"stationmap: {len(piece)} access log lines not written (访问日志写入失败): {error}",
-                  file=sys.stderr)
+            try:
+                print(f"stationmap: {len(piece)} access log lines may not have been written "
+                      f"(访问日志可能未写入): {error}", file=sys.stderr)
+            except (OSError, ValueError):          # stderr itself is what failed (its reader gone)
+                pass
 
     def close(self) -> None:
         """Stop the writer (writing what is held) and close the stream unless it is stderr/stdout."""
