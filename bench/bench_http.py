@@ -6,6 +6,7 @@ object: it is what Flask + gunicorn cost before stationmap does anything. Querie
 through points near stations (jitter sd 1 km), k=5 within 2 km.
 
     python bench/bench_http.py --stations national.parquet --connections 32 --seconds 20
+    python bench/bench_http.py --stations national.parquet --in-process --request-threads 16 --access-log /tmp/a.log
 """
 
 from __future__ import annotations
@@ -134,14 +135,26 @@ def _run(script: str, probe: str, lua: str | None, target: str, args) -> dict[st
             server.wait(timeout=30)
 
 
-def _in_process(paths: list[str], stations: str | None, rounds: int = 5) -> None:
+def _in_process(paths: list[str], stations: str | None, rounds: int = 5, *, threads: int = 1,
+                access_log: str | None = None) -> None:
     """CPU seconds per request through each app's WSGI callable, no network: the server's own
     cost, far steadier than wrk's figures on a shared machine. Alternates the two apps.
+
+    ``threads``: that many threads share each round's requests, as gunicorn's gthread worker
+    shares a process's (what the access log's writer costs shows only then). ``access_log``: a
+    file, as ``stationmap serve`` writes it, or ``off``; default none set up.
     """
+    import threading
+
     from flask import Flask, jsonify
     from werkzeug.test import EnvironBuilder
 
     from stationmap.web import create_app
+
+    if access_log:
+        from stationmap.web.serve import _access_log
+
+        _access_log(access_log)
 
     bare = Flask("bare")
     bare.get("/ping")(lambda: jsonify(status="ok", stations=0))
@@ -153,17 +166,26 @@ def _in_process(paths: list[str], stations: str | None, rounds: int = 5) -> None
     near_envs, ping_envs = environs(paths[:2000]), environs(["/ping"] * 2000)
     health_envs = environs(["/healthz"] * 2000)       # the app's common cost, without a view
 
-    def cost(wsgi, envs) -> float:
-        start = time.process_time()
+    def answer(wsgi, envs) -> None:
         for env in envs:
             b"".join(wsgi(dict(env), lambda status, headers, exc=None: None))
+
+    def cost(wsgi, envs) -> float:
+        share = [envs[i::threads] for i in range(threads)]
+        runners = [threading.Thread(target=answer, args=(wsgi, part)) for part in share]
+        start = time.process_time()
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join()
         return (time.process_time() - start) / len(envs) * 1e6
     cost(app, near_envs[:200])
     cost(bare, ping_envs[:200])
     samples = [(cost(bare, ping_envs), cost(app, near_envs), cost(app, health_envs)) for _ in range(rounds)]
     b, n, h = (float(np.median([row[i] for row in samples])) for i in range(3))
-    print(f"in process, CPU µs per request (median of {rounds}): bare {b:.0f}, stationmap /healthz {h:.0f}, "
-          f"nearest {n:.0f}; bare/nearest = {b / n:.0%}")
+    print(f"in process, {threads} thread(s), access log {access_log or 'not set up'}; CPU µs per request "
+          f"(median of {rounds}): bare {b:.0f}, stationmap /healthz {h:.0f}, nearest {n:.0f}; "
+          f"bare/nearest = {b / n:.0%}")
 
 
 def _print(rows: list[tuple[str, dict[str, float]]], title: str) -> None:
@@ -195,6 +217,8 @@ def main() -> None:
     parser.add_argument("--server-cpus", help="processors for the servers, e.g. 0 (wrk runs on the rest)")
     parser.add_argument("--only", choices=("bare", "nearest"), help="run one of the two servers")
     parser.add_argument("--in-process", action="store_true", help="CPU per request through WSGI, no server")
+    parser.add_argument("--request-threads", type=int, default=1, help="--in-process: threads sharing the requests")
+    parser.add_argument("--access-log", help="--in-process: the access log's file, or off (default: none set up)")
     args = parser.parse_args()
     args.server_cpus = {int(c) for c in args.server_cpus.split(",")} if args.server_cpus else None
     if args.server_cpus:
@@ -218,7 +242,8 @@ def main() -> None:
     (work / "paths.txt").write_text("".join(
         f"/api/v1/stations/nearest?lat={y:.6f}&lon={x:.6f}&k=5&radius_m=2000\n" for x, y in zip(lon, lat, strict=True)))
     if args.in_process:
-        _in_process((work / "paths.txt").read_text().splitlines(), args.stations)
+        _in_process((work / "paths.txt").read_text().splitlines(), args.stations, threads=args.request_threads,
+                    access_log=args.access_log)
         return
     lua = work / "nearest.lua"
     lua.write_text(LUA.format(paths=work / "paths.txt"))
