@@ -4,9 +4,8 @@ lines a batch at a time.
 Why not the standard library's :class:`~logging.handlers.QueueHandler` and
 :class:`~logging.handlers.QueueListener`, which the log used before: the listener wakes for
 every line and writes and flushes each one, so under gunicorn's threaded worker every request
-paid a thread wake-up, a hand-over of the GIL and two system calls on top of its answer. Measured
-with one worker pinned to a processor, that was about 200 µs of server CPU per nearest answer,
-an eighth of it (docs/benchmarks.md, issue 15). Here a request appends its line to a
+paid a thread wake-up, a hand-over of the GIL and two system calls on top of its answer. Here a
+request appends its line to a
 :class:`collections.deque` (atomic under the GIL, no lock, no wake-up) and the writer wakes
 every :data:`EVERY` seconds and writes what has gathered, in as few system calls as keep each
 line whole: gunicorn's workers share one stderr (or one file), and a write to a pipe is kept whole
@@ -15,6 +14,10 @@ each line was one write of its own, whole for the same reason).
 
 A line reaches the file at most :data:`EVERY` seconds after its request; at exit the writer
 is stopped and everything still held is written (:func:`stationmap.web.serve._stop_access_writer`).
+
+Measured (docs/benchmarks.md, issue 15, part 1, third pass): in process with 16 threads sharing
+the requests, a nearest answer's CPU fell from 960 to 773 µs (log off: 756); under gunicorn, one
+worker pinned, no difference was measurable within the runs' ±25 % spread.
 """
 
 from __future__ import annotations
