@@ -146,6 +146,7 @@ def _tab_to(page, predicate: str, limit: int = 80) -> None:
 def test_keyboard_only_sign_in_search_edit_and_sign_out(browser, server, store):
     page, watch = _page(browser, server)
     page.goto(f"{server.url}/admin/")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'name'")  # autofocus
     page.keyboard.type("vera")                               # the name field has the focus
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
@@ -157,6 +158,7 @@ def test_keyboard_only_sign_in_search_edit_and_sign_out(browser, server, store):
     _tab_to(page, "e.textContent === '退出'")
     page.keyboard.press("Enter")
     page.wait_for_selector("text=已退出。")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'name'")
     page.keyboard.type("xu")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
