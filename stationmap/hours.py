@@ -158,8 +158,13 @@ def week(expression: str, when: datetime, lang: str = "zh") -> list[dict[str, st
     >>> week("", parse_when("2026-11-27T12:00"))[0]
     {'date': '2026-11-27', 'day': '周五', 'hours': '不详'}
     """
-    start = when.astimezone(TIMEZONE).replace(hour=0, minute=0, second=0, microsecond=0)
-    return list(_week(expression.strip() if expression else "", start, lang))
+    return list(_week(expression.strip() if expression else "", _day_start(when), lang))
+
+
+@lru_cache(maxsize=64)
+def _day_start(when: datetime) -> datetime:
+    """The start of ``when``'s day in China: once per request, not once per station."""
+    return when.astimezone(TIMEZONE).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @lru_cache(maxsize=1024)

@@ -26,12 +26,21 @@ def station_record(index: StationIndex, position: int, *, when: datetime | None 
     record = dict(_static_record(tuple([col[c][p] if c in col else None for c in _STATIC]),
                                  index._lon_list[p], index._lat_list[p], lang, mode))
     if when is not None:
-        # Equal instants in other offsets compare equal: the offset is part of the key, as the
+        # Equal instants in other offsets compare equal: the offset is part of the keys, as the
         # words ("tomorrow") depend on the day where ``when`` was given.
+        offset = when.utcoffset()
         until = col["closed_until"][p] if "closed_until" in col else ""
-        record.update(_hours_fields(col["status"][p], until, col["opening_hours"][p],
-                                    when.replace(second=0, microsecond=0), lang, when.utcoffset()))
+        record.update(_hours_fields(col["status"][p], until, col["opening_hours"][p], _minute(when, offset),
+                                    offset, lang))
     return record
+
+
+@lru_cache(maxsize=64)
+def _minute(when: datetime, _offset: Any) -> datetime:
+    """``when`` cut to the minute, once per request rather than per station (``replace`` costs
+    a few µs, and a nearest answer has several stations). ``_offset`` only keys the cache.
+    """
+    return when.replace(second=0, microsecond=0)
 
 
 #: The columns a station's static record is made from, besides its WGS-84 point.
@@ -88,7 +97,7 @@ def _in_vocabulary_order(codes: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=16_384)
-def _hours_fields(status: str, until: str, expression: str, when: datetime, lang: str, _offset: Any = None
+def _hours_fields(status: str, until: str, expression: str, when: datetime, _offset: Any, lang: str
                   ) -> dict[str, Any]:
     """Open now and the next change, once per station state per minute (the caller cuts ``when``
     to the minute). Exact: opening hours change on whole minutes, and the words depend on the
