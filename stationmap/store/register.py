@@ -116,7 +116,10 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _info(c: sa.Connection) -> RegisterInfo:
+def read_info(c: sa.Connection) -> RegisterInfo:
+    """The :class:`RegisterInfo` as ``c`` sees it (one query: inside a :func:`.engine.snapshot`,
+    the version, date and sample flag of the state the snapshot's other reads see).
+    """
     row = c.execute(sa.select(register.c.version, register.c.changed, register.c.is_sample)).one()
     return RegisterInfo(int(row.version), _utc(row.changed), bool(row.is_sample))
 
@@ -184,7 +187,7 @@ class Store:
     def info(self) -> RegisterInfo:
         """The register's version, last change and sample flag, read in one query."""
         with self.engine.connect() as c:
-            return _info(c)
+            return read_info(c)
 
     def register_version(self) -> int:
         """The register version: cheap enough to ask every second."""
@@ -229,7 +232,7 @@ class Store:
         """
         where, live = (_LIVE, sa.true()) if since is None else (stations.c.changed_in > since, _LIVE)
         with snapshot(self.engine) as c:
-            info = _info(c)
+            info = read_info(c)
             rows = reading.read_rows(c, self.backend, where, live)
         return rows, info
 
