@@ -18,7 +18,7 @@ live stations at a version at or after *V* (a server's current dataset, ``base``
 changed rows and their entries are read. Everything is read in one snapshot
 (:func:`stationmap.store.engine.snapshot`: a ``BEGIN`` on the GeoPackage, ``REPEATABLE READ`` on
 PostgreSQL), so a change committed meanwhile is seen in all of it or none — the register's
-:class:`~stationmap.store.register.RegisterInfo` too, which labels a dataset made from the frame
+:class:`~stationmap.store.register_reads.RegisterInfo` too, which labels a dataset made from the frame
 (its sample flag, and its date when no station change dates the version).
 
 Positions come back as history recorded them: an entry's old position was written rounded to
@@ -43,7 +43,8 @@ from ..errors import InputError
 from ..stations import COLUMNS, CRS
 from .engine import snapshot
 from .reading import read_rows, rows_frame
-from .register import RegisterInfo, Store, read_info
+from .register import Store
+from .register_reads import RegisterInfo, read_info
 from .schema import history, stations
 from .undo import before
 
