@@ -207,3 +207,37 @@ def test_a_hook_that_cannot_be_a_dictionary_key_runs_as_flask_runs_it():
     app.before_request(hook)
     assert app.test_client().get("/healthz").status_code == 200 and hook.calls == 1
 
+
+
+def test_an_app_served_by_another_server_logs_its_access_lines_as_records_on_the_access_logger(caplog):
+    from stationmap.web.log_writer import DIRECT
+
+    assert DIRECT == []                    # only `stationmap serve` hands lines to its writer
+    app = create_app({"TESTING": True})
+    with caplog.at_level("INFO", logger="stationmap.access"):
+        assert app.test_client().get(f"{NEAREST}?lat=31.2304&lon=121.4737&k=2").status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "stationmap.access"]
+    assert len(lines) == 1 and json.loads(lines[0])["route"] == NEAREST
+    assert "31.2304" not in lines[0]
+
+
+def test_with_serves_writer_the_access_line_goes_to_it_and_not_to_the_logger(caplog):
+    import io
+
+    from stationmap.web.log_writer import DIRECT, BatchedLines
+
+    out = io.StringIO()
+    writer = BatchedLines(out)
+    DIRECT.append(writer)
+    try:
+        app = create_app({"TESTING": True})
+        with caplog.at_level("INFO", logger="stationmap.access"):
+            assert app.test_client().get(f"{NEAREST}?lat=31.2304&lon=121.4737&k=2").status_code == 200
+            assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        DIRECT.clear()
+    writer.stop()
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["route"] for r in records] == [NEAREST, "/healthz"]
+    assert all(set(r) == {"time", "method", "route", "status", "duration_ms", "bytes", "pid"} for r in records)
+    assert not [r for r in caplog.records if r.name == "stationmap.access"]

@@ -13,8 +13,6 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
-
 from ..errors import InputError
 
 #: Endpoints other sites may frame.
@@ -71,21 +69,19 @@ def _check_origin(entry: Any) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def frame_headers(response):
-    """The embeddable map may be framed by the allowed origins, nothing else may be framed at all.
+def frame_rules(endpoint: str | None) -> tuple[str, str | None]:
+    """The ``frame-ancestors`` directive for this endpoint, and its ``X-Frame-Options`` (``None``:
+    the header must not be sent).
 
-    Called last by :func:`stationmap.web.security.secure_headers`, the one after-request hook,
-    after the page's own policy is set: ``frame-ancestors`` is appended to it.
+    Used last by :func:`stationmap.web.security.secure_headers`, the one after-request hook,
+    which appends the directive to the page's own policy.
+
+    >>> frame_rules("api.nearest")
+    ("frame-ancestors 'none'", 'DENY')
     """
-    from flask import current_app
+    if endpoint in FRAMEABLE:
+        from flask import current_app
 
-    if request.endpoint in FRAMEABLE:
-        ancestors = "frame-ancestors " + " ".join(["'self'", *current_app.config["EMBED_ORIGINS"]])
-        response.headers.pop("X-Frame-Options", None)
-    else:
-        ancestors = "frame-ancestors 'none'"
-        response.headers["X-Frame-Options"] = "DENY"
-    policy = response.headers.get("Content-Security-Policy")      # a view's own policy is kept
-    response.headers["Content-Security-Policy"] = f"{policy}; {ancestors}" if policy else ancestors
-    return response
+        return "frame-ancestors " + " ".join(["'self'", *current_app.config["EMBED_ORIGINS"]]), None
+    return "frame-ancestors 'none'", "DENY"
 

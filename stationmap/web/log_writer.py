@@ -37,6 +37,14 @@ EVERY = 0.2
 #: process's (POSIX guarantees at least 512; Linux gives 4,096).
 PIECE = getattr(select, "PIPE_BUF", 512)
 
+#: The writer the access log's lines are handed to straight, without a logging record, when
+#: ``stationmap serve`` writes the log (:func:`stationmap.web.serve._access_log` sets it;
+#: :func:`stationmap.web.ops._finish` reads it). Why: a record costs more than the line it
+#: carries (a dozen attributes, the caller's frame, the handler's lock): 40–80 µs of a nearest
+#: answer's ~750 µs in process (docs/benchmarks.md, issue 15, fourth pass). Empty: the lines go
+#: to the ``stationmap.access`` logger as records.
+DIRECT: list[BatchedLines] = []
+
 
 class BatchedLines(logging.Handler):
     r"""A logging handler that holds each record's message until this process's writer thread
@@ -68,8 +76,16 @@ class BatchedLines(logging.Handler):
         adopt = weakref.WeakMethod(self._adopt)
         os.register_at_fork(after_in_child=lambda: (method := adopt()) is not None and method())
 
+    def put(self, line: str) -> None:
+        """Hold ``line`` (without its newline): no lock (``deque.append`` is atomic), no wake-up.
+
+        The access log's lines come here straight from :mod:`stationmap.web.ops`, without a
+        logging record (:data:`DIRECT`).
+        """
+        self._held.append(line)
+
     def handle(self, record: logging.LogRecord) -> bool:
-        """Hold the record's message: no lock (``deque.append`` is atomic), no wake-up."""
+        """Hold the record's message, as :meth:`put`."""
         if not self.filter(record):
             return False
         self._held.append(record.getMessage())

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
+import orjson
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -38,6 +39,7 @@ from prometheus_client import (
 
 from .. import __version__
 from . import problems
+from .log_writer import DIRECT
 
 ACCESS_LOG = logging.getLogger("stationmap.access")
 _READY = "stationmap.ready_checks"
@@ -105,12 +107,19 @@ def _finish(response: Response) -> Response:
     route, method = _route(), request.method
     _series(method, route, response.status_code).inc()
     _timer(method, route).observe(seconds)
-    if ACCESS_LOG.isEnabledFor(logging.INFO):
-        size = response.calculate_content_length()
-        ACCESS_LOG.info(json.dumps({
+    # Straight to the writer of ``stationmap serve`` when it has one, else as a log record to
+    # :data:`ACCESS_LOG` (an application embedding the app configures logging its own way).
+    sink = DIRECT[0] if DIRECT else None
+    if sink is not None or ACCESS_LOG.isEnabledFor(logging.INFO):
+        line = orjson.dumps({
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "method": method, "route": route, "status": response.status_code,
-            "duration_ms": round(seconds * 1000, 3), "bytes": size, "pid": os.getpid()}))
+            "duration_ms": round(seconds * 1000, 3), "bytes": response.calculate_content_length(),
+            "pid": os.getpid()}).decode()
+        if sink is not None:
+            sink.put(line)
+        else:
+            ACCESS_LOG.info(line)
     return response
 
 

@@ -174,17 +174,30 @@ def _stable(response: Response) -> Response:
 def secure_headers(response: Response) -> Response:
     """The one after-request hook: caching, CORS, the security headers, then framing."""
     response = _stable(response)
-    if "Content-Security-Policy" not in response.headers:       # a view's own policy is kept
-        page = response.mimetype == "text/html"
-        response.headers["Content-Security-Policy"] = _page_policy(response) if page else NON_PAGE_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = REFERRER_POLICY
-    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    headers = response.headers
+    # One look at what the view set, not one per header: ``Headers.set`` searches the whole list
+    # each time, and the ten searches were 30 µs of every answer (issue 15).
+    present = {name.lower() for name in headers.keys()}
+    policy = headers.get("Content-Security-Policy") if "content-security-policy" in present else None
+    if policy is None:                                       # a view's own policy is kept
+        policy = _page_policy(response) if response.mimetype == "text/html" else NON_PAGE_POLICY
+    ancestors, frame_options = framing.frame_rules(request.endpoint)
+    wanted = [("Content-Security-Policy", f"{policy}; {ancestors}"), ("X-Content-Type-Options", "nosniff"),
+              ("Referrer-Policy", REFERRER_POLICY), ("Permissions-Policy", PERMISSIONS_POLICY)]
+    if frame_options is not None:
+        wanted.append(("X-Frame-Options", frame_options))
+    elif "x-frame-options" in present:
+        del headers["X-Frame-Options"]
     max_age = current_app.config["HSTS_MAX_AGE"]
-    if request.is_secure and max_age:
-        response.headers["Strict-Transport-Security"] = f"max-age={max_age}"
+    if max_age and request.is_secure:
+        wanted.append(("Strict-Transport-Security", f"max-age={max_age}"))
+    for name, value in wanted:
+        if name.lower() in present:
+            headers.set(name, value)
+        else:
+            headers.add(name, value)
     _cors(response)
-    return framing.frame_headers(response)
+    return response
 
 
 def init_app(app) -> None:

@@ -112,7 +112,7 @@ def _access_log(target: str) -> None:
     import logging
     import sys
 
-    from .log_writer import BatchedLines
+    from .log_writer import DIRECT, BatchedLines
 
     log = logging.getLogger("stationmap.access")
     log.propagate = False
@@ -122,13 +122,15 @@ def _access_log(target: str) -> None:
         log.removeHandler(earlier)
         earlier.close()
     _ACCESS_WRITER.clear()
+    DIRECT.clear()
     if target == "off":
         log.setLevel(logging.WARNING)
         return
     stream = sys.stderr if target == "-" else open(target, "a", encoding="utf-8")  # noqa: SIM115 - the writer closes it
     lines = BatchedLines(stream)
-    log.addHandler(lines)
+    log.addHandler(lines)               # for any other line logged on it
     log.setLevel(logging.INFO)
+    DIRECT.append(lines)                # the requests' own lines, without a logging record
     _ACCESS_WRITER["lines"] = lines
     _start_access_writer()
     atexit.register(_stop_access_writer)
