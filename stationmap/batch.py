@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from . import geodesy
 from .filters import Filters
+from .nearest import first_fetch
 
 if TYPE_CHECKING:
     from .index import StationIndex
@@ -58,7 +59,7 @@ def nearest_rows(index: StationIndex, lon: FloatArray, lat: FloatArray, radius_m
     within = math.inf if radius_m is None else radius_m + geodesy.GEODESIC_SLACK_M
     status = filters.status_only
     admit = _NO_MASK if status and filters.include_closed else index._masks.active
-    m = min(n, index._first_fetch(k, filters))
+    m = min(n, first_fetch(k, filters))
     rows = np.arange(q)
     while len(rows):
         # One thread: two saved a sixth of the tree call's wall time on this project's 2-core
@@ -162,7 +163,7 @@ def _rank_rows(chords, idx, rows, lon, lat, xyz, far, station_lon, station_lat, 
                exhausted, bound, within, dest, out_pos, out_dist, done):  # pragma: no cover (compiled)
     """Each of ``rows`` (points, by their place in ``lon``/``lat``/``xyz`` and the outputs) with
     its tree candidates ``chords``/``idx`` (one row each, nearest first, padded with ``inf``/n):
-    measure, rank and prove, as :meth:`StationIndex._nearest_from_tree` does for one point.
+    measure, rank and prove, as :func:`stationmap.nearest.nearest_by_tree` does for one point.
 
     Candidates are walked by chord; each admitted one (``admit`` over the stations, empty for
     all) is measured by geodesic and kept among the k best by (metres, row), those within

@@ -90,7 +90,9 @@ class Dataset:
             base = current.index.stations.assign(fid=current.fids)
         past = as_of(store, version, field=field, base=base,
                      base_version=None if current is None else current.register_version)
-        data = cls._indexed(store, past.frame, replace(store.info(), version=version), today=today)
+        # Labelled from the snapshot the frame was read in: its sample flag, and its date when no
+        # station change dates the version (read apart, both could be of a later commit).
+        data = cls._indexed(store, past.frame, replace(past.info, version=version), today=today)
         return replace(data, modified=past.at.astimezone(TIMEZONE) if past.at is not None else data.modified)
 
     def reopening_due(self, today: date | None = None) -> bool:

@@ -5,14 +5,14 @@ Two spatial indexes serve different questions:
 * **Nearest / within a radius** uses a k-d tree (SciPy's ``cKDTree``) over the stations' ECEF
   coordinates. Chord length is a lower bound of geodesic length, so the tree's candidates can
   be re-ranked by true geodesic metres and the answer *proved* complete (see
-  :meth:`StationIndex.nearest`). A lon/lat R-tree cannot do this: a degree of longitude is
+  :func:`stationmap.nearest.nearest_by_tree`). A lon/lat R-tree cannot do this: a degree of longitude is
   111 km at the equator and 68 km at Harbin, and planar nearest in degrees is simply wrong.
   (That is also why stationmap does not use ``rtree``: the GeoDataFrame's own shapely STRtree
   already answers the planar box queries, and ``rtree`` would add a C library for nothing.)
 * **A single nearest query** first tries the stations kept for its 1/100° square (made at
   build for the squares near stations, on demand elsewhere: :mod:`stationmap.cells`): the
   triangle inequality on chords proves most answers from them with no tree call, and the
-  tree answers the rest.
+  tree answers the rest. The single query's search is :mod:`stationmap.nearest`.
 * **Bounding boxes** use the GeoDataFrame's own spatial index (``stations.sindex``, a shapely
   STRtree), where planar lon/lat is exactly the question asked.
 
@@ -37,10 +37,8 @@ True
 from __future__ import annotations
 
 import itertools
-import math
-import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
@@ -51,9 +49,9 @@ from scipy.spatial import cKDTree
 
 from . import cells, column_lists, coords, geodesy
 from .batch import nearest_rows, spatial_order
-from .coords import check_lon_lat
 from .errors import InputError
 from .filters import FilterMasks, Filters
+from .nearest import KDTree, Neighbours, check_k_radius, check_query, nearest_by_cell, nearest_by_tree, read_only
 from .routes import RouteMatches, along_route
 
 if TYPE_CHECKING:
@@ -61,84 +59,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Filters", "Neighbours", "RouteMatches", "StationIndex"]
 
-
-
-def _pykdtree_on_one_thread() -> type:
-    """Pykdtree's ``KDTree``, its OpenMP limited to one thread.
-
-    pykdtree runs every query in an OpenMP parallel region. For one point that buys nothing,
-    and on a busy machine (gunicorn workers on every core) the region waits for a second
-    thread the scheduler has not run: measured p99 24 ms instead of 0.2 ms. Its wheels carry
-    a private libgomp that reads ``OMP_NUM_THREADS`` when it is loaded, so the setting is
-    made for the import only and then put back (other libraries never see it).
-    """
-    saved = os.environ.get("OMP_NUM_THREADS")
-    os.environ["OMP_NUM_THREADS"] = "1"
-    try:
-        from pykdtree.kdtree import KDTree
-    finally:
-        if saved is None:
-            del os.environ["OMP_NUM_THREADS"]
-        else:
-            os.environ["OMP_NUM_THREADS"] = saved
-    return KDTree
-
-
-KDTree = _pykdtree_on_one_thread()
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 T = TypeVar("T")
 
 _SERIALS = itertools.count(1)
 
-
-class Neighbours:
-    """Stations found for one query: row positions in the GeoDataFrame and geodesic metres,
-    nearest first.
-
-    The single query finds them as plain Python numbers; :attr:`positions` and
-    :attr:`distance_m` are read-only NumPy arrays made on first use (two arrays cost a single
-    query more than its own re-rank), and :meth:`pairs` gives the numbers as they are, for
-    callers that want plain values anyway (a web answer).
-    """
-
-    __slots__ = ("_distance_array", "_distances", "_position_array", "_positions")
-
-    def __init__(self, positions: Sequence[int] | IntArray, distance_m: Sequence[float] | FloatArray):
-        self._positions: list[int] = positions.tolist() if isinstance(positions, np.ndarray) else list(positions)
-        self._distances: list[float] = (distance_m.tolist() if isinstance(distance_m, np.ndarray)
-                                        else list(distance_m))
-        self._position_array: IntArray | None = None
-        self._distance_array: FloatArray | None = None
-
-    @property
-    def positions(self) -> IntArray:
-        """Row positions, nearest first (int64, read-only)."""
-        if self._position_array is None:
-            self._position_array = _read_only(np.array(self._positions, dtype=np.int64))
-        return self._position_array
-
-    @property
-    def distance_m(self) -> FloatArray:
-        """Geodesic metres, nearest first (float64, read-only)."""
-        if self._distance_array is None:
-            self._distance_array = _read_only(np.array(self._distances, dtype=np.float64))
-        return self._distance_array
-
-    def pairs(self) -> list[tuple[int, float]]:
-        """``(position, metres)`` as plain ``int`` and ``float``, nearest first."""
-        return list(zip(self._positions, self._distances, strict=True))
-
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    def __repr__(self) -> str:
-        return f"Neighbours(positions={self.positions!r}, distance_m={self.distance_m!r})"
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array
 
 
 class StationIndex:
@@ -205,16 +131,16 @@ class StationIndex:
 
     def _index_places(self, ids: np.ndarray, lon: FloatArray, lat: FloatArray,
                       previous: StationIndex | None = None) -> None:
-        self.lon: FloatArray = _read_only(lon)
-        self.lat: FloatArray = _read_only(lat)
+        self.lon: FloatArray = read_only(lon)
+        self.lat: FloatArray = read_only(lat)
         #: Earth-centred coordinates in metres: what the k-d tree measures chords in.
-        self.xyz: FloatArray = _read_only(geodesy.ecef(self.lon, self.lat))
+        self.xyz: FloatArray = read_only(geodesy.ecef(self.lon, self.lat))
         # Plain-float copies for the single-query path, which cannot afford NumPy indexing.
         self._lon_list, self._lat_list = self.lon.tolist(), self.lat.tolist()
         self._xyz_list = [tuple(p) for p in self.xyz.tolist()]
         self._tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
         self._point_tree = KDTree(self.xyz)          # single queries: see nearest
-        self.ids = _read_only(ids)
+        self.ids = read_only(ids)
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
         #: Single queries' squares (see stationmap.cells): made at build for the squares near
         #: stations (after an edit: the previous index's, patched where the edit reaches), on
@@ -363,7 +289,7 @@ class StationIndex:
         values = self.columns[name]
         numeric = name.startswith(("gcj02_", "bd09_"))
         return self.memo(f"column:{name}",
-                         lambda: _read_only(np.array(values, dtype=float if numeric else object)))
+                         lambda: read_only(np.array(values, dtype=float if numeric else object)))
 
     # -- filters -------------------------------------------------------------------------
 
@@ -381,96 +307,26 @@ class StationIndex:
                 filters: Filters = Filters(), coordsys: str = "wgs84") -> Neighbours:
         """The ``k`` nearest admitted stations to one point, within ``radius_m`` if given.
 
-        The k-d tree yields candidates by chord, nearest first; each admitted one is measured by
-        geodesic. The first ``k`` are final as soon as the k-th geodesic so far is no longer
-        than the chord of the next candidate: every later station, seen or not, has a longer
-        chord, hence a longer geodesic. If the tree's candidates run out first, the count grows
-        and the search repeats. Ties go to the earlier row.
+        Exact: the k-d tree's candidates, nearest chord first, are measured by geodesic until
+        no later one can be nearer (the proof is at :func:`stationmap.nearest.nearest_by_tree`).
+        Ties go to the earlier row.
 
         This is the rider's hot path, so it runs in plain floats. It starts from the stations
         kept for the point's 1/100° square (:mod:`stationmap.cells`: no tree call at all),
         which prove nearly every query near stations; otherwise pykdtree gives the candidates
         (its call costs a quarter of SciPy's from Python); batches and balls stay on SciPy's
-        ``cKDTree``.
+        ``cKDTree``. The search itself is :mod:`stationmap.nearest`.
         """
-        lon, lat, k, radius_m = _check_query(lon, lat, k, radius_m, coordsys)
+        lon, lat, k, radius_m = check_query(lon, lat, k, radius_m, coordsys)
         if not self._lon_list:
             return Neighbours([], [])
         point = geodesy.ecef_point(lon, lat)
         measure = geodesy.NearPoint(lon, lat, point).distance
         if filters.status_only and k <= cells.CELL_K:
-            found = self._nearest_from_cell(lon, lat, point, measure, k, radius_m, filters)
+            found = nearest_by_cell(self, lon, lat, point, measure, k, radius_m, filters)
             if found is not None:
                 return found
-        return self._nearest_from_tree(point, measure, k, radius_m, filters)
-
-    def _nearest_from_tree(self, point: tuple[float, float, float],
-                           measure: Callable[[float, float, tuple[float, float, float]], float], k: int,
-                           radius_m: float | None, filters: Filters) -> Neighbours:
-        """:meth:`nearest` by asking the tree for candidates, more each round until proven."""
-        n = len(self._lon_list)
-        query = np.array((point,))
-        slack = geodesy.CHORD_SLACK_M
-        # The radius is applied here, not by the tree: pykdtree's distance_upper_bound costs
-        # more per call (3-5 µs) than skipping the few candidates beyond it.
-        bound = math.inf if radius_m is None else radius_m + slack
-        within = math.inf if radius_m is None else radius_m + geodesy.GEODESIC_SLACK_M
-        plain = filters.status_only
-        active = None if filters.include_closed else self._masks.active_list
-        m = min(n, self._first_fetch(k, filters))
-        lon_list, lat_list, xyz_list = self._lon_list, self._lat_list, self._xyz_list
-        while True:
-            chords, idx = self._point_tree.query(query, k=m)
-            chords, idx = chords.ravel().tolist(), idx.ravel().tolist()
-            admitted = None if plain else self.admitted(np.array(idx, dtype=np.int64), filters).tolist()
-            ranked: list[tuple[float, int]] = []
-            complete = m >= n
-            for j in range(m):
-                chord = chords[j]
-                if chord > bound:               # this and every later candidate is out of reach
-                    complete = True
-                    break
-                if len(ranked) >= k:
-                    ranked.sort()
-                    if ranked[k - 1][0] <= chord - slack:
-                        complete = True
-                        break
-                p = idx[j]
-                if admitted is not None:
-                    if not admitted[j]:
-                        continue
-                elif active is not None and not active[p]:
-                    continue
-                distance = measure(lon_list[p], lat_list[p], xyz_list[p])
-                if distance <= within:
-                    ranked.append((distance, p))
-            ranked.sort()
-            del ranked[k:]
-            if complete or (len(ranked) == k and ranked[-1][0] <= chords[-1] - slack):
-                return Neighbours([p for _, p in ranked], [d for d, _ in ranked])
-            m = min(n, m * 4)
-
-    def _nearest_from_cell(self, lon: float, lat: float, point: tuple[float, float, float],
-                           measure: Callable[[float, float, tuple[float, float, float]], float], k: int,
-                           radius_m: float | None, filters: Filters) -> Neighbours | None:
-        """:meth:`nearest` from the stations kept for the point's 1/100° square, or ``None``
-        when they cannot prove the answer (then the tree decides): see :mod:`stationmap.cells`.
-        """
-        cell = self._cells.get(lon, lat, len(self._lon_list))
-        if cell is None:
-            return None
-        active = None if filters.include_closed else self._masks.active_list
-        found = cells.nearest_from_cell(cell, point, measure, k, radius_m, active, self._lon_list, self._lat_list,
-                                        self._xyz_list)
-        if found is None:
-            self._cells.widen(lon, lat, cell)
-            return None
-        return Neighbours(*found)
-
-    @staticmethod
-    def _first_fetch(k: int, filters: Filters) -> int:
-        """Candidates to ask the tree for first: one spare, or more when filters will drop some."""
-        return k + 1 if filters.status_only else 4 * k + 8
+        return nearest_by_tree(self, point, measure, k, radius_m, filters)
 
     def nearest_batch(self, lon: ArrayLike, lat: ArrayLike, *, k: int = 5,
                       radius_m: float | None = None, filters: Filters = Filters(),
@@ -492,7 +348,7 @@ class StationIndex:
                 first = int(np.flatnonzero(bad)[0])
                 raise InputError(f"{int(bad.sum())} values are not finite numbers within ±{limit:g} "
                                  f"(first at index {first}: {values[first]})", field=name)
-        k, radius_m = _check_k_radius(k, radius_m)
+        k, radius_m = check_k_radius(k, radius_m)
         lon, lat = coords.points_to_wgs84(lon, lat, coordsys)
         order = spatial_order(lon, lat)
         lon, lat = lon[order], lat[order]
@@ -539,27 +395,3 @@ def _same_places(index: StationIndex, ids: np.ndarray, lon: FloatArray, lat: Flo
         and np.array_equal(index.lat, lat)
 
 
-def _check_k_radius(k: int, radius_m: float | None) -> tuple[int, float | None]:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError(f"{k!r} must be a whole number ≥ 1", field="k")
-    if radius_m is not None:
-        if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float, np.floating, np.integer)) \
-                or not np.isfinite(radius_m) or radius_m <= 0:
-            raise InputError(f"{radius_m!r} must be a positive number of metres", field="radius_m")
-        radius_m = float(radius_m)
-    return int(k), radius_m
-
-
-def _check_query(lon: float, lat: float, k: int, radius_m: float | None, coordsys: str
-                 ) -> tuple[float, float, int, float | None]:
-    if (type(lon) is float and type(lat) is float and type(k) is int and coordsys == "wgs84"
-            and -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0 and k >= 1     # NaN fails these
-            and (radius_m is None or (type(radius_m) in (float, int) and 0.0 < radius_m < math.inf))):
-        # The common case, checked in plain Python: 0.3 µs, not 3.
-        return lon, lat, k, None if radius_m is None else float(radius_m)
-    lon, lat = check_lon_lat(lon, lat)
-    k, radius_m = _check_k_radius(k, radius_m)
-    if coordsys != "wgs84":
-        x, y = coords.points_to_wgs84(np.array([lon]), np.array([lat]), coordsys)
-        lon, lat = float(x[0]), float(y[0])
-    return lon, lat, k, radius_m

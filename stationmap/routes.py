@@ -4,7 +4,7 @@ A delivery rider or a truck driver asks for rest stations *along the way*, not a
 point. The route is read as GeoJSON reads it (straight lines in lon/lat between vertices), cut
 into short pieces, and every station near a piece is measured by geodesic metres to the
 closest point of the closest piece. Candidates come from the index's k-d tree, so the search
-is exact by the same argument as :meth:`stationmap.index.StationIndex.nearest`.
+is exact by the same argument as a single nearest query (:func:`stationmap.nearest.nearest_by_tree`).
 
 Examples
 --------

@@ -8,6 +8,15 @@ READ COMMITTED each statement sees its own snapshot, so without one snapshot for
 edited row came back labelled with the older version (the first four tests failed there); and on
 both backends a dataset took its date from a read of its own, so version *n* was dated by the
 commit of *n + 1* (the two ``dated`` checks failed on both).
+
+The register as of an earlier version took its sample flag (and, when no station change dates
+the version, its date) from a read of its own after the snapshot. Those two differ from the
+snapshot's only when a commit in between seeds the sample into a store that has never held a
+station, so the version asked for held no station, and a dataset of no station cannot be built
+(the index refuses an empty register): through :meth:`Dataset.as_of` the wrong label could not be
+seen. The last two tests show it where it is read (:func:`as_of` returns the snapshot's
+:class:`RegisterInfo`; read apart, it said "sample", dated by the seed) and guard the dataset by
+the one transaction it must read in (the old code began two on both backends and failed).
 """
 
 from __future__ import annotations
@@ -16,10 +25,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+import pandas as pd
 from sqlalchemy import event
 
 from stationmap.accounts import Account
 from stationmap.dataset import Dataset
+from stationmap.stations import read_stations
 from stationmap.store import Store
 from stationmap.store.feed import changed_since
 from stationmap.store.past import as_of
@@ -142,3 +153,47 @@ def test_the_register_as_of_a_version_is_read_in_one_snapshot(store, store_url):
     assert made == [newest + 1]
     assert past.newest == newest              # read before the commit, and the rest read as of then
     assert past.frame.loc[past.frame["id"] == station_id, "name"].item() == old_name
+
+
+def test_the_register_as_of_a_version_is_labelled_by_the_snapshot_it_was_read_in(store_url):
+    store = Store.open(store_url, upgrade=True)
+    try:
+        store.apply_import(pd.DataFrame({"id": pd.Series([], dtype=object)}), actor=OP, file_name="empty.csv")
+        first = store.info()              # version 1 changed no station: no history entry dates it
+
+        def seed_the_sample(other: Store) -> None:
+            other.seed(read_stations(), file_name="shanghai_stations.geojson", digest="", is_sample=True)
+
+        with _commit_after_version_read(store, store_url, seed_the_sample) as made:
+            past = as_of(store, 1)
+        assert made == [2]
+        assert past.at is None and past.newest == 1
+        assert past.info == first         # not the sample, dated by the commit of version 1
+        later = store.info()              # what a read of its own after the snapshot says
+        assert (later.version, later.is_sample) == (2, True) and later.changed != first.changed
+    finally:
+        store.close()
+
+
+def test_a_dataset_as_of_a_version_reads_its_stations_and_label_in_one_transaction(store, store_url):
+    first, second = (str(i) for i in store.load()[0]["id"].iloc[:2])
+    store.update(first, {"name": "先改的站"}, expected_version=None, actor=OP)
+    version = store.register_version()
+    began: list[object] = []
+
+    def begin(conn) -> None:
+        began.append(conn)
+
+    event.listen(store.engine, "begin", begin)
+    try:
+        with _commit_after_version_read(store, store_url, _rename(second)) as made:
+            data = Dataset.as_of(store, version)
+    finally:
+        event.remove(store.engine, "begin", begin)
+    assert made == [version + 1]
+    assert len(began) == 1                # the stations, the version, the date and the sample flag
+    assert data.register_version == version and data.sample is False
+    assert data.modified == _committed_at(store, version)
+    then = as_of(store, version).frame
+    assert data.index.stations["name"].tolist() == then["name"].tolist()
+    assert NEW_NAME not in set(data.index.stations["name"])

@@ -195,7 +195,7 @@ def apply_import(store: Store, frame: pd.DataFrame, *, actor: Account, mode: str
     :class:`~stationmap.errors.DataFileError` listing every bad row, changing nothing.
 
     ``expected`` maps station ids to the version the caller planned from (0: not a live station):
-    if any has moved on, :class:`~stationmap.store.register.Conflict` is raised and nothing changes,
+    if any has moved on, :class:`~stationmap.store.refusals.Conflict` is raised and nothing changes,
     so an import planned before an edit never silently overwrites that edit.
 
     ``actor`` must be allowed ``import.apply`` on every district a touched station is in or
@@ -395,7 +395,7 @@ def seed(store: Store, frame: pd.DataFrame, *, file_name: str, digest: str, who:
 def revert_import(store: Store, import_id: int, *, actor: Account, reason: str = "") -> int:
     """Undo an import, all or nothing; returns the register version of the revert.
 
-    Refused (:class:`~stationmap.store.register.Conflict`) when a station it touched has changed
+    Refused (:class:`~stationmap.store.refusals.Conflict`) when a station it touched has changed
     since: reverting would silently undo that later edit; and
     (:class:`~stationmap.permissions.Forbidden`) unless ``actor`` may ``import.revert`` on every
     district a touched station is in or returns to.

@@ -17,7 +17,9 @@ The work is proportional to what changed after *V*, not to the register: given a
 live stations at a version at or after *V* (a server's current dataset, ``base``), only the
 changed rows and their entries are read. Everything is read in one snapshot
 (:func:`stationmap.store.engine.snapshot`: a ``BEGIN`` on the GeoPackage, ``REPEATABLE READ`` on
-PostgreSQL), so a change committed meanwhile is seen in all of it or none.
+PostgreSQL), so a change committed meanwhile is seen in all of it or none — the register's
+:class:`~stationmap.store.register_reads.RegisterInfo` too, which labels a dataset made from the frame
+(its sample flag, and its date when no station change dates the version).
 
 Positions come back as history recorded them: an entry's old position was written rounded to
 1e-9 degrees (0.1 mm), so a moved station's earlier position is that close to the one the
@@ -30,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,11 +43,10 @@ from ..errors import InputError
 from ..stations import COLUMNS, CRS
 from .engine import snapshot
 from .reading import read_rows, rows_frame
-from .schema import history, register, stations
+from .register import Store
+from .register_reads import RegisterInfo, read_info
+from .schema import history, stations
 from .undo import before
-
-if TYPE_CHECKING:
-    from .register import Store
 
 #: The text fields of a loaded station besides ``id`` (what :meth:`Store.load` returns).
 _FIELDS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "id") + ("closed_until",)
@@ -80,10 +81,16 @@ class PastRegister:
 
     frame: gpd.GeoDataFrame
     version: int
-    #: The register's version when this was read.
-    newest: int
+    #: The register as it stood when this was read (its newest version, date and sample flag),
+    #: read in the same snapshot as :attr:`frame`: what labels a dataset made from it.
+    info: RegisterInfo
     #: When the last station change at or before :attr:`version` was made (``None``: none was).
     at: datetime | None
+
+    @property
+    def newest(self) -> int:
+        """The register's version when this was read."""
+        return self.info.version
 
 
 def as_of(store: Store, version: int, *, field: str = "version", base: gpd.GeoDataFrame | None = None,
@@ -97,8 +104,8 @@ def as_of(store: Store, version: int, *, field: str = "version", base: gpd.GeoDa
     """
     use_base = base is not None and base_version is not None and base_version >= version
     with snapshot(store.engine) as c:
-        newest = int(c.execute(sa.select(register.c.version)).scalar_one())
-        check_version(version, newest, field)
+        info = read_info(c)
+        check_version(version, info.version, field)
         rows = c.execute(sa.select(stations).where(stations.c.changed_in > version)
                          .order_by(stations.c.fid)).mappings().all()
         later = c.execute(sa.select(history.c.station_id, history.c.version, history.c.action, history.c.changes)
@@ -125,7 +132,7 @@ def as_of(store: Store, version: int, *, field: str = "version", base: gpd.GeoDa
         from datetime import UTC
 
         at = at.replace(tzinfo=UTC)
-    return PastRegister(frame, version, newest, at)
+    return PastRegister(frame, version, info, at)
 
 
 def _taken_back(row: Mapping[Any, Any], entries: Sequence[Mapping[Any, Any]],

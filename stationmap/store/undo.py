@@ -2,7 +2,7 @@
 
 The undo puts back the fields that change altered. If a later version changed one of those
 fields again, undoing would silently throw that later edit away, so it is refused
-(:class:`~stationmap.store.register.UndoConflict`, naming the later versions); undo those first, or edit by hand.
+(:class:`~stationmap.store.refusals.UndoConflict`, naming the later versions); undo those first, or edit by hand.
 Undoing a creation deletes the station (softly); undoing a deletion restores it.
 """
 
@@ -49,7 +49,7 @@ def undo_change(store: Store, station_id: str, version: int, *, expected_version
     """Undo version ``version`` of ``station_id``; returns the station's new version.
 
     ``expected_version`` is the station's current version as the person saw it (``None`` skips
-    the check): a stale one raises :class:`~stationmap.store.register.Conflict`.
+    the check): a stale one raises :class:`~stationmap.store.refusals.Conflict`.
     """
     from .register import Conflict, NotFound, UndoConflict
 
