@@ -298,7 +298,8 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     given): the night view. Population is spread evenly over each district, so its covered
     share equals the area share, unless a ``demand`` layer (:func:`stationmap.demand.read_demand`)
     is given: then it is the share of the demand's weight in the district within reach.
-    Distances are to the nearest admitted station anywhere, not only inside the district.
+    Distances are to the nearest admitted station anywhere, not only inside the district. A register of no
+    stations (or none admitted at ``at``) covers nothing: every cell is at an infinite distance.
 
     The H3 resolution follows the threshold (:func:`resolution_for`) unless ``resolution`` is
     given; at most about ``max_cells`` cells are sampled (:func:`plan_resolutions`), and an
@@ -307,8 +308,6 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     """
     if len(districts) == 0:
         raise InputError("there are no districts to measure", field="districts")
-    if len(index) == 0:
-        raise InputError("there are no stations to measure coverage from", field="stations")
     filters = Filters.build(open_at=at) if at is not None else Filters()
     polygon_km2 = districts.geometry.to_crs("+proj=cea +datum=WGS84").area.to_numpy() / 1e6
     plan = _resolution_plan(polygon_km2, threshold, resolution, max_cells)

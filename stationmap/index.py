@@ -75,6 +75,11 @@ class StationIndex:
     whole for the old one. What is derived from it and worth keeping (records, arrays of a
     column) is kept *on* the index (:meth:`column`, :meth:`memo`), never in a module-level
     cache keyed by it, so dropping an index frees everything that came from it.
+
+    An index may hold no stations (a union starting its register, or one whose last station
+    was deleted): every query is then answered with none (an empty :class:`Neighbours`, ``-1``
+    and ``nan`` from a batch, no positions in a box or along a route), so no caller needs a case
+    of its own for it.
     """
 
     def __init__(self, stations: gpd.GeoDataFrame, previous: StationIndex | None = None, *,
@@ -139,7 +144,10 @@ class StationIndex:
         self._lon_list, self._lat_list = self.lon.tolist(), self.lat.tolist()
         self._xyz_list = [tuple(p) for p in self.xyz.tolist()]
         self._tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
-        self._point_tree = KDTree(self.xyz)          # single queries: see nearest
+        # Single queries: see nearest. pykdtree refuses a tree of no points, and a register of
+        # none is legitimate (a union starting its register, or the last station deleted): then
+        # there is no tree, and every query is answered with no stations before one is asked.
+        self._point_tree = KDTree(self.xyz) if len(self.xyz) else None
         self.ids = read_only(ids)
         self._position_of = {station_id: i for i, station_id in enumerate(self.ids)}
         #: Single queries' squares (see stationmap.cells): made at build for the squares near

@@ -121,8 +121,12 @@ def nearest_by_tree(index: StationIndex, point: tuple[float, float, float], meas
     chord, hence a longer geodesic. If the tree's candidates run out first, the count grows
     and the search repeats. Ties go to the earlier row.
 
-    pykdtree gives the candidates (its call costs a quarter of SciPy's from Python).
+    pykdtree gives the candidates (its call costs a quarter of SciPy's from Python). An index
+    of no stations has no tree (pykdtree refuses one of no points): nothing is found.
     """
+    tree = index._point_tree
+    if tree is None:
+        return Neighbours([], [])
     n = len(index._lon_list)
     query = np.array((point,))
     slack = geodesy.CHORD_SLACK_M
@@ -135,7 +139,7 @@ def nearest_by_tree(index: StationIndex, point: tuple[float, float, float], meas
     m = min(n, first_fetch(k, filters))
     lon_list, lat_list, xyz_list = index._lon_list, index._lat_list, index._xyz_list
     while True:
-        chords, idx = index._point_tree.query(query, k=m)
+        chords, idx = tree.query(query, k=m)
         chords, idx = chords.ravel().tolist(), idx.ravel().tolist()
         admitted = None if plain else index.admitted(np.array(idx, dtype=np.int64), filters).tolist()
         ranked: list[tuple[float, int]] = []

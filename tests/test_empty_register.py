@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 
@@ -212,7 +213,10 @@ def test_the_worker_page_and_nearest_answer_200_with_no_stations(client, lang):
 
 
 def test_lists_routes_search_and_the_map_answer_with_no_stations(client):
-    assert client.get("/api/v1/stations", query_string={"bbox": "121.3,31.1,121.6,31.4"}).json["features"] == []
+    for query in ({"bbox": "121.3,31.1,121.6,31.4"}, {}, {"updated_since": 1}):
+        listed = client.get("/api/v1/stations", query_string=query).json
+        assert listed["results"] == [] and listed["matched"] == 0, listed
+    assert client.get("/api/v1/stations", query_string={"f": "geojson"}).json["features"] == []
     route = {"type": "LineString", "coordinates": [[121.40, 31.20], [121.50, 31.25]]}
     along = client.post("/api/v1/stations/along-route", json={"route": route, "distance_m": 400})
     assert along.status_code == 200 and along.json["results"] == [], along.get_data(as_text=True)
@@ -259,18 +263,52 @@ def _get(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read() or b"{}")
 
 
+def _serve(url: str) -> Server:
+    return Server(env={"STATIONMAP_DATABASE_URL": url, "STATIONMAP_TILES": "none", "STATIONMAP_HEAVY_PROCESSES": "1",
+                       "STATIONMAP_WATCH_INTERVAL": "0.2"}, workers=1)
+
+
 def test_stationmap_serve_on_a_new_store_with_no_stations_answers_nearest_with_none(tmp_path):
     url = f"sqlite:///{tmp_path / 'register.gpkg'}"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("STATIONMAP_")}
     made = subprocess.run([sys.executable, "-m", "stationmap", "db", "upgrade", "--database", url],
                           capture_output=True, text=True, timeout=120, env=environment)
     assert made.returncode == 0, made.stderr
-    server = Server(env={"STATIONMAP_DATABASE_URL": url, "STATIONMAP_TILES": "none"}, workers=1)
+    server = _serve(url)
     try:
         status, body = _get(f"{server.url}/api/v1/stations/nearest?{urllib.parse.urlencode(LUJIAZUI)}")
         assert status == 200 and body["results"] == [], body
         status, body = _get(f"{server.url}/api/v1/meta")
         assert status == 200 and body["dataset"]["stations"] == 0
         assert "Traceback" not in server.log()
+    finally:
+        server.stop()
+
+
+def test_a_live_server_whose_last_station_is_deleted_answers_with_none_and_compares_with_before(tmp_path, sample):
+    url = f"sqlite:///{tmp_path / 'register.gpkg'}"
+    _few_store(url, sample).close()
+    server = _serve(url)
+    try:
+        nearest = f"{server.url}/api/v1/stations/nearest?{urllib.parse.urlencode(LUJIAZUI)}"
+        assert len(_get(nearest)[1]["results"]) == FEW
+        store = Store.open(url)
+        try:
+            _delete_all(store)
+        finally:
+            store.close()
+        deadline = time.monotonic() + 10
+        while _get(f"{server.url}/api/v1/meta")[1]["dataset"]["stations"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, body = _get(f"{server.url}/api/v1/meta")
+        assert body["dataset"]["stations"] == 0, "the server still answers from the deleted stations"
+        assert body["dataset"]["version"] == f"r{FEW + 1:011d}"
+        status, body = _get(nearest)
+        assert status == 200 and body["results"] == [], body
+        status, body = _get(f"{server.url}/api/v1/coverage?adcode={AREA}&minutes=5")       # the heavy-work pool
+        assert status == 200 and body["districts"][0]["area_covered_pct"] == 0, body
+        status, body = _get(f"{server.url}/api/v1/coverage/compare?adcode={AREA}&minutes=5&b_version=1")
+        assert status == 200 and body["scenarios"]["b"]["register_version"] == 1, body
+        assert "Traceback" not in server.log(), server.log()[-3000:]
     finally:
         server.stop()

@@ -12,11 +12,12 @@ commit of *n + 1* (the two ``dated`` checks failed on both).
 The register as of an earlier version took its sample flag (and, when no station change dates
 the version, its date) from a read of its own after the snapshot. Those two differ from the
 snapshot's only when a commit in between seeds the sample into a store that has never held a
-station, so the version asked for held no station, and a dataset of no station cannot be built
-(the index refuses an empty register): through :meth:`Dataset.as_of` the wrong label could not be
-seen. The last two tests show it where it is read (:func:`as_of` returns the snapshot's
-:class:`RegisterInfo`; read apart, it said "sample", dated by the seed) and guard the dataset by
-the one transaction it must read in (the old code began two on both backends and failed).
+station, so the version asked for held no station (when these tests were written a dataset of no
+station could not be built, so through :meth:`Dataset.as_of` the wrong label could not be seen;
+tests/test_empty_register.py builds one now). The last two tests show it where it is read
+(:func:`as_of` returns the snapshot's :class:`RegisterInfo`; read apart, it said "sample", dated by
+the seed) and guard the dataset by the one transaction it must read in (the old code began two on
+both backends and failed).
 """
 
 from __future__ import annotations
