@@ -298,8 +298,9 @@ def coverage_report(districts: gpd.GeoDataFrame, index: StationIndex, threshold:
     given): the night view. Population is spread evenly over each district, so its covered
     share equals the area share, unless a ``demand`` layer (:func:`stationmap.demand.read_demand`)
     is given: then it is the share of the demand's weight in the district within reach.
-    Distances are to the nearest admitted station anywhere, not only inside the district. A register of no
-    stations (or none admitted at ``at``) covers nothing: every cell is at an infinite distance.
+    Distances are to the nearest admitted station anywhere, not only inside the district. A
+    register of no stations (or none admitted at ``at``) covers nothing: every cell is at an
+    infinite distance.
 
     The H3 resolution follows the threshold (:func:`resolution_for`) unless ``resolution`` is
     given; at most about ``max_cells`` cells are sampled (:func:`plan_resolutions`), and an
