@@ -31,6 +31,7 @@ from stationmap.dataset import Dataset, LiveDataset
 from stationmap.districts import load_districts
 from stationmap.filters import Filters
 from stationmap.index import StationIndex
+from stationmap.search import for_index
 from stationmap.stations import read_stations
 from stationmap.store import Store
 
@@ -109,13 +110,17 @@ def test_boxes_routes_and_balls_on_no_stations_hold_no_station(nothing):
     assert all(len(values) == 0 for values in nothing.columns.values())
 
 
-def test_an_index_goes_from_stations_to_none_and_back_with_exact_answers(sample):
+def test_an_index_goes_from_stations_to_none_and_back_with_exact_answers_and_search(sample):
     some = StationIndex(sample.head(50))
+    name = str(some.stations["name"].iloc[0])
+    assert for_index(some).find(name, kinds=["station"])                # the search, patched below
     none = StationIndex(sample.iloc[0:0], previous=some)
     assert len(none) == 0 and len(none.nearest(121.4998, 31.2397, k=3)) == 0
+    assert for_index(none).find(name, kinds=["station"]) == []
     again = StationIndex(sample.head(50), previous=none)
     found = again.nearest(121.4998, 31.2397, k=3)
     assert found.pairs() == some.nearest(121.4998, 31.2397, k=3).pairs() and len(found) == 3
+    assert for_index(again).find(name, kinds=["station"])
 
 
 def test_coverage_of_no_stations_covers_no_cell():
