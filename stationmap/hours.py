@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -158,19 +158,22 @@ def week(expression: str, when: datetime, lang: str = "zh") -> list[dict[str, st
     >>> week("", parse_when("2026-11-27T12:00"))[0]
     {'date': '2026-11-27', 'day': '周五', 'hours': '不详'}
     """
-    return list(_week(expression.strip() if expression else "", _day_start(when), lang))
+    return list(_week(expression.strip() if expression else "", _day_start(when, when.utcoffset()), lang))
 
 
 @lru_cache(maxsize=64)
-def _day_start(when: datetime) -> datetime:
-    """The start of ``when``'s day in China: once per request, not once per station."""
+def _day_start(when: datetime, _offset: timedelta | None) -> datetime:
+    """The start of ``when``'s day in China: once per request, not once per station.
+
+    ``_offset`` only keys the cache, and must: two times a fold makes equal (the same clock in
+    one zone, before and after summer time ends) are equal and hash equal in Python, yet are an
+    hour apart and may fall on two days in China. Equal with the same offset means the same instant.
+    """
     return when.astimezone(TIMEZONE).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @lru_cache(maxsize=1024)
 def _week(expression: str, start: datetime, lang: str) -> tuple[dict[str, str], ...]:
-    from datetime import timedelta
-
     words = _WORDS.get(lang, _WORDS["zh"])
     days = []
     compiled = _compile(expression) if expression and not problem(expression) else None

@@ -62,3 +62,19 @@ def test_parse_when_refuses_non_iso(bad):
 
 def test_now_is_aware():
     assert hours.parse_when("now").utcoffset().total_seconds() == 8 * 3600
+
+
+def test_a_week_starts_on_chinas_day_of_the_instant_even_for_times_a_fold_makes_equal():
+    # 02:15 happens twice in Adelaide on 5 April 2026 (summer time ends at 03:00): the first is
+    # 23:45 on the 4th in China, the second 00:45 on the 5th. Python counts the two equal (same
+    # zone, same clock: the fold is ignored, in == and in hash), so a cache keyed on the time alone
+    # would give the second the first one's day.
+    from zoneinfo import ZoneInfo
+
+    adelaide = ZoneInfo("Australia/Adelaide")
+    first = datetime(2026, 4, 5, 2, 15, tzinfo=adelaide, fold=0)
+    second = datetime(2026, 4, 5, 2, 15, tzinfo=adelaide, fold=1)
+    assert first == second and hash(first) == hash(second) and first.utcoffset() != second.utcoffset()
+    for when in (first, second, first, second):
+        expected = when.astimezone(hours.TIMEZONE).date().isoformat()
+        assert hours.week("Mo-Su 09:00-17:00", when)[0]["date"] == expected
