@@ -241,3 +241,28 @@ def test_with_serves_writer_the_access_line_goes_to_it_and_not_to_the_logger(cap
     assert [r["route"] for r in records] == [NEAREST, "/healthz"]
     assert all(set(r) == {"time", "method", "route", "status", "duration_ms", "bytes", "pid"} for r in records)
     assert not [r for r in caplog.records if r.name == "stationmap.access"]
+
+
+def test_requests_lines_follow_the_access_log_when_it_is_set_again_and_stop_when_it_is_off(tmp_path):
+    import subprocess
+    import sys
+
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    script = f"""
+from stationmap.web import create_app, serve
+from stationmap.web.log_writer import DIRECT
+serve._access_log({str(first)!r})
+client = create_app({{"TESTING": True}}).test_client()
+client.get("/healthz")
+serve._access_log({str(second)!r})
+for i in range(5):
+    client.get("{NEAREST}?lat=31.23{{:02d}}&lon=121.47".format(i))
+serve._access_log("off")
+client.get("/api/v1/meta")
+print(len(DIRECT))
+"""
+    done = subprocess.run([sys.executable, "-c", script], check=True, timeout=120, capture_output=True, text=True)
+    assert done.stdout.split() == ["0"]
+    assert [json.loads(line)["route"] for line in first.read_text().splitlines()] == ["/healthz"]
+    lines = second.read_text().splitlines()
+    assert [json.loads(line)["route"] for line in lines] == [NEAREST] * 5 and "31.23" not in "".join(lines)
