@@ -109,7 +109,7 @@ def _finish(response: Response) -> Response:
     _timer(method, route).observe(seconds)
     # Straight to the writer of ``stationmap serve`` when it has one, else as a log record to
     # :data:`ACCESS_LOG` (an application embedding the app configures logging its own way).
-    sink = DIRECT[0] if DIRECT else None
+    sink = next(iter(DIRECT), None)             # not DIRECT[0]: the log may be set again meanwhile
     if sink is not None or ACCESS_LOG.isEnabledFor(logging.INFO):
         line = orjson.dumps({
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
