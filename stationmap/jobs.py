@@ -128,13 +128,19 @@ def _raise(payload: tuple) -> None:
     raise JobFailed(message)
 
 
-def _work(conn, context: Any) -> None:
-    """A worker process: run jobs sent on ``conn`` until told to stop (``None``)."""
+def _work(conn, context: Any, parent: int) -> None:
+    """A worker process: run jobs sent on ``conn`` until told to stop (``None``).
+
+    ``parent`` is the service's pid, taken by the service before the fork. Asking
+    ``os.getppid()`` here instead would be a race: on a busy machine the service can exit
+    before this line runs, the worker would take init for its service and live for ever
+    (holding the service's stdout open). Nor does the service closing its end of ``conn``
+    end it, because the forked worker holds a copy of that end too.
+    """
     global _progress_pipe
     signal.signal(signal.SIGINT, signal.SIG_IGN)          # Ctrl-C is the service's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _progress_pipe = conn
-    parent = os.getppid()
 
     def orphaned() -> None:                                 # the service died: so do we
         while os.getppid() == parent:
@@ -214,7 +220,8 @@ class _Slot:
     def start(self) -> None:
         self.version, self.forked_at = self.pool.held_version(), time.monotonic()
         ours, theirs = get_context("fork").Pipe()
-        self.process = get_context("fork").Process(target=_work, args=(theirs, self.pool.context), daemon=True)
+        self.process = get_context("fork").Process(target=_work, args=(theirs, self.pool.context, os.getpid()),
+                                                   daemon=True)
         self.process.start()
         theirs.close()
         self.conn, self.jobs_done = ours, 0

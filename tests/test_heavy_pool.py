@@ -224,3 +224,44 @@ def test_the_pool_services_socket_folder_is_removed_when_the_server_process_exit
     assert result.returncode == 0, result.stderr
     folder = os.path.dirname(result.stdout.strip())
     assert folder.startswith(tempfile.gettempdir()) and not os.path.exists(folder)
+
+
+def _gone(pid: int) -> bool:
+    """The process ``pid`` has ended (a zombie nobody reaped has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_a_pool_worker_whose_service_died_before_the_worker_began_still_ends():
+    """The worker must know its service by the pid it was forked from, not by whichever
+    process is its parent when it first looks: a busy machine can run the service's exit
+    before the new worker's first line, and a worker that then takes init for its service
+    lives for ever, holding the service's stdout open (a ``subprocess.run`` of a script that
+    started the pool then never returns).
+    """
+    import signal
+
+    # the service stand-in stops each worker the moment it is forked, and exits while it is stopped
+    script = ("import os, signal\n"
+              "from stationmap import jobs\n"
+              "os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGSTOP))\n"
+              "pool = jobs.JobPool('ctx', processes=1, queue=1)\n"
+              "print(pool._slots[0].process.pid, flush=True)\n"
+              "os._exit(0)\n")
+    with tempfile.TemporaryFile("w+") as out:
+        service = subprocess.Popen([sys.executable, "-c", script], stdout=out, stderr=subprocess.DEVNULL)
+        assert service.wait(timeout=60) == 0
+        out.seek(0)
+        worker = int(out.read())
+    try:
+        os.kill(worker, signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        while not _gone(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(worker), "the worker outlived its service"
+    finally:
+        if not _gone(worker):
+            os.kill(worker, signal.SIGKILL)
