@@ -48,6 +48,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: Every server the suite started, so a failed test's report can show their logs.
+SERVERS: list[Server] = []
+_TEST_START = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    import time
+
+    item.stash[_TEST_START] = time.monotonic()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report carries the end of the log of every server that ran during it
+    (one that timed out waiting for a page says little without the server's side).
+    """
+    outcome = yield
+    report = outcome.get_result()
+    start = item.stash.get(_TEST_START, None)
+    if not report.failed or start is None:
+        return
+    for server in SERVERS:
+        if server.stopped_at is None or server.stopped_at >= start:
+            lines = server.log().splitlines()[-80:]
+            report.sections.append((f"stationmap serve on port {server.port}: the last {len(lines)} lines of its log",
+                                    "\n".join(lines)))
+
+
 class Server:
     """``stationmap serve`` (gunicorn) in a subprocess on a free loopback port."""
 
@@ -56,6 +85,7 @@ class Server:
         import subprocess
         import sys
 
+        self.stopped_at: float | None = None
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {k: v for k, v in os.environ.items() if not k.startswith("STATIONMAP_")}
@@ -70,6 +100,7 @@ class Server:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "stationmap", "serve", "--port", str(self.port), "--workers", str(workers),
                  *args], env=environment, stdout=output, stderr=subprocess.STDOUT)
+        SERVERS.append(self)
         self._wait()
 
     def _wait(self) -> None:
@@ -96,8 +127,12 @@ class Server:
             return f.read()
 
     def stop(self) -> None:
+        import time
+
         self.process.terminate()
         self.process.wait(timeout=30)
+        if self.stopped_at is None:
+            self.stopped_at = time.monotonic()
 
 
 @pytest.fixture(scope="session")

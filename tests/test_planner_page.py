@@ -8,6 +8,7 @@ import pytest
 import shapely
 from browser import Watch
 from conftest import Server
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 DESK = {"width": 1280, "height": 900}
 
@@ -26,11 +27,19 @@ def opened(browser, base, lang="zh"):
 
 
 def ready(page, before=None):
-    """Wait until the page has drawn an answer (to different parameters than ``before``)."""
-    page.wait_for_function("before => { const t = document.getElementById('table');"
-                           " return t.dataset.ready && t.dataset.ready !== before"
-                           " && !document.body.classList.contains('busy'); }",
-                           arg=before or "", timeout=60_000)
+    """Wait until the page has drawn an answer (to different parameters than ``before``);
+    if it never does, say what the page showed meanwhile.
+    """
+    try:
+        page.wait_for_function("before => { const t = document.getElementById('table');"
+                               " return t.dataset.ready && t.dataset.ready !== before"
+                               " && !document.body.classList.contains('busy'); }",
+                               arg=before or "", timeout=60_000)
+    except PlaywrightTimeout:
+        shown = page.evaluate("""() => ({status: document.getElementById('status').textContent,
+                                         body: document.body.className, url: location.href,
+                                         ready: document.getElementById('table').dataset.ready || null})""")
+        raise AssertionError(f"the planner page drew no answer within 60 s; it showed {shown}") from None
 
 
 def table_rows(page):
