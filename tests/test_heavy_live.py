@@ -18,7 +18,7 @@ import pytest
 from conftest import Server
 from test_live import BOUND_S, _edit, _seeded
 
-from stationmap import jobs
+from stationmap import pool_service
 
 
 class _Register:
@@ -41,9 +41,9 @@ def _which(context: _Register, tag: str) -> tuple[int, int, str]:
 
 
 def test_a_job_is_never_answered_from_an_older_version_than_it_asked():
-    address, key, pid = jobs.start_service(_Register(), processes=1, queue=2, timeout_s=10,
+    address, key, pid = pool_service.start_service(_Register(), processes=1, queue=2, timeout_s=10,
                                            version_of=_version_of, catch_up=_catch_up)
-    pool = jobs.PoolClient(address, key)
+    pool = pool_service.PoolClient(address, key)
     try:
         first, first_pid, _ = pool.run("q", _which, ("a",), 10, version=1)
         assert first == 1
@@ -67,10 +67,10 @@ def _bump_soon() -> None:
     threading.Timer(0.5, lambda: setattr(_SHARED, "version", 2)).start()
 
 
-def _idle_workers_after_an_edit(renew_idle_s: float, seconds: float) -> tuple[list, list, jobs.PoolClient, int]:
-    address, key, pid = jobs.start_service(_SHARED, on_start=_bump_soon, processes=1, queue=2, timeout_s=10,
+def _idle_workers_after_an_edit(renew_idle_s: float, seconds: float) -> tuple[list, list, pool_service.PoolClient, int]:
+    address, key, pid = pool_service.start_service(_SHARED, on_start=_bump_soon, processes=1, queue=2, timeout_s=10,
                                            version_of=_version_of, catch_up=_catch_up, renew_idle_s=renew_idle_s)
-    pool = jobs.PoolClient(address, key)
+    pool = pool_service.PoolClient(address, key)
     first = pool.stats()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:                    # bounded: a few seconds

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import Server
 
-from stationmap import jobs
+from stationmap import jobs, pool_service
 from stationmap.errors import InputError
 
 
@@ -37,8 +37,8 @@ def _grow(context):
 
 @pytest.fixture()
 def pool():
-    address, key, pid = jobs.start_service("ctx", processes=2, queue=2, recycle_after=2, timeout_s=5)
-    client = jobs.PoolClient(address, key)
+    address, key, pid = pool_service.start_service("ctx", processes=2, queue=2, recycle_after=2, timeout_s=5)
+    client = pool_service.PoolClient(address, key)
     yield client
     os.kill(pid, 15)
 
@@ -217,8 +217,9 @@ def test_every_heavy_route_is_limited_by_its_setting(path, setting):
 
 
 def test_the_pool_services_socket_folder_is_removed_when_the_server_process_exits(tmp_path):
-    script = ("from stationmap import jobs\n"
-              "address, key, pid = jobs.start_service('ctx', processes=1, queue=1, recycle_after=2, timeout_s=5)\n"
+    script = ("from stationmap import pool_service\n"
+              "address, key, pid = pool_service.start_service('ctx', processes=1, queue=1, recycle_after=2,\n"
+              "                                               timeout_s=5)\n"
               "print(address, flush=True)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

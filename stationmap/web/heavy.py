@@ -20,7 +20,8 @@ from typing import Any
 from flask import Flask, current_app
 
 from .. import live
-from ..jobs import JobTimeout, PoolClient, PoolFull, PoolUnavailable, start_service
+from ..jobs import JobTimeout, PoolFull, PoolUnavailable
+from ..pool_service import PoolClient, start_service
 from . import problems
 from ._common import current_dataset
 

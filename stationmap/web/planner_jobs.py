@@ -26,6 +26,7 @@ from .. import jobs
 from ..demand_files import DemandPoints, read_demand_bytes
 from ..errors import DataFileError, InputError
 from ..heavy import PAGE_PARTS, coverage_parts
+from ..pool_service import PoolClient
 from . import heavy, problems
 from ._common import ApiBlueprint, current_dataset, language, openapi
 from .planner import MIMETYPES, page_key, question_for
@@ -38,7 +39,7 @@ _NO_POOL = ("This server computes coverage in the request (no heavy-work pool): 
             "此服务器不以任务方式计算，请直接请求 /api/v1/coverage。")
 
 
-def _pool() -> jobs.PoolClient:
+def _pool() -> PoolClient:
     client = heavy.pool()
     if client is None:
         raise _Refusal(404, "Not Found", _NO_POOL)
@@ -53,7 +54,7 @@ class _Refusal(Exception):
         self.status, self.title, self.detail = status, title, detail
 
 
-def _status(client: jobs.PoolClient, job_id: str) -> dict[str, Any]:
+def _status(client: PoolClient, job_id: str) -> dict[str, Any]:
     """The job as this client holds it. Every id handed out here carries the client's own ticket
     (``<job>.<ticket>``): a bare job id, which another client could read off its own, is not
     found, so one planner's cancel never stops a question another planner is waiting for.
