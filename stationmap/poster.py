@@ -73,7 +73,7 @@ def qr_matrix(url: str, border: int = 4) -> np.ndarray:
 
 def _font() -> str:
     """The family of the vendored Noto Sans SC (registered with its bold face)."""
-    from .maps.picture import cjk_font
+    from .maps.fonts import cjk_font
 
     return cjk_font()[0]
 
@@ -90,10 +90,10 @@ def _figure():
 def _save(fig, fmt: str) -> bytes:
     from matplotlib import rc_context
 
-    from .maps.picture import _LOCK
+    from .maps.fonts import LOCK
 
     buffer = io.BytesIO()
-    with _LOCK, rc_context({"pdf.fonttype": 42, "pdf.compression": 9}):
+    with LOCK, rc_context({"pdf.fonttype": 42, "pdf.compression": 9}):
         fig.savefig(buffer, format=fmt, dpi=PNG_DPI, facecolor="white",
                     metadata={"Creator": "stationmap"} if fmt == "pdf" else None)
     return buffer.getvalue()
@@ -117,7 +117,7 @@ def _qr(fig, url: str, box: tuple[float, float, float, float]) -> None:
 
 
 def _check(texts: dict[str, Sequence[str]], family: str) -> None:
-    from .maps.picture import check_glyphs
+    from .maps.fonts import check_glyphs
 
     check_glyphs({k: list(v) for k, v in texts.items()}, family)
 

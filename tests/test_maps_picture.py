@@ -18,18 +18,9 @@ from pyproj import Geod
 from stationmap.dataset import Dataset
 from stationmap.districts import load_districts
 from stationmap.errors import InputError
-from stationmap.maps.picture import (
-    LocalProjection,
-    check_glyphs,
-    cjk_font,
-    format_of,
-    north_angle,
-    render_picture,
-    round_length,
-    save_picture,
-    scale_bar,
-    stations_inside,
-)
+from stationmap.maps.fonts import check_glyphs, cjk_font
+from stationmap.maps.picture import format_of, render_picture, save_picture, stations_inside
+from stationmap.maps.projection import LocalProjection, north_angle, round_length, scale_bar
 from stationmap.maps.style import GAP_COLOUR, HEAT_COLOURS, TYPE_STYLE
 
 GEOD = Geod(ellps="WGS84")

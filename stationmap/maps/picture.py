@@ -5,26 +5,17 @@ type (or districts coloured by coverage), a legend, a true scale bar, a north ar
 a line saying where the data came from. No tile server is involved, so a picture can be made
 anywhere, offline.
 
-The map is drawn in a Lambert azimuthal equal-area projection centred on the area, in metres:
-within a city's extent its scale is true to better than 0.01 %, so the scale bar means what it
-says (its length is checked against the geodesic at the place it is drawn), and areas compare
-fairly in the coverage layer.
-
-Chinese needs a CJK font. :func:`cjk_font` takes Noto Sans SC, vendored in ``static/vendor``
-from the npm registry (SIL Open Font Licence), so a picture looks the same on every machine;
-failing that, a system CJK font such as Debian's ``fonts-noto-cjk``; and it refuses to draw
-rather than draw empty boxes; every text is checked against the font's
-character map first (:func:`check_glyphs`). matplotlib (Agg) is imported only when a picture is
-made.
+The map is drawn in a local equal-area projection in metres, so the scale bar means what it
+says and areas compare fairly in the coverage layer (:mod:`stationmap.maps.projection`).
+Chinese is drawn in a font that has every character of every text, or not at all
+(:mod:`stationmap.maps.fonts`). matplotlib (Agg) is imported only when a picture is made.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import os
-import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS, Geod, Transformer
 
 from .. import vocab
-from .._paths import shipped
 from ..dataset import Dataset
 from ..districts import district_of
 from ..errors import InputError
 from ..index import StationIndex
+from .fonts import LOCK, check_glyphs, cjk_font
+from .projection import LocalProjection, north_angle, scale_bar, scale_label
 from .style import HEAT_OPACITY, OUTLINE_COLOUR, TYPE_STYLE, heat_bands
 
 if TYPE_CHECKING:
@@ -56,14 +47,6 @@ MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 300, 6000, 1200
 #: Figure width in inches: a power of two, so ``width / 8 * 8`` is exact and a PNG has exactly
 #: the asked width in pixels. Text is sized in points, so it scales with the width.
 FIG_WIDTH_IN = 8.0
-#: Fonts tried on the system, Simplified Chinese first.
-SYSTEM_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
-                       "WenQuanYi Micro Hei", "Droid Sans Fallback")
-#: The vendored font files, regular first (static/vendor, SIL Open Font Licence; scripts/vendor_assets.sh).
-PACKAGED_CJK_FONT = ("vendor/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf",
-                     "vendor/@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf")
-_GEOD = Geod(ellps="WGS84")
-_LOCK = threading.RLock()       # matplotlib's rcParams and font list are process-global
 TEXT = {
     "zh": {"stations_title": "{area}工会驿站分布", "coverage_title": "{area}工会驿站覆盖情况",
            "stations_sub": "共 {n:,} 个站点", "coverage_sub": "到最近开放站点的时间 · 共 {n:,} 个站点",
@@ -76,138 +59,6 @@ TEXT = {
            "districts": "Boundaries: {source}",
            "made": "Map: stationmap, {day}"},
 }
-
-
-# -- font ------------------------------------------------------------------------------------
-
-def cjk_font(*, system: bool = True, packaged: bool = True) -> tuple[str, str]:
-    """The family name and file of a font that draws Chinese: the vendored one, else the system's.
-
-    Raises :class:`RuntimeError` when neither is there: a picture with empty boxes for every
-    Chinese character is worse than none.
-    """
-    from matplotlib import font_manager
-
-    if packaged:
-        try:
-            files = [shipped("static") / name for name in PACKAGED_CJK_FONT]
-        except FileNotFoundError:
-            files = []
-        if files and all(path.is_file() for path in files):
-            return _register(tuple(str(path) for path in files))
-    if system:
-        for family in SYSTEM_CJK_FAMILIES:
-            try:
-                path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
-            except ValueError:
-                continue
-            return family, str(path)
-    raise RuntimeError("no font that can draw Chinese was found: reinstall stationmap (it ships Noto Sans SC "
-                       "in static/vendor) or install Debian's fonts-noto-cjk")
-
-
-@functools.cache
-def _register(files: tuple[str, ...]) -> tuple[str, str]:
-    """Add font files to matplotlib once per process (each addfont grows its font list and
-    clears its lookup cache); the family name and the first file.
-    """
-    from matplotlib import font_manager
-
-    with _LOCK:
-        for path in files:                  # the bold face draws titles
-            font_manager.fontManager.addfont(path)
-    return font_manager.FontProperties(fname=files[0]).get_name(), files[0]
-
-
-def check_glyphs(texts: dict[str, Iterable[str]], family: str) -> None:
-    """Refuse text the font cannot draw (it would come out as empty boxes), naming the field."""
-    from matplotlib import font_manager
-
-    charmap = font_manager.get_font(font_manager.findfont(
-        font_manager.FontProperties(family=family), fallback_to_default=False)).get_charmap()
-    for field, values in texts.items():
-        for text in values:
-            control = sorted({f"U+{ord(ch):04X}" for ch in str(text)
-                              if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")})
-            if control:
-                raise InputError(f"{text!r} has control or invisible characters: {' '.join(control)}", field=field)
-            missing = sorted({ch for ch in str(text) if ch != " " and ord(ch) not in charmap})
-            if missing:
-                raise InputError(f"{text!r} has characters the map's font cannot draw: "
-                                 f"{' '.join(missing)}", field=field)
-
-
-# -- projection and scale ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LocalProjection:
-    """A Lambert azimuthal equal-area projection in metres centred on an area."""
-
-    lon_0: float
-    lat_0: float
-
-    @classmethod
-    def centred_on(cls, geometry: shapely.Geometry) -> LocalProjection:
-        """The projection centred on the middle of ``geometry``'s bounds."""
-        west, south, east, north = geometry.bounds
-        return cls((west + east) / 2, (south + north) / 2)
-
-    @property
-    def crs(self) -> CRS:
-        """The projection as a pyproj CRS."""
-        return CRS.from_proj4(f"+proj=laea +lat_0={self.lat_0} +lon_0={self.lon_0} +datum=WGS84 +units=m +no_defs")
-
-    def forward(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-        """WGS-84 lon/lat to projected metres."""
-        x, y = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(lon, lat)
-        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-
-    def inverse(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        """Projected metres back to WGS-84 lon/lat."""
-        lon, lat = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True).transform(x, y)
-        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-
-    def geometry(self, geometry: shapely.Geometry) -> shapely.Geometry:
-        """A WGS-84 shapely geometry in projected metres."""
-        transformer = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
-        return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
-
-
-def round_length(limit_m: float) -> float:
-    """The longest 1, 2 or 5 × 10ⁿ metres not above ``limit_m``: a scale bar's length.
-
-    >>> round_length(23_400), round_length(4_999), round_length(1_000)
-    (20000.0, 2000.0, 1000.0)
-    """
-    if not (limit_m > 0 and math.isfinite(limit_m)):
-        raise ValueError(f"{limit_m!r} is not a positive length")
-    power = 10.0 ** math.floor(math.log10(limit_m))
-    return max(step * power for step in (1, 2, 5) if step * power <= limit_m * (1 + 1e-12))
-
-
-def scale_bar(projection: LocalProjection, x0: float, y0: float, map_width_m: float,
-              fraction: float = 0.22) -> tuple[float, float]:
-    """A scale bar starting at ``(x0, y0)`` (projected metres): its true length in metres and its
-    length in map units, corrected by the geodesic at that place so the bar is exact there.
-    """
-    length_m = round_length(map_width_m * fraction)
-    lon, lat = projection.inverse([x0, x0 + length_m], [y0, y0])
-    true_m = _GEOD.inv(lon[0], lat[0], lon[1], lat[1])[2]
-    return length_m, length_m * length_m / true_m
-
-
-def north_angle(projection: LocalProjection, x: float, y: float) -> float:
-    """Direction of true north at a projected point, in degrees anticlockwise from the map's up."""
-    lon, lat = projection.inverse(x, y)
-    nx, ny = projection.forward(lon, min(float(lat) + 0.01, 89.99))
-    return math.degrees(math.atan2(-(float(nx) - x), float(ny) - y))
-
-
-def _format_km(metres: float, lang: str) -> str:
-    if metres >= 1000:
-        value = metres / 1000
-        return f"{value:g} km" if lang == "en" else f"{value:g} 公里"
-    return f"{metres:g} m" if lang == "en" else f"{metres:g} 米"
 
 
 # -- the picture -------------------------------------------------------------------------------
@@ -366,7 +217,7 @@ def render_picture(districts: gpd.GeoDataFrame, dataset: Dataset, *, layer: str 
     notes = report.assumptions(lang) if report is not None else ""
     footer = [dataset.caption(lang), f"{t['districts'].format(source=source)} · {t['made'].format(day=day)}"]
     check_glyphs({"title": [title], "districts": names, "stations": [dataset.path.name]}, family)
-    with _LOCK:
+    with LOCK:
         return _draw(districts, dataset, positions, report, layer=layer, title=title, subtitle=subtitle,
                      names=names, notes=notes, footer=footer, lang=lang, width=width, fmt=fmt, family=family)
 
@@ -578,7 +429,7 @@ def _furniture(ax, projection, x0, y0, x1, y1, lang, t, renderer) -> list:
                                               facecolor="#1d1d1f" if i == 0 else "white", edgecolor="#1d1d1f",
                                               lw=0.8, zorder=6)))
     for fraction, label in ((0, "0"), (0.5, f"{length_m / 2 / (1000 if length_m >= 1000 else 1):g}"),
-                            (1, _format_km(length_m, lang))):
+                            (1, scale_label(length_m, lang))):
         artists.append(ax.text(bx + fraction * length_map, by + bar_h * 1.9, label, fontsize=8, ha="center",
                                va="bottom", color="#1d1d1f", bbox=halo, zorder=6))
     nx, ny = x1 - 0.05 * width_m, y1 - 0.13 * (y1 - y0)
