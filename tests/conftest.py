@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,33 +50,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-#: Every server the suite started, so a failed test's report can show their logs.
+#: Every server the suite started, so a failed test's report can show what they logged meanwhile.
 SERVERS: list[Server] = []
-_TEST_START = pytest.StashKey[float]()
+_LOG_SIZES = pytest.StashKey[dict]()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    import time
-
-    item.stash[_TEST_START] = time.monotonic()
+    # None: stopped before the test began (it has nothing to say about it)
+    item.stash[_LOG_SIZES] = {id(server): None if server.stopped_at is not None else server.log_size()
+                              for server in SERVERS}
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed test's report carries the end of the log of every server that ran during it
-    (one that timed out waiting for a page says little without the server's side).
+    """A failed test's report carries what each server logged while the test ran (one that
+    timed out waiting for a page says little without the server's side): the end of it, and
+    nothing from servers that logged nothing meanwhile.
     """
     outcome = yield
     report = outcome.get_result()
-    start = item.stash.get(_TEST_START, None)
-    if not report.failed or start is None:
+    sizes = item.stash.get(_LOG_SIZES, None)
+    if not report.failed or sizes is None:
         return
     for server in SERVERS:
-        if server.stopped_at is None or server.stopped_at >= start:
-            lines = server.log().splitlines()[-80:]
-            report.sections.append((f"stationmap serve on port {server.port}: the last {len(lines)} lines of its log",
-                                    "\n".join(lines)))
+        if id(server) in sizes and sizes[id(server)] is None:
+            continue
+        lines = server.log(since=sizes.get(id(server)) or 0).splitlines()
+        if lines:
+            report.sections.append((f"stationmap serve on port {server.port}: the last {min(len(lines), 80)} of "
+                                    f"the {len(lines)} lines it logged during the test", "\n".join(lines[-80:])))
 
 
 class Server:
@@ -121,10 +126,21 @@ class Server:
                     raise RuntimeError("stationmap serve did not answer /healthz within 90 s") from None
                 time.sleep(0.2)
 
-    def log(self) -> str:
-        """Everything the server wrote to stdout and stderr so far."""
-        with open(self._log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
+    def log(self, since: int = 0) -> str:
+        """What the server wrote to stdout and stderr so far (from byte ``since`` on)."""
+        try:
+            with open(self._log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_size(self) -> int:
+        """How many bytes the server has logged so far."""
+        try:
+            return os.path.getsize(self._log_path)
+        except FileNotFoundError:
+            return 0
 
     def stop(self) -> None:
         import time

@@ -193,12 +193,17 @@ def held_requests(page, pattern):
     return held
 
 
-def wait_until(page, condition):
+def wait_until(page, condition, watch=None):
+    """Wait (at most 20 s) until ``condition()``; if it never holds, say where the page was and,
+    with ``watch``, which API requests it had made (a request made but never held means it
+    went past the test's route).
+    """
     for _ in range(200):                                                       # bounded: 20 s
         if condition():
             return
         page.wait_for_timeout(100)
-    raise AssertionError("the page did not get there in 20 s")
+    asked = [url for url in watch.requests if "/api/" in url] if watch is not None else "(not watched)"
+    raise AssertionError(f"the page did not get there in 20 s; it is at {page.url}, its API requests: {asked}")
 
 
 def drawn_route_start(page):
@@ -218,13 +223,13 @@ def test_overlapping_route_answers_draw_the_newer_one_from_its_own_start(browser
     nearest = held_requests(page, r"/api/v1/stations/nearest")
     along = held_requests(page, r"/api/v1/stations/along-route")
     page.evaluate("() => stationmapWorker.tapped({lon: 121.4800, lat: 31.2200})")      # A
-    wait_until(page, lambda: len(nearest) == 1)
+    wait_until(page, lambda: len(nearest) == 1, watch)
     page.evaluate("() => stationmapWorker.tapped({lon: 121.5000, lat: 31.2500})")      # B
-    wait_until(page, lambda: len(nearest) == 2)
+    wait_until(page, lambda: len(nearest) == 2, watch)
     nearest[1].continue_()                                                     # B's start known
-    wait_until(page, lambda: len(along) == 1)
+    wait_until(page, lambda: len(along) == 1, watch)
     nearest[0].continue_()                                                     # A's start, late
-    wait_until(page, lambda: len(along) == 2)
+    wait_until(page, lambda: len(along) == 2, watch)
     with page.expect_response(re.compile(r"/along-route")):
         along[0].continue_()                                                   # B's answer: drawn
     with page.expect_response(re.compile(r"/along-route")):
@@ -241,7 +246,7 @@ def test_an_answer_arriving_after_the_back_button_cleared_the_page_is_not_shown(
     wait_until(page, lambda: page.evaluate("() => window.stationmapPage !== undefined"))
     nearest = held_requests(page, r"/api/v1/stations/nearest")
     page.evaluate("() => stationmapWorker.tapped({lon: 121.4998, lat: 31.2397})")
-    wait_until(page, lambda: len(nearest) == 1)
+    wait_until(page, lambda: len(nearest) == 1, watch)
     page.go_back()                                                             # to the page with no point
     wait_until(page, lambda: "at=" not in page.url)
     with page.expect_response(re.compile(r"/nearest")):
