@@ -52,14 +52,37 @@ def _free_port() -> int:
 
 #: Every server the suite started, so a failed test's report can show what they logged meanwhile.
 SERVERS: list[Server] = []
-_LOG_SIZES = pytest.StashKey[dict]()
+_LOG_MARKS = pytest.StashKey[tuple]()
+#: A server writes its access lines in batches (stationmap/web/log_writer.py, every 0.2 s).
+_LOG_BATCH_S = 0.2
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    # None: stopped before the test began (it has nothing to say about it)
-    item.stash[_LOG_SIZES] = {id(server): None if server.stopped_at is not None else server.log_size()
-                              for server in SERVERS}
+    from datetime import UTC, datetime
+
+    # where each server's log stood (None: stopped before the test began, it has nothing to say)
+    sizes = {id(server): None if server.stopped_at is not None else server.log_size() for server in SERVERS}
+    item.stash[_LOG_MARKS] = (datetime.now(UTC), sizes)
+
+
+def _logged_during(lines: list[str], began) -> list[str]:
+    """``lines`` less the access lines of requests answered before ``began``: those of the test
+    before may be written after this one began, with the next batch.
+    """
+    import json
+    from datetime import datetime
+
+    kept = []
+    for line in lines:
+        try:
+            when = datetime.fromisoformat(json.loads(line)["time"])
+        except (ValueError, KeyError, TypeError):
+            kept.append(line)                       # not an access line: a message, a traceback
+            continue
+        if when >= began:
+            kept.append(line)
+    return kept
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -68,15 +91,23 @@ def pytest_runtest_makereport(item, call):
     timed out waiting for a page says little without the server's side): the end of it, and
     nothing from servers that logged nothing meanwhile.
     """
+    import time
+
     outcome = yield
     report = outcome.get_result()
-    sizes = item.stash.get(_LOG_SIZES, None)
-    if not report.failed or sizes is None:
+    marks = item.stash.get(_LOG_MARKS, None)
+    if not report.failed or marks is None:
         return
+    began, sizes = marks
+    time.sleep(2 * _LOG_BATCH_S)                    # the test's own last lines are written
     for server in SERVERS:
         if id(server) in sizes and sizes[id(server)] is None:
             continue
-        lines = server.log(since=sizes.get(id(server)) or 0).splitlines()
+        try:
+            lines = _logged_during(server.log(since=sizes.get(id(server)) or 0).splitlines(), began)
+        except OSError as error:                    # raised here it would end the whole run (INTERNALERROR)
+            report.sections.append((f"stationmap serve on port {server.port}: its log cannot be read", str(error)))
+            continue
         if lines:
             report.sections.append((f"stationmap serve on port {server.port}: the last {min(len(lines), 80)} of "
                                     f"the {len(lines)} lines it logged during the test", "\n".join(lines[-80:])))
@@ -120,6 +151,7 @@ class Server:
                         return
             except OSError:
                 if self.process.poll() is not None:
+                    self.stopped_at = time.monotonic()      # ended: not running during later tests
                     raise RuntimeError(f"stationmap serve exited:\n{self.log()}") from None
                 if time.monotonic() > deadline:
                     self.stop()
@@ -128,18 +160,15 @@ class Server:
 
     def log(self, since: int = 0) -> str:
         """What the server wrote to stdout and stderr so far (from byte ``since`` on)."""
-        try:
-            with open(self._log_path, "rb") as f:
-                f.seek(since)
-                return f.read().decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
+        with open(self._log_path, "rb") as f:
+            f.seek(since)
+            return f.read().decode("utf-8", errors="replace")
 
     def log_size(self) -> int:
         """How many bytes the server has logged so far."""
         try:
             return os.path.getsize(self._log_path)
-        except FileNotFoundError:
+        except OSError:
             return 0
 
     def stop(self) -> None:

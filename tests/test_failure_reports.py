@@ -1,0 +1,92 @@
+"""The suite's own report hook (tests/conftest.py): a failed test's report carries the end of
+what each server logged during that test, and nothing from servers that logged nothing then; a
+log that cannot be read is said so, and never stops the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+pytest_plugins = ["pytester"]
+
+CONFTEST = (Path(__file__).parent / "conftest.py").read_text(encoding="utf-8")
+
+
+def _section(output: str, test: str) -> str:
+    """The failure's text of ``test`` in pytest's output."""
+    after = output.split(f" {test} _", 1)[1]
+    return after.split("\n____", 1)[0].split("short test summary info", 1)[0]
+
+
+def test_a_server_that_never_started_is_not_shown_with_a_later_unrelated_failure(pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_it="""
+        import pytest
+        from conftest import Server
+
+        def test_a_server_that_cannot_start():
+            with pytest.raises(RuntimeError):
+                Server("--stations", "/nonexistent/stations.csv")
+
+        def test_a_later_failure_with_no_server():
+            assert False
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "stationmap serve on port" not in _section(result.stdout.str(), "test_a_later_failure_with_no_server")
+
+
+def test_a_server_whose_log_is_gone_is_reported_so_and_the_run_goes_on(pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_it="""
+        import os
+        import pytest
+        import conftest
+
+        def test_a_failure_whose_server_log_is_gone():
+            with pytest.raises(RuntimeError):
+                conftest.Server("--stations", "/nonexistent/stations.csv")
+            os.remove(conftest.SERVERS[-1]._log_path)
+            assert False
+
+        def test_the_run_goes_on():
+            pass
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "its log cannot be read" in _section(result.stdout.str(), "test_a_failure_whose_server_log_is_gone")
+
+
+def test_a_failure_shows_what_a_longer_lived_server_logged_during_it_and_not_before(pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_it="""
+        import urllib.request
+        import pytest
+        from conftest import Server
+
+        @pytest.fixture(scope="module")
+        def server():
+            server = Server(workers=1)
+            yield server.url
+            server.stop()
+
+        def get(url):
+            with urllib.request.urlopen(url) as response:
+                response.read()
+
+        def test_an_earlier_test(server):
+            get(f"{server}/readyz")
+
+        def test_a_failure_after_a_request(server):
+            get(f"{server}/api/v1/stations/nearest?lat=31.2397&lon=121.4998")
+            assert False
+
+        def test_a_failure_with_no_request(server):
+            assert False
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=2)
+    output = result.stdout.str()
+    during = _section(output, "test_a_failure_after_a_request")
+    assert "/api/v1/stations/nearest" in during and "/readyz" not in during and "/healthz" not in during
+    assert "stationmap serve on port" not in _section(output, "test_a_failure_with_no_request")
