@@ -2,7 +2,8 @@
 # Install what the tests need, lint and type-check, and run the whole suite (a finding fails the run).
 #   Debian packages: chromium (real-browser tests), fonts-noto-cjk (Chinese text in screenshots),
 #   nginx-light (deploy/stationmap.nginx.conf tested in front of the real server),
-#   redis-server (rate limits shared by several app servers),
+#   redis-server (rate limits shared by several app servers), wrk (the short load run with edits,
+#   tests/test_writes_live.py),
 #   postgresql + postgresql-15-postgis-3 (the store tests start a real server in a temporary directory);
 #   Python: the project with its [test] extra, in a virtualenv.
 # Usage: bash scripts/test.sh [pytest args]   (STATIONMAP_VENV picks the virtualenv, default .venv)
@@ -11,14 +12,15 @@ cd "$(dirname "$0")/.."
 
 if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
     || ! { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } \
-    || ! { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; }; then
+    || ! { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; } \
+    || ! command -v wrk >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing Debian packages: chromium fonts-noto-cjk nginx-light redis-server" >&2
+    echo "installing Debian packages: chromium fonts-noto-cjk nginx-light redis-server wrk" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk nginx-light redis-server >/dev/null
+    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk nginx-light redis-server wrk >/dev/null
   else
-    echo "warning: chromium or nginx is missing and this is not root; their tests will skip (or fail under CI=true)" >&2
+    echo "warning: chromium, nginx, redis or wrk is missing and this is not root; their tests will skip (or fail under CI=true)" >&2
   fi
 fi
 

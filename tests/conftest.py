@@ -50,6 +50,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def require_program(name: str, package: str) -> str:
+    """The path of the program ``name`` (from the Debian package ``package``, which
+    scripts/test.sh installs); without it the test skips, or fails under CI: a test that
+    always skips there tests nothing.
+    """
+    import shutil
+
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (Debian package {package}; scripts/test.sh installs it when run as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
 #: Every server the suite started, so a failed test's report can show what they logged meanwhile.
 SERVERS: list[Server] = []
 _LOG_MARKS = pytest.StashKey[tuple]()

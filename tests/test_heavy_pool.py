@@ -13,7 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import Server
+from conftest import Server, require_program
 
 from stationmap import jobs, pool_service
 from stationmap.errors import InputError
@@ -165,7 +165,6 @@ def _post(url: str, body: dict):
 
 @pytest.mark.parametrize("storage", ["memory", "redis"])
 def test_a_client_past_its_limit_gets_429_problem_json_with_retry_after(tmp_path, storage):
-    import shutil
     import subprocess
 
     from conftest import _free_port
@@ -173,8 +172,7 @@ def test_a_client_past_its_limit_gets_429_problem_json_with_retry_after(tmp_path
     env = {"STATIONMAP_RATELIMIT_ALONG_ROUTE": "3 per minute"}
     redis = None
     if storage == "redis":
-        if not shutil.which("redis-server"):
-            pytest.skip("redis-server is not installed")
+        require_program("redis-server", "redis-server")
         port = _free_port()
         redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                   "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)

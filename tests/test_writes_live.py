@@ -8,7 +8,6 @@ Every wait is bounded; the only time bound asserted is the issue's 5 s for a cha
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import threading
 import time
@@ -17,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import Server
+from conftest import Server, require_program
 from people import OPERATOR, token_for
 
 from stationmap.registers.applying import apply_plan, current_register
@@ -205,10 +204,10 @@ def test_no_answer_shows_half_of_an_import_while_imports_run(server, tmp_path):
     assert len(seen) >= 2
 
 
-@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk (Debian package) is not installed")
 def test_a_short_load_run_with_imports_and_edits_has_no_errors_and_no_half_applied_answer(tmp_path):
     """bench/bench_live.py for a few seconds: wrk on nearest while imports and edits run every
     second. The minute-long run and its figures are in docs/benchmarks.md."""
+    require_program("wrk", "wrk")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
     import bench_live
 
