@@ -250,17 +250,22 @@ def test_a_pool_worker_whose_service_died_before_the_worker_began_still_ends():
               "pool = jobs.JobPool('ctx', processes=1, queue=1)\n"
               "print(pool._slots[0].process.pid, flush=True)\n"
               "os._exit(0)\n")
+    # its own process group, so whatever happens the test leaves no process behind (killpg below)
     with tempfile.TemporaryFile("w+") as out:
-        service = subprocess.Popen([sys.executable, "-c", script], stdout=out, stderr=subprocess.DEVNULL)
-        assert service.wait(timeout=60) == 0
-        out.seek(0)
-        worker = int(out.read())
-    try:
-        os.kill(worker, signal.SIGCONT)
-        deadline = time.monotonic() + 30
-        while not _gone(worker) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _gone(worker), "the worker outlived its service"
-    finally:
-        if not _gone(worker):
-            os.kill(worker, signal.SIGKILL)
+        service = subprocess.Popen([sys.executable, "-c", script], stdout=out, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        try:
+            assert service.wait(timeout=60) == 0
+            out.seek(0)
+            worker = int(out.read())
+            os.kill(worker, signal.SIGCONT)
+            deadline = time.monotonic() + 30
+            while not _gone(worker) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _gone(worker), "the worker outlived its service"
+        finally:
+            try:
+                os.killpg(service.pid, signal.SIGKILL)          # SIGKILL ends a stopped process too
+            except ProcessLookupError:
+                pass
+            service.wait(timeout=10)
