@@ -129,7 +129,21 @@ def bench_size(n: int, singles: int, batch: int, brute: int) -> dict[str, float]
         "floor_median_us": float(np.median(floor)), "floor_batch_s": floor_batch_s,
     }
     result.update(_tree_calls(index, lon, lat))
+    result["near_mean"] = _near_mean(index, lon, lat)
     return result
+
+
+def _near_mean(index: StationIndex, lon: np.ndarray, lat: np.ndarray) -> float:
+    """Stations within ``RADIUS_M`` of a query, on average (by the straight line through the
+    Earth, a hair shorter than the geodesic): what a query's cost follows, more than the count
+    of stations (each is measured geodesically and ranked).
+    """
+    from scipy.spatial import cKDTree
+
+    from stationmap.geodesy import ecef
+
+    counts = cKDTree(ecef(index.lon, index.lat)).query_ball_point(ecef(lon, lat), RADIUS_M, return_length=True)
+    return float(np.mean(counts))
 
 
 def _tree_calls(index: StationIndex, lon: np.ndarray, lat: np.ndarray) -> dict[str, float]:
