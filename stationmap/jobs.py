@@ -9,10 +9,10 @@ Why a separate pool
 Design
     ``stationmap serve`` builds the app (and the station index) in gunicorn's master, then
     :func:`~stationmap.pool_service.start_service` forks one *pool service* process **before**
-    gunicorn forks its request workers. The service owns a :class:`JobPool`: a short queue, ``processes`` worker
-    processes forked from it (so they share the index copy-on-write), each recycled after
-    ``recycle_after`` jobs (its memory goes back to the system) or killed when its job runs past
-    its time limit or is cancelled. Request workers reach the service over a Unix socket
+    gunicorn forks its request workers. The service owns a :class:`JobPool`: a short queue,
+    ``processes`` worker processes forked from it (so they share the index copy-on-write), each
+    recycled after ``recycle_after`` jobs (its memory goes back to the system) or killed when its
+    job runs past its time limit or is cancelled. Request workers reach the service over a Unix socket
     (:mod:`multiprocessing.connection`, with a random key) through
     :class:`~stationmap.pool_service.PoolClient` (both in :mod:`stationmap.pool_service`).
 

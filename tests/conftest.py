@@ -92,11 +92,10 @@ def _logged_during(lines: list[str], began) -> list[str]:
     kept = []
     for line in lines:
         try:
-            when = datetime.fromisoformat(json.loads(line)["time"])
-        except (ValueError, KeyError, TypeError):
-            kept.append(line)                       # not an access line: a message, a traceback
-            continue
-        if when >= began:
+            before = datetime.fromisoformat(json.loads(line)["time"]) < began
+        except (ValueError, KeyError, TypeError):   # not an access line: a message, a traceback
+            before = False
+        if not before:
             kept.append(line)
     return kept
 
