@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
+import signal
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
@@ -54,11 +56,58 @@ def _post_fork(server, worker) -> None:
     """Each worker catches up with the store before it serves (a worker forked late, e.g. after
     ``max_requests``, must not answer from the master's older register), then watches it in a
     thread of its own: threads do not survive the fork.
+
+    A stop asked for while it does so is kept (:func:`_stop_while_booting`).
     """
     from .. import live
 
+    _stop_while_booting(server, worker)
     _start_access_writer()
     live.start(catch_up=True)
+
+
+#: The signals by which gunicorn's master tells its workers to stop (gracefully, then at once).
+_STOPS = (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT)
+
+
+def _stop_while_booting(server, worker) -> None:
+    """Keep a stop that reaches a worker before gunicorn has set up the worker's own signals.
+
+    Why: a worker installs its handlers in ``init_process``, after ``post_fork``; until then it
+    runs the master's, which only queue a signal for the master's loop, a loop the worker never
+    runs. So a server stopped while a worker was still catching up with the store (a second or
+    more on a busy machine, with the register reloaded from PostgreSQL) lost its SIGTERM: the
+    worker booted and served on, and the master waited its whole ``graceful_timeout`` (30 s)
+    before killing it. CI's failure on 2026-11-26 (tests/test_serve_stop.py reproduces it).
+
+    Here a stop arriving from now on, or queued on the worker's copy of the master's queue
+    between the fork and now, marks the worker as no longer alive: it finishes booting and
+    leaves before it accepts a connection, as gunicorn's own handler would have it.
+    """
+    def stop(signum, frame) -> None:
+        worker.alive = False
+
+    for signum in _STOPS:
+        signal.signal(signum, stop)
+    if any(signum in _STOPS for signum in _taken(getattr(server, "SIG_QUEUE", None))):
+        worker.alive = False
+
+
+def _taken(pending: Any) -> list[int]:
+    """Empty gunicorn's queue of signals (a list up to gunicorn 23, a ``SimpleQueue`` from 24) and
+    return what it held.
+    """
+    if isinstance(pending, list):
+        held = list(pending)
+        pending.clear()
+        return held
+    held = []
+    while pending is not None:
+        try:
+            held.append(pending.get_nowait())
+        except queue.Empty:
+            break
+    return held
 
 
 #: Threads per worker process: one per connection being read or answered (see the module's text).
