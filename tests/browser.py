@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from contextlib import contextmanager
 
-import pytest
+from conftest import require_program
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path:
-        return path
-    message = "Debian's chromium is not installed (scripts/test.sh installs it when run as root)"
-    if os.environ.get("CI"):
-        pytest.fail(message)          # in CI a missing browser is a failure, never a skip
-    pytest.skip(message)
 
 
 @contextmanager
 def chromium():
     from playwright.sync_api import sync_playwright
 
-    executable = chromium_path()
+    executable = require_program("chromium", "chromium-browser", package="chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
         try:

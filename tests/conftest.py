@@ -50,20 +50,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def require_program(name: str, package: str) -> str:
-    """The path of the program ``name`` (from the Debian package ``package``, which
-    scripts/test.sh installs); without it the test skips, or fails under CI: a test that
-    always skips there tests nothing.
+def require_program(*names: str, package: str) -> str:
+    """The path of the first of the programs ``names`` installed (from the Debian package
+    ``package``, which scripts/test.sh installs; ``/usr/sbin`` is searched too, where Debian puts
+    nginx, outside a user's ``PATH``); without one the test skips, or fails under CI: a test
+    that always skips there tests nothing.
     """
     import shutil
 
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (Debian package {package}; scripts/test.sh installs it when run as root)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    search = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin"])
+    for name in names:
+        path = shutil.which(name, path=search)
+        if path is not None:
+            return path
+    message = f"{names[0]} is not installed (Debian package {package}; scripts/test.sh installs it when run as root)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 #: Every server the suite started, so a failed test's report can show what they logged meanwhile.

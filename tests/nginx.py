@@ -9,7 +9,6 @@ that they can read the temporary directory and the checkout.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -17,7 +16,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from conftest import require_program
 
 from stationmap._paths import shipped
 
@@ -41,16 +40,6 @@ http {{
     include {tmp}/stationmap.conf;
 }}
 """
-
-
-def nginx_path() -> str:
-    path = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if path:
-        return path
-    message = "Debian's nginx is not installed (scripts/test.sh installs nginx-light when run as root)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def render(port: int, upstream: str, snippet: str, server_name: str = "127.0.0.1",
@@ -81,7 +70,7 @@ def render_snippet() -> str:
 def nginx_front(upstream_url: str, port: int, tls_port: int | None = None):
     """nginx on ``127.0.0.1:port`` in front of ``upstream_url``; yields its base URL. With
     ``tls_port``, also HTTPS there with a self-signed certificate (``{tmp}/cert.pem``)."""
-    binary = nginx_path()
+    binary = require_program("nginx", package="nginx-light")
     with tempfile.TemporaryDirectory(prefix="stationmap-nginx-") as tmp:
         os.chmod(tmp, 0o755)
         tls = None

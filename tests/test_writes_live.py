@@ -207,7 +207,7 @@ def test_no_answer_shows_half_of_an_import_while_imports_run(server, tmp_path):
 def test_a_short_load_run_with_imports_and_edits_has_no_errors_and_no_half_applied_answer(tmp_path):
     """bench/bench_live.py for a few seconds: wrk on nearest while imports and edits run every
     second. The minute-long run and its figures are in docs/benchmarks.md."""
-    require_program("wrk", "wrk")
+    require_program("wrk", package="wrk")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
     import bench_live
 
