@@ -189,13 +189,44 @@ class Server:
         except OSError:
             return 0
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM, as a service manager stops it; a server still running ``timeout`` s later
+        (gunicorn's graceful timeout) is a failure that names what was still running, and is
+        killed, so that it outlives neither the test nor the run.
+        """
+        import subprocess
         import time
 
         self.process.terminate()
-        self.process.wait(timeout=30)
-        if self.stopped_at is None:
-            self.stopped_at = time.monotonic()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            running = _process_tree(self.process.pid)
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError(f"stationmap serve on port {self.port} did not stop within {timeout:g} s of "
+                                 f"SIGTERM; still running then:\n{running}") from None
+        finally:
+            if self.stopped_at is None:
+                self.stopped_at = time.monotonic()
+
+
+def _process_tree(pid: int, depth: int = 0) -> str:
+    """``pid`` and its descendants, a line each: pid, state, what it waits in, threads, command."""
+    def read(name: str) -> str:
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as f:
+                return f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    stat = read("stat").rsplit(")", 1)[-1].split()
+    state, threads = (stat[0], stat[17]) if len(stat) > 17 else ("?", "?")
+    command = read("cmdline").replace("\0", " ").strip() or "?"
+    lines = [f"{'  ' * depth}{pid} state {state}, waits in {read('wchan') or '?'}, {threads} threads: {command[:160]}"]
+    for child in read(f"task/{pid}/children").split():
+        lines.append(_process_tree(int(child), depth + 1))
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="session")

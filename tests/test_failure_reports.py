@@ -90,3 +90,23 @@ def test_a_failure_shows_what_a_longer_lived_server_logged_during_it_and_not_bef
     during = _section(output, "test_a_failure_after_a_request")
     assert "/api/v1/stations/nearest" in during and "/readyz" not in during and "/healthz" not in during
     assert "stationmap serve on port" not in _section(output, "test_a_failure_with_no_request")
+
+
+def test_a_server_that_does_not_stop_is_a_failure_naming_what_ran_and_is_killed():
+    """Before, the harness's wait ran out with a bare ``TimeoutExpired`` and left the server
+    running (CI on 2026-11-26)."""
+    import os
+    import signal
+
+    import pytest
+    from conftest import Server
+
+    server = Server(workers=1)
+    os.kill(server.process.pid, signal.SIGSTOP)          # a stopped master cannot act on SIGTERM
+    with pytest.raises(AssertionError) as failure:
+        server.stop(timeout=2)
+    said = str(failure.value)
+    assert "did not stop within 2 s of SIGTERM" in said
+    assert f"{server.process.pid} state T" in said and " -m stationmap serve " in said
+    assert said.count(" state ") >= 3                    # the master, its worker, the pool service
+    assert server.process.returncode == -signal.SIGKILL  # killed: nothing outlives the test
