@@ -48,3 +48,17 @@ def wait_for_map(page) -> None:
     painted), so a test that reads or moves the map waits for its markers, not for the list.
     """
     page.wait_for_function("() => window.stationmapPage && Object.keys(window.stationmapPage.markers).length > 0")
+
+
+def wait_for_popup(page) -> None:
+    """Wait until the map's popup is open and fully shown.
+
+    Leaflet fades a popup in (opacity 0 to 1 over 0.2 s, leaflet.css ``.leaflet-fade-anim``):
+    on a busy machine a check run as soon as the popup exists reads its text half transparent,
+    and axe-core measures the contrast of that (CI on 2026-11-26: ``color-contrast`` on the
+    popup's name, status and link, on a page that passes once the fade is over).
+    """
+    page.wait_for_selector(".leaflet-popup-content")
+    page.wait_for_function("""() => { const popup = document.querySelector('.leaflet-popup');
+        return popup && getComputedStyle(popup).opacity === '1'; }""")
+

@@ -2,7 +2,7 @@
 public pages, in both languages, with the worker page's high contrast on and off."""
 
 import pytest
-from browser import wait_for_map
+from browser import wait_for_map, wait_for_popup
 from readability import axe_violations
 
 PHONE = {"width": 390, "height": 844}
@@ -29,7 +29,7 @@ def worker_with_results(high_contrast):
         # here is the drawn map's, so wait for the map before the tap.
         wait_for_map(page)
         page.locator("li.station h2 button").first.click()
-        page.wait_for_selector(".leaflet-popup-content")
+        wait_for_popup(page)
     return prepare
 
 
