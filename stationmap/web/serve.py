@@ -30,6 +30,7 @@ import atexit
 import os
 import queue
 import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
@@ -66,7 +67,8 @@ def _post_fork(server, worker) -> None:
     live.start(catch_up=True)
 
 
-#: The signals by which gunicorn's master tells its workers to stop (gracefully, then at once).
+#: The signals by which gunicorn's master tells its workers to stop: gracefully (SIGTERM), or at
+#: once (SIGQUIT, and SIGINT, which gunicorn's worker takes as SIGQUIT).
 _STOPS = (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT)
 
 
@@ -81,16 +83,20 @@ def _stop_while_booting(server, worker) -> None:
     before killing it. CI's failure on 2026-11-26 (tests/test_serve_stop.py reproduces it).
 
     Here a stop arriving from now on, or queued on the worker's copy of the master's queue
-    between the fork and now, marks the worker as no longer alive: it finishes booting and
-    leaves before it accepts a connection, as gunicorn's own handler would have it.
+    between the fork and now, is kept as gunicorn's own handlers would keep it: SIGTERM marks
+    the worker as no longer alive, so that it finishes booting and leaves before it accepts a
+    connection; SIGQUIT and SIGINT end it at once (the master gives a quick stop 2 s).
     """
-    def stop(signum, frame) -> None:
+    def stop(signum: int, frame: object) -> None:
         worker.alive = False
+        if signum != signal.SIGTERM:
+            sys.exit(0)
 
     for signum in _STOPS:
         signal.signal(signum, stop)
-    if any(signum in _STOPS for signum in _taken(getattr(server, "SIG_QUEUE", None))):
-        worker.alive = False
+    for pending in _taken(getattr(server, "SIG_QUEUE", None)):
+        if pending in _STOPS:
+            stop(pending, None)
 
 
 def _taken(pending: Any) -> list[int]:
@@ -159,7 +165,6 @@ def _access_log(target: str) -> None:
     writer is stopped, and everything held written, when the process exits.
     """
     import logging
-    import sys
 
     from .log_writer import DIRECT, BatchedLines
 
@@ -224,8 +229,6 @@ def _require_secret_key(app) -> None:
     """Production keeps the admin pages off without a configured secret key (see
     :mod:`stationmap.web.signin`); the public pages and API serve as before. Said once, at start.
     """
-    import sys
-
     from .signin import require_secret_key
 
     warning = require_secret_key(app)
