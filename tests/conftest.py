@@ -172,8 +172,12 @@ class Server:
                     self.stopped_at = time.monotonic()      # ended: not running during later tests
                     raise RuntimeError(f"stationmap serve exited:\n{self.log()}") from None
                 if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("stationmap serve did not answer /healthz within 90 s") from None
+                    message = "stationmap serve did not answer /healthz within 90 s"
+                    try:
+                        self.stop()
+                    except AssertionError as error:     # both said: neither hides the other
+                        raise RuntimeError(f"{message}; and {error}") from None
+                    raise RuntimeError(message) from None
                 time.sleep(0.2)
 
     def log(self, since: int = 0) -> str:
@@ -191,28 +195,42 @@ class Server:
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM, as a service manager stops it; a server still running ``timeout`` s later
-        (gunicorn's graceful timeout) is a failure that names what was still running, and is
-        killed, so that it outlives neither the test nor the run.
+        (gunicorn's graceful timeout) is a failure that names what was still running, and every
+        process of it is killed, so that none outlives the test.
+
+        The failure is raised chained, never ``from None``: called in a test's ``finally``, the
+        test's own failure is the chain's first link, and cutting the chain would hide it.
         """
+        import signal
         import subprocess
         import time
 
         self.process.terminate()
         try:
             self.process.wait(timeout=timeout)
+            return
         except subprocess.TimeoutExpired:
-            running = _process_tree(self.process.pid)
-            self.process.kill()
+            running, pids = _process_tree(self.process.pid)
+            for pid in pids:                        # workers too: a stuck one would not notice its master go
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.process.wait(timeout=10)
-            raise AssertionError(f"stationmap serve on port {self.port} did not stop within {timeout:g} s of "
-                                 f"SIGTERM; still running then:\n{running}") from None
         finally:
             if self.stopped_at is None:
                 self.stopped_at = time.monotonic()
+        raise AssertionError(f"stationmap serve on port {self.port} did not stop within {timeout:g} s of "
+                             f"SIGTERM; still running then:\n{running}")
 
 
-def _process_tree(pid: int, depth: int = 0) -> str:
-    """``pid`` and its descendants, a line each: pid, state, what it waits in, threads, command."""
+def _process_tree(pid: int, depth: int = 0) -> tuple[str, list[int]]:
+    """``pid`` and its descendants: a line each (pid, state, what it waits in, threads, command),
+    and their pids. Children are read from every thread of a process: a process forked by a
+    thread other than the main one (the pool service's slot threads) is listed under that thread.
+    """
+    import glob
+
     def read(name: str) -> str:
         try:
             with open(f"/proc/{pid}/{name}", "rb") as f:
@@ -224,9 +242,19 @@ def _process_tree(pid: int, depth: int = 0) -> str:
     state, threads = (stat[0], stat[17]) if len(stat) > 17 else ("?", "?")
     command = read("cmdline").replace("\0", " ").strip() or "?"
     lines = [f"{'  ' * depth}{pid} state {state}, waits in {read('wchan') or '?'}, {threads} threads: {command[:160]}"]
-    for child in read(f"task/{pid}/children").split():
-        lines.append(_process_tree(int(child), depth + 1))
-    return "\n".join(lines)
+    pids = [pid]
+    children: set[int] = set()
+    for task in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            with open(task) as f:
+                children.update(int(child) for child in f.read().split())
+        except OSError:
+            pass
+    for child in sorted(children):
+        text, below = _process_tree(child, depth + 1)
+        lines.append(text)
+        pids.extend(below)
+    return "\n".join(lines), pids
 
 
 @pytest.fixture(scope="session")

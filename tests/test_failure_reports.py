@@ -97,16 +97,54 @@ def test_a_server_that_does_not_stop_is_a_failure_naming_what_ran_and_is_killed(
     running (CI on 2026-11-26)."""
     import os
     import signal
+    import time
 
     import pytest
-    from conftest import Server
+    from conftest import Server, _process_tree
 
     server = Server(workers=1)
-    os.kill(server.process.pid, signal.SIGSTOP)          # a stopped master cannot act on SIGTERM
+    _, pids = _process_tree(server.process.pid)
+    assert len(pids) >= 3                                # the master, its worker, the pool service (and its own)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)                     # stopped, none can act on SIGTERM or see its master go
     with pytest.raises(AssertionError) as failure:
         server.stop(timeout=2)
     said = str(failure.value)
     assert "did not stop within 2 s of SIGTERM" in said
     assert f"{server.process.pid} state T" in said and " -m stationmap serve " in said
-    assert said.count(" state ") >= 3                    # the master, its worker, the pool service
-    assert server.process.returncode == -signal.SIGKILL  # killed: nothing outlives the test
+    assert all(f"{pid} state " in said for pid in pids)
+    assert server.process.returncode == -signal.SIGKILL
+
+    def running(pid: int) -> bool:                       # a zombie nobody reaped yet has ended too
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 10                     # killed: none of them outlives the test
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in pids if running(pid)]
+
+
+def test_a_test_that_fails_and_then_cannot_stop_its_server_reports_both(pytester):
+    """The stop's failure is chained to the test's own: called in a ``finally``, it must not
+    hide why the test failed (the reviewer's catch: ``from None`` cut the chain)."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_it="""
+        import os, signal
+        from conftest import Server
+
+        def test_it():
+            server = Server(workers=1)
+            try:
+                os.kill(server.process.pid, signal.SIGSTOP)
+                assert 1 == 2, "the test's own " + "failure"     # split: the source shown is not the message
+            finally:
+                server.stop(timeout=1)
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "AssertionError: the test's own failure" in output and "did not stop within 1 s of SIGTERM" in output
