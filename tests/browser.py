@@ -61,4 +61,3 @@ def wait_for_popup(page) -> None:
     page.wait_for_selector(".leaflet-popup-content")
     page.wait_for_function("""() => { const popup = document.querySelector('.leaflet-popup');
         return popup && getComputedStyle(popup).opacity === '1'; }""")
-

@@ -172,9 +172,9 @@ def test_a_client_past_its_limit_gets_429_problem_json_with_retry_after(tmp_path
     env = {"STATIONMAP_RATELIMIT_ALONG_ROUTE": "3 per minute"}
     redis = None
     if storage == "redis":
-        require_program("redis-server", package="redis-server")
+        program = require_program("redis-server", package="redis-server")
         port = _free_port()
-        redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        redis = subprocess.Popen([program, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                   "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
         env["STATIONMAP_RATELIMIT_STORAGE_URL"] = f"redis://127.0.0.1:{port}/0"
     server = Server(env=env)
