@@ -224,13 +224,34 @@ class Server:
                              f"SIGTERM; still running then:\n{running}")
 
 
-def _process_tree(pid: int, depth: int = 0) -> tuple[str, list[int]]:
-    """``pid`` and its descendants: a line each (pid, state, what it waits in, threads, command),
-    and their pids. Children are read from every thread of a process: a process forked by a
-    thread other than the main one (the pool service's slot threads) is listed under that thread.
-    """
+def children(pid: int) -> list[int]:
+    """The children of every thread of ``pid``: a process forked by a thread other than the main
+    one (a pool worker replaced by the pool service's slot thread) is that thread's child."""
     import glob
 
+    found: list[int] = []
+    for task in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            with open(task) as f:
+                found += [int(child) for child in f.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def running(pid: int) -> bool:
+    """The process ``pid`` has not ended (a zombie nobody reaped yet has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def _process_tree(pid: int, depth: int = 0) -> tuple[str, list[int]]:
+    """``pid`` and its descendants: a line each (pid, state, what it waits in, threads, command),
+    and their pids.
+    """
     def read(name: str) -> str:
         try:
             with open(f"/proc/{pid}/{name}", "rb") as f:
@@ -243,14 +264,7 @@ def _process_tree(pid: int, depth: int = 0) -> tuple[str, list[int]]:
     command = read("cmdline").replace("\0", " ").strip() or "?"
     lines = [f"{'  ' * depth}{pid} state {state}, waits in {read('wchan') or '?'}, {threads} threads: {command[:160]}"]
     pids = [pid]
-    children: set[int] = set()
-    for task in glob.glob(f"/proc/{pid}/task/*/children"):
-        try:
-            with open(task) as f:
-                children.update(int(child) for child in f.read().split())
-        except OSError:
-            pass
-    for child in sorted(children):
+    for child in sorted(children(pid)):
         text, below = _process_tree(child, depth + 1)
         lines.append(text)
         pids.extend(below)

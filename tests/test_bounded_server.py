@@ -8,7 +8,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import Server
+from conftest import Server, children
 
 
 def _rss_mb(pid: int) -> float:
@@ -19,18 +19,10 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
-        return []
-
-
 def _request_workers(server: Server) -> list[int]:
     """gunicorn's workers: the master's children that are not the heavy-work pool's service
     (the one with children of its own, the pool's worker processes)."""
-    return [pid for pid in _children(server.process.pid) if not _children(pid)]
+    return [pid for pid in children(server.process.pid) if not children(pid)]
 
 
 def _call(url: str, body: dict | None = None, timeout: float = 60):

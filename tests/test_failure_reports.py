@@ -100,7 +100,7 @@ def test_a_server_that_does_not_stop_is_a_failure_naming_what_ran_and_is_killed(
     import time
 
     import pytest
-    from conftest import Server, _process_tree
+    from conftest import Server, _process_tree, running
 
     server = Server(workers=1)
     _, pids = _process_tree(server.process.pid)
@@ -114,13 +114,6 @@ def test_a_server_that_does_not_stop_is_a_failure_naming_what_ran_and_is_killed(
     assert f"{server.process.pid} state T" in said and " -m stationmap serve " in said
     assert all(f"{pid} state " in said for pid in pids)
     assert server.process.returncode == -signal.SIGKILL
-
-    def running(pid: int) -> bool:                       # a zombie nobody reaped yet has ended too
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-        except OSError:
-            return False
 
     deadline = time.monotonic() + 10                     # killed: none of them outlives the test
     while any(running(pid) for pid in pids) and time.monotonic() < deadline:

@@ -13,7 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import Server, require_program
+from conftest import Server, require_program, running
 
 from stationmap import jobs, pool_service
 from stationmap.errors import InputError
@@ -225,15 +225,6 @@ def test_the_pool_services_socket_folder_is_removed_when_the_server_process_exit
     assert folder.startswith(tempfile.gettempdir()) and not os.path.exists(folder)
 
 
-def _gone(pid: int) -> bool:
-    """The process ``pid`` has ended (a zombie nobody reaped has ended too)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except FileNotFoundError:
-        return True
-
-
 def test_a_pool_worker_whose_service_died_before_the_worker_began_still_ends():
     """The worker must know its service by the pid it was forked from, not by whichever
     process is its parent when it first looks: a busy machine can run the service's exit
@@ -260,9 +251,9 @@ def test_a_pool_worker_whose_service_died_before_the_worker_began_still_ends():
             worker = int(out.read())
             os.kill(worker, signal.SIGCONT)
             deadline = time.monotonic() + 30
-            while not _gone(worker) and time.monotonic() < deadline:
+            while running(worker) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert _gone(worker), "the worker outlived its service"
+            assert not running(worker), "the worker outlived its service"
         finally:
             try:
                 os.killpg(service.pid, signal.SIGKILL)          # SIGKILL ends a stopped process too

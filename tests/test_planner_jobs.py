@@ -7,11 +7,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from browser import Watch
-from conftest import Server
+from conftest import Server, children, running
 from test_planner_page import DESK
 
 #: A deliberately large question: 5 minutes' walk over the whole city with a cell budget ten
@@ -36,20 +35,9 @@ def _call(url: str, method: str = "GET"):
         return error.code, dict(error.headers), error.read()
 
 
-def _children(pid: int) -> list[int]:
-    """Children of every thread of ``pid`` (a worker replaced by a slot's thread is that thread's child)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
 def _pool_workers(server: Server) -> set[int]:
     """The pool's worker processes: children of the one child of the server that has children."""
-    return {worker for child in _children(server.process.pid) for worker in _children(child)}
+    return {worker for child in children(server.process.pid) for worker in children(child)}
 
 
 def _until(check, seconds: float = 120, what: str = ""):
@@ -134,18 +122,9 @@ def test_a_large_question_shows_progress_survives_a_reload_and_cancel_stops_the_
     status = json.loads(_call(f"{server.url}/api/v1/coverage/jobs/{job_id}")[2])
     assert status["state"] == "cancelled"
     assert _call(f"{server.url}/api/v1/coverage/jobs/{job_id}/json")[0] == 410
-    _until(lambda: not any(_alive(pid) for pid in workers), 30, "the cancelled job's worker to be gone")
+    _until(lambda: not any(running(pid) for pid in workers), 30, "the cancelled job's worker to be gone")
     assert page.locator("#table tbody tr").count() == 0          # no half answer left on the page
     assert watch.errors == []
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie waiting to be reaped."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 #: Demand where the stations are not: a GBK sheet with a title row, Chinese headers, GCJ-02 (the default).
