@@ -103,17 +103,18 @@ def _taken(pending: Any) -> list[int]:
     """Empty gunicorn's queue of signals (a list up to gunicorn 23, a ``SimpleQueue`` from 24) and
     return what it held.
     """
+    if pending is None:
+        return []
     if isinstance(pending, list):
         held = list(pending)
         pending.clear()
         return held
     held = []
-    while pending is not None:
+    while True:
         try:
             held.append(pending.get_nowait())
         except queue.Empty:
-            break
-    return held
+            return held
 
 
 #: Threads per worker process: one per connection being read or answered (see the module's text).
